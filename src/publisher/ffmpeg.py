@@ -1,0 +1,38 @@
+"""Where ffmpeg comes from (the imageio-ffmpeg wheel) and how it is run."""
+
+from __future__ import annotations
+
+import functools
+import subprocess
+import warnings
+from pathlib import Path
+
+from publisher.errors import RenderError
+
+
+@functools.lru_cache(maxsize=1)
+def ffmpeg_exe() -> str:
+    """Path of the ffmpeg binary shipped by imageio-ffmpeg (no system install needed)."""
+    import imageio_ffmpeg
+
+    return str(imageio_ffmpeg.get_ffmpeg_exe())
+
+
+@functools.lru_cache(maxsize=1)
+def configure_pydub() -> None:
+    """Point pydub at our ffmpeg (and silence its warning about a missing system ffmpeg)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        from pydub import AudioSegment
+    AudioSegment.converter = ffmpeg_exe()
+    AudioSegment.ffmpeg = ffmpeg_exe()
+
+
+def run_ffmpeg(args: list[str], what: str, path: Path | None = None) -> str:
+    """Run ffmpeg quietly; raise RenderError with its last error lines if it fails."""
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        tail = " | ".join(proc.stderr.strip().splitlines()[-3:]) or f"exit code {proc.returncode}"
+        raise RenderError(f"ffmpeg failed while {what}: {tail}", path=path)
+    return proc.stderr

@@ -1,0 +1,218 @@
+"""The pipeline: read → narrate → render → move into output/ atomically, one source at a time."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from publisher.errors import PublisherError, RenderError, SourceError
+from publisher.front import add_front_matter
+from publisher.model import Metadata, Publication
+from publisher.readers import is_source, read_source
+from publisher.render.audio import AudioFile, write_chapter_mp3s
+from publisher.render.cover import load_cover
+from publisher.render.epub import write_epub
+from publisher.settings import Settings, source_date_epoch
+from publisher.speech.engines import Engine, EngineOptions, get_engine
+from publisher.speech.narrate import Narration, count_sentences, narrate
+from publisher.text import slugify
+
+log = logging.getLogger(__name__)
+
+#: called with the number of sentences to narrate; returns a per-sentence tick and a close()
+ProgressFactory = Callable[[str, int], tuple[Callable[[int], None], Callable[[], None]]]
+
+LOCK_NAME = ".publisher.lock"
+
+
+@dataclass
+class PublishResult:
+    """What one source became."""
+
+    source: Path
+    slug: str
+    folder: Path
+    epub: Path
+    audio: list[AudioFile]
+    duration: float
+    seconds: float
+    sentences: int
+    chapters: int
+
+
+@dataclass
+class BatchResult:
+    """What a run over many sources did."""
+
+    published: list[PublishResult] = field(default_factory=list)
+    failed: list[tuple[Path, PublisherError]] = field(default_factory=list)
+
+
+def find_sources(paths: list[Path]) -> list[Path]:
+    """Files named directly, plus every readable source inside named folders (sorted)."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(
+                p for p in sorted(path.iterdir())
+                if p.is_file() and is_source(p) and not p.name.startswith((".", "_"))
+                and p.name.lower() not in ("readme.md", "readme.txt")
+            )  # fmt: skip
+        elif path.exists():
+            found.append(path)
+        else:
+            raise SourceError("no such file or folder", path=path)
+    return found
+
+
+class EngineCache:
+    """Engines are expensive to load (Piper: ~0.5 s): build each configuration once per run."""
+
+    def __init__(self) -> None:
+        self._engines: dict[tuple[str, str | None, str, float], Engine] = {}
+
+    def get(self, settings: Settings, language: str) -> Engine:
+        key = (settings.engine, settings.voice, language, settings.speed)
+        if key not in self._engines:
+            options = EngineOptions(voice=settings.voice, language=language, speed=settings.speed)
+            self._engines[key] = get_engine(settings.engine, options)
+        return self._engines[key]
+
+
+@contextlib.contextmanager
+def output_lock(output: Path) -> Iterator[None]:
+    """One publisher run per output folder at a time."""
+    output.mkdir(parents=True, exist_ok=True)
+    with open(output / LOCK_NAME, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise PublisherError(
+                f"another publisher run is writing to {output}; wait for it to finish", path=None
+            ) from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def replace_folder(staging: Path, dest: Path) -> None:
+    """Move a complete `staging` folder to `dest`, replacing the old one only once all is ready."""
+    old = None
+    if dest.exists():
+        old = staging.parent / f".old-{dest.name}"
+        os.replace(dest, old)
+    try:
+        os.replace(staging, dest)
+    except OSError:
+        if old is not None:
+            os.replace(old, dest)  # put the previous good output back
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def effective_settings(base: Settings, meta: Metadata, flags: dict[str, Any]) -> Settings:
+    """defaults < publisher.toml (already in `base`) < front matter < command-line flags."""
+    front = {"engine": meta.engine, "voice": meta.voice}
+    settings = base.with_overrides(front, f"{meta.title}: front matter")
+    return settings.with_overrides(flags, "command line")
+
+
+def publish_source(
+    path: Path,
+    base: Settings,
+    flags: dict[str, Any],
+    engines: EngineCache,
+    progress: ProgressFactory | None = None,
+) -> PublishResult:
+    """Publish one source into `<output>/<slug>/`; nothing in output changes unless all succeeds."""
+    started = time.perf_counter()
+    defaults = Metadata(title="", language=base.language, publisher=base.publisher)
+    pub = read_source(path, defaults)
+    settings = effective_settings(base, pub.metadata, flags)
+    engine = engines.get(settings, pub.metadata.language)
+    add_front_matter(pub, engine.narrator if settings.announce else None, closing=settings.announce)
+    output = settings.output
+    output.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".{pub.slug}.tmp-", dir=output) as tmp:
+        work = Path(tmp) / "work"
+        staging = Path(tmp) / pub.slug
+        work.mkdir()
+        staging.mkdir()
+        narration = _narrate(pub, engine, settings, work, progress)
+        cover = load_cover(pub.metadata)
+        epub_path = staging / f"{pub.slug}.epub"
+        write_epub(pub, cover, epub_path, source_date_epoch())
+        audio = write_chapter_mp3s(pub, narration, cover, staging / "audio", settings)
+        (staging / f"cover.{cover.extension}").write_bytes(cover.data)
+        dest = output / pub.slug
+        try:
+            replace_folder(staging, dest)
+        except OSError as exc:
+            raise RenderError(f"cannot move the finished publication into place: {exc}", path=dest) from exc
+    return PublishResult(
+        source=path,
+        slug=pub.slug,
+        folder=dest,
+        epub=dest / epub_path.name,
+        audio=[AudioFile(dest / "audio" / a.path.name, a.chapter, a.title, a.duration) for a in audio],
+        duration=narration.duration,
+        seconds=time.perf_counter() - started,
+        sentences=count_sentences(pub),
+        chapters=len(pub.chapters),
+    )
+
+
+def _narrate(pub: Publication, engine: Engine, settings: Settings, work: Path, progress: ProgressFactory | None) -> Narration:
+    if progress is None:
+        return narrate(pub, engine, settings, work)
+    tick, close = progress(pub.slug, count_sentences(pub))
+    try:
+        return narrate(pub, engine, settings, work, tick)
+    finally:
+        close()
+
+
+def publish_all(
+    paths: list[Path],
+    base: Settings,
+    flags: dict[str, Any],
+    progress: ProgressFactory | None = None,
+    on_done: Callable[[PublishResult], None] | None = None,
+    on_error: Callable[[Path, PublisherError], None] | None = None,
+) -> BatchResult:
+    """Publish every source; one bad source does not stop the others."""
+    sources = find_sources(paths)
+    output = Path(flags.get("output") or base.output)
+    result = BatchResult()
+    engines = EngineCache()
+    seen: dict[str, Path] = {}
+    with output_lock(output):
+        for source in sources:
+            try:
+                slug = slugify(source.stem)
+                if slug in seen:
+                    raise SourceError(f"its slug {slug!r} is already used by {seen[slug]}; rename one", path=source)
+                seen[slug] = source
+                done = publish_source(source, base, flags, engines, progress)
+            except PublisherError as exc:
+                if exc.path is None:
+                    exc.path = source
+                result.failed.append((source, exc))
+                if on_error:
+                    on_error(source, exc)
+                continue
+            result.published.append(done)
+            if on_done:
+                on_done(done)
+    return result

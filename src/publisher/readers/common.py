@@ -1,0 +1,296 @@
+"""What every reader shares: decoding, front matter, and assembling blocks into chapters."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import re
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from publisher.errors import SourceError
+from publisher.model import Block, Chapter, Metadata, Publication, Run, Sentence
+from publisher.text import collapse_ws, parse_date, slugify, split_sentences, spoken_text
+
+log = logging.getLogger(__name__)
+
+#: A source larger than this is refused (a 100,000-word book is about 0.6 MB).
+MAX_SOURCE_BYTES = 20 * 1024 * 1024
+
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+
+
+def decode_source(path: Path) -> str:
+    """Read a source file as text: UTF-8 (with or without BOM), refusing binary and empty files."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_SOURCE_BYTES:
+            raise SourceError(
+                f"file is {size / 1e6:.1f} MB; the limit is {MAX_SOURCE_BYTES / 1e6:.0f} MB "
+                "(split the book into several sources)",
+                path=path,
+            )
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"cannot read the file: {exc.strerror or exc}", path=path) from exc
+    if b"\x00" in data[:8192]:
+        raise SourceError("looks like a binary file, not text", path=path)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            raise SourceError(
+                f"is not UTF-8 text (byte {exc.start}); save it as UTF-8", path=path
+            ) from exc
+        log.warning("%s: not UTF-8; decoded as Windows-1252 (save it as UTF-8 to be sure)", path)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # control characters other than tab and newline never belong in prose
+    text = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", text)
+    if not text.strip():
+        raise SourceError("is empty: there is no text to publish", path=path)
+    return text
+
+
+def split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str]:
+    """Split YAML front matter (between `---` lines at the very top) from the body."""
+    if not text.startswith("---\n"):
+        return {}, text
+    end = re.search(r"^(---|\.\.\.)[ \t]*$", text[4:], flags=re.MULTILINE)
+    if end is None:
+        raise SourceError("front matter starts with '---' but has no closing '---' line", path=path)
+    raw = text[4 : 4 + end.start()]
+    body = text[4 + end.end() :]
+    try:
+        data = yaml.safe_load(raw) if raw.strip() else {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 2})" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise SourceError(f"malformed YAML front matter{where}: {problem}", path=path) from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise SourceError("front matter must be a mapping of 'key: value' lines", path=path)
+    return data, body
+
+
+_KEYS = {
+    "title": "title",
+    "author": "authors",
+    "authors": "authors",
+    "creator": "authors",
+    "creators": "authors",
+    "date": "date",
+    "language": "language",
+    "lang": "language",
+    "description": "description",
+    "summary": "description",
+    "publisher": "publisher",
+    "rights": "rights",
+    "license": "rights",
+    "identifier": "identifier",
+    "isbn": "identifier",
+    "subjects": "subjects",
+    "subject": "subjects",
+    "tags": "subjects",
+    "keywords": "subjects",
+    "cover": "cover",
+    "cover-image": "cover",
+    "cover_image": "cover",
+    "voice": "voice",
+    "engine": "engine",
+}
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [collapse_ws(str(v)) for v in value if str(v).strip()]
+    return [collapse_ws(p) for p in re.split(r"\s*;\s*|\s+and\s+", str(value)) if p.strip()]
+
+
+def metadata_from_front_matter(data: dict[str, Any], path: Path, base: Metadata) -> Metadata:
+    """Apply front-matter keys over `base`; unknown keys are reported, not fatal."""
+    meta = replace(base, authors=list(base.authors), subjects=list(base.subjects))
+    for key, value in data.items():
+        field = _KEYS.get(str(key).lower())
+        if field is None:
+            log.warning("%s: unknown front matter key %r ignored", path, key)
+            continue
+        if value is None:
+            continue
+        if field == "authors":
+            meta.authors = _as_list(value)
+        elif field == "subjects":
+            meta.subjects = _as_list(value)
+        elif field == "date":
+            meta.date = _date_value(value, path)
+        elif field == "cover":
+            cover = (path.parent / str(value)).resolve()
+            if not cover.is_file():
+                raise SourceError(f"cover image {value!r} not found", path=path)
+            meta.cover = cover
+        elif field == "language":
+            meta.language = check_language(str(value), path)
+        else:
+            setattr(meta, field, collapse_ws(str(value)))
+    return meta
+
+
+def _date_value(value: Any, path: Path) -> str:
+    if isinstance(value, _dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    iso = parse_date(str(value))
+    if iso is None:
+        raise SourceError(f"date {value!r} is not a date (use YYYY-MM-DD)", path=path)
+    return iso
+
+
+def check_language(tag: str, path: Path) -> str:
+    """Return a BCP 47 language tag, or raise naming the file."""
+    tag = tag.strip().replace("_", "-")
+    if not _LANGUAGE_TAG.match(tag):
+        raise SourceError(f"language {tag!r} is not a BCP 47 tag such as 'en' or 'fr-CA'", path=path)
+    return tag
+
+
+def clean_runs(runs: list[Run]) -> list[Run]:
+    """Collapse white space across runs (keeping single spaces between them) and drop empties."""
+    out: list[Run] = []
+    prev_space = True
+    for run in runs:
+        text = re.sub(r"\s+", " ", run.text)
+        if prev_space:
+            text = text.lstrip(" ")
+        if not text:
+            continue
+        prev_space = text.endswith(" ")
+        if out and out[-1].marks == run.marks:
+            out[-1] = Run(out[-1].text + text, run.marks)
+        else:
+            out.append(Run(text, run.marks))
+    if out:
+        last = out[-1]
+        stripped = last.text.rstrip(" ")
+        out[-1] = Run(stripped, last.marks)
+        if not stripped:
+            out.pop()
+    return out
+
+
+def assemble(meta: Metadata, blocks: list[Block], path: Path) -> Publication:
+    """Turn a flat list of blocks into chapters, number sentences, and fill missing metadata.
+
+    Chapters start at the shallowest heading level that occurs more than once; a single top
+    heading that opens the document is the title. A document without headings is one chapter
+    named after its title.
+    """
+    blocks = [b for b in (_clean(b, path) for b in blocks) if b is not None]
+    headings = [b for b in blocks if b.kind == "heading"]
+    if headings and headings[0] is blocks[0]:
+        top = min(b.level for b in headings)
+        if blocks[0].level == top and sum(b.level == top for b in headings) == 1:
+            if not meta.title:
+                meta.title = blocks[0].text
+            if len(headings) == 1 or collapse_ws(blocks[0].text) == collapse_ws(meta.title):
+                blocks = blocks[1:]
+                headings = headings[1:]
+    if not meta.title:
+        meta.title = path.stem.replace("-", " ").replace("_", " ").strip().capitalize() or "Untitled"
+    if not any(b.kind != "heading" for b in blocks) and not headings:
+        raise SourceError("has a title but no text to publish", path=path)
+
+    chapters: list[Chapter] = []
+    chapter_level = min((b.level for b in headings), default=0)
+    current: Chapter | None = None
+    prev_level = 1
+    for block in blocks:
+        if block.kind == "heading" and block.level <= chapter_level:
+            current = Chapter(index=len(chapters) + 1, title=block.text)
+            chapters.append(current)
+            block.level = prev_level = 1
+            current.blocks.append(block)
+            continue
+        if current is None:  # text before the first chapter heading, or no headings at all
+            current = Chapter(index=1, title=meta.title)
+            chapters.append(current)
+            current.blocks.append(Block(kind="heading", runs=[Run(meta.title)], level=1))
+            prev_level = 1
+        if block.kind == "heading":  # a section inside the chapter: levels never skip
+            block.level = max(2, min(block.level - chapter_level + 1, prev_level + 1, 6))
+            prev_level = block.level
+        current.blocks.append(block)
+
+    publication = Publication(
+        slug=slugify(path.stem),
+        source=path,
+        metadata=meta,
+        chapters=chapters,
+        has_title_page=bool(headings),
+    )
+    for chapter in chapters:
+        number_sentences(chapter.id, chapter.blocks, meta.language)
+    return publication
+
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".svg", ".webp"}
+
+
+def _clean(block: Block, path: Path) -> Block | None:
+    if block.kind == "image":
+        return _resolve_image(block, path)
+    block.runs = clean_runs(block.runs)
+    return block if block.runs else None
+
+
+def _resolve_image(block: Block, path: Path) -> Block | None:
+    """Keep an image only if it is a local image file inside the source's folder."""
+    src = block.src or ""
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", src):
+        log.warning("%s: remote image %r left out (images must be local files)", path, src)
+        return None
+    folder = path.parent.resolve()
+    target = (folder / src).resolve()
+    if not target.is_relative_to(folder):
+        log.warning("%s: image %r is outside the source's folder; left out", path, src)
+        return None
+    if target.suffix.lower() not in IMAGE_SUFFIXES or not target.is_file():
+        log.warning("%s: image %r not found or not an image; left out", path, src)
+        return None
+    block.src = str(target)
+    return block
+
+
+def number_sentences(prefix: str, blocks: list[Block], language: str) -> None:
+    """Cut each block into sentences and give each a stable id `<prefix>-s<n>`."""
+    n = 0
+    for block in blocks:
+        text = block.text
+        if block.kind == "image" or not text.strip():
+            block.sentences = []
+            continue
+        if block.kind in ("heading", "byline"):
+            spans = [(0, len(text))]
+        else:
+            spans = split_sentences(text, language)
+        block.sentences = []
+        for start, end in spans:
+            n += 1
+            display = text[start:end]
+            block.sentences.append(
+                Sentence(
+                    id=f"{prefix}-s{n:04d}",
+                    text=display,
+                    spoken=spoken_text(display),
+                    start=start,
+                    end=end,
+                )
+            )

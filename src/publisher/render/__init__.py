@@ -1,0 +1,1 @@
+"""Renderers: each is a function of Publication + Narration + Settings that writes one format."""

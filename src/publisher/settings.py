@@ -1,0 +1,139 @@
+"""Settings: defaults < publisher.toml < source front matter < command-line flags."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from publisher.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+CONFIG_NAME = "publisher.toml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that changes what is published. Field docs double as the README's table."""
+
+    engine: str = "piper"
+    """Speech engine: piper (offline neural, default), espeak (offline, fast), gtts (online)."""
+    voice: str | None = None
+    """Engine voice: a Piper .onnx path, an espeak voice name (en-us), or a gTTS language."""
+    language: str = "en"
+    """Language of sources that do not say (BCP 47)."""
+    speed: float = 1.0
+    """Speaking rate: 1.0 is the voice's own; 1.2 is 20 % faster."""
+    pause_sentence: float = 0.35
+    """Seconds of silence after each sentence."""
+    pause_paragraph: float = 0.8
+    """Seconds of silence after each paragraph (instead of the sentence pause)."""
+    pause_heading: float = 1.0
+    """Seconds of silence after each heading."""
+    lead_in: float = 0.5
+    """Seconds of silence at the start of every audio file."""
+    tail: float = 1.5
+    """Seconds of silence at the end of every audio file."""
+    sample_rate: int = 44100
+    """Sample rate of every MP3 (Hz)."""
+    bitrate: int = 64
+    """Constant MP3 bitrate in kbit/s (mono)."""
+    announce: bool = True
+    """Speak an opening (title, author, date, voice) and a closing line, as audiobooks do."""
+    publisher: str | None = None
+    """Publisher name for sources that do not name one."""
+    output: Path = field(default_factory=lambda: Path("output"))
+    """Where publications are written: output/<slug>/."""
+
+    def with_overrides(self, values: dict[str, Any], origin: str) -> Settings:
+        """A copy with `values` applied; every bad key or value is reported together."""
+        known = {f.name: f for f in fields(self)}
+        problems: list[str] = []
+        clean: dict[str, Any] = {}
+        for key, value in values.items():
+            name = key.replace("-", "_")
+            if value is None:
+                continue
+            if name not in known:
+                problems.append(f"unknown setting {key!r}")
+                continue
+            default = getattr(self, name)
+            try:
+                clean[name] = _coerce(value, default, name)
+            except (TypeError, ValueError) as exc:
+                problems.append(f"{key}: {exc}")
+        if problems:
+            raise ConfigError(f"{origin}: " + "; ".join(problems))
+        result = replace(self, **clean)
+        result.validate(origin)
+        return result
+
+    def validate(self, origin: str) -> None:
+        """Raise ConfigError listing every value out of range."""
+        problems = []
+        if not 0.25 <= self.speed <= 4.0:
+            problems.append(f"speed {self.speed} is outside 0.25–4.0")
+        for name in ("pause_sentence", "pause_paragraph", "pause_heading", "lead_in", "tail"):
+            if not 0 <= getattr(self, name) <= 30:
+                problems.append(f"{name} {getattr(self, name)} is outside 0–30 seconds")
+        if self.sample_rate not in (22050, 24000, 32000, 44100, 48000):
+            problems.append(f"sample_rate {self.sample_rate} is not 22050, 24000, 32000, 44100 or 48000")
+        if self.bitrate not in (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320):
+            problems.append(f"bitrate {self.bitrate} is not a standard MP3 bitrate")
+        if problems:
+            raise ConfigError(f"{origin}: " + "; ".join(problems))
+
+
+def _coerce(value: Any, default: Any, name: str) -> Any:
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        if str(value).lower() in ("1", "true", "yes", "on"):
+            return True
+        if str(value).lower() in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(f"expected true or false, got {value!r}")
+    if isinstance(default, int) and not isinstance(default, bool):
+        return int(value)
+    if isinstance(default, float):
+        return float(value)
+    if isinstance(default, Path):
+        return Path(value)
+    if name in ("voice", "publisher"):
+        return str(value)
+    return str(value)
+
+
+def load_settings(config: Path | None = None, cwd: Path | None = None) -> Settings:
+    """Defaults, then `publisher.toml` (the given file, or one in the working directory)."""
+    settings = Settings()
+    path = config if config is not None else (cwd or Path.cwd()) / CONFIG_NAME
+    if config is None and not path.is_file():
+        return settings
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+    table = data.get("publisher", data)
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [publisher] must be a table")
+    return settings.with_overrides(table, str(path))
+
+
+def source_date_epoch() -> int | None:
+    """SOURCE_DATE_EPOCH as an int, when set (reproducible builds)."""
+    value = os.environ.get("SOURCE_DATE_EPOCH")
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ConfigError(f"SOURCE_DATE_EPOCH={value!r} is not a whole number of seconds") from exc

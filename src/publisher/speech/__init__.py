@@ -1,0 +1,1 @@
+"""Speech: engines behind one protocol, and narration of a Publication into timed audio."""

@@ -1,0 +1,72 @@
+"""Google Translate TTS through gTTS: needs the internet; offline it says which engines work."""
+
+from __future__ import annotations
+
+import io
+
+from publisher.errors import EngineError
+from publisher.ffmpeg import configure_pydub
+from publisher.speech.engines import OFFLINE_ENGINES, Audio, EngineOptions
+
+INSTALL_HINT = "install it with: pip install gTTS"
+
+
+def probe() -> str | None:
+    """gTTS is installed; whether Google is reachable is only known when it is used."""
+    try:
+        import gtts  # noqa: F401
+    except ImportError:
+        return f"gTTS is not installed; {INSTALL_HINT}"
+    return None
+
+
+def voices() -> list[str]:
+    """gTTS voices are languages (and accents through the Google domain)."""
+    return ["any gTTS language code (en, fr, de, es, …)"]
+
+
+class GttsEngine:
+    """Sends each sentence to Google; decodes the MP3 answer to 16-bit mono PCM."""
+
+    name = "gtts"
+
+    def __init__(self, options: EngineOptions) -> None:
+        try:
+            import gtts  # noqa: F401
+        except ImportError as exc:
+            raise EngineError(f"gTTS is not installed; {INSTALL_HINT}") from exc
+        self.lang = (options.voice or options.language).split("-")[0].lower()
+        self.slow = options.speed < 0.8
+
+    @property
+    def narrator(self) -> str:
+        """e.g. "the Google Translate voice, a synthetic voice"."""
+        return "the Google Translate voice, a synthetic voice"
+
+    def synthesize(self, text: str) -> Audio:
+        """One sentence → one clip, over the network."""
+        from gtts import gTTS
+        from gtts.tts import gTTSError
+
+        buf = io.BytesIO()
+        try:
+            gTTS(text, lang=self.lang, slow=self.slow, lang_check=False).write_to_fp(buf)
+        except gTTSError as exc:
+            raise EngineError(
+                f"gtts could not reach Google's text-to-speech service ({exc}); it needs the "
+                f"internet. Use an offline engine instead: --engine {OFFLINE_ENGINES.split(',')[0]} "
+                f"(offline engines: {OFFLINE_ENGINES})"
+            ) from exc
+        except Exception as exc:  # requests' connection errors and the like
+            raise EngineError(
+                f"gtts failed: {exc}. It needs the internet; offline engines: {OFFLINE_ENGINES}"
+            ) from exc
+        configure_pydub()
+        from pydub import AudioSegment
+
+        try:
+            segment = AudioSegment.from_file(io.BytesIO(buf.getvalue()), format="mp3")
+        except Exception as exc:
+            raise EngineError(f"gtts returned audio that could not be decoded: {exc}") from exc
+        segment = segment.set_channels(1).set_sample_width(2)
+        return Audio(pcm=segment.raw_data, sample_rate=segment.frame_rate)

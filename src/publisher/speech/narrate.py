@@ -1,0 +1,163 @@
+"""Narration: speak every sentence on its own and lay the clips out on one timeline per chapter.
+
+Each chapter becomes one WAV file streamed to disk clip by clip, and every sentence's exact
+position in it is recorded (a Cue), so captions and read-aloud sync need no forced alignment.
+"""
+
+from __future__ import annotations
+
+import logging
+import wave
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from publisher.errors import EngineError
+from publisher.ffmpeg import configure_pydub
+from publisher.model import Block, Publication, Sentence
+from publisher.settings import Settings
+from publisher.speech.engines import Audio, Engine
+
+log = logging.getLogger(__name__)
+
+#: Sample rate of the narration timeline (Piper's and eSpeak's own); MP3s are resampled later.
+TIMELINE_RATE = 22050
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class Cue:
+    """Where one sentence is heard in its chapter's audio (seconds)."""
+
+    sentence_id: str
+    text: str
+    start: float
+    end: float
+
+
+@dataclass
+class Track:
+    """One chapter's narration: the WAV on disk, its exact length, and the cues in it."""
+
+    index: int
+    title: str
+    wav: Path
+    duration: float
+    cues: list[Cue] = field(default_factory=list)
+
+
+@dataclass
+class Narration:
+    """The whole publication's narration."""
+
+    engine: str
+    narrator: str
+    sample_rate: int
+    tracks: list[Track] = field(default_factory=list)
+
+    @property
+    def duration(self) -> float:
+        """Total seconds across all tracks."""
+        return sum(t.duration for t in self.tracks)
+
+
+def _pause_after(block: Block, last_in_block: bool, settings: Settings) -> float:
+    if not last_in_block:
+        return settings.pause_sentence
+    if block.kind in ("heading", "byline"):
+        return settings.pause_heading if block.kind == "heading" else settings.pause_sentence * 1.5
+    return settings.pause_paragraph
+
+
+def script(pub: Publication, chapter_index: int, settings: Settings) -> Iterator[tuple[Sentence, float]]:
+    """The sentences of one chapter's audio, each with the pause that follows it."""
+    blocks: list[Block] = []
+    first, last = chapter_index == 1, chapter_index == len(pub.chapters)
+    if first and pub.has_title_page:
+        blocks.extend(pub.front)
+    blocks.extend(pub.chapters[chapter_index - 1].blocks)
+    for block in blocks:
+        for i, sentence in enumerate(block.sentences):
+            yield sentence, _pause_after(block, i == len(block.sentences) - 1, settings)
+    if last:
+        for sentence in pub.closing:
+            yield sentence, settings.pause_sentence
+
+
+def count_sentences(pub: Publication) -> int:
+    """How many clips a narration of `pub` synthesizes."""
+    return sum(1 for _ in pub.sentences())
+
+
+class _TrackWriter:
+    """Streams 16-bit mono PCM into a WAV file and keeps the sample count."""
+
+    def __init__(self, path: Path, rate: int) -> None:
+        self.rate = rate
+        self.samples = 0
+        self._wav = wave.open(str(path), "wb")  # noqa: SIM115 - closed in close()
+        self._wav.setnchannels(1)
+        self._wav.setsampwidth(2)
+        self._wav.setframerate(rate)
+
+    @property
+    def seconds(self) -> float:
+        return self.samples / self.rate
+
+    def silence(self, seconds: float) -> None:
+        n = round(seconds * self.rate)
+        self._wav.writeframes(bytes(2 * n))
+        self.samples += n
+
+    def clip(self, pcm: bytes) -> None:
+        self._wav.writeframes(pcm)
+        self.samples += len(pcm) // 2
+
+    def close(self) -> None:
+        self._wav.close()
+
+
+def to_timeline(audio: Audio) -> bytes:
+    """Bring a clip to the timeline's format (pydub resamples clips from other engines)."""
+    if audio.sample_rate == TIMELINE_RATE:
+        return audio.pcm
+    configure_pydub()
+    from pydub import AudioSegment
+
+    segment = AudioSegment(data=audio.pcm, sample_width=2, frame_rate=audio.sample_rate, channels=1)
+    return bytes(segment.set_frame_rate(TIMELINE_RATE).raw_data)
+
+
+def narrate(
+    pub: Publication,
+    engine: Engine,
+    settings: Settings,
+    workdir: Path,
+    progress: Progress | None = None,
+) -> Narration:
+    """Speak `pub` with `engine` into one WAV per chapter under `workdir`."""
+    narration = Narration(engine=engine.name, narrator=engine.narrator, sample_rate=TIMELINE_RATE)
+    for chapter in pub.chapters:
+        wav = workdir / f"{chapter.index:02d}.wav"
+        writer = _TrackWriter(wav, TIMELINE_RATE)
+        track = Track(index=chapter.index, title=chapter.title, wav=wav, duration=0.0)
+        try:
+            writer.silence(settings.lead_in)
+            for sentence, pause in script(pub, chapter.index, settings):
+                try:
+                    pcm = to_timeline(engine.synthesize(sentence.spoken))
+                except EngineError as exc:
+                    raise EngineError(f"sentence {sentence.id} ({sentence.text[:50]!r}): {exc.message}") from exc
+                start = writer.seconds
+                writer.clip(pcm)
+                track.cues.append(Cue(sentence.id, sentence.text, start, writer.seconds))
+                writer.silence(pause)
+                if progress is not None:
+                    progress(1)
+            writer.silence(settings.tail)
+        finally:
+            writer.close()
+        track.duration = writer.seconds
+        narration.tracks.append(track)
+    return narration

@@ -1,0 +1,131 @@
+"""Text helpers shared by readers and renderers: sentence splitting, slugs, dates, spoken text."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import re
+import unicodedata
+from typing import Any
+
+import pysbd
+
+# Languages pysbd has rules for; any other language falls back to the English rules.
+_PYSBD_LANGUAGES = {
+    "en", "hi", "mr", "zh", "es", "am", "ar", "hy", "bg", "ur", "ru", "pl",
+    "fa", "nl", "da", "fr", "my", "el", "it", "ja", "de", "kk", "sk",
+}  # fmt: skip
+
+_WS = re.compile(r"\s+")
+
+
+def collapse_ws(text: str) -> str:
+    """Collapse every run of white space to one space and strip the ends."""
+    return _WS.sub(" ", text).strip()
+
+
+@functools.lru_cache(maxsize=8)
+def _segmenter(language: str) -> Any:
+    primary = language.split("-")[0].lower()
+    lang = primary if primary in _PYSBD_LANGUAGES else "en"
+    return pysbd.Segmenter(language=lang, clean=False)
+
+
+def split_sentences(text: str, language: str = "en") -> list[tuple[int, int]]:
+    """Cut `text` into sentences; return (start, end) character offsets, white space trimmed.
+
+    pysbd keeps abbreviations ("U.S.", "Mr."), decimals and quotations intact. The offsets are
+    found by walking the original text, so no character is ever lost or repeated: the spans
+    cover every non-space character exactly once.
+    """
+    if not text.strip():
+        return []
+    pieces = _segmenter(language).segment(text)
+    spans: list[tuple[int, int]] = []
+    cursor = 0
+    for piece in pieces:
+        core = piece.strip()
+        if not core:
+            continue
+        found = text.find(core, cursor)
+        if found < 0:  # the segmenter changed the text: keep the rest whole rather than lose it
+            break
+        if found > cursor and text[cursor:found].strip() and spans:
+            # text skipped by the segmenter belongs to the previous sentence
+            spans[-1] = (spans[-1][0], found)
+        start, end = found, found + len(core)
+        if not spans and text[cursor:found].strip():
+            start = cursor
+        spans.append((start, end))
+        cursor = end
+    if text[cursor:].strip():
+        spans.append((cursor, len(text)))
+    return [(s + _lead(text, s, e), e - _trail(text, s, e)) for s, e in spans if text[s:e].strip()]
+
+
+def _lead(text: str, start: int, end: int) -> int:
+    chunk = text[start:end]
+    return len(chunk) - len(chunk.lstrip())
+
+
+def _trail(text: str, start: int, end: int) -> int:
+    chunk = text[start:end]
+    return len(chunk) - len(chunk.rstrip())
+
+
+def slugify(name: str, max_length: int = 60) -> str:
+    """A file-system and URL safe slug: lower-case ASCII letters, digits and hyphens."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    slug = slug[:max_length].rstrip("-")
+    return slug or "untitled"
+
+
+_MONTHS = (
+    "january february march april may june july august september october november december"
+).split()
+
+
+def parse_date(text: str) -> str | None:
+    """Return the ISO date (YYYY-MM-DD) if `text` is nothing but a real date, else None.
+
+    Accepts "June 28, 2024", "28 June 2024", "2024-06-28", "Jun. 28, 2024", "June 2024" (→ the
+    1st). Rejects sentences that merely contain a date.
+    """
+    from dateutil import parser as dateparser
+
+    candidate = collapse_ws(text).rstrip(".")
+    if not candidate or len(candidate) > 40 or not re.search(r"\b\d{4}\b", candidate):
+        return None
+    words = re.findall(r"[A-Za-z]+", candidate)
+    allowed = {m for m in _MONTHS} | {m[:3] for m in _MONTHS} | {"sept", "st", "nd", "rd", "th"}
+    allowed |= {"mon", "tue", "wed", "thu", "fri", "sat", "sun", "of", "t", "z"}
+    allowed |= {d.lower() for d in ("Monday Tuesday Wednesday Thursday Friday Saturday Sunday")
+                .split()}  # fmt: skip
+    if any(w.lower() not in allowed for w in words):
+        return None
+    try:
+        parsed = dateparser.parse(candidate, default=_dt.datetime(2000, 1, 1))
+    except (ValueError, OverflowError):
+        return None
+    if parsed is None or not 1000 <= parsed.year <= 9999:
+        return None
+    return parsed.date().isoformat()
+
+
+def display_date(iso: str, language: str = "en") -> str:
+    """A reader-friendly date for the title page and the spoken opening ("June 28, 2024")."""
+    try:
+        day = _dt.date.fromisoformat(iso)
+    except ValueError:
+        return iso
+    if language.split("-")[0].lower() == "en":
+        return f"{_MONTHS[day.month - 1].capitalize()} {day.day}, {day.year}"
+    return day.isoformat()
+
+
+def spoken_text(text: str) -> str:
+    """What the engine is given for a sentence: display text with layout-only characters removed."""
+    text = text.replace("\u00ad", "")  # soft hyphens
+    text = re.sub(r"[\u200b-\u200f\u2060\ufeff]", "", text)  # zero-width characters
+    return collapse_ws(text)
