@@ -63,7 +63,9 @@ def run_epubcheck(epub: Path) -> Report:
                 f"{severity} {msg.get('ID')}: {msg.get('message')} ({loc.get('path', '?')}:{loc.get('line', '?')})"
             )
     ok = proc.returncode == 0 and not any(counts.values())
-    summary = f"EPUBCheck {data.get('checker', {}).get('checkerVersion', '?')}: {counts['FATAL'] + counts['ERROR']} errors, {counts['WARNING']} warnings"
+    version = data.get("checker", {}).get("checkerVersion", "?")
+    errors = counts["FATAL"] + counts["ERROR"]
+    summary = f"EPUBCheck {version}: {errors} errors, {counts['WARNING']} warnings"
     return Report(epub, ok, summary, messages)
 
 

@@ -81,12 +81,16 @@ def _size(path: Path) -> str:
     return f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:.0f} KB"
 
 
-def _progress_factory(enabled: bool) -> Callable[[str, int], tuple[Callable[[int], None], Callable[[], None]]] | None:
+def _progress_factory(
+    enabled: bool,
+) -> Callable[[str, int], tuple[Callable[[int], None], Callable[[], None]]] | None:
     if not enabled:
         return None
 
     def factory(slug: str, total: int) -> tuple[Callable[[int], None], Callable[[], None]]:
-        bar = click.progressbar(length=total, label=f"Narrating {slug}", file=sys.stderr, show_eta=True, show_pos=True)
+        bar: Any = click.progressbar(
+            length=total, label=f"Narrating {slug}", file=sys.stderr, show_eta=True, show_pos=True
+        )
         bar.__enter__()
         return bar.update, lambda: bar.__exit__(None, None, None)
 
@@ -95,13 +99,22 @@ def _progress_factory(enabled: bool) -> Callable[[str, int], tuple[Callable[[int
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), help="Output folder [default: output].")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder [default: output].",
+)
 @click.option("-e", "--engine", help="Speech engine: piper (default), espeak, gtts, silent.")
 @click.option("--voice", help="Engine voice: Piper .onnx path, eSpeak voice (en-gb), gTTS language.")
 @click.option("--speed", type=float, help="Speaking rate, 1.0 = the voice's own [0.25–4].")
 @click.option("--bitrate", type=int, help="MP3 bitrate in kbit/s [default: 64].")
 @click.option("--sample-rate", type=int, help="MP3 sample rate in Hz [default: 44100].")
-@click.option("--announce/--no-announce", default=None, help="Spoken opening credits and closing line [default: on].")
+@click.option(
+    "--announce/--no-announce",
+    default=None,
+    help="Spoken opening credits and closing line [default: on].",
+)
 @click.option("--publisher", "publisher_name", help="Publisher name for sources that do not name one.")
 @click.option("--language", help="Language of sources that do not say (BCP 47) [default: en].")
 @click.pass_context
@@ -147,7 +160,10 @@ def publish(ctx: click.Context, paths: tuple[Path, ...], output: Path | None, en
         ctx.exit(BatchError.exit_code)
     if result.failed:
         n = len(result.failed)
-        click.echo(f"{n} of {n + len(result.published)} sources failed; their earlier outputs were kept", err=True)
+        click.echo(
+            f"{n} of {n + len(result.published)} sources failed; their earlier outputs were kept",
+            err=True,
+        )
         ctx.exit(max(exc.exit_code for _, exc in result.failed) if n == 1 else BatchError.exit_code)
 
 

@@ -36,3 +36,14 @@ def run_ffmpeg(args: list[str], what: str, path: Path | None = None) -> str:
         tail = " | ".join(proc.stderr.strip().splitlines()[-3:]) or f"exit code {proc.returncode}"
         raise RenderError(f"ffmpeg failed while {what}: {tail}", path=path)
     return proc.stderr
+
+
+def decode_to_pcm(data: bytes, sample_rate: int, what: str) -> bytes:
+    """Decode any audio ffmpeg reads (MP3 from an online engine) to 16-bit mono PCM."""
+    cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-i", "pipe:0",
+           "-f", "s16le", "-ac", "1", "-ar", str(sample_rate), "pipe:1"]  # fmt: skip
+    proc = subprocess.run(cmd, input=data, capture_output=True, check=False)
+    if proc.returncode != 0 or not proc.stdout:
+        tail = proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no audio"]
+        raise RenderError(f"could not decode {what}: {tail[0]}")
+    return proc.stdout

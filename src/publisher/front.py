@@ -8,7 +8,7 @@ from publisher.text import display_date, spoken_text
 
 
 def join_names(names: list[str]) -> str:
-    """"A", "A and B", "A, B and C"."""
+    """ "A", "A and B", "A, B and C"."""
     if len(names) <= 2:
         return " and ".join(names)
     return ", ".join(names[:-1]) + " and " + names[-1]

@@ -173,7 +173,13 @@ def publish_source(
     )
 
 
-def _narrate(pub: Publication, engine: Engine, settings: Settings, work: Path, progress: ProgressFactory | None) -> Narration:
+def _narrate(
+    pub: Publication,
+    engine: Engine,
+    settings: Settings,
+    work: Path,
+    progress: ProgressFactory | None,
+) -> Narration:
     if progress is None:
         return narrate(pub, engine, settings, work)
     tick, close = progress(pub.slug, count_sentences(pub))
@@ -202,7 +208,10 @@ def publish_all(
             try:
                 slug = slugify(source.stem)
                 if slug in seen:
-                    raise SourceError(f"its slug {slug!r} is already used by {seen[slug]}; rename one", path=source)
+                    raise SourceError(
+                        f"its slug {slug!r} is already used by {seen[slug]}; rename one",
+                        path=source,
+                    )
                 seen[slug] = source
                 done = publish_source(source, base, flags, engines, progress)
             except PublisherError as exc:

@@ -17,6 +17,7 @@ _PYSBD_LANGUAGES = {
 }  # fmt: skip
 
 _WS = re.compile(r"\s+")
+_TERMINAL = set('.!?…。！？"”’»)')
 
 
 def collapse_ws(text: str) -> str:
@@ -60,7 +61,16 @@ def split_sentences(text: str, language: str = "en") -> list[tuple[int, int]]:
         cursor = end
     if text[cursor:].strip():
         spans.append((cursor, len(text)))
-    return [(s + _lead(text, s, e), e - _trail(text, s, e)) for s, e in spans if text[s:e].strip()]
+    trimmed = [(s + _lead(text, s, e), e - _trail(text, s, e)) for s, e in spans if text[s:e].strip()]
+    merged: list[tuple[int, int]] = []
+    for start, end in trimmed:
+        glued = merged and start == merged[-1][1] and text[start - 1] not in _TERMINAL
+        if merged and (glued or not any(ch.isalnum() for ch in text[start:end])):
+            # lone punctuation, or a cut inside a word, belongs to the sentence before it
+            merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def _lead(text: str, start: int, end: int) -> int:
@@ -81,9 +91,20 @@ def slugify(name: str, max_length: int = 60) -> str:
     return slug or "untitled"
 
 
-_MONTHS = (
-    "january february march april may june july august september october november december"
-).split()
+_MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
 
 
 def parse_date(text: str) -> str | None:
@@ -100,8 +121,7 @@ def parse_date(text: str) -> str | None:
     words = re.findall(r"[A-Za-z]+", candidate)
     allowed = {m for m in _MONTHS} | {m[:3] for m in _MONTHS} | {"sept", "st", "nd", "rd", "th"}
     allowed |= {"mon", "tue", "wed", "thu", "fri", "sat", "sun", "of", "t", "z"}
-    allowed |= {d.lower() for d in ("Monday Tuesday Wednesday Thursday Friday Saturday Sunday")
-                .split()}  # fmt: skip
+    allowed |= {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
     if any(w.lower() not in allowed for w in words):
         return None
     try:

@@ -44,9 +44,7 @@ def decode_source(path: Path) -> str:
         try:
             text = data.decode("cp1252")
         except UnicodeDecodeError:
-            raise SourceError(
-                f"is not UTF-8 text (byte {exc.start}); save it as UTF-8", path=path
-            ) from exc
+            raise SourceError(f"is not UTF-8 text (byte {exc.start}); save it as UTF-8", path=path) from exc
         log.warning("%s: not UTF-8; decoded as Windows-1252 (save it as UTF-8 to be sure)", path)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     # control characters other than tab and newline never belong in prose
@@ -277,10 +275,8 @@ def number_sentences(prefix: str, blocks: list[Block], language: str) -> None:
         if block.kind == "image" or not text.strip():
             block.sentences = []
             continue
-        if block.kind in ("heading", "byline"):
-            spans = [(0, len(text))]
-        else:
-            spans = split_sentences(text, language)
+        whole = block.kind in ("heading", "byline")
+        spans = [(0, len(text))] if whole else split_sentences(text, language)
         block.sentences = []
         for start, end in spans:
             n += 1

@@ -9,7 +9,7 @@ import lxml.html
 from lxml import etree
 
 from publisher.errors import SourceError
-from publisher.model import Block, Mark, Metadata, Publication, Run
+from publisher.model import Block, BlockKind, Mark, Metadata, Publication, Run
 from publisher.readers.common import assemble, check_language
 from publisher.text import collapse_ws, parse_date
 
@@ -18,7 +18,14 @@ _DROP = (
     "footer", "svg", "canvas", "video", "audio", "object", "embed", "select", "dialog",
 )  # fmt: skip
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
-_INLINE_MARKS = {"em": "em", "i": "em", "cite": "em", "strong": "strong", "b": "strong", "code": "code"}
+_INLINE_MARKS = {
+    "em": "em",
+    "i": "em",
+    "cite": "em",
+    "strong": "strong",
+    "b": "strong",
+    "code": "code",
+}
 _CONTAINERS = {
     "div", "section", "article", "main", "body", "header", "hgroup", "figure", "details",
     "center", "span", "table", "tbody", "thead", "tr", "dl",
@@ -62,7 +69,7 @@ def _walk(el: lxml.html.HtmlElement, blocks: list[Block], quote: int = 0) -> Non
     if tag in _HEADINGS:
         blocks.append(Block(kind="heading", runs=_runs(el), level=_HEADINGS[tag]))
     elif tag == "p" or tag in ("figcaption", "dt", "dd", "caption", "td", "th", "address"):
-        kind = "quote" if quote else "paragraph"
+        kind: BlockKind = "quote" if quote else "paragraph"
         blocks.append(Block(kind=kind, runs=_runs(el), level=quote))
         for img in el.iter("img"):
             _image(img, blocks)
@@ -81,8 +88,8 @@ def _walk(el: lxml.html.HtmlElement, blocks: list[Block], quote: int = 0) -> Non
         for child in el:
             _walk(child, blocks, depth)
             if child.tail and child.tail.strip():
-                kind = "quote" if depth else "paragraph"
-                blocks.append(Block(kind=kind, runs=[Run(child.tail)], level=depth))
+                kind2: BlockKind = "quote" if depth else "paragraph"
+                blocks.append(Block(kind=kind2, runs=[Run(child.tail)], level=depth))
     elif tag:  # unknown element: keep its text as a paragraph rather than lose it
         runs = _runs(el)
         if "".join(r.text for r in runs).strip():

@@ -10,8 +10,9 @@ from publisher.model import Block, Metadata, Publication, Run
 from publisher.readers.common import assemble
 from publisher.text import collapse_ws, parse_date
 
+_NUMBER = r"([0-9]+|[ivxlcdm]+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|[a-z]+teen|twenty|thirty)"
 _CHAPTER_WORD = re.compile(
-    r"^(chapter|part|book|prologue|epilogue|preface|introduction|foreword|afterword|appendix)\b",
+    rf"^((chapter|part|book)\s+{_NUMBER}\b|(prologue|epilogue|preface|introduction|foreword|afterword|appendix)\b)",
     re.IGNORECASE,
 )
 _FINAL_PUNCT = tuple('.,;:!?…"”’)]')
@@ -24,7 +25,7 @@ def _paragraphs(text: str) -> list[str]:
 
 def looks_like_heading(paragraph: str) -> bool:
     """A short line without final punctuation, or one that starts with "Chapter"/"Part"…"""
-    if _CHAPTER_WORD.match(paragraph) and len(paragraph) <= 100:
+    if _CHAPTER_WORD.match(paragraph) and len(paragraph.split()) <= 12 and not paragraph.endswith((".", "!", "?")):
         return True
     words = paragraph.split()
     return (
@@ -40,7 +41,9 @@ def _author_line(paragraph: str) -> list[str] | None:
     match = re.match(r"^by[:\s]+(.+)$", paragraph, flags=re.IGNORECASE)
     names = match.group(1) if match else paragraph
     words = names.split()
-    if not match and (len(words) > 6 or paragraph.endswith(_FINAL_PUNCT)):
+    initial = match is not None and re.search(r"\b[A-Z][a-z]?\.$", paragraph) is not None  # "By J. Smith Jr."
+    ends_like_sentence = paragraph.endswith(_FINAL_PUNCT) and not initial
+    if len(words) > (8 if match else 6) or ends_like_sentence or (not match and len(words) < 2):
         return None
     if not match and not all(w[:1].isupper() or w.lower() in {"and", "de", "van", "von"} for w in words):
         return None

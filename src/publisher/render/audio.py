@@ -92,7 +92,9 @@ def tag_mp3(path: Path, pub: Publication, track: Track, total: int, cover: Cover
     tags.save(path, v2_version=4)
 
 
-def write_chapter_mp3s(pub: Publication, narration: Narration, cover: Cover, folder: Path, settings: Settings) -> list[AudioFile]:
+def write_chapter_mp3s(
+    pub: Publication, narration: Narration, cover: Cover, folder: Path, settings: Settings
+) -> list[AudioFile]:
     """One tagged MP3 per chapter under `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
     files = []

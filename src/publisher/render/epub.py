@@ -93,7 +93,10 @@ class _Images:
             except OSError as exc:
                 raise RenderError(f"cannot read image: {exc.strerror or exc}", path=path) from exc
             self.items[src] = epub.EpubItem(
-                uid=f"img{len(self.items) + 1:03d}", file_name=name, media_type=media_type, content=content
+                uid=f"img{len(self.items) + 1:03d}",
+                file_name=name,
+                media_type=media_type,
+                content=content,
             )
         return "../" + self.items[src].file_name
 
@@ -123,14 +126,31 @@ def _chapter_body(pub: Publication, index: int, images: _Images) -> etree._Eleme
 
 def _nav_document(pub: Publication, chapter_files: list[str], has_title: bool) -> bytes:
     toc_ol = E("ol")
-    for chapter, href in zip(pub.chapters, chapter_files):
+    for chapter, href in zip(pub.chapters, chapter_files, strict=True):
         toc_ol.append(E("li", {}, E("a", {"href": href}, text=chapter.title)))
-    toc = E("nav", {EPUB_TYPE: "toc", "role": "doc-toc", "id": "toc"}, E("h1", {}, text="Contents"), toc_ol)
+    toc = E(
+        "nav",
+        {EPUB_TYPE: "toc", "role": "doc-toc", "id": "toc"},
+        E("h1", {}, text="Contents"),
+        toc_ol,
+    )
     marks = E("ol")
     marks.append(E("li", {}, E("a", {EPUB_TYPE: "cover", "href": "cover.xhtml"}, text="Cover")))
     if has_title:
-        marks.append(E("li", {}, E("a", {EPUB_TYPE: "titlepage", "href": "titlepage.xhtml"}, text="Title page")))
-    marks.append(E("li", {}, E("a", {EPUB_TYPE: "bodymatter", "href": chapter_files[0]}, text="Start of content")))
+        marks.append(
+            E(
+                "li",
+                {},
+                E("a", {EPUB_TYPE: "titlepage", "href": "titlepage.xhtml"}, text="Title page"),
+            )
+        )
+    marks.append(
+        E(
+            "li",
+            {},
+            E("a", {EPUB_TYPE: "bodymatter", "href": chapter_files[0]}, text="Start of content"),
+        )
+    )
     landmarks = E("nav", {EPUB_TYPE: "landmarks", "aria-label": "Landmarks", "hidden": "hidden"},
                   E("h2", {}, text="Landmarks"), marks)  # fmt: skip
     body = E("body", {}, toc, landmarks)
@@ -169,8 +189,8 @@ def write_epub(pub: Publication, cover: Cover, dest: Path, epoch: int | None = N
     book.set_identifier(book_id)
     book.set_title(meta.title)
     book.set_language(lang)
-    for author in meta.authors:
-        book.add_author(author)
+    for n, author in enumerate(meta.authors, start=1):
+        book.add_author(author, role="aut", uid=f"creator{n}")
     if meta.date:
         book.add_metadata("DC", "date", meta.date)
     if meta.description:
@@ -188,15 +208,24 @@ def write_epub(pub: Publication, cover: Cover, dest: Path, epoch: int | None = N
     book.add_item(css)
     cover_name = f"images/cover.{cover.extension}"
     book.set_cover(cover_name, cover.data, create_page=False)
-    cover_body = E("body", {}, _section("cover", None, E("img", {"src": f"../{cover_name}", "alt": cover.alt, "role": "doc-cover"}), cls="cover"))  # fmt: skip
+    cover_img = E("img", {"src": f"../{cover_name}", "alt": cover.alt, "role": "doc-cover"})
+    cover_body = E("body", {}, _section("cover", None, cover_img, cls="cover"))
     cover_page = _xhtml_item("cover", "text/cover.xhtml", document(meta.title, lang, cover_body, "../css/book.css"))
     book.add_item(cover_page)
     spine: list[epub.EpubItem | str] = [cover_page]
 
     images = _Images()
     if pub.has_title_page:
-        title_body = E("body", {}, _section("titlepage", None, *render_blocks(pub.front, images.href), cls="titlepage"))
-        title_page = _xhtml_item("titlepage", "text/titlepage.xhtml", document(meta.title, lang, title_body, "../css/book.css"))
+        title_body = E(
+            "body",
+            {},
+            _section("titlepage", None, *render_blocks(pub.front, images.href), cls="titlepage"),
+        )
+        title_page = _xhtml_item(
+            "titlepage",
+            "text/titlepage.xhtml",
+            document(meta.title, lang, title_body, "../css/book.css"),
+        )
         book.add_item(title_page)
         spine.append(title_page)
 
@@ -204,7 +233,11 @@ def write_epub(pub: Publication, cover: Cover, dest: Path, epoch: int | None = N
     toc: list[epub.Link] = []
     for chapter in pub.chapters:
         name = f"text/{chapter.id}.xhtml"
-        item = _xhtml_item(chapter.id, name, document(chapter.title, lang, _chapter_body(pub, chapter.index, images), "../css/book.css"))
+        item = _xhtml_item(
+            chapter.id,
+            name,
+            document(chapter.title, lang, _chapter_body(pub, chapter.index, images), "../css/book.css"),
+        )
         book.add_item(item)
         spine.append(item)
         chapter_files.append(f"{chapter.id}.xhtml")

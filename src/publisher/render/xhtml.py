@@ -21,7 +21,12 @@ _MARK_TAGS = {"em": "em", "strong": "strong", "code": "code", "link": "a"}
 ImageHref = Callable[[str], str]
 
 
-def E(tag: str, attrib: dict[str, str] | None = None, *children: etree._Element, text: str | None = None) -> etree._Element:  # noqa: N802
+def E(
+    tag: str,
+    attrib: dict[str, str] | None = None,
+    *children: etree._Element,
+    text: str | None = None,
+) -> etree._Element:
     """An XHTML element (lxml escapes every text and attribute value)."""
     el = etree.Element(f"{{{XHTML_NS}}}{tag}", attrib or {})
     if text is not None:
@@ -135,7 +140,7 @@ def document(title: str, language: str, body: etree._Element, css: str | None, e
     nsmap: dict[str | None, str] = {None: XHTML_NS}
     if epub_type_ns:
         nsmap["epub"] = EPUB_NS
-    html = etree.Element(f"{{{XHTML_NS}}}html", nsmap=nsmap)  # type: ignore[arg-type]
+    html = etree.Element(f"{{{XHTML_NS}}}html", nsmap=nsmap)
     html.set("lang", language)
     html.set(f"{{{XML_NS}}}lang", language)
     head = etree.SubElement(html, f"{{{XHTML_NS}}}head")

@@ -86,7 +86,7 @@ def _probe(module: str) -> Callable[[], str | None]:
     def probe() -> str | None:
         import importlib
 
-        return importlib.import_module(f"publisher.speech.engines.{module}").probe()  # type: ignore[no-any-return]
+        return importlib.import_module(f"publisher.speech.engines.{module}").probe()
 
     return probe
 
@@ -95,7 +95,7 @@ def _voices(module: str) -> Callable[[], list[str]]:
     def voices() -> list[str]:
         import importlib
 
-        return importlib.import_module(f"publisher.speech.engines.{module}").voices()  # type: ignore[no-any-return]
+        return importlib.import_module(f"publisher.speech.engines.{module}").voices()
 
     return voices
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import io
 
-from publisher.errors import EngineError
-from publisher.ffmpeg import configure_pydub
+from publisher.errors import EngineError, RenderError
+from publisher.ffmpeg import decode_to_pcm
 from publisher.speech.engines import OFFLINE_ENGINES, Audio, EngineOptions
 
 INSTALL_HINT = "install it with: pip install gTTS"
+SAMPLE_RATE = 24000  # what Google sends
 
 
 def probe() -> str | None:
@@ -26,7 +27,7 @@ def voices() -> list[str]:
 
 
 class GttsEngine:
-    """Sends each sentence to Google; decodes the MP3 answer to 16-bit mono PCM."""
+    """Sends each sentence to Google; decodes the MP3 answer (24 kHz) to 16-bit mono PCM."""
 
     name = "gtts"
 
@@ -58,15 +59,9 @@ class GttsEngine:
                 f"(offline engines: {OFFLINE_ENGINES})"
             ) from exc
         except Exception as exc:  # requests' connection errors and the like
-            raise EngineError(
-                f"gtts failed: {exc}. It needs the internet; offline engines: {OFFLINE_ENGINES}"
-            ) from exc
-        configure_pydub()
-        from pydub import AudioSegment
-
+            raise EngineError(f"gtts failed: {exc}. It needs the internet; offline engines: {OFFLINE_ENGINES}") from exc
         try:
-            segment = AudioSegment.from_file(io.BytesIO(buf.getvalue()), format="mp3")
-        except Exception as exc:
-            raise EngineError(f"gtts returned audio that could not be decoded: {exc}") from exc
-        segment = segment.set_channels(1).set_sample_width(2)
-        return Audio(pcm=segment.raw_data, sample_rate=segment.frame_rate)
+            pcm = decode_to_pcm(buf.getvalue(), SAMPLE_RATE, "the audio gtts returned")
+        except RenderError as exc:
+            raise EngineError(exc.message) from exc
+        return Audio(pcm=pcm, sample_rate=SAMPLE_RATE)

@@ -1,0 +1,45 @@
+"""Helpers that read real outputs back: EPUB members, ID3 frames, MP3 stream facts."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from lxml import etree
+
+NS = {
+    "opf": "http://www.idpf.org/2007/opf",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "x": "http://www.w3.org/1999/xhtml",
+    "epub": "http://www.idpf.org/2007/ops",
+    "ncx": "http://www.daisy.org/z3986/2005/ncx/",
+}
+
+
+class Epub:
+    """An EPUB opened for assertions: the OPF, and each member parsed as XML."""
+
+    def __init__(self, path: Path) -> None:
+        self.zip = zipfile.ZipFile(path)
+        container = etree.fromstring(self.zip.read("META-INF/container.xml"))
+        self.opf_path = container.xpath("//*[local-name()='rootfile']/@full-path")[0]
+        self.base = self.opf_path.rsplit("/", 1)[0] + "/" if "/" in self.opf_path else ""
+        self.opf = etree.fromstring(self.zip.read(self.opf_path))
+
+    def xml(self, href: str) -> etree._Element:
+        return etree.fromstring(self.zip.read(self.base + href))
+
+    def meta(self, prop: str) -> list[str]:
+        return [m.text for m in self.opf.xpath(f"//opf:meta[@property='{prop}']", namespaces=NS)]
+
+    def dc(self, name: str) -> list[str]:
+        return [e.text for e in self.opf.xpath(f"//dc:{name}", namespaces=NS)]
+
+    def manifest(self) -> dict[str, etree._Element]:
+        return {i.get("id"): i for i in self.opf.xpath("//opf:manifest/opf:item", namespaces=NS)}
+
+    def spine(self) -> list[str]:
+        return self.opf.xpath("//opf:spine/opf:itemref/@idref", namespaces=NS)
+
+    def xhtml_hrefs(self) -> list[str]:
+        return [i.get("href") for i in self.manifest().values() if i.get("media-type") == "application/xhtml+xml"]

@@ -1,0 +1,67 @@
+"""End to end with the real default voice on the real source: what `make publish` produces.
+
+Validates the EPUB with EPUBCheck, reads the ID3 frames back, and has an offline speech
+recogniser (Whisper tiny.en) check that the whole text is narrated, in order, intelligibly.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from mutagen.mp3 import MP3
+
+from publisher.check import run_epubcheck
+from publisher.cli import cli
+from publisher.front import add_front_matter
+from publisher.quality import transcribe, word_error_rate
+from publisher.readers import read_source
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("e2e")
+    (root / "sources").mkdir()
+    shutil.copy(Path(__file__).parent.parent / "sources" / "putin-today.txt", root / "sources")
+    result = CliRunner(mix_stderr=False).invoke(
+        cli, ["publish", str(root / "sources"), "--output", str(root / "output")]
+    )
+    assert result.exit_code == 0, result.stderr
+    return root / "output" / "putin-today"
+
+
+def test_epub_passes_epubcheck(published: Path) -> None:
+    report = run_epubcheck(published / "putin-today.epub")
+    assert report.ok, "\n".join(report.messages)
+
+
+def test_mp3_tags_read_back(published: Path) -> None:
+    (mp3_path,) = sorted((published / "audio").glob("*.mp3"))
+    assert mp3_path.name == "01-putin-today.mp3"
+    mp3 = MP3(mp3_path)
+    tags = mp3.tags
+    assert tags is not None
+    assert str(tags["TIT2"]) == "Putin today"
+    assert str(tags["TPE1"]) == "Ava Cai"
+    assert str(tags["TALB"]) == "Putin today"
+    assert str(tags["TRCK"]) == "1/1"
+    assert str(tags["TDRC"]) == "2024-06-28"
+    assert tags.getall("APIC")[0].type == 3
+    assert "eye-to-eye level of tension" in tags.getall("USLT")[0].text
+    assert 120 < mp3.info.length < 240  # about 2.5 minutes of speech
+
+
+def test_narration_is_complete_and_intelligible(published: Path) -> None:
+    pub = read_source(Path(__file__).parent.parent / "sources" / "putin-today.txt")
+    add_front_matter(pub, "Joe, a synthetic Piper voice")
+    expected = " ".join(s.text for s in pub.sentences())
+    heard = transcribe(published / "audio" / "01-putin-today.mp3")
+    wer = word_error_rate(expected, heard)
+    print(f"word error rate {wer:.3f}")
+    assert wer <= 0.10, heard
+    # the last paragraph's last words are heard too: nothing was cut off
+    assert "aggression" in heard.lower()

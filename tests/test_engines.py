@@ -1,0 +1,102 @@
+"""Engines behind one protocol: silent (exact), espeak (real audio), gtts (HTTP faked), piper (real)."""
+
+from __future__ import annotations
+
+import base64
+import re
+import subprocess
+from array import array
+
+import pytest
+import requests
+import responses
+
+from publisher.errors import EngineError
+from publisher.ffmpeg import ffmpeg_exe
+from publisher.speech.engines import ENGINES, EngineOptions, get_engine
+
+GTTS_URL = re.compile(r"https://translate\.google\.[a-z.]+/_/TranslateWebserverUi/data/batchexecute.*")
+
+
+def peak(pcm: bytes) -> int:
+    samples = array("h", pcm)
+    return max((abs(s) for s in samples), default=0)
+
+
+def test_registry_lists_the_engines() -> None:
+    assert {"piper", "espeak", "gtts", "silent"} <= set(ENGINES)
+    assert ENGINES["piper"].offline and ENGINES["espeak"].offline and not ENGINES["gtts"].offline
+
+
+def test_unknown_engine_names_the_choices() -> None:
+    with pytest.raises(EngineError, match="choose one of piper, espeak, gtts, silent"):
+        get_engine("nonesuch", EngineOptions())
+
+
+def test_silent_engine_is_exact() -> None:
+    engine = get_engine("silent", EngineOptions())
+    audio = engine.synthesize("x" * 100)
+    assert audio.sample_rate == 22050
+    assert len(audio.pcm) == 2 * round(100 * 0.06 * 22050)
+    assert peak(audio.pcm) == 0
+
+
+def test_espeak_speaks_offline() -> None:
+    engine = get_engine("espeak", EngineOptions(language="en"))
+    audio = engine.synthesize("Hello from the offline voice.")
+    assert audio.sample_rate == 22050
+    assert 0.8 < audio.duration < 5.0
+    assert peak(audio.pcm) > 3000  # real speech, not silence
+    faster = get_engine("espeak", EngineOptions(language="en", speed=2.0)).synthesize("Hello from the offline voice.")
+    assert faster.duration < audio.duration * 0.75
+
+
+def test_espeak_unknown_voice_is_a_clear_error() -> None:
+    with pytest.raises(EngineError, match="no voice 'xx-nonesuch'"):
+        get_engine("espeak", EngineOptions(voice="xx-nonesuch"))
+
+
+def test_piper_default_voice_speaks() -> None:
+    engine = get_engine("piper", EngineOptions())
+    assert engine.narrator == "Joe, a synthetic Piper voice"
+    audio = engine.synthesize("The quick brown fox jumps over the lazy dog.")
+    assert audio.sample_rate == 22050
+    assert 1.5 < audio.duration < 6.0
+    assert peak(audio.pcm) > 3000
+
+
+def test_piper_missing_voice_file_says_so(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(EngineError, match="not found"):
+        get_engine("piper", EngineOptions(voice=str(tmp_path / "nope.onnx")))
+
+
+def _tone_mp3() -> bytes:
+    """A real 0.5 s MP3 made by ffmpeg, standing in for Google's answer."""
+    return subprocess.run(
+        [ffmpeg_exe(), "-loglevel", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=0.5",
+         "-ar", "24000", "-ac", "1", "-f", "mp3", "-"],
+        capture_output=True, check=True,
+    ).stdout  # fmt: skip
+
+
+@responses.activate
+def test_gtts_decodes_the_service_answer() -> None:
+    payload = base64.b64encode(_tone_mp3()).decode()
+    body = ")]}'\n\n" + f'[["wrb.fr","jQ1olc","[\\"{payload}\\"]",null,null,null,"generic"]]\n'
+    responses.add(responses.POST, GTTS_URL, body=body, status=200)
+    audio = get_engine("gtts", EngineOptions(language="en-US")).synthesize("Hello.")
+    assert len(responses.calls) == 1
+    assert "Hello" in requests.utils.unquote(responses.calls[0].request.body or "")
+    assert 0.4 < audio.duration < 0.7
+    assert peak(audio.pcm) > 3000
+
+
+@responses.activate
+def test_gtts_offline_names_the_offline_engines() -> None:
+    responses.add(responses.POST, GTTS_URL, body=requests.ConnectionError("Name or service not known"))
+    engine = get_engine("gtts", EngineOptions())
+    with pytest.raises(EngineError) as info:
+        engine.synthesize("Hello.")
+    message = str(info.value)
+    assert "needs the internet" in message
+    assert "piper" in message and "espeak" in message
