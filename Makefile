@@ -7,7 +7,12 @@ OUTPUT  ?= output
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help publish test lint format check bench clean distclean java
+.PHONY: help publish test lint format check bench clean distclean java chromium
+ACE_DIR := tools/ace
+ACE     := $(ACE_DIR)/node_modules/.bin/ace-cli
+ACE_VERSION := 1.4.6
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_INSTALL := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
 
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -28,16 +33,23 @@ $(VENV)/.stamp-dev: pyproject.toml | $(BIN)/python
 	@touch $@ $(VENV)/.stamp-run
 
 java: ## Make sure a Java runtime (for EPUBCheck) is installed
-	@command -v java >/dev/null 2>&1 || { \
-	  echo "Installing a Java runtime for EPUBCheck (Debian default-jre-headless)"; \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq default-jre-headless; }
+	@command -v java >/dev/null 2>&1 || { echo "Installing Debian default-jre-headless for EPUBCheck"; \
+	  $(SUDO) apt-get update -qq && $(APT_INSTALL) default-jre-headless; }
+
+chromium: ## Make sure Debian's Chromium (for DAISY Ace) is installed
+	@command -v chromium >/dev/null 2>&1 || { echo "Installing Debian chromium for DAISY Ace"; \
+	  $(SUDO) apt-get update -qq && $(APT_INSTALL) chromium; }
+
+# DAISY Ace with the puppeteer runner, project-local (Electron's binary cannot be downloaded here)
+$(ACE): | chromium
+	@command -v npm >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(APT_INSTALL) nodejs npm; }
+	PUPPETEER_SKIP_DOWNLOAD=1 npm install --silent --no-audit --no-fund --prefix $(ACE_DIR) @daisy/ace-cli@$(ACE_VERSION)
 
 # --- the two commands from the README ------------------------------------------------------
 publish: $(VENV)/.stamp-run ## Set up .venv if needed, then publish every file in sources/ into output/
 	$(BIN)/publisher publish $(SOURCES) --output $(OUTPUT)
 
-test: $(VENV)/.stamp-dev java ## Set up .venv with test tools if needed, then run the whole test suite
+test: $(VENV)/.stamp-dev java $(ACE) ## Set up .venv with test tools if needed, then run the whole test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # --- everything else -------------------------------------------------------------------------
@@ -50,7 +62,7 @@ format: $(VENV)/.stamp-dev ## Apply ruff's formatting and safe fixes
 	$(BIN)/ruff format src tests
 	$(BIN)/ruff check --fix src tests
 
-check: $(VENV)/.stamp-dev java ## Validate every EPUB in output/ with EPUBCheck
+check: $(VENV)/.stamp-dev java $(ACE) ## EPUBCheck + DAISY Ace + overlay/tag checks on everything in output/
 	$(BIN)/publisher check $(OUTPUT)
 
 bench: $(VENV)/.stamp-dev ## Benchmarks: publish vs raw Piper in one run, intelligibility

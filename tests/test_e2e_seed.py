@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from mutagen.mp3 import MP3
 
-from publisher.check import run_epubcheck
+from publisher.check import check_overlays, run_ace, run_epubcheck
 from publisher.cli import cli
 from publisher.front import add_front_matter
 from publisher.quality import transcribe, word_error_rate
@@ -34,8 +34,14 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "output" / "putin-today"
 
 
-def test_epub_passes_epubcheck(published: Path) -> None:
-    report = run_epubcheck(published / "putin-today.epub")
+@pytest.mark.parametrize("name", ["putin-today.epub", "putin-today-read-aloud.epub"])
+def test_epubs_pass_epubcheck_and_ace(published: Path, name: str) -> None:
+    for report in (run_epubcheck(published / name), run_ace(published / name)):
+        assert report.ok, "\n".join(report.messages)
+
+
+def test_read_aloud_overlays_cover_everything_inside_the_audio(published: Path) -> None:
+    report = check_overlays(published / "putin-today-read-aloud.epub")
     assert report.ok, "\n".join(report.messages)
 
 

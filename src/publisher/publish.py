@@ -18,9 +18,9 @@ from publisher.errors import PublisherError, RenderError, SourceError
 from publisher.front import add_front_matter
 from publisher.model import Metadata, Publication
 from publisher.readers import is_source, read_source
-from publisher.render.audio import AudioFile, write_chapter_mp3s
+from publisher.render.audio import AudioFile, encode_embedded_audio, write_chapter_mp3s
 from publisher.render.cover import load_cover
-from publisher.render.epub import write_epub
+from publisher.render.epub import ReadAloud, write_epub
 from publisher.settings import Settings, source_date_epoch
 from publisher.speech.engines import Engine, EngineOptions, get_engine
 from publisher.speech.narrate import Narration, count_sentences, narrate
@@ -151,9 +151,16 @@ def publish_source(
         staging.mkdir()
         narration = _narrate(pub, engine, settings, work, progress)
         cover = load_cover(pub.metadata)
+        epoch = source_date_epoch()
         epub_path = staging / f"{pub.slug}.epub"
-        write_epub(pub, cover, epub_path, source_date_epoch())
+        write_epub(pub, cover, epub_path, epoch, certifier=settings.publisher)
         audio = write_chapter_mp3s(pub, narration, cover, staging / "audio", settings)
+        if settings.read_aloud:
+            embedded = {a.chapter: a.path for a in audio}
+            if settings.read_aloud_bitrate:
+                embedded = encode_embedded_audio(narration, work / "embedded", settings)
+            read_aloud = ReadAloud(narration, embedded)
+            write_epub(pub, cover, staging / f"{pub.slug}-read-aloud.epub", epoch, settings.publisher, read_aloud)
         (staging / f"cover.{cover.extension}").write_bytes(cover.data)
         dest = output / pub.slug
         try:

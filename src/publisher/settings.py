@@ -16,6 +16,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 CONFIG_NAME = "publisher.toml"
+MP3_BITRATES = (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,11 @@ class Settings:
     announce: bool = True
     """Speak an opening (title, author, date, voice) and a closing line, as audiobooks do."""
     publisher: str | None = None
-    """Publisher name for sources that do not name one."""
+    """Publisher name for sources that do not name one (also certifies accessibility)."""
+    read_aloud: bool = True
+    """Also write <slug>-read-aloud.epub: the narration inside, synchronised sentence by sentence."""
+    read_aloud_bitrate: int = 0
+    """MP3 bitrate inside the read-aloud EPUB; 0 embeds the chapter MP3s as they are."""
     output: Path = field(default_factory=lambda: Path("output"))
     """Where publications are written: output/<slug>/."""
 
@@ -84,8 +89,10 @@ class Settings:
                 problems.append(f"{name} {getattr(self, name)} is outside 0–30 seconds")
         if self.sample_rate not in (22050, 24000, 32000, 44100, 48000):
             problems.append(f"sample_rate {self.sample_rate} is not 22050, 24000, 32000, 44100 or 48000")
-        if self.bitrate not in (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320):
+        if self.bitrate not in MP3_BITRATES:
             problems.append(f"bitrate {self.bitrate} is not a standard MP3 bitrate")
+        if self.read_aloud_bitrate and self.read_aloud_bitrate not in MP3_BITRATES:
+            problems.append(f"read_aloud_bitrate {self.read_aloud_bitrate} is not 0 or a standard MP3 bitrate")
         if problems:
             raise ConfigError(f"{origin}: " + "; ".join(problems))
 

@@ -48,13 +48,15 @@ def chapter_file_name(index: int, title: str) -> str:
     return f"{index:02d}-{slugify(title, max_length=40)}.mp3"
 
 
-def encode_mp3(wav: Path, mp3: Path, settings: Settings) -> None:
+def encode_mp3(wav: Path, mp3: Path, settings: Settings, bitrate: int | None = None) -> None:
     """WAV → constant-bitrate mono MP3 at the publication's sample rate (gapless LAME header)."""
+    kbps = bitrate or settings.bitrate
+    rate = settings.sample_rate if kbps >= 48 else min(settings.sample_rate, 22050)  # LAME's sweet spot
     run_ffmpeg(
         [
             "-y", "-i", str(wav), "-map_metadata", "-1", "-vn",
-            "-ac", "1", "-ar", str(settings.sample_rate),
-            "-c:a", "libmp3lame", "-b:a", f"{settings.bitrate}k", "-write_xing", "1",
+            "-ac", "1", "-ar", str(rate),
+            "-c:a", "libmp3lame", "-b:a", f"{kbps}k", "-write_xing", "1",
             "-id3v2_version", "0", "-write_id3v1", "0", "-f", "mp3", str(mp3),
         ],
         what="encoding MP3",
@@ -104,4 +106,15 @@ def write_chapter_mp3s(
         encode_mp3(track.wav, mp3, settings)
         tag_mp3(mp3, pub, track, total, cover)
         files.append(AudioFile(mp3, track.index, track.title, track.duration))
+    return files
+
+
+def encode_embedded_audio(narration: Narration, folder: Path, settings: Settings) -> dict[int, Path]:
+    """Smaller MP3s for the read-aloud EPUB (settings.read_aloud_bitrate), untagged."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for track in narration.tracks:
+        mp3 = folder / chapter_file_name(track.index, track.title)
+        encode_mp3(track.wav, mp3, settings, bitrate=settings.read_aloud_bitrate)
+        files[track.index] = mp3
     return files
