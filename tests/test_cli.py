@@ -123,3 +123,31 @@ def test_missing_path(runner: CliRunner, workdir: Path) -> None:
     result = runner.invoke(cli, ["publish", "nope.txt"])
     assert result.exit_code == 4
     assert result.stderr.strip() == "error: nope.txt: no such file or folder"
+
+
+def test_voices_lists_piper_and_espeak(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["voices"])
+    assert result.exit_code == 0
+    assert "    en_US-joe-medium (default)" in result.stdout
+    espeak = [ln for ln in result.stdout.splitlines() if ln.startswith("espeak: ")]
+    assert espeak and int(espeak[0].split()[1]) > 100
+
+
+def test_front_matter_settings_apply(runner: CliRunner, workdir: Path) -> None:
+    (workdir / "sources" / "slow.md").write_text(
+        "---\ntitle: Slow\nspeed: 0.5\npause-paragraph: 2.0\n---\n\nOne.\n\nTwo.\n", encoding="utf-8"
+    )
+    (workdir / "sources" / "fast.md").write_text("---\ntitle: Fast\n---\n\nOne.\n\nTwo.\n", encoding="utf-8")
+    assert runner.invoke(cli, ["publish", "--engine", "silent"]).exit_code == 0
+    from mutagen.mp3 import MP3
+
+    slow = MP3(workdir / "output/slow/slow.mp3").info.length
+    fast = MP3(workdir / "output/fast/fast.mp3").info.length
+    assert slow > fast + 1.2  # half speed and a 2 s paragraph pause
+
+
+def test_bad_front_matter_setting_names_the_source(runner: CliRunner, workdir: Path) -> None:
+    (workdir / "sources" / "bad.md").write_text("---\ntitle: Bad\nspeed: 99\n---\n\nText.\n", encoding="utf-8")
+    result = runner.invoke(cli, ["publish", "--engine", "silent"])
+    assert result.exit_code == 5
+    assert "Bad: front matter: speed 99.0 is outside 0.25–4.0" in result.stderr

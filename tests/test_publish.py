@@ -40,7 +40,9 @@ def test_layout(book: PublishResult) -> None:
     assert (folder / "book.epub").is_file()
     assert (folder / "cover.jpg").is_file()
     names = sorted(p.name for p in (folder / "audio").iterdir())
-    assert names == ["01-the-first-chapter.mp3", "02-the-second-chapter.mp3"]
+    assert names == [
+        "01-the-first-chapter.mp3", "01-the-first-chapter.vtt", "02-the-second-chapter.mp3", "02-the-second-chapter.vtt"
+    ]  # fmt: skip
     assert not list(folder.parent.glob(".book.tmp-*")), "no staging folder is left behind"
 
 

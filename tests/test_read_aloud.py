@@ -152,6 +152,7 @@ def test_check_paths_covers_every_file(book: PublishResult) -> None:
         ("chapters-read-aloud.epub", "overlays"),
         ("chapters.epub", "Ace"),
         ("chapters.epub", "EPUBCheck"),
+        ("chapters.mp3", "MP3 tags"),
     ]
     assert all(r.ok for r in reports), [m for r in reports for m in r.messages]
 

@@ -110,16 +110,25 @@ def _progress_factory(
 @click.option("--speed", type=float, help="Speaking rate, 1.0 = the voice's own [0.25–4].")
 @click.option("--bitrate", type=int, help="MP3 bitrate in kbit/s [default: 64].")
 @click.option("--sample-rate", type=int, help="MP3 sample rate in Hz [default: 44100].")
+@click.option("--pause-sentence", type=float, help="Seconds of silence after a sentence [default: 0.35].")
+@click.option("--pause-paragraph", type=float, help="Seconds of silence after a paragraph [default: 0.8].")
+@click.option("--pause-heading", type=float, help="Seconds of silence after a heading [default: 1.0].")
 @click.option(
-    "--announce/--no-announce",
-    default=None,
-    help="Spoken opening credits and closing line [default: on].",
+    "--profile", type=click.Choice(["podcast", "acx"]), help="Loudness profile [default: podcast, −19 LUFS mono]."
 )
+@click.option(
+    "--lexicon", type=click.Path(dir_okay=False, path_type=Path), help="Pronunciation lexicon (.txt or .pls)."
+)
+@click.option("--read-aloud/--no-read-aloud", default=None, help="Also write <slug>-read-aloud.epub [default: on].")
+@click.option("--read-aloud-bitrate", type=int, help="MP3 bitrate inside the read-aloud EPUB; 0 = chapter MP3s.")
+@click.option("--announce/--no-announce", default=None, help="Spoken opening credits and closing line [default: on].")
 @click.option("--publisher", "publisher_name", help="Publisher name for sources that do not name one.")
 @click.option("--language", help="Language of sources that do not say (BCP 47) [default: en].")
 @click.pass_context
 def publish(ctx: click.Context, paths: tuple[Path, ...], output: Path | None, engine: str | None,
             voice: str | None, speed: float | None, bitrate: int | None, sample_rate: int | None,
+            pause_sentence: float | None, pause_paragraph: float | None, pause_heading: float | None,
+            profile: str | None, lexicon: Path | None, read_aloud: bool | None, read_aloud_bitrate: int | None,
             announce: bool | None, publisher_name: str | None, language: str | None) -> None:  # fmt: skip
     """Publish sources (files or folders; default: sources/) into OUTPUT/<slug>/.
 
@@ -135,6 +144,8 @@ def publish(ctx: click.Context, paths: tuple[Path, ...], output: Path | None, en
     flags = {
         "output": output, "engine": engine, "voice": voice, "speed": speed, "bitrate": bitrate,
         "sample_rate": sample_rate, "announce": announce, "publisher": publisher_name, "language": language,
+        "pause_sentence": pause_sentence, "pause_paragraph": pause_paragraph, "pause_heading": pause_heading,
+        "profile": profile, "lexicon": lexicon, "read_aloud": read_aloud, "read_aloud_bitrate": read_aloud_bitrate,
     }  # fmt: skip
     if language:
         base = base.with_overrides({"language": language}, "command line")
@@ -184,8 +195,35 @@ def engines() -> None:
         default = " (default)" if info.name == Settings().engine else ""
         click.echo(f"{info.name}{default}: {info.summary} [{where}] — {status}")
         if problem is None:
-            for voice in info.voices():
+            names = info.voices()
+            for voice in names[:3]:
                 click.echo(f"    {voice}")
+            if len(names) > 3:
+                click.echo(f"    … {len(names)} in all: publisher voices --engine {info.name}")
+
+
+@cli.command()
+@click.option("--engine", "engine_name", help="Only this engine's voices.")
+def voices(engine_name: str | None) -> None:
+    """List the voices each usable engine has here (Piper models, eSpeak NG languages).
+
+    \b
+    Example:
+      publisher voices --engine piper
+    """
+    from publisher.speech.engines import ENGINES
+
+    for info in ENGINES.values():
+        if engine_name and info.name != engine_name:
+            continue
+        problem = info.probe()
+        if problem is not None:
+            click.echo(f"{info.name}: unavailable: {problem}")
+            continue
+        names = info.voices()
+        click.echo(f"{info.name}: {len(names)} voice{'s' * (len(names) != 1)}")
+        for name in names:
+            click.echo(f"    {name}")
 
 
 @cli.command()

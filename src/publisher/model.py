@@ -94,6 +94,8 @@ class Metadata:
     cover: Path | None = None  # a cover image supplied by the source (absolute path)
     voice: str | None = None  # a voice requested by the source (front matter)
     engine: str | None = None  # an engine requested by the source (front matter)
+    lexicon: dict[str, str] = field(default_factory=dict)  # per-source pronunciations (front matter)
+    settings: dict[str, object] = field(default_factory=dict)  # narration settings from front matter
 
 
 @dataclass

@@ -18,12 +18,24 @@ from publisher.errors import PublisherError, RenderError, SourceError
 from publisher.front import add_front_matter
 from publisher.model import Metadata, Publication
 from publisher.readers import is_source, read_source
-from publisher.render.audio import AudioFile, encode_embedded_audio, write_chapter_mp3s
-from publisher.render.cover import load_cover
+from publisher.render.audio import (
+    AudioFile,
+    Master,
+    encode_embedded_audio,
+    make_masters,
+    write_chapter_mp3s,
+    write_full_mp3,
+)  # fmt: skip
+from publisher.render.captions import chapters_json, write_vtt
+from publisher.render.cover import Cover, load_cover
 from publisher.render.epub import ReadAloud, write_epub
+from publisher.render.m4b import write_m4b
+from publisher.render.timeline import chapter_marks, full_cues
 from publisher.settings import Settings, source_date_epoch
 from publisher.speech.engines import Engine, EngineOptions, get_engine
-from publisher.speech.narrate import Narration, count_sentences, narrate
+from publisher.speech.lexicon import Lexicon, from_mapping, load_lexicon
+from publisher.speech.narrate import Cue, Narration, count_sentences, narrate
+from publisher.speech.normalise import prepare_spoken
 from publisher.text import slugify
 
 log = logging.getLogger(__name__)
@@ -43,6 +55,8 @@ class PublishResult:
     folder: Path
     epub: Path
     audio: list[AudioFile]
+    full: AudioFile
+    cues: list[Cue]  # every sentence where it is heard in the full-length file
     duration: float
     seconds: float
     sentences: int
@@ -81,11 +95,36 @@ class EngineCache:
         self._engines: dict[tuple[str, str | None, str, float], Engine] = {}
 
     def get(self, settings: Settings, language: str) -> Engine:
+        """The engine for `settings`; a voice that does not speak `language` gives way to eSpeak NG."""
         key = (settings.engine, settings.voice, language, settings.speed)
         if key not in self._engines:
-            options = EngineOptions(voice=settings.voice, language=language, speed=settings.speed)
-            self._engines[key] = get_engine(settings.engine, options)
+            options = EngineOptions(
+                voice=settings.voice, language=language, speed=settings.speed, cache_dir=settings.cache
+            )
+            engine = get_engine(settings.engine, options)
+            if _primary(engine.language) != _primary(language) and settings.engine != "silent":
+                log.warning(
+                    "the %s voice speaks %s, not %s: narrating with eSpeak NG in %s instead",
+                    settings.engine, engine.language, language, language,
+                )  # fmt: skip
+                engine = get_engine("espeak", EngineOptions(language=language, speed=settings.speed))
+            self._engines[key] = engine
         return self._engines[key]
+
+
+def _primary(language: str) -> str:
+    return language.replace("_", "-").split("-")[0].lower()
+
+
+def load_project_lexicon(settings: Settings, cwd: Path | None = None) -> Lexicon:
+    """The lexicon file named in settings, else lexicon.txt / lexicon.pls in the working folder."""
+    if settings.lexicon is not None:
+        return load_lexicon(settings.lexicon)
+    for name in ("lexicon.txt", "lexicon.pls"):
+        candidate = (cwd or Path.cwd()) / name
+        if candidate.is_file():
+            return load_lexicon(candidate)
+    return Lexicon()
 
 
 @contextlib.contextmanager
@@ -123,9 +162,9 @@ def replace_folder(staging: Path, dest: Path) -> None:
 
 def effective_settings(base: Settings, meta: Metadata, flags: dict[str, Any]) -> Settings:
     """defaults < publisher.toml (already in `base`) < front matter < command-line flags."""
-    front = {"engine": meta.engine, "voice": meta.voice}
+    front = {"engine": meta.engine, "voice": meta.voice, **meta.settings}
     settings = base.with_overrides(front, f"{meta.title}: front matter")
-    return settings.with_overrides(flags, "command line")
+    return settings.with_overrides(flags, "command line").for_profile()
 
 
 def publish_source(
@@ -142,6 +181,8 @@ def publish_source(
     settings = effective_settings(base, pub.metadata, flags)
     engine = engines.get(settings, pub.metadata.language)
     add_front_matter(pub, engine.narrator if settings.announce else None, closing=settings.announce)
+    lexicon = load_project_lexicon(settings).merged(from_mapping(pub.metadata.lexicon, str(path)))
+    prepare_spoken(pub, lexicon, engine.phonemes)
     output = settings.output
     output.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f".{pub.slug}.tmp-", dir=output) as tmp:
@@ -151,17 +192,17 @@ def publish_source(
         staging.mkdir()
         narration = _narrate(pub, engine, settings, work, progress)
         cover = load_cover(pub.metadata)
+        (staging / f"cover.{cover.extension}").write_bytes(cover.data)
+        audio, full, masters = render_audio(pub, narration, cover, settings, staging, work)
         epoch = source_date_epoch()
         epub_path = staging / f"{pub.slug}.epub"
         write_epub(pub, cover, epub_path, epoch, certifier=settings.publisher)
-        audio = write_chapter_mp3s(pub, narration, cover, staging / "audio", settings)
         if settings.read_aloud:
             embedded = {a.chapter: a.path for a in audio}
             if settings.read_aloud_bitrate:
-                embedded = encode_embedded_audio(narration, work / "embedded", settings)
+                embedded = encode_embedded_audio(narration, masters, work / "embedded", settings)
             read_aloud = ReadAloud(narration, embedded)
             write_epub(pub, cover, staging / f"{pub.slug}-read-aloud.epub", epoch, settings.publisher, read_aloud)
-        (staging / f"cover.{cover.extension}").write_bytes(cover.data)
         dest = output / pub.slug
         try:
             replace_folder(staging, dest)
@@ -172,12 +213,30 @@ def publish_source(
         slug=pub.slug,
         folder=dest,
         epub=dest / epub_path.name,
-        audio=[AudioFile(dest / "audio" / a.path.name, a.chapter, a.title, a.duration) for a in audio],
+        audio=[AudioFile(dest / "audio" / a.path.name, a.chapter, a.title, a.duration, a.loudness) for a in audio],
+        full=AudioFile(dest / full.path.name, 0, full.title, full.duration, full.loudness),
         duration=narration.duration,
         seconds=time.perf_counter() - started,
+        cues=full_cues(narration),
         sentences=count_sentences(pub),
         chapters=len(pub.chapters),
     )
+
+
+def render_audio(
+    pub: Publication, narration: Narration, cover: Cover, settings: Settings, staging: Path, work: Path
+) -> tuple[list[AudioFile], AudioFile, dict[int, Master]]:
+    """Every audio output: chapter MP3s + VTTs, full MP3 with chapters, M4B, captions, chapters JSON."""
+    masters, full_master = make_masters(narration, work, settings)
+    audio = write_chapter_mp3s(pub, narration, masters, cover, staging / "audio", settings)
+    for track, mp3 in zip(narration.tracks, audio, strict=True):
+        write_vtt(track.cues, pub.metadata.language, mp3.path.with_suffix(".vtt"))
+    marks = chapter_marks(pub, narration)
+    full = write_full_mp3(pub, narration, full_master, cover, staging / f"{pub.slug}.mp3", settings, marks)
+    write_vtt(full_cues(narration), pub.metadata.language, staging / f"{pub.slug}.vtt")
+    (staging / f"{pub.slug}.chapters.json").write_text(chapters_json(marks, pub.metadata.title), encoding="utf-8")
+    write_m4b(pub, full_master.wav, cover, marks, staging / f"{pub.slug}.m4b", settings.m4b_bitrate)
+    return audio, full, masters
 
 
 def _narrate(

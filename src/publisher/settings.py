@@ -45,6 +45,12 @@ class Settings:
     """Sample rate of every MP3 (Hz)."""
     bitrate: int = 64
     """Constant MP3 bitrate in kbit/s (mono)."""
+    profile: str = "podcast"
+    """Loudness profile: podcast (−19 LUFS mono, true peak ≤ −1 dBTP) or acx (Audible's rules)."""
+    m4b_bitrate: int = 64
+    """AAC bitrate of the M4B audiobook (kbit/s)."""
+    lexicon: Path | None = None
+    """Pronunciation lexicon (lexicon.txt or .pls); default: lexicon.txt or lexicon.pls here, if any."""
     announce: bool = True
     """Speak an opening (title, author, date, voice) and a closing line, as audiobooks do."""
     publisher: str | None = None
@@ -53,6 +59,8 @@ class Settings:
     """Also write <slug>-read-aloud.epub: the narration inside, synchronised sentence by sentence."""
     read_aloud_bitrate: int = 0
     """MP3 bitrate inside the read-aloud EPUB; 0 embeds the chapter MP3s as they are."""
+    cache: Path = field(default_factory=lambda: Path(".cache/publisher"))
+    """Narration cache and derived voice models (content-addressed; safe to delete)."""
     output: Path = field(default_factory=lambda: Path("output"))
     """Where publications are written: output/<slug>/."""
 
@@ -93,8 +101,24 @@ class Settings:
             problems.append(f"bitrate {self.bitrate} is not a standard MP3 bitrate")
         if self.read_aloud_bitrate and self.read_aloud_bitrate not in MP3_BITRATES:
             problems.append(f"read_aloud_bitrate {self.read_aloud_bitrate} is not 0 or a standard MP3 bitrate")
+        if self.profile not in ("podcast", "acx"):
+            problems.append(f"profile {self.profile!r} is not podcast or acx")
+        if not 24 <= self.m4b_bitrate <= 320:
+            problems.append(f"m4b_bitrate {self.m4b_bitrate} is outside 24–320")
         if problems:
             raise ConfigError(f"{origin}: " + "; ".join(problems))
+
+    def for_profile(self) -> Settings:
+        """The settings a loudness profile imposes (ACX: 44.1 kHz, ≥ 192 kbit/s, room tone)."""
+        if self.profile != "acx":
+            return self
+        return replace(
+            self,
+            sample_rate=44100,
+            bitrate=max(192, self.bitrate),
+            lead_in=min(max(self.lead_in, 0.5), 1.0),
+            tail=min(max(self.tail, 1.0), 5.0) if self.tail >= 1.0 else 2.0,
+        )
 
 
 def _coerce(value: Any, default: Any, name: str) -> Any:
@@ -110,7 +134,7 @@ def _coerce(value: Any, default: Any, name: str) -> Any:
         return int(value)
     if isinstance(default, float):
         return float(value)
-    if isinstance(default, Path):
+    if isinstance(default, Path) or name == "lexicon":
         return Path(value)
     if name in ("voice", "publisher"):
         return str(value)

@@ -77,6 +77,11 @@ def split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str]:
     return data, body
 
 
+#: settings a source may choose for itself in its front matter (see settings.py)
+FRONT_MATTER_SETTINGS = {
+    "speed", "pause_sentence", "pause_paragraph", "pause_heading", "lead_in", "tail", "profile", "announce",
+}  # fmt: skip
+
 _KEYS = {
     "title": "title",
     "author": "authors",
@@ -102,6 +107,8 @@ _KEYS = {
     "cover_image": "cover",
     "voice": "voice",
     "engine": "engine",
+    "lexicon": "lexicon",
+    "pronunciations": "lexicon",
 }
 
 
@@ -115,9 +122,15 @@ def _as_list(value: Any) -> list[str]:
 
 def metadata_from_front_matter(data: dict[str, Any], path: Path, base: Metadata) -> Metadata:
     """Apply front-matter keys over `base`; unknown keys are reported, not fatal."""
-    meta = replace(base, authors=list(base.authors), subjects=list(base.subjects))
+    meta = replace(
+        base, authors=list(base.authors), subjects=list(base.subjects), lexicon=dict(base.lexicon), settings={}
+    )
     for key, value in data.items():
         field = _KEYS.get(str(key).lower())
+        setting = str(key).lower().replace("-", "_")
+        if field is None and setting in FRONT_MATTER_SETTINGS:
+            meta.settings[setting] = value
+            continue
         if field is None:
             log.warning("%s: unknown front matter key %r ignored", path, key)
             continue
@@ -136,6 +149,10 @@ def metadata_from_front_matter(data: dict[str, Any], path: Path, base: Metadata)
             meta.cover = cover
         elif field == "language":
             meta.language = check_language(str(value), path)
+        elif field == "lexicon":
+            if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+                raise SourceError("lexicon must map words to pronunciations ('word: respelling')", path=path)
+            meta.lexicon = {str(k): v for k, v in value.items()}
         else:
             setattr(meta, field, collapse_ws(str(value)))
     return meta

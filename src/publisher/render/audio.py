@@ -1,18 +1,40 @@
-"""Chapter MP3s: encode each narrated chapter (CBR) and tag it with ID3v2.4 frames."""
+"""MP3s: loudness-normalised masters, one tagged MP3 per chapter, and the full-length MP3 with
+ID3 chapter frames (CHAP + CTOC)."""
 
 from __future__ import annotations
 
+import wave
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from mutagen.id3 import APIC, ID3, TALB, TCON, TCOP, TDRC, TIT2, TLAN, TPE1, TPUB, TRCK, TSSE, USLT
+from mutagen.id3 import (
+    APIC,
+    CHAP,
+    CTOC,
+    ID3,
+    TALB,
+    TCON,
+    TCOP,
+    TDRC,
+    TIT2,
+    TLAN,
+    TPE1,
+    TPUB,
+    TRCK,
+    TSSE,
+    USLT,
+    CTOCFlags,
+)  # fmt: skip
 
 from publisher.ffmpeg import run_ffmpeg
 from publisher.front import join_names
 from publisher.model import Publication
 from publisher.render.cover import Cover
+from publisher.render.loudness import PROFILES, Measurement, measure, normalise
+from publisher.render.timeline import Mark
 from publisher.settings import Settings
-from publisher.speech.narrate import Narration, Track
+from publisher.speech.narrate import Narration
 from publisher.text import slugify
 
 # ISO 639-1 → ISO 639-2/B, which ID3's TLAN frame wants
@@ -38,14 +60,48 @@ class AudioFile:
     """A written MP3 and what it holds."""
 
     path: Path
-    chapter: int
+    chapter: int  # 0 for the full-length file
     title: str
     duration: float
+    loudness: Measurement | None = None
+
+
+@dataclass(frozen=True)
+class Master:
+    """A loudness-normalised WAV ready to encode, and what it measured."""
+
+    wav: Path
+    loudness: Measurement
 
 
 def chapter_file_name(index: int, title: str) -> str:
     """NN-<chapter-slug>.mp3"""
     return f"{index:02d}-{slugify(title, max_length=40)}.mp3"
+
+
+def concat_wavs(paths: Sequence[Path], dest: Path) -> None:
+    """Join WAVs of one format end to end, streaming (memory stays flat)."""
+    with wave.open(str(dest), "wb") as out:
+        for n, path in enumerate(paths):
+            with wave.open(str(path)) as part:
+                if n == 0:
+                    out.setparams(part.getparams())
+                while frames := part.readframes(1 << 16):
+                    out.writeframes(frames)
+
+
+def make_masters(narration: Narration, work: Path, settings: Settings) -> tuple[dict[int, Master], Master]:
+    """Normalised WAVs: one per track, and one for the whole publication."""
+    profile = PROFILES[settings.profile]
+    tracks = {}
+    for track in narration.tracks:
+        dest = work / f"master-{track.index:02d}.wav"
+        tracks[track.index] = Master(dest, normalise(track.wav, dest, profile))
+    # the full-length master is the normalised tracks back to back: each is on target, so is the whole
+    full_wav = work / "master-full.wav"
+    concat_wavs([tracks[t.index].wav for t in narration.tracks], full_wav)
+    full = Master(full_wav, tracks[narration.tracks[0].index].loudness if len(tracks) == 1 else measure(full_wav))
+    return tracks, full
 
 
 def encode_mp3(wav: Path, mp3: Path, settings: Settings, bitrate: int | None = None) -> None:
@@ -64,21 +120,25 @@ def encode_mp3(wav: Path, mp3: Path, settings: Settings, bitrate: int | None = N
     )  # fmt: skip
 
 
-def chapter_text(pub: Publication, track: Track) -> str:
-    """The words heard in a track, for the USLT frame (players and screen readers show it)."""
-    return "\n".join(cue.text for cue in track.cues)
-
-
-def tag_mp3(path: Path, pub: Publication, track: Track, total: int, cover: Cover, genre: str = "Audiobook") -> None:
-    """Write the ID3v2.4 frames listeners' players read."""
+def tag_mp3(
+    path: Path,
+    pub: Publication,
+    title: str,
+    track: tuple[int, int],
+    text: str,
+    cover: Cover,
+    genre: str = "Audiobook",
+    marks: Sequence[Mark] = (),
+) -> None:
+    """Write the ID3v2.4 frames listeners' players read (and CHAP/CTOC when `marks` are given)."""
     meta = pub.metadata
     lang = iso639_2(meta.language)
     tags = ID3()  # ffmpeg wrote no tags (-id3v2_version 0): start from none
-    tags.add(TIT2(encoding=3, text=track.title))
+    tags.add(TIT2(encoding=3, text=title))
     if meta.authors:
         tags.add(TPE1(encoding=3, text=meta.authors))
     tags.add(TALB(encoding=3, text=meta.title))
-    tags.add(TRCK(encoding=3, text=f"{track.index}/{total}"))
+    tags.add(TRCK(encoding=3, text=f"{track[0]}/{track[1]}"))
     if meta.date:
         tags.add(TDRC(encoding=3, text=meta.date))
     tags.add(TLAN(encoding=3, text=lang))
@@ -90,12 +150,33 @@ def tag_mp3(path: Path, pub: Publication, track: Track, total: int, cover: Cover
     tags.add(TSSE(encoding=3, text="publisher (Lavf/LAME)"))
     tags.add(APIC(encoding=3, mime=cover.media_type, type=3, desc="Cover", data=cover.data))
     by = f" by {join_names(meta.authors)}" if meta.authors else ""
-    tags.add(USLT(encoding=3, lang=lang, desc=f"{meta.title}{by}", text=chapter_text(pub, track)))
+    tags.add(USLT(encoding=3, lang=lang, desc=f"{meta.title}{by}", text=text))
+    if marks:
+        ids = [f"chp{n}" for n in range(len(marks))]
+        for element_id, mark in zip(ids, marks, strict=True):
+            tags.add(
+                CHAP(
+                    element_id=element_id,
+                    start_time=round(mark.start * 1000),
+                    end_time=round(mark.end * 1000),
+                    start_offset=0xFFFFFFFF,
+                    end_offset=0xFFFFFFFF,
+                    sub_frames=[TIT2(encoding=3, text=mark.title)],
+                )
+            )
+        tags.add(
+            CTOC(
+                element_id="toc",
+                flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
+                child_element_ids=ids,
+                sub_frames=[TIT2(encoding=3, text="Chapters")],
+            )
+        )
     tags.save(path, v2_version=4)
 
 
 def write_chapter_mp3s(
-    pub: Publication, narration: Narration, cover: Cover, folder: Path, settings: Settings
+    pub: Publication, narration: Narration, masters: dict[int, Master], cover: Cover, folder: Path, settings: Settings
 ) -> list[AudioFile]:
     """One tagged MP3 per chapter under `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -103,18 +184,33 @@ def write_chapter_mp3s(
     total = len(narration.tracks)
     for track in narration.tracks:
         mp3 = folder / chapter_file_name(track.index, track.title)
-        encode_mp3(track.wav, mp3, settings)
-        tag_mp3(mp3, pub, track, total, cover)
-        files.append(AudioFile(mp3, track.index, track.title, track.duration))
+        master = masters[track.index]
+        encode_mp3(master.wav, mp3, settings)
+        text = "\n".join(cue.text for cue in track.cues)
+        tag_mp3(mp3, pub, track.title, (track.index, total), text, cover)
+        files.append(AudioFile(mp3, track.index, track.title, track.duration, master.loudness))
     return files
 
 
-def encode_embedded_audio(narration: Narration, folder: Path, settings: Settings) -> dict[int, Path]:
+def write_full_mp3(
+    pub: Publication, narration: Narration, master: Master, cover: Cover, dest: Path, settings: Settings,
+    marks: Sequence[Mark],
+) -> AudioFile:  # fmt: skip
+    """The whole publication in one MP3 with chapter frames (for podcast apps and players)."""
+    encode_mp3(master.wav, dest, settings)
+    text = "\n".join(cue.text for track in narration.tracks for cue in track.cues)
+    tag_mp3(dest, pub, pub.metadata.title, (1, 1), text, cover, genre="Podcast", marks=marks)
+    return AudioFile(dest, 0, pub.metadata.title, narration.duration, master.loudness)
+
+
+def encode_embedded_audio(
+    narration: Narration, masters: dict[int, Master], folder: Path, settings: Settings
+) -> dict[int, Path]:
     """Smaller MP3s for the read-aloud EPUB (settings.read_aloud_bitrate), untagged."""
     folder.mkdir(parents=True, exist_ok=True)
     files = {}
     for track in narration.tracks:
         mp3 = folder / chapter_file_name(track.index, track.title)
-        encode_mp3(track.wav, mp3, settings, bitrate=settings.read_aloud_bitrate)
+        encode_mp3(masters[track.index].wav, mp3, settings, bitrate=settings.read_aloud_bitrate)
         files[track.index] = mp3
     return files

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from publisher.errors import EngineError
@@ -29,12 +30,15 @@ class EngineOptions:
     voice: str | None = None
     language: str = "en"
     speed: float = 1.0
+    cache_dir: Path | None = None  # where an engine may keep derived files (Piper's patched model)
 
 
 class Engine(Protocol):
     """A speech engine: turns one sentence into audio. Engines know nothing of chapters."""
 
     name: str
+    phonemes: bool  # reads inline IPA in [[ … ]] (Piper does)
+    language: str  # BCP 47-ish language the voice speaks ("en-us")
 
     @property
     def narrator(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import threading
+from pathlib import Path
 from typing import Any
 
 from publisher.errors import EngineError
@@ -55,8 +56,13 @@ def probe() -> str | None:
 
 
 def voices() -> list[str]:
-    """A few common voices; eSpeak NG has 100+ (any language code works)."""
-    return ["en-us", "en-gb", "fr", "de", "es", "it", "pt", "nl", "ru", "…any eSpeak NG voice name"]
+    """Every language voice in the bundled espeak-ng-data."""
+    try:
+        import espeakng_loader
+    except ImportError:
+        return []
+    lang_dir = Path(espeakng_loader.get_data_path()) / "lang"
+    return sorted(p.name for p in lang_dir.rglob("*") if p.is_file())
 
 
 def voice_for_language(language: str) -> str:
@@ -73,10 +79,12 @@ class EspeakEngine:
     """Speaks with eSpeak NG; 16-bit mono at 22,050 Hz."""
 
     name = "espeak"
+    phonemes = False
 
     def __init__(self, options: EngineOptions) -> None:
         self._lib, self.sample_rate = _library()
         self.voice = options.voice or voice_for_language(options.language)
+        self.language = self.voice
         self.wpm = max(80, min(450, round(_DEFAULT_WPM * options.speed)))
         with _LOCK:
             if self._lib.espeak_SetVoiceByName(self.voice.encode()) != 0:

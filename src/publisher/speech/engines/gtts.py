@@ -30,6 +30,7 @@ class GttsEngine:
     """Sends each sentence to Google; decodes the MP3 answer (24 kHz) to 16-bit mono PCM."""
 
     name = "gtts"
+    phonemes = False
 
     def __init__(self, options: EngineOptions) -> None:
         try:
@@ -38,6 +39,7 @@ class GttsEngine:
             raise EngineError(f"gTTS is not installed; {INSTALL_HINT}") from exc
         self.lang = (options.voice or options.language).split("-")[0].lower()
         self.slow = options.speed < 0.8
+        self.language = self.lang
 
     @property
     def narrator(self) -> str:

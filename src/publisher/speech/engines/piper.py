@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from publisher.errors import EngineError
 from publisher.speech.engines import Audio, EngineOptions
+from publisher.speech.engines.determinism import patched_model
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +56,14 @@ def _voice_label(model: Path, config: dict[str, Any]) -> str:
 
 
 class PiperEngine:
-    """Speaks one sentence at a time with a Piper voice; 16-bit mono at the voice's rate."""
+    """Speaks one sentence at a time with a Piper voice; 16-bit mono at the voice's rate.
+
+    The model is patched to draw fixed noise (see determinism.py): the same text always gives the
+    same samples, which the narration cache and reproducible builds rely on.
+    """
 
     name = "piper"
+    phonemes = True
 
     def __init__(self, options: EngineOptions) -> None:
         try:
@@ -73,12 +80,14 @@ class PiperEngine:
             raise EngineError(f"Piper voice config {str(config_path)!r} not found (it ships with the .onnx)")
         try:
             config = json.loads(config_path.read_text(encoding="utf-8"))
-            self._voice = PiperVoice.load(model, config_path)
+            cache_dir = options.cache_dir or Path(tempfile.gettempdir()) / "publisher-cache"
+            self._voice = PiperVoice.load(patched_model(model, cache_dir), config_path)
         except Exception as exc:  # onnxruntime raises its own types
             raise EngineError(f"cannot load Piper voice {str(model)!r}: {exc}") from exc
         self.model = model
         self.sample_rate = int(self._voice.config.sample_rate)
-        self.language = str(config.get("language", {}).get("code") or self._voice.config.espeak_voice)
+        code = config.get("language", {}).get("code") or self._voice.config.espeak_voice
+        self.language = str(code).replace("_", "-").lower()
         self._syn = SynthesisConfig(length_scale=1.0 / options.speed)
         self._label = _voice_label(model, config)
 

@@ -23,9 +23,11 @@ class SilentEngine:
 
     name = "silent"
     sample_rate = SAMPLE_RATE
+    phonemes = False
 
     def __init__(self, options: EngineOptions) -> None:
         self.speed = options.speed
+        self.language = options.language
 
     @property
     def narrator(self) -> str:

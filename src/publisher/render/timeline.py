@@ -1,0 +1,61 @@
+"""The whole-publication timeline: cue times in the full-length file, and its chapter marks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from publisher.model import Publication
+from publisher.speech.narrate import Cue, Narration
+
+MARK_TITLE_WORDS = 6
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A chapter mark in the full-length audio (seconds)."""
+
+    title: str
+    start: float
+    end: float
+
+
+def full_cues(narration: Narration) -> list[Cue]:
+    """Every cue shifted to its place in the full-length file (tracks played back to back)."""
+    cues: list[Cue] = []
+    offset = 0.0
+    for track in narration.tracks:
+        cues.extend(Cue(c.sentence_id, c.text, c.start + offset, c.end + offset) for c in track.cues)
+        offset += track.duration
+    return cues
+
+
+def _first_words(text: str) -> str:
+    words = text.split()
+    head = " ".join(words[:MARK_TITLE_WORDS])
+    return head + ("…" if len(words) > MARK_TITLE_WORDS else "")
+
+
+def chapter_marks(pub: Publication, narration: Narration) -> list[Mark]:
+    """One mark per chapter; for a single-chapter publication, one per paragraph.
+
+    Marks cover the file end to end: each runs until the next one starts.
+    """
+    starts: list[tuple[str, float]] = []
+    if len(narration.tracks) > 1:
+        offset = 0.0
+        for track in narration.tracks:
+            starts.append((track.title, offset))
+            offset += track.duration
+    else:
+        where = {c.sentence_id: c.start for c in full_cues(narration)}
+        starts.append((pub.metadata.title, 0.0))  # title, credits, heading
+        for block in pub.chapters[0].blocks:
+            if block.kind in ("heading", "byline") or not block.sentences or block in pub.front:
+                continue
+            first = block.sentences[0]
+            starts.append((_first_words(block.text), where[first.id]))
+    total = narration.duration
+    return [
+        Mark(title, start, starts[i + 1][1] if i + 1 < len(starts) else total)
+        for i, (title, start) in enumerate(starts)
+    ]

@@ -1,0 +1,70 @@
+"""Deterministic Piper: the model's random noise replaced by slices of one fixed noise tensor.
+
+A VITS voice draws noise inside the ONNX graph (RandomNormalLike nodes), so the same sentence
+sounds slightly different on every call and no cache or reproducible build is possible;
+`onnxruntime.set_seed` does not reach those nodes. Replacing each RandomNormalLike with a Slice of
+a constant standard-normal tensor, cut to the shape of the node's input, keeps the voice's usual
+variety inside a sentence while making every call with the same text give the same samples, in any
+order and in any process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+NOISE_SEED = 20261126
+#: [batch, channels, frames]: 40,000 frames of 256 samples at 22,050 Hz ≈ 7.7 minutes per sentence
+NOISE_SHAPE = (1, 192, 40000)
+PATCH_VERSION = "1"
+
+
+def patched_model(model: Path, cache_dir: Path) -> Path:
+    """A deterministic copy of `model` (made once, then kept in `cache_dir`)."""
+    digest = hashlib.sha256()
+    with open(model, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    digest.update(f"{PATCH_VERSION}:{NOISE_SEED}:{NOISE_SHAPE}".encode())
+    target = cache_dir / "models" / f"{model.stem}.{digest.hexdigest()[:16]}.onnx"
+    if target.is_file():
+        return target
+    import numpy as np
+    import onnx
+    from onnx import helper, numpy_helper
+
+    graph_model = onnx.load(str(model))
+    graph = graph_model.graph
+    noise = np.random.default_rng(NOISE_SEED).standard_normal(NOISE_SHAPE).astype(np.float32)
+    graph.initializer.append(numpy_helper.from_array(noise, "publisher_fixed_noise"))
+    graph.initializer.append(numpy_helper.from_array(np.zeros(3, dtype=np.int64), "publisher_noise_starts"))
+    replaced = 0
+    for node in list(graph.node):
+        if node.op_type != "RandomNormalLike":
+            continue
+        shape_out = f"{node.name}_publisher_shape"
+        new_nodes = [
+            helper.make_node("Shape", [node.input[0]], [shape_out], name=f"{node.name}_publisher_Shape"),
+            helper.make_node(
+                "Slice", ["publisher_fixed_noise", "publisher_noise_starts", shape_out], [node.output[0]],
+                name=f"{node.name}_publisher_Slice",
+            ),
+        ]  # fmt: skip
+        position = list(graph.node).index(node)
+        graph.node.remove(node)
+        for offset, new in enumerate(new_nodes):
+            graph.node.insert(position + offset, new)
+        replaced += 1
+    if replaced == 0:
+        log.info("%s has no RandomNormalLike node: it is deterministic already", model.name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+    os.close(fd)
+    onnx.save(graph_model, tmp)
+    os.replace(tmp, target)
+    return target
