@@ -59,7 +59,8 @@ def book(tmp_path_factory: pytest.TempPathFactory) -> PublishResult:
 def test_layout(seed: PublishResult) -> None:
     names = sorted(p.name for p in seed.folder.iterdir())
     assert names == [
-        "audio", "cover.jpg", "putin-today-read-aloud.epub", "putin-today.chapters.json", "putin-today.epub",
+        ".publisher.json", "audio", "cover.jpg", "putin-today-read-aloud.epub", "putin-today.chapters.json",
+        "putin-today.epub",
         "putin-today.m4b", "putin-today.mp3", "putin-today.vtt",
     ]  # fmt: skip
     assert sorted(p.name for p in (seed.folder / "audio").iterdir()) == ["01-putin-today.mp3", "01-putin-today.vtt"]

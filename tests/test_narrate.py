@@ -10,6 +10,7 @@ import pytest
 from publisher.front import add_front_matter
 from publisher.readers import read_source
 from publisher.settings import Settings
+from publisher.speech.cache import ClipCache
 from publisher.speech.engines import EngineOptions, get_engine
 from publisher.speech.engines.silent import SAMPLE_RATE, SECONDS_PER_CHARACTER
 from publisher.speech.narrate import narrate
@@ -25,7 +26,7 @@ def book(fixtures: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
     engine = get_engine("silent", EngineOptions())
     add_front_matter(pub, engine.narrator)
     settings = Settings()
-    return pub, narrate(pub, engine, settings, tmp_path), settings
+    return pub, narrate(pub, engine, settings, tmp_path, ClipCache(tmp_path / "cache")), settings
 
 
 def test_one_track_per_chapter_and_every_sentence_cued(book) -> None:  # type: ignore[no-untyped-def]
@@ -63,7 +64,7 @@ def test_article_title_is_heard_once(seed: Path, tmp_path: Path) -> None:
     pub = read_source(seed)
     engine = get_engine("silent", EngineOptions())
     add_front_matter(pub, engine.narrator)
-    narration = narrate(pub, engine, Settings(), tmp_path)
+    narration = narrate(pub, engine, Settings(), tmp_path, ClipCache(tmp_path / "cache"))
     texts = [c.text for c in narration.tracks[0].cues]
     assert texts[:4] == ["Putin today", "By Ava Cai", "June 28, 2024", "Narrated by silence (test engine)"]
     assert texts.count("Putin today") == 1
@@ -73,7 +74,9 @@ def test_article_title_is_heard_once(seed: Path, tmp_path: Path) -> None:
 def test_no_announce_leaves_out_credits_and_closing(seed: Path, tmp_path: Path) -> None:
     pub = read_source(seed)
     add_front_matter(pub, None, closing=False)
-    narration = narrate(pub, get_engine("silent", EngineOptions()), Settings(announce=False), tmp_path)
+    narration = narrate(
+        pub, get_engine("silent", EngineOptions()), Settings(announce=False), tmp_path, ClipCache(tmp_path)
+    )
     texts = [c.text for c in narration.tracks[0].cues]
     assert not any(t.startswith("Narrated by") for t in texts)
     assert not texts[-1].startswith("This is the end")

@@ -6,7 +6,7 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -14,6 +14,9 @@ from publisher import __version__
 from publisher.errors import BatchError, PublisherError, ValidationError
 from publisher.publish import PublishResult, publish_all
 from publisher.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from publisher.speech.cache import ClipCache
 
 log = logging.getLogger("publisher")
 
@@ -122,6 +125,12 @@ def _progress_factory(
 @click.option("--read-aloud/--no-read-aloud", default=None, help="Also write <slug>-read-aloud.epub [default: on].")
 @click.option("--read-aloud-bitrate", type=int, help="MP3 bitrate inside the read-aloud EPUB; 0 = chapter MP3s.")
 @click.option("--announce/--no-announce", default=None, help="Spoken opening credits and closing line [default: on].")
+@click.option("-j", "--jobs", type=int, help="Synthesis processes [default: one per core].")
+@click.option("--cache/--no-cache", "use_cache", default=None, help="Reuse cached sentence audio [default: on].")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Cache folder [.cache/publisher].")
+@click.option(
+    "-f", "--force", is_flag=True, default=None, help="Render even if nothing changed since the last publish."
+)
 @click.option("--publisher", "publisher_name", help="Publisher name for sources that do not name one.")
 @click.option("--language", help="Language of sources that do not say (BCP 47) [default: en].")
 @click.pass_context
@@ -129,7 +138,8 @@ def publish(ctx: click.Context, paths: tuple[Path, ...], output: Path | None, en
             voice: str | None, speed: float | None, bitrate: int | None, sample_rate: int | None,
             pause_sentence: float | None, pause_paragraph: float | None, pause_heading: float | None,
             profile: str | None, lexicon: Path | None, read_aloud: bool | None, read_aloud_bitrate: int | None,
-            announce: bool | None, publisher_name: str | None, language: str | None) -> None:  # fmt: skip
+            announce: bool | None, jobs: int | None, use_cache: bool | None, cache_dir: Path | None,
+            force: bool | None, publisher_name: str | None, language: str | None) -> None:  # fmt: skip
     """Publish sources (files or folders; default: sources/) into OUTPUT/<slug>/.
 
     Each source becomes <slug>.epub, audio/NN-<chapter>.mp3 and cover.jpg. A source that fails
@@ -146,6 +156,7 @@ def publish(ctx: click.Context, paths: tuple[Path, ...], output: Path | None, en
         "sample_rate": sample_rate, "announce": announce, "publisher": publisher_name, "language": language,
         "pause_sentence": pause_sentence, "pause_paragraph": pause_paragraph, "pause_heading": pause_heading,
         "profile": profile, "lexicon": lexicon, "read_aloud": read_aloud, "read_aloud_bitrate": read_aloud_bitrate,
+        "jobs": jobs, "use_cache": use_cache, "cache": cache_dir, "force": force,
     }  # fmt: skip
     if language:
         base = base.with_overrides({"language": language}, "command line")
@@ -153,6 +164,9 @@ def publish(ctx: click.Context, paths: tuple[Path, ...], output: Path | None, en
 
     def done(result: PublishResult) -> None:
         if quiet:
+            return
+        if result.skipped:
+            click.echo(f"{result.slug}: unchanged since the last publish → {result.folder}")
             return
         mp3s = len(result.audio)
         click.echo(
@@ -252,6 +266,73 @@ def check(outputs: tuple[Path, ...], no_ace: bool) -> None:
     click.echo(f"{len(reports) - failures} passed, {failures} failed")
     if failures:
         sys.exit(ValidationError.exit_code)
+
+
+@cli.group()
+def cache() -> None:
+    """Inspect or empty the narration cache (sentence clips and derived voice models).
+
+    \b
+    Example:
+      publisher cache info
+    """
+
+
+def _cache_root(ctx: click.Context, folder: Path | None) -> ClipCache:
+    from publisher.speech.cache import ClipCache
+
+    root = folder or load_settings(ctx.obj.get("config") if ctx.obj else None).cache
+    return ClipCache(root)
+
+
+_cache_dir_option = click.option(
+    "--cache-dir", "folder", type=click.Path(file_okay=False, path_type=Path), help="Cache folder [.cache/publisher]."
+)
+
+
+@cache.command("info")
+@_cache_dir_option
+@click.pass_context
+def cache_info(ctx: click.Context, folder: Path | None) -> None:
+    """Where the cache is and how much it holds.
+
+    \b
+    Example:
+      publisher cache info
+    """
+    info = _cache_root(ctx, folder).info()
+    click.echo(f"cache: {info.root}")
+    click.echo(f"sentence clips: {info.clips} ({info.bytes / 1e6:.1f} MB)")
+    click.echo(f"voice models: {info.models} ({info.model_bytes / 1e6:.1f} MB)")
+
+
+@cache.command("prune")
+@_cache_dir_option
+@click.option("--days", type=float, default=30.0, show_default=True, help="Keep clips used within this many days.")
+@click.pass_context
+def cache_prune(ctx: click.Context, folder: Path | None, days: float) -> None:
+    """Delete sentence clips no publish has used for a while.
+
+    \b
+    Example:
+      publisher cache prune --days 7
+    """
+    removed, freed = _cache_root(ctx, folder).prune(days)
+    click.echo(f"removed {removed} clips ({freed / 1e6:.1f} MB)")
+
+
+@cache.command("clear")
+@_cache_dir_option
+@click.pass_context
+def cache_clear(ctx: click.Context, folder: Path | None) -> None:
+    """Delete everything in the cache (the next publish synthesizes again).
+
+    \b
+    Example:
+      publisher cache clear
+    """
+    removed, freed = _cache_root(ctx, folder).clear()
+    click.echo(f"removed {removed} files ({freed / 1e6:.1f} MB)")
 
 
 def main() -> None:

@@ -4,37 +4,34 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
+import json
 import logging
 import os
 import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from publisher import __version__
 from publisher.errors import PublisherError, RenderError, SourceError
 from publisher.front import add_front_matter
 from publisher.model import Metadata, Publication
 from publisher.readers import is_source, read_source
-from publisher.render.audio import (
-    AudioFile,
-    Master,
-    encode_embedded_audio,
-    make_masters,
-    write_chapter_mp3s,
-    write_full_mp3,
-)  # fmt: skip
+from publisher.render.audio import AudioFile, Master, encode_embedded_audio, make_masters, write_mp3s
 from publisher.render.captions import chapters_json, write_vtt
 from publisher.render.cover import Cover, load_cover
 from publisher.render.epub import ReadAloud, write_epub
 from publisher.render.m4b import write_m4b
 from publisher.render.timeline import chapter_marks, full_cues
 from publisher.settings import Settings, source_date_epoch
+from publisher.speech.cache import ClipCache
 from publisher.speech.engines import Engine, EngineOptions, get_engine
 from publisher.speech.lexicon import Lexicon, from_mapping, load_lexicon
-from publisher.speech.narrate import Cue, Narration, count_sentences, narrate
+from publisher.speech.narrate import Cue, Narration, count_sentences, default_jobs, narrate
 from publisher.speech.normalise import prepare_spoken
 from publisher.text import slugify
 
@@ -61,6 +58,7 @@ class PublishResult:
     seconds: float
     sentences: int
     chapters: int
+    skipped: bool = False  # unchanged since the last publish: nothing was rendered
 
 
 @dataclass
@@ -93,6 +91,11 @@ class EngineCache:
 
     def __init__(self) -> None:
         self._engines: dict[tuple[str, str | None, str, float], Engine] = {}
+        self._specs: dict[int, tuple[str, EngineOptions]] = {}
+
+    def spec(self, engine: Engine) -> tuple[str, EngineOptions] | None:
+        """How to build `engine` again in another process (for parallel synthesis)."""
+        return self._specs.get(id(engine))
 
     def get(self, settings: Settings, language: str) -> Engine:
         """The engine for `settings`; a voice that does not speak `language` gives way to eSpeak NG."""
@@ -107,7 +110,11 @@ class EngineCache:
                     "the %s voice speaks %s, not %s: narrating with eSpeak NG in %s instead",
                     settings.engine, engine.language, language, language,
                 )  # fmt: skip
-                engine = get_engine("espeak", EngineOptions(language=language, speed=settings.speed))
+                options = EngineOptions(language=language, speed=settings.speed, cache_dir=settings.cache)
+                engine = get_engine("espeak", options)
+                self._specs[id(engine)] = ("espeak", options)
+            else:
+                self._specs[id(engine)] = (settings.engine, options)
             self._engines[key] = engine
         return self._engines[key]
 
@@ -167,6 +174,108 @@ def effective_settings(base: Settings, meta: Metadata, flags: dict[str, Any]) ->
     return settings.with_overrides(flags, "command line").for_profile()
 
 
+MANIFEST = ".publisher.json"
+
+
+def fingerprint(path: Path, pub: Publication, settings: Settings, lexicon_files: list[Path]) -> str:
+    """Everything an output depends on, hashed: a publication whose fingerprint has not changed
+    since its last publish is not rendered again."""
+    digest = hashlib.sha256()
+
+    def add(label: str, data: bytes) -> None:
+        digest.update(f"{label}:{len(data)}:".encode())
+        digest.update(data)
+
+    add("version", __version__.encode())
+    add("source", path.read_bytes())
+    add("settings", json.dumps(asdict(settings), default=str, sort_keys=True).encode())
+    add("epoch", str(source_date_epoch()).encode())
+    images = [Path(b.src) for c in pub.chapters for b in c.blocks if b.kind == "image" and b.src]
+    for extra in [*([pub.metadata.cover] if pub.metadata.cover else []), *images, *lexicon_files]:
+        add(str(extra), extra.read_bytes())
+    add("voice", voice_identity(settings).encode())
+    return digest.hexdigest()
+
+
+def voice_identity(settings: Settings) -> str:
+    """The voice's identity without loading it: a Piper model's path, size and modification time."""
+    if settings.engine != "piper":
+        return f"{settings.engine}:{settings.voice}"
+    from publisher.speech.engines.piper import default_voice
+
+    model = Path(settings.voice).expanduser() if settings.voice else default_voice()
+    try:
+        stat = model.stat()
+    except OSError:
+        return f"piper:{model}:missing"
+    return f"piper:{model.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def _lexicon_files(settings: Settings) -> list[Path]:
+    if settings.lexicon is not None:
+        return [settings.lexicon] if settings.lexicon.is_file() else []
+    return [p for p in (Path.cwd() / "lexicon.txt", Path.cwd() / "lexicon.pls") if p.is_file()]
+
+
+def _up_to_date(dest: Path, print_: str) -> dict[str, Any] | None:
+    """The previous manifest, if `dest` holds a complete publication with this fingerprint."""
+    try:
+        manifest = json.loads((dest / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if manifest.get("fingerprint") != print_:
+        return None
+    for name, size in manifest.get("files", {}).items():
+        file = dest / name
+        if not file.is_file() or file.stat().st_size != size:
+            return None
+    return dict(manifest)
+
+
+def _result_from_manifest(path: Path, dest: Path, manifest: dict[str, Any], started: float) -> PublishResult:
+    def audio_file(entry: dict[str, Any]) -> AudioFile:
+        return AudioFile(dest / entry["path"], entry["chapter"], entry["title"], entry["duration"])
+
+    return PublishResult(
+        source=path,
+        slug=dest.name,
+        folder=dest,
+        epub=dest / f"{dest.name}.epub",
+        audio=[audio_file(a) for a in manifest["audio"]],
+        full=audio_file(manifest["full"]),
+        duration=manifest["duration"],
+        seconds=time.perf_counter() - started,
+        cues=[Cue(*c) for c in manifest["cues"]],
+        sentences=manifest["sentences"],
+        chapters=manifest["chapters"],
+        skipped=True,
+    )
+
+
+def _write_manifest(staging: Path, result: PublishResult, print_: str) -> None:
+    def entry(a: AudioFile) -> dict[str, Any]:
+        return {
+            "path": str(a.path.relative_to(result.folder)),
+            "chapter": a.chapter,
+            "title": a.title,
+            "duration": a.duration,
+        }
+
+    files = {str(p.relative_to(staging)): p.stat().st_size for p in sorted(staging.rglob("*")) if p.is_file()}
+    manifest = {
+        "fingerprint": print_,
+        "version": __version__,
+        "duration": result.duration,
+        "sentences": result.sentences,
+        "chapters": result.chapters,
+        "audio": [entry(a) for a in result.audio],
+        "full": entry(result.full),
+        "cues": [[c.sentence_id, c.text, c.start, c.end] for c in result.cues],
+        "files": files,
+    }
+    (staging / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
 def publish_source(
     path: Path,
     base: Settings,
@@ -174,23 +283,36 @@ def publish_source(
     engines: EngineCache,
     progress: ProgressFactory | None = None,
 ) -> PublishResult:
-    """Publish one source into `<output>/<slug>/`; nothing in output changes unless all succeeds."""
+    """Publish one source into `<output>/<slug>/`; nothing in output changes unless all succeeds.
+
+    A source whose fingerprint (text, settings, voice, lexicon, images) matches its last complete
+    publish is left as it is.
+    """
     started = time.perf_counter()
     defaults = Metadata(title="", language=base.language, publisher=base.publisher)
     pub = read_source(path, defaults)
     settings = effective_settings(base, pub.metadata, flags)
+    output = settings.output
+    dest = output / pub.slug
+    print_ = fingerprint(path, pub, settings, _lexicon_files(settings))
+    previous = None if settings.force else _up_to_date(dest, print_)
+    if previous is not None:
+        log.info("%s: unchanged since the last publish; left as it is", path)
+        return _result_from_manifest(path, dest, previous, started)
+
     engine = engines.get(settings, pub.metadata.language)
     add_front_matter(pub, engine.narrator if settings.announce else None, closing=settings.announce)
     lexicon = load_project_lexicon(settings).merged(from_mapping(pub.metadata.lexicon, str(path)))
     prepare_spoken(pub, lexicon, engine.phonemes)
-    output = settings.output
     output.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f".{pub.slug}.tmp-", dir=output) as tmp:
         work = Path(tmp) / "work"
         staging = Path(tmp) / pub.slug
         work.mkdir()
         staging.mkdir()
-        narration = _narrate(pub, engine, settings, work, progress)
+        cache = ClipCache(settings.cache if settings.use_cache else work / "clips")
+        jobs = settings.jobs or default_jobs()
+        narration = _narrate(pub, engine, settings, work, cache, jobs, engines.spec(engine), progress)
         cover = load_cover(pub.metadata)
         (staging / f"cover.{cover.extension}").write_bytes(cover.data)
         audio, full, masters = render_audio(pub, narration, cover, settings, staging, work)
@@ -203,24 +325,30 @@ def publish_source(
                 embedded = encode_embedded_audio(narration, masters, work / "embedded", settings)
             read_aloud = ReadAloud(narration, embedded)
             write_epub(pub, cover, staging / f"{pub.slug}-read-aloud.epub", epoch, settings.publisher, read_aloud)
-        dest = output / pub.slug
+
+        def moved(a: AudioFile) -> AudioFile:
+            return AudioFile(dest / a.path.relative_to(staging), a.chapter, a.title, a.duration, a.loudness)
+
+        result = PublishResult(
+            source=path,
+            slug=pub.slug,
+            folder=dest,
+            epub=dest / epub_path.name,
+            audio=[moved(a) for a in audio],
+            full=moved(full),
+            duration=narration.duration,
+            seconds=0.0,
+            cues=full_cues(narration),
+            sentences=count_sentences(pub),
+            chapters=len(pub.chapters),
+        )
+        _write_manifest(staging, result, print_)
         try:
             replace_folder(staging, dest)
         except OSError as exc:
             raise RenderError(f"cannot move the finished publication into place: {exc}", path=dest) from exc
-    return PublishResult(
-        source=path,
-        slug=pub.slug,
-        folder=dest,
-        epub=dest / epub_path.name,
-        audio=[AudioFile(dest / "audio" / a.path.name, a.chapter, a.title, a.duration, a.loudness) for a in audio],
-        full=AudioFile(dest / full.path.name, 0, full.title, full.duration, full.loudness),
-        duration=narration.duration,
-        seconds=time.perf_counter() - started,
-        cues=full_cues(narration),
-        sentences=count_sentences(pub),
-        chapters=len(pub.chapters),
-    )
+    result.seconds = time.perf_counter() - started
+    return result
 
 
 def render_audio(
@@ -228,14 +356,17 @@ def render_audio(
 ) -> tuple[list[AudioFile], AudioFile, dict[int, Master]]:
     """Every audio output: chapter MP3s + VTTs, full MP3 with chapters, M4B, captions, chapters JSON."""
     masters, full_master = make_masters(narration, work, settings)
-    audio = write_chapter_mp3s(pub, narration, masters, cover, staging / "audio", settings)
+    marks = chapter_marks(pub, narration)
+    m4b = staging / f"{pub.slug}.m4b"
+
+    def encode_m4b() -> None:
+        write_m4b(pub, full_master.wav, cover, marks, m4b, settings.m4b_bitrate)
+
+    audio, full = write_mp3s(pub, narration, masters, full_master, cover, staging, settings, marks, [encode_m4b])
     for track, mp3 in zip(narration.tracks, audio, strict=True):
         write_vtt(track.cues, pub.metadata.language, mp3.path.with_suffix(".vtt"))
-    marks = chapter_marks(pub, narration)
-    full = write_full_mp3(pub, narration, full_master, cover, staging / f"{pub.slug}.mp3", settings, marks)
     write_vtt(full_cues(narration), pub.metadata.language, staging / f"{pub.slug}.vtt")
     (staging / f"{pub.slug}.chapters.json").write_text(chapters_json(marks, pub.metadata.title), encoding="utf-8")
-    write_m4b(pub, full_master.wav, cover, marks, staging / f"{pub.slug}.m4b", settings.m4b_bitrate)
     return audio, full, masters
 
 
@@ -244,13 +375,16 @@ def _narrate(
     engine: Engine,
     settings: Settings,
     work: Path,
+    cache: ClipCache,
+    jobs: int,
+    spec: tuple[str, EngineOptions] | None,
     progress: ProgressFactory | None,
 ) -> Narration:
     if progress is None:
-        return narrate(pub, engine, settings, work)
+        return narrate(pub, engine, settings, work, cache, jobs, spec)
     tick, close = progress(pub.slug, count_sentences(pub))
     try:
-        return narrate(pub, engine, settings, work, tick)
+        return narrate(pub, engine, settings, work, cache, jobs, spec, tick)
     finally:
         close()
 

@@ -61,6 +61,12 @@ class Settings:
     """MP3 bitrate inside the read-aloud EPUB; 0 embeds the chapter MP3s as they are."""
     cache: Path = field(default_factory=lambda: Path(".cache/publisher"))
     """Narration cache and derived voice models (content-addressed; safe to delete)."""
+    use_cache: bool = True
+    """Reuse sentence clips from the cache (off: synthesize everything into a temporary folder)."""
+    jobs: int = 0
+    """Synthesis processes; 0 = one per core."""
+    force: bool = False
+    """Render even when nothing changed since the last publish."""
     output: Path = field(default_factory=lambda: Path("output"))
     """Where publications are written: output/<slug>/."""
 
@@ -103,6 +109,8 @@ class Settings:
             problems.append(f"read_aloud_bitrate {self.read_aloud_bitrate} is not 0 or a standard MP3 bitrate")
         if self.profile not in ("podcast", "acx"):
             problems.append(f"profile {self.profile!r} is not podcast or acx")
+        if not 0 <= self.jobs <= 64:
+            problems.append(f"jobs {self.jobs} is outside 0–64")
         if not 24 <= self.m4b_bitrate <= 320:
             problems.append(f"m4b_bitrate {self.m4b_bitrate} is outside 24–320")
         if problems:

@@ -3,8 +3,11 @@ ID3 chapter frames (CHAP + CTOC)."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import wave
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,14 +96,20 @@ def concat_wavs(paths: Sequence[Path], dest: Path) -> None:
 def make_masters(narration: Narration, work: Path, settings: Settings) -> tuple[dict[int, Master], Master]:
     """Normalised WAVs: one per track, and one for the whole publication."""
     profile = PROFILES[settings.profile]
-    tracks = {}
-    for track in narration.tracks:
-        dest = work / f"master-{track.index:02d}.wav"
-        tracks[track.index] = Master(dest, normalise(track.wav, dest, profile))
+
+    def master(index: int, wav: Path) -> Master:
+        dest = work / f"master-{index:02d}.wav"
+        return Master(dest, normalise(wav, dest, profile))
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # each job is an ffmpeg process
+        futures = {t.index: pool.submit(master, t.index, t.wav) for t in narration.tracks}
+        tracks = {index: future.result() for index, future in futures.items()}
     # the full-length master is the normalised tracks back to back: each is on target, so is the whole
     full_wav = work / "master-full.wav"
     concat_wavs([tracks[t.index].wav for t in narration.tracks], full_wav)
-    full = Master(full_wav, tracks[narration.tracks[0].index].loudness if len(tracks) == 1 else measure(full_wav))
+    full = Master(
+        full_wav, tracks[narration.tracks[0].index].loudness if len(tracks) == 1 else measure(full_wav, False)
+    )
     return tracks, full
 
 
@@ -112,7 +121,7 @@ def encode_mp3(wav: Path, mp3: Path, settings: Settings, bitrate: int | None = N
         [
             "-y", "-i", str(wav), "-map_metadata", "-1", "-vn",
             "-ac", "1", "-ar", str(rate),
-            "-c:a", "libmp3lame", "-b:a", f"{kbps}k", "-write_xing", "1",
+            "-c:a", "libmp3lame", "-b:a", f"{kbps}k", "-compression_level", "5", "-write_xing", "1",
             "-id3v2_version", "0", "-write_id3v1", "0", "-f", "mp3", str(mp3),
         ],
         what="encoding MP3",
@@ -175,32 +184,45 @@ def tag_mp3(
     tags.save(path, v2_version=4)
 
 
-def write_chapter_mp3s(
-    pub: Publication, narration: Narration, masters: dict[int, Master], cover: Cover, folder: Path, settings: Settings
-) -> list[AudioFile]:
-    """One tagged MP3 per chapter under `folder`."""
+def write_mp3s(
+    pub: Publication,
+    narration: Narration,
+    masters: dict[int, Master],
+    full_master: Master,
+    cover: Cover,
+    staging: Path,
+    settings: Settings,
+    marks: Sequence[Mark],
+    also: Sequence[Callable[[], None]] = (),
+) -> tuple[list[AudioFile], AudioFile]:
+    """Chapter MP3s under `staging/audio/` and the full-length `<slug>.mp3` with chapter frames.
+
+    Encoders run side by side (one ffmpeg per core), with any `also` jobs (the M4B). A one-chapter
+    publication's full-length file is its chapter's audio, so it is copied, not encoded again.
+    """
+    folder = staging / "audio"
     folder.mkdir(parents=True, exist_ok=True)
-    files = []
     total = len(narration.tracks)
+    chapter_paths = {t.index: folder / chapter_file_name(t.index, t.title) for t in narration.tracks}
+    full_path = staging / f"{pub.slug}.mp3"
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        jobs = [pool.submit(encode_mp3, masters[i].wav, p, settings) for i, p in chapter_paths.items()]
+        if total > 1:
+            jobs.append(pool.submit(encode_mp3, full_master.wav, full_path, settings))
+        jobs += [pool.submit(job) for job in also]
+        for job in jobs:
+            job.result()
+    if total == 1:
+        shutil.copyfile(next(iter(chapter_paths.values())), full_path)
+    files = []
     for track in narration.tracks:
-        mp3 = folder / chapter_file_name(track.index, track.title)
-        master = masters[track.index]
-        encode_mp3(master.wav, mp3, settings)
+        mp3 = chapter_paths[track.index]
         text = "\n".join(cue.text for cue in track.cues)
         tag_mp3(mp3, pub, track.title, (track.index, total), text, cover)
-        files.append(AudioFile(mp3, track.index, track.title, track.duration, master.loudness))
-    return files
-
-
-def write_full_mp3(
-    pub: Publication, narration: Narration, master: Master, cover: Cover, dest: Path, settings: Settings,
-    marks: Sequence[Mark],
-) -> AudioFile:  # fmt: skip
-    """The whole publication in one MP3 with chapter frames (for podcast apps and players)."""
-    encode_mp3(master.wav, dest, settings)
+        files.append(AudioFile(mp3, track.index, track.title, track.duration, masters[track.index].loudness))
     text = "\n".join(cue.text for track in narration.tracks for cue in track.cues)
-    tag_mp3(dest, pub, pub.metadata.title, (1, 1), text, cover, genre="Podcast", marks=marks)
-    return AudioFile(dest, 0, pub.metadata.title, narration.duration, master.loudness)
+    tag_mp3(full_path, pub, pub.metadata.title, (1, 1), text, cover, genre="Podcast", marks=marks)
+    return files, AudioFile(full_path, 0, pub.metadata.title, narration.duration, full_master.loudness)
 
 
 def encode_embedded_audio(

@@ -60,22 +60,40 @@ def _number(pattern: str, text: str, what: str) -> float:
     return float(matches[-1])  # float() reads "-inf" too
 
 
-def measure(path: Path) -> Measurement:
-    """Integrated loudness and true peak (ebur128), overall RMS and peak (astats) in one pass."""
-    log = run_ffmpeg(
-        ["-nostats", "-loglevel", "info", "-i", str(path),
-         "-af", "ebur128=peak=true:framelog=quiet,astats=measure_perchannel=none",
-         "-f", "null", "-"],
-        what="measuring loudness", path=path,
-    )  # fmt: skip
+def _parse(log: str, full: bool) -> Measurement:
     summary = log[log.rfind("Summary:") :] if "Summary:" in log else log
+    nan = math.nan
     return Measurement(
         integrated=_number(r"I:\s+(-?[\d.]+|-inf) LUFS", summary, "integrated loudness"),
-        true_peak=_number(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary, "true peak"),
-        rms=_number(r"RMS level dB:\s+(-?[\d.]+|-inf)", log, "RMS level"),
-        peak=_number(r"Peak level dB:\s+(-?[\d.]+|-inf)", log, "peak level"),
-        noise_floor=_number(r"Noise floor dB:\s+(-?[\d.]+|-inf)", log, "noise floor"),
+        true_peak=_number(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary, "true peak") if full else nan,
+        rms=_number(r"RMS level dB:\s+(-?[\d.]+|-inf)", log, "RMS level") if full else nan,
+        peak=_number(r"Peak level dB:\s+(-?[\d.]+|-inf)", log, "peak level") if full else nan,
+        noise_floor=_number(r"Noise floor dB:\s+(-?[\d.]+|-inf)", log, "noise floor") if full else nan,
     )
+
+
+def _analysis(full: bool) -> str:
+    if full:
+        return "ebur128=peak=true:framelog=quiet,astats=measure_perchannel=none"
+    return "ebur128=peak=none:framelog=quiet,astats=measure_perchannel=none:measure_overall=RMS_level"
+
+
+def measure(path: Path, full: bool = True) -> Measurement:
+    """Integrated loudness and true peak (ebur128), overall RMS, peak and noise floor (astats).
+
+    With `full=False` only integrated loudness and RMS are measured (no 4× oversampling for the
+    true peak): about three times faster, which is all normalisation needs.
+    """
+    log = run_ffmpeg(
+        ["-nostats", "-loglevel", "info", "-i", str(path), "-af", _analysis(full), "-f", "null", "-"],
+        what="measuring loudness",
+        path=path,
+    )
+    measured = _parse(log, full)
+    if not full:
+        rms = _number(r"RMS level dB:\s+(-?[\d.]+|-inf)", log, "RMS level")
+        measured = Measurement(measured.integrated, math.nan, rms, math.nan, math.nan)
+    return measured
 
 
 def _target_error(profile: Profile, measured: Measurement) -> float:
@@ -92,14 +110,21 @@ def normalise(src: Path, dest: Path, profile: Profile, tolerance: float = 0.25) 
     The limiter takes some loudness off the peaks, so the gain is corrected until the measured
     result is within `tolerance` of the target (two or three passes; each is fast).
     """
-    measured = measure(src)
+    measured = measure(src, full=False)
     gain = _target_error(profile, measured)
     limit = 10 ** (profile.limit / 20)
     for _ in range(4):
         gain = max(-30.0, min(30.0, gain))
         chain = f"volume={gain:.2f}dB,alimiter=limit={limit:.4f}:attack=5:release=50:level=disabled:latency=enabled"
-        run_ffmpeg(["-y", "-i", str(src), "-af", chain, "-c:a", "pcm_s16le", str(dest)], what="normalising loudness")
-        result = measure(dest)
+        # one pass writes the result and measures it
+        graph = f"[0:a]{chain},asplit[out][probe];[probe]{_analysis(False)}[null]"
+        log = run_ffmpeg(
+            ["-y", "-loglevel", "info", "-nostats", "-i", str(src), "-filter_complex", graph,
+             "-map", "[out]", "-c:a", "pcm_s16le", str(dest), "-map", "[null]", "-f", "null", "-"],
+            what="normalising loudness", path=dest,
+        )  # fmt: skip
+        rms = _number(r"RMS level dB:\s+(-?[\d.]+|-inf)", log, "RMS level")
+        result = Measurement(_parse(log, False).integrated, math.nan, rms, math.nan, math.nan)
         error = _target_error(profile, result)
         if abs(error) <= tolerance or not math.isfinite(result.integrated):
             return result

@@ -51,7 +51,7 @@ def write_m4b(pub: Publication, wav: Path, cover: Cover, marks: Sequence[Mark], 
             [
                 "-y", "-i", str(wav), "-i", str(cover_file), "-i", str(meta_file),
                 "-map", "0:a", "-map", "1:v", "-map_metadata", "2", "-map_chapters", "2",
-                "-c:a", "aac", "-b:a", f"{bitrate}k", "-ac", "1",
+                "-c:a", "aac", "-aac_coder", "fast", "-b:a", f"{bitrate}k", "-ac", "1",
                 "-c:v", "copy", "-disposition:v", "attached_pic",
                 "-f", "ipod", str(dest),
             ],

@@ -7,16 +7,19 @@ position in it is recorded (a Cue), so captions and read-aloud sync need no forc
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 import wave
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from publisher.errors import EngineError
 from publisher.ffmpeg import configure_pydub
 from publisher.model import Block, Publication, Sentence
 from publisher.settings import Settings
-from publisher.speech.engines import Audio, Engine
+from publisher.speech.cache import ClipCache
+from publisher.speech.engines import Audio, Engine, EngineOptions, get_engine
 
 log = logging.getLogger(__name__)
 
@@ -129,14 +132,97 @@ def to_timeline(audio: Audio) -> bytes:
     return bytes(segment.set_frame_rate(TIMELINE_RATE).raw_data)
 
 
+_WORKER_ENGINE: Engine | None = None
+
+
+def _init_worker(name: str, options: EngineOptions) -> None:
+    global _WORKER_ENGINE
+    _WORKER_ENGINE = get_engine(name, options)
+
+
+def _synthesize_into(cache: ClipCache, engine: Engine, key: str, sentence_id: str, text: str) -> None:
+    try:
+        pcm = to_timeline(engine.synthesize(text))
+    except EngineError as exc:
+        raise EngineError(f"sentence {sentence_id} ({text[:50]!r}): {exc.message}") from exc
+    cache.put(key, pcm)
+
+
+def _work(task: tuple[str, str, str, str]) -> str:
+    root, key, sentence_id, text = task
+    assert _WORKER_ENGINE is not None
+    _synthesize_into(ClipCache(Path(root)), _WORKER_ENGINE, key, sentence_id, text)
+    return key
+
+
+def default_jobs() -> int:
+    """Synthesis processes to use: one per core (measured fastest for Piper; see BENCHMARKS.md)."""
+    return max(1, os.cpu_count() or 1)
+
+
+def synthesize_missing(
+    pub: Publication,
+    engine: Engine,
+    cache: ClipCache,
+    jobs: int = 1,
+    spec: tuple[str, EngineOptions] | None = None,
+    progress: Progress | None = None,
+) -> int:
+    """Make every clip the cache lacks; return how many were made.
+
+    With `jobs` > 1 and an engine worth it, sentences are spread over that many processes (each
+    engine with cores ÷ jobs threads), longest first so no process is left with the tail.
+    """
+    todo: dict[str, tuple[str, str]] = {}
+    cached = 0
+    for sentence in pub.sentences():
+        key = cache.key(engine.cache_key, sentence.spoken)
+        if key in todo or cache.has(key):
+            cached += 1
+        else:
+            todo[key] = (sentence.id, sentence.spoken)
+    if progress is not None and cached:
+        progress(cached)
+    if not todo:
+        return 0
+    tasks = sorted(((str(cache.root), k, sid, text) for k, (sid, text) in todo.items()), key=lambda t: -len(t[3]))
+    if jobs > 1 and engine.parallel and spec is not None and len(tasks) > 1:
+        name, options = spec
+        threads = max(1, (os.cpu_count() or 1) // jobs)
+        options = replace(options, threads=threads)
+        context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+        with context.Pool(min(jobs, len(tasks)), initializer=_init_worker, initargs=(name, options)) as pool:
+            try:
+                for _ in pool.imap_unordered(_work, tasks, chunksize=1):
+                    if progress is not None:
+                        progress(1)
+            except BaseException:
+                pool.terminate()
+                raise
+    else:
+        for _root, key, sid, text in tasks:
+            _synthesize_into(cache, engine, key, sid, text)
+            if progress is not None:
+                progress(1)
+    return len(tasks)
+
+
 def narrate(
     pub: Publication,
     engine: Engine,
     settings: Settings,
     workdir: Path,
+    cache: ClipCache,
+    jobs: int = 1,
+    spec: tuple[str, EngineOptions] | None = None,
     progress: Progress | None = None,
 ) -> Narration:
-    """Speak `pub` with `engine` into one WAV per chapter under `workdir`."""
+    """Speak `pub` with `engine` into one WAV per chapter under `workdir`.
+
+    Clips come from `cache` (made first where missing), so a re-run only synthesizes what changed,
+    and an interrupted run loses nothing it had finished.
+    """
+    synthesize_missing(pub, engine, cache, jobs, spec, progress)
     narration = Narration(engine=engine.name, narrator=engine.narrator, sample_rate=TIMELINE_RATE)
     for chapter in pub.chapters:
         wav = workdir / f"{chapter.index:02d}.wav"
@@ -145,16 +231,10 @@ def narrate(
         try:
             writer.silence(settings.lead_in)
             for sentence, pause in script(pub, chapter.index, settings):
-                try:
-                    pcm = to_timeline(engine.synthesize(sentence.spoken))
-                except EngineError as exc:
-                    raise EngineError(f"sentence {sentence.id} ({sentence.text[:50]!r}): {exc.message}") from exc
                 start = writer.seconds
-                writer.clip(pcm)
+                writer.clip(cache.get(cache.key(engine.cache_key, sentence.spoken)))
                 track.cues.append(Cue(sentence.id, sentence.text, start, writer.seconds))
                 writer.silence(pause)
-                if progress is not None:
-                    progress(1)
             writer.silence(settings.tail)
         finally:
             writer.close()

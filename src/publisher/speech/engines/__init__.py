@@ -31,6 +31,7 @@ class EngineOptions:
     language: str = "en"
     speed: float = 1.0
     cache_dir: Path | None = None  # where an engine may keep derived files (Piper's patched model)
+    threads: int = 0  # threads one engine may use (0: the runtime's default)
 
 
 class Engine(Protocol):
@@ -39,6 +40,8 @@ class Engine(Protocol):
     name: str
     phonemes: bool  # reads inline IPA in [[ … ]] (Piper does)
     language: str  # BCP 47-ish language the voice speaks ("en-us")
+    parallel: bool  # worth running in several processes (slow, CPU-bound engines)
+    cache_key: str  # identifies the voice and every setting that changes the sound
 
     @property
     def narrator(self) -> str:

@@ -10,6 +10,7 @@ order and in any process.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -24,14 +25,25 @@ NOISE_SHAPE = (1, 192, 40000)
 PATCH_VERSION = "1"
 
 
-def patched_model(model: Path, cache_dir: Path) -> Path:
-    """A deterministic copy of `model` (made once, then kept in `cache_dir`)."""
+@functools.lru_cache(maxsize=8)
+def _digest(path: Path, size: int, mtime_ns: int) -> str:
     digest = hashlib.sha256()
-    with open(model, "rb") as handle:
+    with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    digest.update(f"{PATCH_VERSION}:{NOISE_SEED}:{NOISE_SHAPE}".encode())
-    target = cache_dir / "models" / f"{model.stem}.{digest.hexdigest()[:16]}.onnx"
+    return digest.hexdigest()
+
+
+def model_digest(model: Path) -> str:
+    """SHA-256 of a model file (remembered per path, size and modification time)."""
+    stat = model.stat()
+    return _digest(model.resolve(), stat.st_size, stat.st_mtime_ns)
+
+
+def patched_model(model: Path, cache_dir: Path) -> Path:
+    """A deterministic copy of `model` (made once, then kept in `cache_dir`)."""
+    tag = hashlib.sha256(f"{model_digest(model)}:{PATCH_VERSION}:{NOISE_SEED}:{NOISE_SHAPE}".encode()).hexdigest()
+    target = cache_dir / "models" / f"{model.stem}.{tag[:16]}.onnx"
     if target.is_file():
         return target
     import numpy as np

@@ -17,6 +17,7 @@ _POS_CHARACTER = 1
 _CHARS_UTF8 = 1
 _RATE = 1  # espeakRATE parameter
 _DEFAULT_WPM = 175
+ESPEAK_DATA_VERSION = "espeakng-loader-1.52"
 _LOCK = threading.Lock()
 _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
 
@@ -80,6 +81,7 @@ class EspeakEngine:
 
     name = "espeak"
     phonemes = False
+    parallel = False  # ~700× real time: not worth a process
 
     def __init__(self, options: EngineOptions) -> None:
         self._lib, self.sample_rate = _library()
@@ -89,6 +91,7 @@ class EspeakEngine:
         with _LOCK:
             if self._lib.espeak_SetVoiceByName(self.voice.encode()) != 0:
                 raise EngineError(f"eSpeak NG has no voice {self.voice!r}")
+        self.cache_key = f"espeak:{ESPEAK_DATA_VERSION}:{self.voice}:{self.wpm}"
 
     @property
     def narrator(self) -> str:

@@ -31,6 +31,7 @@ class GttsEngine:
 
     name = "gtts"
     phonemes = False
+    parallel = False
 
     def __init__(self, options: EngineOptions) -> None:
         try:
@@ -40,6 +41,7 @@ class GttsEngine:
         self.lang = (options.voice or options.language).split("-")[0].lower()
         self.slow = options.speed < 0.8
         self.language = self.lang
+        self.cache_key = f"gtts:{self.lang}:{self.slow}"
 
     @property
     def narrator(self) -> str:

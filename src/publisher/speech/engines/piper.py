@@ -10,7 +10,7 @@ from typing import Any
 
 from publisher.errors import EngineError
 from publisher.speech.engines import Audio, EngineOptions
-from publisher.speech.engines.determinism import patched_model
+from publisher.speech.engines.determinism import NOISE_SEED, PATCH_VERSION, model_digest, patched_model
 
 log = logging.getLogger(__name__)
 
@@ -59,15 +59,17 @@ class PiperEngine:
     """Speaks one sentence at a time with a Piper voice; 16-bit mono at the voice's rate.
 
     The model is patched to draw fixed noise (see determinism.py): the same text always gives the
-    same samples, which the narration cache and reproducible builds rely on.
+    same samples, which the narration cache and reproducible builds rely on. It is loaded on the
+    first sentence, so a run whose sentences are all cached never pays for it.
     """
 
     name = "piper"
     phonemes = True
+    parallel = True
 
     def __init__(self, options: EngineOptions) -> None:
         try:
-            from piper import PiperVoice, SynthesisConfig
+            import piper  # noqa: F401
         except ImportError as exc:
             raise EngineError(f"piper-tts is not installed; {INSTALL_HINT}") from exc
         model = Path(options.voice).expanduser() if options.voice else default_voice()
@@ -79,27 +81,52 @@ class PiperEngine:
         if not config_path.is_file():
             raise EngineError(f"Piper voice config {str(config_path)!r} not found (it ships with the .onnx)")
         try:
-            config = json.loads(config_path.read_text(encoding="utf-8"))
-            cache_dir = options.cache_dir or Path(tempfile.gettempdir()) / "publisher-cache"
-            self._voice = PiperVoice.load(patched_model(model, cache_dir), config_path)
-        except Exception as exc:  # onnxruntime raises its own types
-            raise EngineError(f"cannot load Piper voice {str(model)!r}: {exc}") from exc
-        self.model = model
-        self.sample_rate = int(self._voice.config.sample_rate)
-        code = config.get("language", {}).get("code") or self._voice.config.espeak_voice
+            self._config = json.loads(config_path.read_text(encoding="utf-8"))
+            self.sample_rate = int(self._config["audio"]["sample_rate"])
+            code = self._config.get("language", {}).get("code") or self._config["espeak"]["voice"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise EngineError(f"Piper voice config {str(config_path)!r} is not valid: {exc}") from exc
         self.language = str(code).replace("_", "-").lower()
-        self._syn = SynthesisConfig(length_scale=1.0 / options.speed)
-        self._label = _voice_label(model, config)
+        self.model = model
+        self._options = options
+        self._voice: Any = None
+        self._label = _voice_label(model, self._config)
+        self.length_scale = 1.0 / options.speed
+        self.cache_key = f"piper:{model_digest(model)}:{PATCH_VERSION}:{NOISE_SEED}:{self.length_scale:.4f}"
 
     @property
     def narrator(self) -> str:
         """e.g. "Joe, a synthetic Piper voice"."""
         return self._label
 
+    def _load(self) -> Any:
+        if self._voice is None:
+            import onnxruntime
+            from piper import PiperVoice
+            from piper.config import PiperConfig
+
+            cache_dir = self._options.cache_dir or Path(tempfile.gettempdir()) / "publisher-cache"
+            try:
+                patched = patched_model(self.model, cache_dir)
+                session_options = onnxruntime.SessionOptions()
+                if self._options.threads:
+                    session_options.intra_op_num_threads = self._options.threads
+                    session_options.inter_op_num_threads = 1
+                session = onnxruntime.InferenceSession(
+                    str(patched), sess_options=session_options, providers=["CPUExecutionProvider"]
+                )
+                self._voice = PiperVoice(config=PiperConfig.from_dict(self._config), session=session)
+            except Exception as exc:  # onnx/onnxruntime raise their own types
+                raise EngineError(f"cannot load Piper voice {str(self.model)!r}: {exc}") from exc
+        return self._voice
+
     def synthesize(self, text: str) -> Audio:
         """One sentence → one clip (Piper may split it further; the chunks are joined)."""
+        from piper import SynthesisConfig
+
+        voice = self._load()
         try:
-            chunks = list(self._voice.synthesize(text, syn_config=self._syn))
+            chunks = list(voice.synthesize(text, syn_config=SynthesisConfig(length_scale=self.length_scale)))
         except Exception as exc:
             raise EngineError(f"Piper failed on {text[:60]!r}: {exc}") from exc
         pcm = b"".join(chunk.audio_int16_bytes for chunk in chunks)

@@ -24,10 +24,12 @@ class SilentEngine:
     name = "silent"
     sample_rate = SAMPLE_RATE
     phonemes = False
+    parallel = False
 
     def __init__(self, options: EngineOptions) -> None:
         self.speed = options.speed
         self.language = options.language
+        self.cache_key = f"silent:{SECONDS_PER_CHARACTER}:{self.speed}"
 
     @property
     def narrator(self) -> str:

@@ -1,0 +1,110 @@
+"""The narration cache: one file of 16-bit PCM per sentence, addressed by what makes its sound.
+
+The key covers the engine and voice (for Piper, the model file's hash), every setting that changes
+the sound, and the spoken text; so an edited sentence misses and everything else hits. Files are
+written to a temporary name and renamed, so a killed run never leaves a torn clip behind, and the
+next run picks up every clip already made.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+CACHE_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class CacheInfo:
+    """What the cache holds."""
+
+    root: Path
+    clips: int
+    bytes: int
+    models: int
+    model_bytes: int
+
+
+class ClipCache:
+    """Sentence clips under `root/clips/ab/abcdef….pcm` (timeline format: 22,050 Hz mono s16le)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.clips = root / "clips"
+
+    @staticmethod
+    def key(engine_key: str, spoken: str) -> str:
+        """The content address of one sentence's audio."""
+        digest = hashlib.sha256(f"{CACHE_VERSION}\x1f{engine_key}\x1f{spoken}".encode())
+        return digest.hexdigest()
+
+    def path(self, key: str) -> Path:
+        """Where the clip for `key` lives (whether or not it exists yet)."""
+        return self.clips / key[:2] / f"{key}.pcm"
+
+    def has(self, key: str) -> bool:
+        """Is the clip there?"""
+        return self.path(key).is_file()
+
+    def get(self, key: str) -> bytes:
+        """The clip's PCM (it must exist)."""
+        path = self.path(key)
+        data = path.read_bytes()
+        os.utime(path)  # recently used: `cache prune` keeps it
+        return data
+
+    def put(self, key: str, pcm: bytes) -> None:
+        """Store a clip atomically."""
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(pcm)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def _files(self, folder: Path) -> Iterator[Path]:
+        if folder.is_dir():
+            yield from (p for p in folder.rglob("*") if p.is_file())
+
+    def info(self) -> CacheInfo:
+        """Counts and sizes."""
+        clips = list(self._files(self.clips))
+        models = list(self._files(self.root / "models"))
+        return CacheInfo(
+            self.root,
+            len(clips),
+            sum(p.stat().st_size for p in clips),
+            len(models),
+            sum(p.stat().st_size for p in models),
+        )
+
+    def prune(self, older_than_days: float) -> tuple[int, int]:
+        """Delete clips not used for `older_than_days`; return (files, bytes) removed."""
+        limit = time.time() - older_than_days * 86400
+        removed = freed = 0
+        for path in list(self._files(self.clips)):
+            stat = path.stat()
+            if stat.st_mtime < limit or path.name.startswith(".tmp-"):
+                freed += stat.st_size
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed, freed
+
+    def clear(self) -> tuple[int, int]:
+        """Delete every clip and derived model; return (files, bytes) removed."""
+        removed = freed = 0
+        for folder in (self.clips, self.root / "models"):
+            for path in list(self._files(folder)):
+                freed += path.stat().st_size
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed, freed
