@@ -54,13 +54,13 @@ test: $(VENV)/.stamp-dev java $(ACE) ## Set up .venv with test tools if needed, 
 
 # --- everything else -------------------------------------------------------------------------
 lint: $(VENV)/.stamp-dev ## ruff (lint + format check) and mypy
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
 format: $(VENV)/.stamp-dev ## Apply ruff's formatting and safe fixes
-	$(BIN)/ruff format src tests
-	$(BIN)/ruff check --fix src tests
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
 
 check: $(VENV)/.stamp-dev java $(ACE) ## EPUBCheck + DAISY Ace + overlay/tag checks on everything in output/
 	$(BIN)/publisher check $(OUTPUT)

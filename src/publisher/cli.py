@@ -172,7 +172,8 @@ def publish(ctx: click.Context, paths: tuple[Path, ...], output: Path | None, en
         click.echo(
             f"{result.slug}: {result.chapters} chapter{'s' * (result.chapters != 1)}, "
             f"{_duration(result.duration)} narrated, EPUB {_size(result.epub)}, "
-            f"{mp3s} MP3{'s' * (mp3s != 1)} in {result.seconds:.1f} s → {result.folder}"
+            f"{mp3s} MP3{'s' * (mp3s != 1)}, {result.synthesized} of {result.sentences} sentences synthesized "
+            f"in {result.seconds:.1f} s → {result.folder}"
         )
 
     def failed(source: Path, exc: PublisherError) -> None:

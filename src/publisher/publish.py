@@ -59,6 +59,7 @@ class PublishResult:
     sentences: int
     chapters: int
     skipped: bool = False  # unchanged since the last publish: nothing was rendered
+    synthesized: int = 0  # sentences synthesized in this run (the others came from the cache)
 
 
 @dataclass
@@ -341,6 +342,7 @@ def publish_source(
             cues=full_cues(narration),
             sentences=count_sentences(pub),
             chapters=len(pub.chapters),
+            synthesized=narration.synthesized,
         )
         _write_manifest(staging, result, print_)
         try:

@@ -58,6 +58,7 @@ class Narration:
     narrator: str
     sample_rate: int
     tracks: list[Track] = field(default_factory=list)
+    synthesized: int = 0  # clips made in this run (the rest came from the cache)
 
     @property
     def duration(self) -> float:
@@ -222,8 +223,8 @@ def narrate(
     Clips come from `cache` (made first where missing), so a re-run only synthesizes what changed,
     and an interrupted run loses nothing it had finished.
     """
-    synthesize_missing(pub, engine, cache, jobs, spec, progress)
-    narration = Narration(engine=engine.name, narrator=engine.narrator, sample_rate=TIMELINE_RATE)
+    made = synthesize_missing(pub, engine, cache, jobs, spec, progress)
+    narration = Narration(engine=engine.name, narrator=engine.narrator, sample_rate=TIMELINE_RATE, synthesized=made)
     for chapter in pub.chapters:
         wav = workdir / f"{chapter.index:02d}.wav"
         writer = _TrackWriter(wav, TIMELINE_RATE)

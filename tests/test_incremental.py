@@ -1,0 +1,124 @@
+"""Incremental publishing: the narration cache, unchanged sources skipped, one edit → one clip,
+interrupted runs resumed, and reproducible bytes with SOURCE_DATE_EPOCH."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from publisher.publish import EngineCache, publish_source
+from publisher.settings import Settings
+from publisher.speech.cache import ClipCache
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture
+def project(tmp_path: Path, seed: Path) -> Path:
+    (tmp_path / "sources").mkdir()
+    shutil.copy(seed, tmp_path / "sources")
+    return tmp_path
+
+
+def run(project: Path, engine: str = "silent", **extra: object) -> object:
+    settings = Settings(engine=engine, output=project / "output", cache=project / "cache", **extra)  # type: ignore[arg-type]
+    return publish_source(project / "sources" / "putin-today.txt", settings, {}, EngineCache())
+
+
+def test_second_run_is_skipped_and_force_uses_the_cache(project: Path) -> None:
+    first = run(project)
+    assert first.synthesized == first.sentences == 25 and not first.skipped
+    again = run(project)
+    assert again.skipped and again.synthesized == 0
+    assert again.cues == first.cues and again.audio == [
+        a.__class__(a.path, a.chapter, a.title, a.duration) for a in first.audio
+    ]
+    forced = run(project, force=True)
+    assert not forced.skipped and forced.synthesized == 0
+    info = ClipCache(project / "cache").info()
+    assert info.clips == 25
+
+
+def test_one_edited_sentence_is_the_only_one_synthesized(project: Path) -> None:
+    run(project)
+    source = project / "sources" / "putin-today.txt"
+    source.write_text(source.read_text(encoding="utf-8").replace("another level", "a new level"), encoding="utf-8")
+    edited = run(project)
+    assert edited.synthesized == 1 and not edited.skipped
+    assert any("a new level" in c.text for c in edited.cues)
+
+
+def test_a_changed_setting_renders_again(project: Path) -> None:
+    run(project)
+    assert not run(project, bitrate=96).skipped
+
+
+def test_changed_voice_setting_misses_the_cache(project: Path) -> None:
+    run(project)
+    assert run(project, speed=1.25).synthesized == 25
+
+
+def test_no_cache_leaves_the_cache_alone(project: Path) -> None:
+    result = run(project, use_cache=False)
+    assert result.synthesized == 25
+    assert not (project / "cache" / "clips").exists()
+
+
+def test_piper_is_deterministic_and_cached(tmp_path: Path) -> None:
+    from publisher.speech.engines import EngineOptions, get_engine
+
+    engine = get_engine("piper", EngineOptions(cache_dir=tmp_path))
+    a = engine.synthesize("The same words, twice.")
+    engine.synthesize("Something else in between.")
+    b = engine.synthesize("The same words, twice.")
+    other = get_engine("piper", EngineOptions(cache_dir=tmp_path))  # a new session: same bytes
+    assert a.pcm == b.pcm == other.synthesize("The same words, twice.").pcm
+
+
+def _cli(project: Path, *args: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "publisher", "-q", "publish", "sources", "-o", "output", "--cache-dir", "cache", *args],
+        cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+def test_interrupted_run_resumes_to_identical_outputs(project: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Kill a real-voice publish half-way; the next run finishes from the cache with the same bytes
+    as an uninterrupted run (SOURCE_DATE_EPOCH fixes the only clock in the outputs)."""
+    env = dict(os.environ, SOURCE_DATE_EPOCH="1719532800")
+    proc = _cli(project, "--jobs", "1", env=env)
+    clips = project / "cache" / "clips"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(clips.rglob("*.pcm"))) < 8:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    made = len(list(clips.rglob("*.pcm")))
+    assert 8 <= made < 25, "the run was stopped half-way"
+    assert not (project / "output" / "putin-today").exists(), "no partial output"
+    assert not list((project / "output").glob(".putin-today.tmp-*")), "no staging left behind"
+    resumed = _cli(project, env=env)
+    assert resumed.wait(timeout=300) == 0, resumed.communicate()[1]
+
+    clean = tmp_path_factory.mktemp("clean")
+    (clean / "sources").mkdir()
+    shutil.copy(project / "sources" / "putin-today.txt", clean / "sources")
+    fresh = _cli(clean, env=env)
+    assert fresh.wait(timeout=300) == 0, fresh.communicate()[1]
+    assert digests(project / "output" / "putin-today") == digests(clean / "output" / "putin-today")
