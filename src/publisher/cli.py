@@ -133,13 +133,15 @@ def _progress_factory(
 )
 @click.option("--publisher", "publisher_name", help="Publisher name for sources that do not name one.")
 @click.option("--language", help="Language of sources that do not say (BCP 47) [default: en].")
+@click.option("--base-url", help="Public URL of the output folder, for feeds and OPDS [http://localhost:8000/].")
 @click.pass_context
 def publish(ctx: click.Context, paths: tuple[Path, ...], output: Path | None, engine: str | None,
             voice: str | None, speed: float | None, bitrate: int | None, sample_rate: int | None,
             pause_sentence: float | None, pause_paragraph: float | None, pause_heading: float | None,
             profile: str | None, lexicon: Path | None, read_aloud: bool | None, read_aloud_bitrate: int | None,
             announce: bool | None, jobs: int | None, use_cache: bool | None, cache_dir: Path | None,
-            force: bool | None, publisher_name: str | None, language: str | None) -> None:  # fmt: skip
+            force: bool | None, publisher_name: str | None, language: str | None,
+            base_url: str | None) -> None:  # fmt: skip
     """Publish sources (files or folders; default: sources/) into OUTPUT/<slug>/.
 
     Each source becomes <slug>.epub, audio/NN-<chapter>.mp3 and cover.jpg. A source that fails
@@ -156,7 +158,7 @@ def publish(ctx: click.Context, paths: tuple[Path, ...], output: Path | None, en
         "sample_rate": sample_rate, "announce": announce, "publisher": publisher_name, "language": language,
         "pause_sentence": pause_sentence, "pause_paragraph": pause_paragraph, "pause_heading": pause_heading,
         "profile": profile, "lexicon": lexicon, "read_aloud": read_aloud, "read_aloud_bitrate": read_aloud_bitrate,
-        "jobs": jobs, "use_cache": use_cache, "cache": cache_dir, "force": force,
+        "jobs": jobs, "use_cache": use_cache, "cache": cache_dir, "force": force, "base_url": base_url,
     }  # fmt: skip
     if language:
         base = base.with_overrides({"language": language}, "command line")

@@ -19,14 +19,18 @@ from typing import Any
 from publisher import __version__
 from publisher.errors import PublisherError, RenderError, SourceError
 from publisher.front import add_front_matter
+from publisher.manifest import MANIFEST, read_manifest
 from publisher.model import Metadata, Publication
 from publisher.readers import is_source, read_source
 from publisher.render.audio import AudioFile, Master, encode_embedded_audio, make_masters, write_mp3s
 from publisher.render.captions import chapters_json, write_vtt
+from publisher.render.catalogue import write_catalogue
+from publisher.render.context import RenderContext
 from publisher.render.cover import Cover, load_cover
-from publisher.render.epub import ReadAloud, write_epub
+from publisher.render.epub import ReadAloud, identifier, modified_time, write_epub
+from publisher.render.formats import FORMAT_RENDERERS
 from publisher.render.m4b import write_m4b
-from publisher.render.timeline import chapter_marks, full_cues
+from publisher.render.timeline import Mark, chapter_marks, full_cues
 from publisher.settings import Settings, source_date_epoch
 from publisher.speech.cache import ClipCache
 from publisher.speech.engines import Engine, EngineOptions, get_engine
@@ -175,7 +179,8 @@ def effective_settings(base: Settings, meta: Metadata, flags: dict[str, Any]) ->
     return settings.with_overrides(flags, "command line").for_profile()
 
 
-MANIFEST = ".publisher.json"
+#: settings that change only the catalogue (feeds, OPDS, index page) or how a run works, not a publication
+NOT_FINGERPRINTED = {"base_url", "category", "explicit", "owner_email", "jobs", "force", "output", "use_cache", "cache"}
 
 
 def fingerprint(path: Path, pub: Publication, settings: Settings, lexicon_files: list[Path]) -> str:
@@ -189,7 +194,8 @@ def fingerprint(path: Path, pub: Publication, settings: Settings, lexicon_files:
 
     add("version", __version__.encode())
     add("source", path.read_bytes())
-    add("settings", json.dumps(asdict(settings), default=str, sort_keys=True).encode())
+    relevant = {k: v for k, v in asdict(settings).items() if k not in NOT_FINGERPRINTED}
+    add("settings", json.dumps(relevant, default=str, sort_keys=True).encode())
     add("epoch", str(source_date_epoch()).encode())
     images = [Path(b.src) for c in pub.chapters for b in c.blocks if b.kind == "image" and b.src]
     for extra in [*([pub.metadata.cover] if pub.metadata.cover else []), *images, *lexicon_files]:
@@ -220,11 +226,8 @@ def _lexicon_files(settings: Settings) -> list[Path]:
 
 def _up_to_date(dest: Path, print_: str) -> dict[str, Any] | None:
     """The previous manifest, if `dest` holds a complete publication with this fingerprint."""
-    try:
-        manifest = json.loads((dest / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if manifest.get("fingerprint") != print_:
+    manifest = read_manifest(dest)
+    if manifest is None or manifest.get("fingerprint") != print_:
         return None
     for name, size in manifest.get("files", {}).items():
         file = dest / name
@@ -253,7 +256,9 @@ def _result_from_manifest(path: Path, dest: Path, manifest: dict[str, Any], star
     )
 
 
-def _write_manifest(staging: Path, result: PublishResult, print_: str) -> None:
+def _write_manifest(
+    staging: Path, result: PublishResult, print_: str, meta: dict[str, Any], marks: list[Mark], formats: dict[str, Path]
+) -> None:
     def entry(a: AudioFile) -> dict[str, Any]:
         return {
             "path": str(a.path.relative_to(result.folder)),
@@ -266,15 +271,45 @@ def _write_manifest(staging: Path, result: PublishResult, print_: str) -> None:
     manifest = {
         "fingerprint": print_,
         "version": __version__,
+        "metadata": meta,
         "duration": result.duration,
         "sentences": result.sentences,
         "chapters": result.chapters,
         "audio": [entry(a) for a in result.audio],
         "full": entry(result.full),
+        "marks": [{"title": m.title, "start": round(m.start, 3), "end": round(m.end, 3)} for m in marks],
+        "formats": {kind: str(path.relative_to(staging)) for kind, path in sorted(formats.items())},
         "cues": [[c.sentence_id, c.text, c.start, c.end] for c in result.cues],
         "files": files,
     }
     (staging / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def _metadata(
+    pub: Publication, engine: Engine, book_id: str, modified: str, previous: dict[str, Any] | None
+) -> dict[str, Any]:
+    """What the catalogue needs to know about a publication (kept in its manifest)."""
+    meta = pub.metadata
+    if meta.date:
+        published = f"{meta.date}T00:00:00Z"
+    elif previous and isinstance(previous.get("metadata"), dict) and previous["metadata"].get("published"):
+        published = previous["metadata"]["published"]  # first publish: an episode's date never moves
+    else:
+        published = modified
+    return {
+        "title": meta.title,
+        "authors": meta.authors,
+        "language": meta.language,
+        "identifier": book_id,
+        "date": meta.date,
+        "description": meta.description,
+        "publisher": meta.publisher,
+        "rights": meta.rights,
+        "subjects": meta.subjects,
+        "narrator": engine.narrator,
+        "published": published,
+        "modified": modified,
+    }
 
 
 def publish_source(
@@ -316,16 +351,32 @@ def publish_source(
         narration = _narrate(pub, engine, settings, work, cache, jobs, engines.spec(engine), progress)
         cover = load_cover(pub.metadata)
         (staging / f"cover.{cover.extension}").write_bytes(cover.data)
-        audio, full, masters = render_audio(pub, narration, cover, settings, staging, work)
+        audio, full, masters, marks = render_audio(pub, narration, cover, settings, staging, work)
         epoch = source_date_epoch()
         epub_path = staging / f"{pub.slug}.epub"
         write_epub(pub, cover, epub_path, epoch, certifier=settings.publisher)
+        formats: dict[str, Path] = {
+            "epub": epub_path,
+            "mp3": full.path,
+            "m4b": staging / f"{pub.slug}.m4b",
+            "vtt": staging / f"{pub.slug}.vtt",
+            "chapters": staging / f"{pub.slug}.chapters.json",
+            "cover": staging / f"cover.{cover.extension}",
+        }
         if settings.read_aloud:
             embedded = {a.chapter: a.path for a in audio}
             if settings.read_aloud_bitrate:
                 embedded = encode_embedded_audio(narration, masters, work / "embedded", settings)
             read_aloud = ReadAloud(narration, embedded)
-            write_epub(pub, cover, staging / f"{pub.slug}-read-aloud.epub", epoch, settings.publisher, read_aloud)
+            formats["read_aloud_epub"] = staging / f"{pub.slug}-read-aloud.epub"
+            write_epub(pub, cover, formats["read_aloud_epub"], epoch, settings.publisher, read_aloud)
+        book_id = identifier(pub)
+        modified = modified_time(epoch).strftime("%Y-%m-%dT%H:%M:%SZ")
+        ctx = RenderContext(
+            pub, narration, settings, cover, staging, work, audio, full, marks, book_id, epoch, modified
+        )
+        for render in FORMAT_RENDERERS:
+            formats.update(render(ctx))
 
         def moved(a: AudioFile) -> AudioFile:
             return AudioFile(dest / a.path.relative_to(staging), a.chapter, a.title, a.duration, a.loudness)
@@ -344,7 +395,8 @@ def publish_source(
             chapters=len(pub.chapters),
             synthesized=narration.synthesized,
         )
-        _write_manifest(staging, result, print_)
+        meta = _metadata(pub, engine, book_id, modified, read_manifest(dest))
+        _write_manifest(staging, result, print_, meta, marks, formats)
         try:
             replace_folder(staging, dest)
         except OSError as exc:
@@ -355,7 +407,7 @@ def publish_source(
 
 def render_audio(
     pub: Publication, narration: Narration, cover: Cover, settings: Settings, staging: Path, work: Path
-) -> tuple[list[AudioFile], AudioFile, dict[int, Master]]:
+) -> tuple[list[AudioFile], AudioFile, dict[int, Master], list[Mark]]:
     """Every audio output: chapter MP3s + VTTs, full MP3 with chapters, M4B, captions, chapters JSON."""
     masters, full_master = make_masters(narration, work, settings)
     marks = chapter_marks(pub, narration)
@@ -369,7 +421,7 @@ def render_audio(
         write_vtt(track.cues, pub.metadata.language, mp3.path.with_suffix(".vtt"))
     write_vtt(full_cues(narration), pub.metadata.language, staging / f"{pub.slug}.vtt")
     (staging / f"{pub.slug}.chapters.json").write_text(chapters_json(marks, pub.metadata.title), encoding="utf-8")
-    return audio, full, masters
+    return audio, full, masters, marks
 
 
 def _narrate(
@@ -426,4 +478,8 @@ def publish_all(
             result.published.append(done)
             if on_done:
                 on_done(done)
+        try:
+            write_catalogue(output, base.with_overrides(flags, "command line"))
+        except OSError as exc:
+            raise RenderError(f"cannot write the catalogue: {exc}", path=output) from exc
     return result

@@ -69,6 +69,14 @@ class Settings:
     """Render even when nothing changed since the last publish."""
     output: Path = field(default_factory=lambda: Path("output"))
     """Where publications are written: output/<slug>/."""
+    base_url: str = "http://localhost:8000/"
+    """Public URL of the output folder: every link in feeds and the OPDS catalogue starts with it."""
+    category: str = "News"
+    """Apple Podcasts category of the feeds ("News", "Arts/Books", "Education", …)."""
+    explicit: bool = False
+    """Mark podcast episodes as explicit."""
+    owner_email: str | None = None
+    """Contact address for the podcast feeds' itunes:owner (Apple asks for one)."""
 
     def with_overrides(self, values: dict[str, Any], origin: str) -> Settings:
         """A copy with `values` applied; every bad key or value is reported together."""
@@ -113,6 +121,8 @@ class Settings:
             problems.append(f"jobs {self.jobs} is outside 0–64")
         if not 24 <= self.m4b_bitrate <= 320:
             problems.append(f"m4b_bitrate {self.m4b_bitrate} is outside 24–320")
+        if not self.base_url.startswith(("http://", "https://")):
+            problems.append(f"base_url {self.base_url!r} is not an http:// or https:// URL")
         if problems:
             raise ConfigError(f"{origin}: " + "; ".join(problems))
 

@@ -1,0 +1,17 @@
+"""The per-publication format renderers, run in this order once the EPUBs and audio are written.
+
+Each takes a RenderContext and returns the files it wrote by kind ("daisy_zip", "audiobook", …),
+which go into the publication's manifest and from there into the catalogue pages and feeds.
+Adding a format means adding a module under render/ and one line here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from publisher.render.context import RenderContext
+
+Renderer = Callable[[RenderContext], dict[str, Path]]
+
+FORMAT_RENDERERS: list[Renderer] = []
