@@ -271,6 +271,44 @@ def check(outputs: tuple[Path, ...], no_ace: bool) -> None:
         sys.exit(ValidationError.exit_code)
 
 
+@cli.command()
+@click.argument("output", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "-p", "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port (0 = any free one)."
+)
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to listen on; 0.0.0.0 shares it with your network."
+)
+@click.pass_context
+def serve(ctx: click.Context, output: Path | None, port: int, host: str) -> None:
+    """Preview OUTPUT (default: output/) in a browser or podcast app on this machine.
+
+    Serves every format with the right media type and supports byte ranges (seeking in audio).
+    Feed and catalogue links use base_url (default http://localhost:8000/); publish with
+    --base-url to match another address or port.
+
+    \b
+    Example:
+      publisher serve            # then open http://localhost:8000/
+    """
+    from publisher.serve import make_server
+
+    folder = output or load_settings(ctx.obj.get("config")).output
+    if not folder.is_dir():
+        raise PublisherError("no such folder; run `publisher publish` first", path=folder)
+    try:
+        server = make_server(folder, host, port, quiet=ctx.obj.get("quiet", False))
+    except OSError as exc:
+        raise PublisherError(f"cannot listen on {host}:{port}: {exc.strerror or exc}", path=None) from exc
+    bound = server.server_address[1]
+    shown = "localhost" if host in ("127.0.0.1", "::1", "localhost") else host
+    click.echo(f"Serving {folder} at http://{shown}:{bound}/ (Ctrl-C to stop)")
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+
+
 @cli.group()
 def cache() -> None:
     """Inspect or empty the narration cache (sentence clips and derived voice models).

@@ -180,7 +180,9 @@ def effective_settings(base: Settings, meta: Metadata, flags: dict[str, Any]) ->
 
 
 #: settings that change only the catalogue (feeds, OPDS, index page) or how a run works, not a publication
-NOT_FINGERPRINTED = {"base_url", "category", "explicit", "owner_email", "jobs", "force", "output", "use_cache", "cache"}
+NOT_FINGERPRINTED = {
+    "base_url", "site_title", "category", "explicit", "owner_email", "jobs", "force", "output", "use_cache", "cache",
+}  # fmt: skip
 
 
 def fingerprint(path: Path, pub: Publication, settings: Settings, lexicon_files: list[Path]) -> str:
@@ -286,7 +288,7 @@ def _write_manifest(
 
 
 def _metadata(
-    pub: Publication, engine: Engine, book_id: str, modified: str, previous: dict[str, Any] | None
+    pub: Publication, engine: Engine, book_id: str, modified: str, previous: dict[str, Any] | None, cover_name: str
 ) -> dict[str, Any]:
     """What the catalogue needs to know about a publication (kept in its manifest)."""
     meta = pub.metadata
@@ -307,6 +309,7 @@ def _metadata(
         "rights": meta.rights,
         "subjects": meta.subjects,
         "narrator": engine.narrator,
+        "cover": cover_name,
         "published": published,
         "modified": modified,
     }
@@ -395,7 +398,7 @@ def publish_source(
             chapters=len(pub.chapters),
             synthesized=narration.synthesized,
         )
-        meta = _metadata(pub, engine, book_id, modified, read_manifest(dest))
+        meta = _metadata(pub, engine, book_id, modified, read_manifest(dest), ctx.cover_name)
         _write_manifest(staging, result, print_, meta, marks, formats)
         try:
             replace_folder(staging, dest)

@@ -71,6 +71,8 @@ class Settings:
     """Where publications are written: output/<slug>/."""
     base_url: str = "http://localhost:8000/"
     """Public URL of the output folder: every link in feeds and the OPDS catalogue starts with it."""
+    site_title: str = "Publications"
+    """Title of the catalogue page, the site-wide podcast feed and the OPDS catalogue."""
     category: str = "News"
     """Apple Podcasts category of the feeds ("News", "Arts/Books", "Education", …)."""
     explicit: bool = False

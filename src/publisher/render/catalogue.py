@@ -7,6 +7,7 @@ rename), so a reader of the web folder never sees half a feed.
 
 from __future__ import annotations
 
+import importlib
 import os
 import tempfile
 from collections.abc import Callable
@@ -17,7 +18,12 @@ from publisher.settings import Settings
 
 CatalogueRenderer = Callable[[list[Entry], Path, Settings], list[Path]]
 
-CATALOGUE_RENDERERS: list[CatalogueRenderer] = []
+#: "module:function" of each catalogue renderer, imported when the catalogue is written (the
+#: renderers import write_atomic from here, so they cannot be imported at the top of this module)
+CATALOGUE_RENDERERS: list[str] = [
+    "publisher.render.feed:write_feeds",
+    "publisher.render.opds:write_opds",
+]
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -38,6 +44,8 @@ def write_catalogue(output: Path, settings: Settings) -> list[Path]:
     """Feeds, catalogue and index page for everything published in `output/`."""
     entries = load_entries(output)
     written: list[Path] = []
-    for render in CATALOGUE_RENDERERS:
+    for name in CATALOGUE_RENDERERS:
+        module, _, function = name.partition(":")
+        render: CatalogueRenderer = getattr(importlib.import_module(module), function)
         written.extend(render(entries, output, settings))
     return written

@@ -11,7 +11,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from publisher.render.context import RenderContext
+from publisher.render.feed import write_chapter_files
 
 Renderer = Callable[[RenderContext], dict[str, Path]]
 
-FORMAT_RENDERERS: list[Renderer] = []
+FORMAT_RENDERERS: list[Renderer] = [
+    write_chapter_files,
+]

@@ -29,7 +29,7 @@ def full_cues(narration: Narration) -> list[Cue]:
     return cues
 
 
-def _first_words(text: str) -> str:
+def first_words(text: str) -> str:
     words = text.split()
     head = " ".join(words[:MARK_TITLE_WORDS])
     return head + ("…" if len(words) > MARK_TITLE_WORDS else "")
@@ -53,7 +53,7 @@ def chapter_marks(pub: Publication, narration: Narration) -> list[Mark]:
             if block.kind in ("heading", "byline") or not block.sentences or block in pub.front:
                 continue
             first = block.sentences[0]
-            starts.append((_first_words(block.text), where[first.id]))
+            starts.append((first_words(block.text), where[first.id]))
     total = narration.duration
     return [
         Mark(title, start, starts[i + 1][1] if i + 1 < len(starts) else total)

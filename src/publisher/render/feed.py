@@ -1,0 +1,253 @@
+"""Podcast feeds (RSS 2.0 with Apple Podcasts and Podcasting 2.0 tags) and per-chapter chapter files.
+
+- `output/feed.xml`: the site-wide podcast, one episode per publication (its full-length MP3),
+  newest first.
+- `output/<slug>/feed.xml`: a serial podcast per publication, one episode per chapter MP3 in order.
+
+Every URL is absolute (from `base_url`); every enclosure's `length` is the file's real size; an
+episode's `guid` is derived from the publication's identifier, which does not change when the
+text is edited and re-published. The XML is built with lxml, never by string concatenation.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import email.utils
+import json
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+from lxml import etree
+
+from publisher import __version__
+from publisher.front import join_names
+from publisher.manifest import AudioEntry, Entry
+from publisher.model import Publication
+from publisher.render.catalogue import write_atomic
+from publisher.render.context import RenderContext
+from publisher.render.timeline import Mark, first_words
+from publisher.settings import Settings
+from publisher.speech.narrate import Narration
+
+ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+PODCAST = "https://podcastindex.org/namespace/1.0"
+ATOM = "http://www.w3.org/2005/Atom"
+CONTENT = "http://purl.org/rss/1.0/modules/content/"
+NSMAP = {"itunes": ITUNES, "podcast": PODCAST, "atom": ATOM, "content": CONTENT}
+
+FEED_NAME = "feed.xml"
+
+
+# --- per-chapter chapter files (rendered with the publication) ------------------------------
+
+
+def track_marks(pub: Publication, narration: Narration, index: int) -> list[Mark]:
+    """Chapter marks inside one chapter's MP3 (0-based `index`): its title at 0, then one per paragraph."""
+    track = narration.tracks[index]
+    chapter = pub.chapters[index]
+    where = {c.sentence_id: c.start for c in track.cues}
+    starts: list[tuple[str, float]] = [(track.title, 0.0)]
+    for block in chapter.blocks:
+        if block.kind in ("heading", "byline") or not block.sentences or block in pub.front:
+            continue
+        start = where.get(block.sentences[0].id)
+        if start is not None and start > starts[-1][1]:
+            starts.append((first_words(block.text), start))
+    return [
+        Mark(title, start, starts[i + 1][1] if i + 1 < len(starts) else track.duration)
+        for i, (title, start) in enumerate(starts)
+    ]
+
+
+def write_chapter_files(ctx: RenderContext) -> dict[str, Path]:
+    """`audio/NN-title.chapters.json` beside each chapter MP3 (Podcasting 2.0 JSON chapters)."""
+    for index, audio in enumerate(ctx.audio):
+        marks = track_marks(ctx.pub, ctx.narration, index)
+        data = {
+            "version": "1.2.0",
+            "title": audio.title,
+            "chapters": [{"startTime": round(m.start, 3), "endTime": round(m.end, 3), "title": m.title} for m in marks],
+        }
+        path = audio.path.with_suffix(".chapters.json")
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return {}
+
+
+# --- feeds (rendered for the whole output folder) -------------------------------------------
+
+
+def absolute(settings: Settings, *parts: str) -> str:
+    """An absolute URL under base_url; each path segment percent-encoded."""
+    base = settings.base_url if settings.base_url.endswith("/") else settings.base_url + "/"
+    segments = [seg for part in parts for seg in part.split("/") if seg]
+    return base + "/".join(quote(seg) for seg in segments)
+
+
+def rfc2822(iso: str) -> str:
+    """An ISO 8601 UTC timestamp ("2024-06-28T00:00:00Z") as an RFC 2822 date."""
+    when = _dt.datetime.strptime(iso, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=_dt.timezone.utc)
+    return email.utils.format_datetime(when)
+
+
+#: Podcasting 2.0's namespace for podcast:guid (a UUIDv5 of the feed URL without its scheme)
+PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
+
+
+def podcast_guid(feed_url: str) -> str:
+    """The podcast:guid of a feed: UUIDv5 of its URL without scheme and trailing slashes."""
+    bare = feed_url.split("://", 1)[-1].rstrip("/")
+    return str(uuid.uuid5(PODCAST_GUID_NAMESPACE, bare))
+
+
+def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrib: str) -> etree._Element:
+    element = etree.SubElement(parent, tag, {k.replace("_", "-"): v for k, v in attrib.items()})
+    if text is not None:
+        element.text = xml_text(text)
+    return element
+
+
+def xml_text(text: str) -> str:
+    """Text XML 1.0 can carry: control characters other than tab and newlines dropped."""
+    return "".join(
+        ch
+        for ch in text
+        if ch in "\t\n\r" or (ord(ch) >= 0x20 and not 0xD800 <= ord(ch) <= 0xDFFF and ch not in "\ufffe\uffff")
+    )
+
+
+def _it(name: str) -> str:
+    return f"{{{ITUNES}}}{name}"
+
+
+def _pc(name: str) -> str:
+    return f"{{{PODCAST}}}{name}"
+
+
+def _channel(
+    title: str, link: str, self_url: str, description: str, language: str, image: str | None, settings: Settings,
+    author: str, modified: str, podcast_type: str, guid_seed: str,
+) -> tuple[etree._Element, etree._Element]:  # fmt: skip
+    rss = etree.Element("rss", {"version": "2.0"}, nsmap=NSMAP)
+    channel = _sub(rss, "channel")
+    _sub(channel, "title", title)
+    _sub(channel, "link", link)
+    _sub(channel, f"{{{ATOM}}}link", href=self_url, rel="self", type="application/rss+xml")
+    _sub(channel, "description", description)
+    _sub(channel, "language", language)
+    _sub(channel, "generator", f"publisher {__version__}")
+    _sub(channel, "lastBuildDate", rfc2822(modified))
+    if settings.publisher:
+        _sub(channel, "copyright", settings.publisher)
+    _sub(channel, _it("author"), author)
+    _sub(channel, _it("summary"), description)
+    _sub(channel, _it("type"), podcast_type)
+    _sub(channel, _it("explicit"), "true" if settings.explicit else "false")
+    owner = _sub(channel, _it("owner"))
+    _sub(owner, _it("name"), settings.publisher or author)
+    if settings.owner_email:
+        _sub(owner, _it("email"), settings.owner_email)
+    top, _, sub = settings.category.partition("/")
+    category = etree.SubElement(channel, _it("category"), {"text": xml_text(top.strip())})
+    if sub.strip():
+        etree.SubElement(category, _it("category"), {"text": xml_text(sub.strip())})
+    if image:
+        _sub(channel, _it("image"), href=image)
+        picture = _sub(channel, "image")
+        _sub(picture, "url", image)
+        _sub(picture, "title", title)
+        _sub(picture, "link", link)
+    _sub(channel, _pc("guid"), podcast_guid(guid_seed))
+    _sub(channel, _pc("locked"), "no")
+    return rss, channel
+
+
+def _item(
+    channel: etree._Element, entry: Entry, audio: AudioEntry, title: str, guid: str, settings: Settings,
+    description: str, episode: int | None,
+) -> None:  # fmt: skip
+    item = _sub(channel, "item")
+    _sub(item, "title", title)
+    _sub(item, _it("title"), title)
+    page = entry.formats.get("page")
+    if page:
+        _sub(item, "link", absolute(settings, entry.slug, page))
+    _sub(item, "description", description)
+    _sub(item, "guid", guid, isPermaLink="false")
+    _sub(item, "pubDate", rfc2822(entry.published))
+    size = (entry.folder / audio.path).stat().st_size
+    _sub(item, "enclosure", url=absolute(settings, entry.slug, audio.path), length=str(size), type="audio/mpeg")
+    _sub(item, _it("duration"), str(round(audio.duration)))
+    _sub(item, _it("author"), join_names(entry.authors) or entry.publisher or settings.site_title)
+    _sub(item, _it("explicit"), "true" if settings.explicit else "false")
+    _sub(item, _it("episodeType"), "full")
+    if episode is not None:
+        _sub(item, _it("episode"), str(episode))
+    if entry.cover:
+        _sub(item, _it("image"), href=absolute(settings, entry.slug, entry.cover))
+    stem = audio.path[: -len(".mp3")]
+    for suffix, tag, kind, extra in (
+        (".vtt", "transcript", "text/vtt", {"rel": "captions", "language": entry.language}),
+        (".chapters.json", "chapters", "application/json+chapters", {}),
+    ):
+        if (entry.folder / (stem + suffix)).is_file():
+            _sub(item, _pc(tag), url=absolute(settings, entry.slug, stem + suffix), type=kind, **extra)
+
+
+def _serialise(rss: etree._Element) -> bytes:
+    return bytes(etree.tostring(rss, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+
+
+def _description(entry: Entry) -> str:
+    if entry.description:
+        return entry.description
+    by = join_names(entry.authors)
+    return f"{entry.title}{f', by {by}' if by else ''}, narrated by {entry.narrator or 'a synthetic voice'}."
+
+
+def site_feed(entries: list[Entry], settings: Settings) -> bytes:
+    """The site-wide podcast: one episode per publication (the full-length MP3), newest first."""
+    language = entries[0].language if entries else settings.language
+    cover = next((e for e in entries if e.cover), None)
+    image = absolute(settings, cover.slug, cover.cover) if cover and cover.cover else None
+    modified = max((e.modified for e in entries), default="1970-01-01T00:00:00Z")
+    description = f"{settings.site_title}: every publication, narrated, with transcripts and chapters."
+    rss, channel = _channel(
+        settings.site_title, absolute(settings, "index.html"), absolute(settings, FEED_NAME), description,
+        language, image, settings, settings.publisher or settings.site_title, modified, "episodic",
+        absolute(settings, FEED_NAME),
+    )  # fmt: skip
+    for entry in entries:
+        if entry.full is None:
+            continue
+        _item(channel, entry, entry.full, entry.title, entry.identifier, settings, _description(entry), None)
+    return _serialise(rss)
+
+
+def publication_feed(entry: Entry, settings: Settings) -> bytes:
+    """A serial podcast of one publication: one episode per chapter, in order, numbered."""
+    image = absolute(settings, entry.slug, entry.cover) if entry.cover else None
+    rss, channel = _channel(
+        entry.title, absolute(settings, entry.slug, entry.formats.get("page", "")),
+        absolute(settings, entry.slug, FEED_NAME),
+        _description(entry), entry.language, image, settings,
+        join_names(entry.authors) or entry.publisher or settings.site_title, entry.modified, "serial",
+        absolute(settings, entry.slug, FEED_NAME),
+    )  # fmt: skip
+    for audio in entry.audio:
+        title = audio.title if len(entry.audio) > 1 else entry.title
+        guid = f"{entry.identifier}#chapter-{audio.chapter}"
+        _item(channel, entry, audio, title, guid, settings, f"{entry.title}: {audio.title}", audio.chapter)
+    return _serialise(rss)
+
+
+def write_feeds(entries: list[Entry], output: Path, settings: Settings) -> list[Path]:
+    """`output/feed.xml` and `output/<slug>/feed.xml` for every publication."""
+    written = []
+    for entry in entries:
+        path = entry.folder / FEED_NAME
+        write_atomic(path, publication_feed(entry, settings))
+        written.append(path)
+    write_atomic(output / FEED_NAME, site_feed(entries, settings))
+    written.append(output / FEED_NAME)
+    return written

@@ -1,0 +1,256 @@
+"""Podcast feeds, the OPDS catalogue and `publisher serve`, read back with feedparser, lxml and HTTP."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import feedparser
+import pytest
+from lxml import etree
+from tests.conftest import FIXTURES, SEED
+
+from publisher.publish import BatchResult, publish_all
+from publisher.render.feed import podcast_guid
+from publisher.serve import make_server, parse_range
+from publisher.settings import Settings
+
+BASE = "https://example.org/pod/"
+ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+PODCAST = "https://podcastindex.org/namespace/1.0"
+NS = {"itunes": ITUNES, "podcast": PODCAST, "a": "http://www.w3.org/2005/Atom", "dc": "http://purl.org/dc/terms/"}
+HOSTILE = "<script>alert(\"x\")</script> & ]]> 'quoted'"
+
+
+def run(sources: list[Path], output: Path, **flags: object) -> BatchResult:
+    settings = Settings(engine="silent", cache=output.parent / "cache")
+    return publish_all(sources, settings, {"output": output, "base_url": BASE, **flags})
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("site")
+    sources = folder / "sources"
+    sources.mkdir()
+    shutil.copy(SEED, sources / SEED.name)
+    shutil.copy(FIXTURES / "chapters.txt", sources / "long-walk.txt")
+    (sources / "hostile.md").write_text(
+        f"---\ntitle: '{HOSTILE.replace(chr(39), chr(39) * 2)}'\nauthor: Ann & Bob <b>\ndate: 2025-01-02\n---\n\n"
+        "A sentence with <tags> & ampersands. Another one.\n",
+        encoding="utf-8",
+    )
+    result = run([sources], folder / "out")
+    assert not result.failed, result.failed
+    return folder / "out"
+
+
+def url_to_path(url: str, output: Path) -> Path:
+    assert url.startswith(BASE), url
+    from urllib.parse import unquote
+
+    return output / unquote(url[len(BASE) :])
+
+
+def feeds(site: Path) -> list[Path]:
+    return [site / "feed.xml", *sorted(site.glob("*/feed.xml"))]
+
+
+def test_every_feed_parses_and_every_item_is_complete(site: Path) -> None:
+    assert len(feeds(site)) == 4
+    for path in feeds(site):
+        parsed = feedparser.parse(path.read_bytes())
+        assert parsed.bozo == 0, (path, parsed.get("bozo_exception"))
+        channel = parsed.feed
+        assert channel.title and channel.language
+        assert channel.image.href.startswith(BASE)
+        assert url_to_path(channel.image.href, site).is_file()
+        tree = etree.parse(str(path))
+        assert tree.xpath("/rss/channel/itunes:explicit/text()", namespaces=NS) == ["false"]
+        assert tree.xpath("/rss/channel/itunes:category/@text", namespaces=NS) == ["News"]
+        assert tree.xpath("/rss/channel/itunes:owner/itunes:name/text()", namespaces=NS)
+        assert parsed.entries
+        for item, raw in zip(parsed.entries, tree.xpath("/rss/channel/item"), strict=True):
+            assert item.id and item.title and item.published_parsed
+            (enclosure,) = item.enclosures
+            assert enclosure.type == "audio/mpeg"
+            file = url_to_path(enclosure.href, site)
+            assert int(enclosure.length) == file.stat().st_size
+            assert int(raw.findtext(f"{{{ITUNES}}}duration")) > 0
+            (transcript,) = raw.findall(f"{{{PODCAST}}}transcript")
+            assert transcript.get("rel") == "captions" and transcript.get("type") == "text/vtt"
+            assert url_to_path(transcript.get("url"), site).read_text(encoding="utf-8").startswith("WEBVTT")
+            (chapters,) = raw.findall(f"{{{PODCAST}}}chapters")
+            assert chapters.get("type") == "application/json+chapters"
+            data = json.loads(url_to_path(chapters.get("url"), site).read_text(encoding="utf-8"))
+            assert data["version"] == "1.2.0" and data["chapters"][0]["startTime"] == 0
+
+
+def test_site_feed_has_one_episode_per_publication_newest_first(site: Path) -> None:
+    parsed = feedparser.parse((site / "feed.xml").read_bytes())
+    titles = [e.title for e in parsed.entries]
+    assert titles == [HOSTILE, "Putin today", "The Long Walk"]  # 2025, 2024, 2021
+    assert parsed.entries[1].enclosures[0].href == BASE + "putin-today/putin-today.mp3"
+    assert etree.parse(str(site / "feed.xml")).findtext(f"channel/{{{PODCAST}}}guid") == podcast_guid(BASE + "feed.xml")
+
+
+def test_book_feed_is_serial_with_numbered_chapter_episodes(site: Path) -> None:
+    tree = etree.parse(str(site / "long-walk" / "feed.xml"))
+    assert tree.findtext(f"channel/{{{ITUNES}}}type") == "serial"
+    items = tree.findall("channel/item")
+    assert [i.findtext("title") for i in items] == ["Chapter One", "Chapter Two"]
+    assert [i.findtext(f"{{{ITUNES}}}episode") for i in items] == ["1", "2"]
+    guids = [i.findtext("guid") for i in items]
+    assert len(set(guids)) == 2
+
+
+def test_markup_in_titles_is_text_not_markup(site: Path) -> None:
+    parsed = feedparser.parse((site / "hostile" / "feed.xml").read_bytes())
+    assert parsed.bozo == 0
+    assert parsed.feed.title == HOSTILE
+    tree = etree.parse(str(site / "hostile" / "feed.xml"))
+    assert tree.findtext("channel/title") == HOSTILE
+    assert not tree.xpath("//script")
+    opds = etree.parse(str(site / "opds.xml"))
+    assert HOSTILE in opds.xpath("//a:entry/a:title/text()", namespaces=NS)
+
+
+def test_guids_survive_an_edit_and_base_url_changes_without_rerendering(tmp_path: Path) -> None:
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    source = sources / "long-walk.txt"
+    shutil.copy(FIXTURES / "chapters.txt", source)
+    output = tmp_path / "out"
+    run([sources], output)
+
+    def guids() -> list[str]:
+        tree = etree.parse(str(output / "long-walk" / "feed.xml"))
+        return [g.text for g in tree.iter("guid")]
+
+    before = guids()
+    source.write_text(source.read_text(encoding="utf-8").replace("cold morning", "cold, grey morning"))
+    edited = run([sources], output)
+    assert not edited.published[0].skipped
+    assert guids() == before
+    moved = publish_all([sources], Settings(engine="silent", cache=tmp_path / "cache"), {
+        "output": output, "base_url": "https://cdn.example.net/books"})  # fmt: skip
+    assert moved.published[0].skipped  # only the catalogue depends on base_url
+    enclosure = etree.parse(str(output / "feed.xml")).find("channel/item/enclosure")
+    assert enclosure is not None
+    assert enclosure.get("url", "").startswith("https://cdn.example.net/books/long-walk/")
+
+
+def test_opds_catalogue(site: Path) -> None:
+    parsed = feedparser.parse((site / "opds.xml").read_bytes())
+    assert parsed.bozo == 0
+    tree = etree.parse(str(site / "opds.xml"))
+    root = tree.getroot()
+    assert root.tag == "{http://www.w3.org/2005/Atom}feed"
+    kinds = root.xpath("a:link[@rel='self']/@type", namespaces=NS)
+    assert kinds == ["application/atom+xml;profile=opds-catalog;kind=acquisition"]
+    entries = root.findall("a:entry", NS)
+    assert len(entries) == 3
+    for entry in entries:
+        assert entry.findtext("a:id", namespaces=NS).startswith("urn:uuid:")
+        assert entry.findtext("dc:language", namespaces=NS)
+        assert entry.findtext("a:summary", namespaces=NS)
+        links = entry.findall("a:link", NS)
+        rels = {(link.get("rel"), link.get("type")) for link in links}
+        assert ("http://opds-spec.org/acquisition/open-access", "application/epub+zip") in rels
+        assert ("http://opds-spec.org/image", "image/jpeg") in rels
+        assert ("alternate", "audio/mpeg") in rels and ("alternate", "audio/mp4") in rels
+        for link in links:
+            file = url_to_path(link.get("href"), site)
+            assert file.is_file()
+            if link.get("length"):
+                assert int(link.get("length")) == file.stat().st_size
+    walk = next(e for e in entries if e.findtext("a:title", namespaces=NS) == "The Long Walk")
+    assert walk.xpath("a:author/a:name/text()", namespaces=NS) == ["Jo March"]
+    data = json.loads((site / "opds.json").read_text(encoding="utf-8"))
+    assert len(data["publications"]) == 3
+    assert all(p["links"] and p["images"] for p in data["publications"])
+
+
+def test_chapter_files_for_each_chapter_mp3(site: Path) -> None:
+    from mutagen.mp3 import MP3
+
+    for mp3 in sorted((site / "long-walk" / "audio").glob("*.mp3")):
+        data = json.loads(mp3.with_suffix(".chapters.json").read_text(encoding="utf-8"))
+        starts = [c["startTime"] for c in data["chapters"]]
+        assert starts == sorted(starts) and starts[0] == 0
+        assert data["chapters"][-1]["endTime"] == pytest.approx(MP3(mp3).info.length, abs=0.1)
+
+
+# --- publisher serve --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server(site: Path) -> Iterator[int]:
+    httpd = make_server(site, port=0, quiet=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd.server_address[1]
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def get(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", path, headers=headers or {})
+    response = conn.getresponse()
+    body = response.read()
+    conn.close()
+    return response.status, {k.lower(): v for k, v in response.getheaders()}, body
+
+
+def test_serve_answers_range_requests_with_206_and_the_right_bytes(server: int, site: Path) -> None:
+    data = (site / "putin-today" / "putin-today.mp3").read_bytes()
+    status, headers, body = get(server, "/putin-today/putin-today.mp3", {"Range": "bytes=1000-1999"})
+    assert status == 206
+    assert headers["content-range"] == f"bytes 1000-1999/{len(data)}"
+    assert headers["content-type"] == "audio/mpeg"
+    assert body == data[1000:2000]
+    status, headers, body = get(server, "/putin-today/putin-today.mp3", {"Range": "bytes=-500"})
+    assert status == 206 and body == data[-500:]
+    status, headers, body = get(server, "/putin-today/putin-today.mp3", {"Range": f"bytes={len(data)}-"})
+    assert status == 416 and headers["content-range"] == f"bytes */{len(data)}"
+    status, headers, body = get(server, "/putin-today/putin-today.mp3")
+    assert status == 200 and body == data and headers["accept-ranges"] == "bytes"
+
+
+@pytest.mark.parametrize(
+    ("path", "kind"),
+    [
+        ("/putin-today/putin-today.epub", "application/epub+zip"),
+        ("/putin-today/putin-today.m4b", "audio/mp4"),
+        ("/putin-today/putin-today.vtt", "text/vtt; charset=utf-8"),
+        ("/feed.xml", "application/rss+xml; charset=utf-8"),
+        ("/opds.xml", "application/atom+xml;profile=opds-catalog;kind=acquisition; charset=utf-8"),
+        ("/opds.json", "application/opds+json; charset=utf-8"),
+        ("/putin-today/putin-today.chapters.json", "application/json+chapters; charset=utf-8"),
+    ],
+)
+def test_serve_media_types(server: int, path: str, kind: str) -> None:
+    status, headers, _ = get(server, path)
+    assert status == 200 and headers["content-type"] == kind
+
+
+def test_serve_hides_manifests_and_stays_inside_the_folder(server: int) -> None:
+    assert get(server, "/putin-today/.publisher.json")[0] == 404
+    assert get(server, "/putin-today/%2epublisher.json")[0] == 404
+    status, _, body = get(server, "/../../../etc/passwd")
+    assert status == 404 and b"root:" not in body
+
+
+def test_parse_range() -> None:
+    assert parse_range("bytes=0-0", 10) == (0, 0)
+    assert parse_range("bytes=5-", 10) == (5, 9)
+    assert parse_range("bytes=5-100", 10) == (5, 9)
+    assert parse_range("bytes=-3", 10) == (7, 9)
+    assert parse_range("bytes=10-", 10) is None
+    assert parse_range("bytes=4-2", 10) is None
+    assert parse_range("bytes=0-1,4-5", 10) is None
+    assert parse_range("items=0-1", 10) is None
