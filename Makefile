@@ -7,10 +7,13 @@ OUTPUT  ?= output
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help publish test lint format check bench clean distclean java chromium
+.PHONY: help publish test lint format check bench clean distclean java chromium daisyplayer
 ACE_DIR := tools/ace
 ACE     := $(ACE_DIR)/node_modules/.bin/ace-cli
 ACE_VERSION := 1.4.6
+AXE_DIR := tools/axe
+AXE     := $(AXE_DIR)/node_modules/axe-core/axe.min.js
+AXE_VERSION := 4.14.1
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_INSTALL := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
 
@@ -40,16 +43,26 @@ chromium: ## Make sure Debian's Chromium (for DAISY Ace) is installed
 	@command -v chromium >/dev/null 2>&1 || { echo "Installing Debian chromium for DAISY Ace"; \
 	  $(SUDO) apt-get update -qq && $(APT_INSTALL) chromium; }
 
+daisyplayer: ## Make sure Debian's daisy-player and tmux (the DAISY 2.02 player test) are installed
+	@command -v daisy-player >/dev/null 2>&1 && command -v tmux >/dev/null 2>&1 || { \
+	  echo "Installing Debian daisy-player and tmux for the DAISY player test"; \
+	  $(SUDO) apt-get update -qq && $(APT_INSTALL) daisy-player tmux; }
+
 # DAISY Ace with the puppeteer runner, project-local (Electron's binary cannot be downloaded here)
 $(ACE): | chromium
 	@command -v npm >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(APT_INSTALL) nodejs npm; }
 	PUPPETEER_SKIP_DOWNLOAD=1 npm install --silent --no-audit --no-fund --prefix $(ACE_DIR) @daisy/ace-cli@$(ACE_VERSION)
 
+# axe-core, injected into the web pages by tests/test_site.py (which drives Debian's Chromium)
+$(AXE):
+	@command -v npm >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(APT_INSTALL) nodejs npm; }
+	npm install --silent --no-audit --no-fund --prefix $(AXE_DIR) axe-core@$(AXE_VERSION)
+
 # --- the two commands from the README ------------------------------------------------------
 publish: $(VENV)/.stamp-run ## Set up .venv if needed, then publish every file in sources/ into output/
 	$(BIN)/publisher publish $(SOURCES) --output $(OUTPUT)
 
-test: $(VENV)/.stamp-dev java $(ACE) ## Set up .venv with test tools if needed, then run the whole test suite
+test: $(VENV)/.stamp-dev java $(ACE) $(AXE) daisyplayer ## Set up .venv with test tools if needed, then run the whole test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # --- everything else -------------------------------------------------------------------------

@@ -184,6 +184,22 @@ def test_chapter_files_for_each_chapter_mp3(site: Path) -> None:
         assert data["chapters"][-1]["endTime"] == pytest.approx(MP3(mp3).info.length, abs=0.1)
 
 
+def test_check_feed_passes_real_feeds_and_catches_a_wrong_length(site: Path) -> None:
+    from publisher.check import check_feed
+
+    assert all(check_feed(feed).ok for feed in feeds(site))
+    feed = site / "long-walk" / "feed.xml"
+    original = feed.read_bytes()
+    size = (site / "long-walk" / "audio" / "01-chapter-one.mp3").stat().st_size
+    try:
+        feed.write_bytes(original.replace(f'length="{size}"'.encode(), b'length="1"'))
+        report = check_feed(feed)
+        assert not report.ok
+        assert report.messages == [f"Chapter One: enclosure length 1 != file size {size}"]
+    finally:
+        feed.write_bytes(original)
+
+
 # --- publisher serve --------------------------------------------------------------------------
 
 

@@ -59,11 +59,13 @@ def book(tmp_path_factory: pytest.TempPathFactory) -> PublishResult:
 def test_layout(seed: PublishResult) -> None:
     names = sorted(p.name for p in seed.folder.iterdir())
     assert names == [
-        ".publisher.json", "audio", "cover.jpg", "putin-today-read-aloud.epub", "putin-today.chapters.json",
-        "putin-today.epub",
-        "putin-today.m4b", "putin-today.mp3", "putin-today.vtt",
+        ".publisher.json", "audio", "cover.jpg", "daisy", "index.html", "putin-today-daisy.zip",
+        "putin-today-read-aloud.epub", "putin-today.audiobook", "putin-today.chapters.json", "putin-today.epub",
+        "putin-today.lpf", "putin-today.m4b", "putin-today.mp3", "putin-today.vtt",
     ]  # fmt: skip
-    assert sorted(p.name for p in (seed.folder / "audio").iterdir()) == ["01-putin-today.mp3", "01-putin-today.vtt"]
+    assert sorted(p.name for p in (seed.folder / "audio").iterdir()) == [
+        "01-putin-today.chapters.json", "01-putin-today.mp3", "01-putin-today.vtt",
+    ]  # fmt: skip
 
 
 def test_full_mp3_has_a_chapter_per_paragraph_for_an_article(seed: PublishResult) -> None:

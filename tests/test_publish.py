@@ -41,7 +41,8 @@ def test_layout(book: PublishResult) -> None:
     assert (folder / "cover.jpg").is_file()
     names = sorted(p.name for p in (folder / "audio").iterdir())
     assert names == [
-        "01-the-first-chapter.mp3", "01-the-first-chapter.vtt", "02-the-second-chapter.mp3", "02-the-second-chapter.vtt"
+        "01-the-first-chapter.chapters.json", "01-the-first-chapter.mp3", "01-the-first-chapter.vtt",
+        "02-the-second-chapter.chapters.json", "02-the-second-chapter.mp3", "02-the-second-chapter.vtt",
     ]  # fmt: skip
     assert not list(folder.parent.glob(".book.tmp-*")), "no staging folder is left behind"
 

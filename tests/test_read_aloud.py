@@ -150,9 +150,12 @@ def test_check_paths_covers_every_file(book: PublishResult) -> None:
         ("chapters-read-aloud.epub", "Ace"),
         ("chapters-read-aloud.epub", "EPUBCheck"),
         ("chapters-read-aloud.epub", "overlays"),
+        ("chapters.audiobook", "Readium audiobook"),
         ("chapters.epub", "Ace"),
         ("chapters.epub", "EPUBCheck"),
+        ("chapters.lpf", "LPF audiobook"),
         ("chapters.mp3", "MP3 tags"),
+        ("ncc.html", "DAISY 2.02"),
     ]
     assert all(r.ok for r in reports), [m for r in reports for m in r.messages]
 

@@ -14,6 +14,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from urllib.parse import unquote
 
 from lxml import etree
 from mutagen.mp3 import MP3
@@ -279,18 +280,90 @@ def check_mp3_tags(mp3: Path) -> Report:
     return Report(mp3, "MP3 tags", not messages, summary, messages)
 
 
+# --- podcast feeds ------------------------------------------------------------------------------
+
+
+def check_feed(feed: Path) -> Report:
+    """A feed written by publisher: every item has a guid, a date, a duration, an enclosure whose
+    length is the real file's size, and a transcript and chapters that exist (URLs are mapped back
+    to files through the feed's own atom:link rel="self")."""
+    problems: list[str] = []
+    try:
+        tree = etree.parse(str(feed))
+    except etree.XMLSyntaxError as exc:
+        return Report(feed, "feed", False, f"not well-formed XML: {exc}")
+    atom, itunes, podcast = ("http://www.w3.org/2005/Atom", "http://www.itunes.com/dtds/podcast-1.0.dtd",
+                             "https://podcastindex.org/namespace/1.0")  # fmt: skip
+    channel = tree.find("channel")
+    if channel is None:
+        return Report(feed, "feed", False, "no RSS channel")
+    self_link = channel.find(f"{{{atom}}}link[@rel='self']")
+    self_url = self_link.get("href", "") if self_link is not None else ""
+    base = self_url[: -len(feed.name)] if self_url.endswith(feed.name) else None
+    if base is None:
+        problems.append("no atom:link rel=self ending in the feed's name")
+    for tag in ("title", "link", "description", "language", f"{{{itunes}}}image", f"{{{itunes}}}category",
+                f"{{{itunes}}}explicit", f"{{{itunes}}}author"):  # fmt: skip
+        if channel.find(tag) is None:
+            problems.append(f"channel has no {tag.split('}')[-1]}")
+
+    def local(url: str | None) -> Path | None:
+        if not url or base is None or not url.startswith(base):
+            problems.append(f"{url!r} is not under {base!r}")
+            return None
+        return feed.parent / unquote(url[len(base) :])
+
+    items = channel.findall("item")
+    for item in items:
+        name = item.findtext("title") or "?"
+        for tag in ("guid", "pubDate", f"{{{itunes}}}duration"):
+            if not (item.findtext(tag) or "").strip():
+                problems.append(f"{name}: no {tag.split('}')[-1]}")
+        enclosure = item.find("enclosure")
+        file = local(enclosure.get("url")) if enclosure is not None else None
+        if file is None or not file.is_file():
+            problems.append(f"{name}: enclosure missing or not found")
+        elif enclosure is not None and enclosure.get("length") != str(file.stat().st_size):
+            problems.append(f"{name}: enclosure length {enclosure.get('length')} != file size {file.stat().st_size}")
+        for tag in ("transcript", "chapters"):
+            element = item.find(f"{{{podcast}}}{tag}")
+            target = local(element.get("url")) if element is not None else None
+            if target is None or not target.is_file():
+                problems.append(f"{name}: podcast:{tag} missing or not found")
+    summary = f"{len(items)} episodes" + (f", {len(problems)} problems" if problems else ", all complete")
+    return Report(feed, "feed", not problems and bool(items), summary, problems)
+
+
 # --- everything --------------------------------------------------------------------------------
 
 
 def check_paths(paths: list[Path], ace: bool = True) -> list[Report]:
-    """Check every EPUB and MP3 in `paths` (files or folders, searched recursively)."""
+    """Check every EPUB, MP3, DAISY book (daisy/ncc.html) and audiobook package (.audiobook, .lpf) in `paths`
+    (files or folders, searched recursively)."""
+    from publisher.check_audiobook import check_audiobook  # it imports Report from here
+    from publisher.check_daisy import check_daisy  # it imports Report from here
+
+    def wanted(p: Path) -> bool:
+        if p.parent.name == "daisy":  # the DAISY book's MP3s are the chapter MP3s (hard links)
+            return p.name == "ncc.html"
+        return p.suffix in (".epub", ".mp3", ".audiobook", ".lpf") or p.name == "feed.xml"
+
     files: list[Path] = []
     for path in paths:
-        files.extend(sorted(p for p in path.rglob("*") if p.suffix in (".epub", ".mp3")) if path.is_dir() else [path])
+        files.extend(sorted(p for p in path.rglob("*") if wanted(p)) if path.is_dir() else [path])
     reports: list[Report] = []
     for file in files:
+        if file.name == "ncc.html":
+            reports.append(check_daisy(file))
+            continue
+        if file.name == "feed.xml":
+            reports.append(check_feed(file))
+            continue
         if file.suffix == ".mp3":
             reports.append(check_mp3_tags(file))
+            continue
+        if file.suffix in (".audiobook", ".lpf"):
+            reports.append(check_audiobook(file))
             continue
         reports.append(run_epubcheck(file))
         if ace:

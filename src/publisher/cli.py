@@ -22,7 +22,7 @@ log = logging.getLogger("publisher")
 
 
 def _setup_logging(verbose: int, quiet: bool) -> None:
-    level = logging.ERROR if quiet else logging.INFO if verbose else logging.WARNING
+    level = logging.ERROR if quiet else logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
     root = logging.getLogger()
@@ -47,6 +47,16 @@ class PublisherGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted: nothing half-written was kept", err=True)
             ctx.exit(130)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:  # a bug: one line, not a traceback (unless --debug)
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(
+                f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback; please report it)",
+                err=True,
+            )
+            ctx.exit(PublisherError.exit_code)
 
 
 @click.group(cls=PublisherGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -68,7 +78,7 @@ def cli(ctx: click.Context, debug: bool, verbose: int, quiet: bool, config: Path
     Example:
       publisher publish sources/ --output output/
     """
-    _setup_logging(verbose, quiet)
+    _setup_logging(2 if debug else verbose, quiet)
     ctx.ensure_object(dict)
     ctx.obj.update(debug=debug, quiet=quiet, config=config)
 
@@ -262,7 +272,7 @@ def check(outputs: tuple[Path, ...], no_ace: bool) -> None:
         sys.exit(BatchError.exit_code)
     for report in reports:
         status = "ok" if report.ok else "FAIL"
-        click.echo(f"{status:4}  {report.check:<10} {report.path}: {report.summary}")
+        click.echo(f"{status:4}  {report.check:<17} {report.path}: {report.summary}")
         for message in report.messages:
             click.echo(f"        {message}")
     failures = sum(not r.ok for r in reports)

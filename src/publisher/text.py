@@ -20,6 +20,16 @@ _WS = re.compile(r"\s+")
 _TERMINAL = set('.!?…。！？"”’»)')
 
 
+#: characters no XML document may hold (and that never belong in prose): C0 controls other than
+#: tab and newline, DEL, lone surrogates and the noncharacters U+FFFE/U+FFFF
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    """`text` without the characters XML 1.0 forbids."""
+    return _NOT_XML.sub("", text)
+
+
 def collapse_ws(text: str) -> str:
     """Collapse every run of white space to one space and strip the ends."""
     return _WS.sub(" ", text).strip()
@@ -87,8 +97,25 @@ def slugify(name: str, max_length: int = 60) -> str:
     """A file-system and URL safe slug: lower-case ASCII letters, digits and hyphens."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
-    slug = slug[:max_length].rstrip("-")
-    return slug or "untitled"
+    slug = slug[:max_length].rstrip("-") or "untitled"
+    if slug in RESERVED_NAMES:  # Windows device names: such a folder cannot be copied to Windows
+        slug += "-text"
+    return slug
+
+
+#: names Windows reserves for devices (with any extension); no output folder may be called so
+RESERVED_NAMES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+
+#: ISO 639-1 two-letter language codes (a two-letter tag outside this list is a typo)
+_ISO_639_1 = """
+aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu cv cy da de dv dz
+ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu hy hz ia id ie ig ii ik
+io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky la lb lg li ln lo lt lu lv mg mh mi mk ml
+mn mr ms mt my na nb nd ne ng nl nn no nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd
+se sg si sk sl sm sn so sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi
+vo wa wo xh yi yo za zh zu
+"""
+ISO_639_1 = frozenset(_ISO_639_1.split())
 
 
 _MONTHS = [
@@ -149,3 +176,12 @@ def spoken_text(text: str) -> str:
     text = text.replace("\u00ad", "")  # soft hyphens
     text = re.sub(r"[\u200b-\u200f\u2060\ufeff]", "", text)  # zero-width characters
     return collapse_ws(text)
+
+
+#: languages written right to left (primary subtags)
+RTL_LANGUAGES = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "iw", "ks", "ps", "sd", "syr", "ug", "ur", "yi"})
+
+
+def text_direction(language: str) -> str:
+    """ "rtl" for languages written right to left (Arabic, Hebrew, Persian, Urdu…), else "ltr"."""
+    return "rtl" if language.replace("_", "-").split("-")[0].lower() in RTL_LANGUAGES else "ltr"

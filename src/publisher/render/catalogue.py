@@ -23,6 +23,7 @@ CatalogueRenderer = Callable[[list[Entry], Path, Settings], list[Path]]
 CATALOGUE_RENDERERS: list[str] = [
     "publisher.render.feed:write_feeds",
     "publisher.render.opds:write_opds",
+    "publisher.render.site:write_index",
 ]
 
 

@@ -19,6 +19,7 @@ from publisher.render.cover import Cover
 from publisher.render.overlays import clips_for, clock, smil_document
 from publisher.render.xhtml import EPUB_TYPE, XML_NS, E, document, render_blocks
 from publisher.speech.narrate import Narration
+from publisher.text import text_direction
 
 ACTIVE_CLASS = "-epub-media-overlay-active"
 
@@ -290,6 +291,8 @@ def write_epub(
     book.set_identifier(book_id)
     book.set_title(meta.title)
     book.set_language(lang)
+    if text_direction(lang) == "rtl":
+        book.set_direction("rtl")  # spine page-progression-direction
     for n, author in enumerate(meta.authors, start=1):
         book.add_author(author, role="aut", uid=f"creator{n}")
     dc_fields = {"date": meta.date, "description": meta.description, "publisher": meta.publisher, "rights": meta.rights}

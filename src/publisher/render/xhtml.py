@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from lxml import etree
 
 from publisher.model import Block, Mark, Run
+from publisher.text import text_direction
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 EPUB_NS = "http://www.idpf.org/2007/ops"
@@ -143,6 +144,8 @@ def document(title: str, language: str, body: etree._Element, css: str | None, e
     html = etree.Element(f"{{{XHTML_NS}}}html", nsmap=nsmap)
     html.set("lang", language)
     html.set(f"{{{XML_NS}}}lang", language)
+    if text_direction(language) == "rtl":
+        html.set("dir", "rtl")
     head = etree.SubElement(html, f"{{{XHTML_NS}}}head")
     etree.SubElement(head, f"{{{XHTML_NS}}}meta", {"charset": "utf-8"})
     etree.SubElement(head, f"{{{XHTML_NS}}}title").text = title
