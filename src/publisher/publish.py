@@ -156,6 +156,24 @@ def output_lock(output: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def remove_leftovers(output: Path) -> None:
+    """Clear what a killed run (SIGKILL, power cut) left behind: staging folders are never complete,
+    so they go; a previous good output caught between the two renames of replace_folder is put back.
+
+    Called with the output lock held, so no other run can be using them.
+    """
+    for leftover in sorted(output.glob(".*.tmp-*")):
+        if not leftover.is_dir():
+            continue
+        for old in leftover.glob(".old-*"):
+            dest = output / old.name.removeprefix(".old-")
+            if not dest.exists():
+                log.warning("restoring %s, which an interrupted run had moved aside", dest)
+                os.replace(old, dest)
+        log.info("removing %s, left behind by an interrupted run", leftover)
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
 def replace_folder(staging: Path, dest: Path) -> None:
     """Move a complete `staging` folder to `dest`, replacing the old one only once all is ready."""
     old = None
@@ -446,6 +464,20 @@ def _narrate(
         close()
 
 
+def unexpected(exc: Exception, source: Path) -> PublisherError:
+    """A bug or an unforeseen input, as one line (the traceback is logged at debug level)."""
+    if isinstance(exc, OSError):
+        return RenderError(f"{exc.strerror or exc}{f' ({exc.filename})' if exc.filename else ''}", path=source)
+    if isinstance(exc, MemoryError):
+        return SourceError("ran out of memory; split the source into smaller ones", path=source)
+    if isinstance(exc, RecursionError):
+        return SourceError("is nested too deeply to read", path=source)
+    return PublisherError(
+        f"unexpected {type(exc).__name__}: {exc}; run with --debug for the traceback and please report it",
+        path=source,
+    )
+
+
 def publish_all(
     paths: list[Path],
     base: Settings,
@@ -461,6 +493,7 @@ def publish_all(
     engines = EngineCache()
     seen: dict[str, Path] = {}
     with output_lock(output):
+        remove_leftovers(output)
         for source in sources:
             try:
                 slug = slugify(source.stem)
@@ -471,7 +504,10 @@ def publish_all(
                     )
                 seen[slug] = source
                 done = publish_source(source, base, flags, engines, progress)
-            except PublisherError as exc:
+            except Exception as caught:  # one bad source must not stop the others, nor end in a traceback
+                if not isinstance(caught, PublisherError):
+                    log.debug("unexpected error publishing %s", source, exc_info=True)
+                exc = caught if isinstance(caught, PublisherError) else unexpected(caught, source)
                 if exc.path is None:
                     exc.path = source
                 result.failed.append((source, exc))

@@ -13,12 +13,17 @@ import yaml
 
 from publisher.errors import SourceError
 from publisher.model import Block, Chapter, Metadata, Publication, Run, Sentence
-from publisher.text import collapse_ws, parse_date, slugify, split_sentences, spoken_text
+from publisher.text import ISO_639_1, collapse_ws, parse_date, slugify, split_sentences, spoken_text, xml_safe
 
 log = logging.getLogger(__name__)
 
 #: A source larger than this is refused (a 100,000-word book is about 0.6 MB).
 MAX_SOURCE_BYTES = 20 * 1024 * 1024
+#: A paragraph (or any block) longer than this is refused: real prose never comes close (it is
+#: about 8,000 words), while a runaway line would narrate for hours.
+MAX_BLOCK_CHARS = 50_000
+#: A title longer than this is refused (it goes into file tags, feeds and page titles).
+MAX_TITLE_CHARS = 500
 
 _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 
@@ -36,6 +41,14 @@ def decode_source(path: Path) -> str:
         data = path.read_bytes()
     except OSError as exc:
         raise SourceError(f"cannot read the file: {exc.strerror or exc}", path=path) from exc
+    for bom, codec in BOMS:
+        if data.startswith(bom):
+            try:
+                text = data[len(bom) :].decode(codec)
+            except UnicodeDecodeError as exc:
+                raise SourceError(f"starts with a {codec} byte-order mark but is not {codec} text", path=path) from exc
+            log.warning("%s: decoded as %s (save it as UTF-8 to be sure)", path, codec.upper())
+            return _clean_text(text, path)
     if b"\x00" in data[:8192]:
         raise SourceError("looks like a binary file, not text", path=path)
     try:
@@ -46,11 +59,31 @@ def decode_source(path: Path) -> str:
         except UnicodeDecodeError:
             raise SourceError(f"is not UTF-8 text (byte {exc.start}); save it as UTF-8", path=path) from exc
         log.warning("%s: not UTF-8; decoded as Windows-1252 (save it as UTF-8 to be sure)", path)
+    return _clean_text(text, path)
+
+
+#: byte-order marks of the Unicode encodings other than UTF-8 (longest first: UTF-32 LE starts like UTF-16 LE)
+BOMS = [
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+]
+
+
+def _clean_text(text: str, path: Path) -> str:
+    text = text.removeprefix("\ufeff")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    # control characters other than tab and newline never belong in prose
-    text = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", text)
+    # control characters other than tab and newline never belong in prose (nor in XML)
+    text = xml_safe(text)
     if not text.strip():
         raise SourceError("is empty: there is no text to publish", path=path)
+    for number, line in enumerate(text.split("\n"), start=1):
+        if len(line) > MAX_BLOCK_CHARS and not path.suffix.lower().startswith(".htm"):
+            raise SourceError(
+                f"line {number} is {len(line):,} characters long; the limit is {MAX_BLOCK_CHARS:,} per paragraph",
+                path=path,
+            )
     return text
 
 
@@ -74,7 +107,31 @@ def split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str]:
         data = {}
     if not isinstance(data, dict):
         raise SourceError("front matter must be a mapping of 'key: value' lines", path=path)
-    return data, body
+    return _xml_safe_values(data), body
+
+
+def _xml_safe_values(value: Any, seen: dict[int, Any] | None = None) -> Any:
+    """Front matter with every string cleaned as text is (YAML escapes can smuggle in "\\x00").
+
+    YAML aliases share one object however often they are used; `seen` cleans each object once,
+    so a "billion laughs" document costs its size, not its expansion.
+    """
+    seen = {} if seen is None else seen
+    if isinstance(value, str):
+        return xml_safe(value)
+    if not isinstance(value, (dict, list)):
+        return value
+    if id(value) in seen:
+        return seen[id(value)]
+    if isinstance(value, dict):
+        clean: Any = {}
+        seen[id(value)] = clean
+        clean.update({_xml_safe_values(k, seen): _xml_safe_values(v, seen) for k, v in value.items()})
+    else:
+        clean = []
+        seen[id(value)] = clean
+        clean.extend(_xml_safe_values(v, seen) for v in value)
+    return clean
 
 
 #: settings a source may choose for itself in its front matter (see settings.py)
@@ -143,10 +200,7 @@ def metadata_from_front_matter(data: dict[str, Any], path: Path, base: Metadata)
         elif field == "date":
             meta.date = _date_value(value, path)
         elif field == "cover":
-            cover = (path.parent / str(value)).resolve()
-            if not cover.is_file():
-                raise SourceError(f"cover image {value!r} not found", path=path)
-            meta.cover = cover
+            meta.cover = _cover_path(str(value), path)
         elif field == "language":
             meta.language = check_language(str(value), path)
         elif field == "lexicon":
@@ -174,6 +228,11 @@ def check_language(tag: str, path: Path) -> str:
     tag = tag.strip().replace("_", "-")
     if not _LANGUAGE_TAG.match(tag):
         raise SourceError(f"language {tag!r} is not a BCP 47 tag such as 'en' or 'fr-CA'", path=path)
+    primary = tag.split("-")[0].lower()
+    if len(primary) == 2 and primary not in ISO_639_1:
+        raise SourceError(
+            f"language {tag!r} is not a known language code (ISO 639), such as 'en' or 'fr-CA'", path=path
+        )
     return tag
 
 
@@ -209,6 +268,13 @@ def assemble(meta: Metadata, blocks: list[Block], path: Path) -> Publication:
     named after its title.
     """
     blocks = [b for b in (_clean(b, path) for b in blocks) if b is not None]
+    for number, block in enumerate(blocks, start=1):
+        if len(block.text) > MAX_BLOCK_CHARS:
+            raise SourceError(
+                f"block {number} ({block.text[:30]!r}…) is {len(block.text):,} characters long; "
+                f"the limit is {MAX_BLOCK_CHARS:,} per paragraph",
+                path=path,
+            )
     headings = [b for b in blocks if b.kind == "heading"]
     if headings and headings[0] is blocks[0]:
         top = min(b.level for b in headings)
@@ -220,6 +286,10 @@ def assemble(meta: Metadata, blocks: list[Block], path: Path) -> Publication:
                 headings = headings[1:]
     if not meta.title:
         meta.title = path.stem.replace("-", " ").replace("_", " ").strip().capitalize() or "Untitled"
+    if len(meta.title) > MAX_TITLE_CHARS:
+        raise SourceError(
+            f"the title is {len(meta.title):,} characters long; the limit is {MAX_TITLE_CHARS}", path=path
+        )
     if not any(b.kind != "heading" for b in blocks) and not headings:
         raise SourceError("has a title but no text to publish", path=path)
 
@@ -266,6 +336,39 @@ def _clean(block: Block, path: Path) -> Block | None:
     return block if block.runs else None
 
 
+def _is_image(file: Path) -> bool:
+    """Whether `file` decodes as an image (header and structure, without decoding all pixels)."""
+    from PIL import Image, UnidentifiedImageError
+
+    if file.suffix.lower() == ".svg":  # a plain drawing: well-formed, no scripts, no external entities
+        from lxml import etree
+
+        try:
+            root = etree.parse(str(file), etree.XMLParser(resolve_entities=False, no_network=True)).getroot()
+        except (OSError, etree.XMLSyntaxError):
+            return False
+        return root.tag == "{http://www.w3.org/2000/svg}svg" and not root.xpath("//*[local-name()='script']")
+    try:
+        with Image.open(file) as img:
+            img.verify()
+    except (OSError, UnidentifiedImageError, SyntaxError, ValueError):
+        return False
+    return True
+
+
+def _cover_path(value: str, path: Path) -> Path:
+    """The cover named in front matter: an image file inside the source's folder, or a clear error."""
+    folder = path.parent.resolve()
+    cover = (folder / value).resolve()
+    if not cover.is_relative_to(folder):
+        raise SourceError(f"cover image {value!r} is outside the source's folder", path=path)
+    if not cover.is_file():
+        raise SourceError(f"cover image {value!r} not found", path=path)
+    if cover.suffix.lower() not in IMAGE_SUFFIXES - {".svg"} or not _is_image(cover):
+        raise SourceError(f"cover {value!r} is not a JPEG, PNG, GIF or WebP image", path=path)
+    return cover
+
+
 def _resolve_image(block: Block, path: Path) -> Block | None:
     """Keep an image only if it is a local image file inside the source's folder."""
     src = block.src or ""
@@ -277,7 +380,7 @@ def _resolve_image(block: Block, path: Path) -> Block | None:
     if not target.is_relative_to(folder):
         log.warning("%s: image %r is outside the source's folder; left out", path, src)
         return None
-    if target.suffix.lower() not in IMAGE_SUFFIXES or not target.is_file():
+    if target.suffix.lower() not in IMAGE_SUFFIXES or not target.is_file() or not _is_image(target):
         log.warning("%s: image %r not found or not an image; left out", path, src)
         return None
     block.src = str(target)

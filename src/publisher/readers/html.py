@@ -104,10 +104,15 @@ def _image(img: lxml.html.HtmlElement, blocks: list[Block]) -> None:
 
 def read(text: str, path: Path, defaults: Metadata) -> Publication:
     """Read a saved web page (the article in it) into a Publication."""
+    parser = lxml.html.HTMLParser(huge_tree=True, no_network=True)
     try:
-        doc = lxml.html.document_fromstring(text)
+        doc = lxml.html.document_fromstring(text, parser=parser)
     except (etree.ParserError, ValueError) as exc:
         raise SourceError(f"is not readable HTML: {exc}", path=path) from exc
+    if any("Excessive depth" in error.message for error in parser.error_log):
+        raise SourceError(
+            "its elements are nested too deeply (over 2,048 levels) to read without losing text", path=path
+        )
     meta = replace(defaults, authors=list(defaults.authors), subjects=list(defaults.subjects))
     title_el = doc.find(".//title")
     first_h1 = doc.find(".//h1")
