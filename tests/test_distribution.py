@@ -270,3 +270,20 @@ def test_parse_range() -> None:
     assert parse_range("bytes=4-2", 10) is None
     assert parse_range("bytes=0-1,4-5", 10) is None
     assert parse_range("items=0-1", 10) is None
+
+
+def test_library_formats_can_be_left_out(tmp_path: Path) -> None:
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    shutil.copy(SEED, sources / SEED.name)
+    output = tmp_path / "out"
+    result = run([sources], output, daisy=False, audiobooks=False)
+    assert not result.failed
+    folder = output / "putin-today"
+    assert not (folder / "daisy").exists() and not list(folder.glob("*.zip"))
+    assert not list(folder.glob("*.audiobook")) and not list(folder.glob("*.lpf"))
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    assert "putin-today.epub" in page and ".audiobook" not in page and "daisy" not in page.lower()
+    opds = etree.parse(str(output / "opds.xml"))
+    hrefs = opds.xpath("//a:link/@href", namespaces=NS)
+    assert any(h.endswith(".epub") for h in hrefs) and not any(h.endswith((".lpf", ".zip")) for h in hrefs)

@@ -133,6 +133,10 @@ def _progress_factory(
     "--lexicon", type=click.Path(dir_okay=False, path_type=Path), help="Pronunciation lexicon (.txt or .pls)."
 )
 @click.option("--read-aloud/--no-read-aloud", default=None, help="Also write <slug>-read-aloud.epub [default: on].")
+@click.option("--daisy/--no-daisy", default=None, help="Also write the DAISY 2.02 talking book [default: on].")
+@click.option(
+    "--audiobooks/--no-audiobooks", default=None, help="Also write .audiobook and .lpf packages [default: on]."
+)
 @click.option("--read-aloud-bitrate", type=int, help="MP3 bitrate inside the read-aloud EPUB; 0 = chapter MP3s.")
 @click.option("--announce/--no-announce", default=None, help="Spoken opening credits and closing line [default: on].")
 @click.option("-j", "--jobs", type=int, help="Synthesis processes [default: one per core].")
@@ -148,7 +152,8 @@ def _progress_factory(
 def publish(ctx: click.Context, paths: tuple[Path, ...], output: Path | None, engine: str | None,
             voice: str | None, speed: float | None, bitrate: int | None, sample_rate: int | None,
             pause_sentence: float | None, pause_paragraph: float | None, pause_heading: float | None,
-            profile: str | None, lexicon: Path | None, read_aloud: bool | None, read_aloud_bitrate: int | None,
+            profile: str | None, lexicon: Path | None, read_aloud: bool | None, daisy: bool | None,
+            audiobooks: bool | None, read_aloud_bitrate: int | None,
             announce: bool | None, jobs: int | None, use_cache: bool | None, cache_dir: Path | None,
             force: bool | None, publisher_name: str | None, language: str | None,
             base_url: str | None) -> None:  # fmt: skip
@@ -168,6 +173,7 @@ def publish(ctx: click.Context, paths: tuple[Path, ...], output: Path | None, en
         "sample_rate": sample_rate, "announce": announce, "publisher": publisher_name, "language": language,
         "pause_sentence": pause_sentence, "pause_paragraph": pause_paragraph, "pause_heading": pause_heading,
         "profile": profile, "lexicon": lexicon, "read_aloud": read_aloud, "read_aloud_bitrate": read_aloud_bitrate,
+        "daisy": daisy, "audiobooks": audiobooks,
         "jobs": jobs, "use_cache": use_cache, "cache": cache_dir, "force": force, "base_url": base_url,
     }  # fmt: skip
     if language:

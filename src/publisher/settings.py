@@ -57,6 +57,10 @@ class Settings:
     """Publisher name for sources that do not name one (also certifies accessibility)."""
     read_aloud: bool = True
     """Also write <slug>-read-aloud.epub: the narration inside, synchronised sentence by sentence."""
+    daisy: bool = True
+    """Also write the DAISY 2.02 talking book (daisy/ and <slug>-daisy.zip)."""
+    audiobooks: bool = True
+    """Also write the Readium (.audiobook) and W3C (.lpf) audiobook packages."""
     read_aloud_bitrate: int = 0
     """MP3 bitrate inside the read-aloud EPUB; 0 embeds the chapter MP3s as they are."""
     cache: Path = field(default_factory=lambda: Path(".cache/publisher"))

@@ -312,6 +312,8 @@ def toc_html(ctx: RenderContext, toc: list[TocEntry]) -> bytes:
 
 def write_audiobooks(ctx: RenderContext) -> dict[str, Path]:
     """Write `<slug>.audiobook` (Readium) and `<slug>.lpf` (W3C Audiobooks) into the publication folder."""
+    if not ctx.settings.audiobooks:
+        return {}
     tracks = _tracks(ctx)
     toc = toc_entries(ctx, tracks)
     media: dict[str, bytes | Path] = {t.href: t.path for t in tracks}

@@ -345,6 +345,8 @@ def write_zip(folder: Path, dest: Path, epoch: int | None) -> None:
 
 def write_daisy(ctx: RenderContext) -> dict[str, Path]:
     """Write the DAISY 2.02 book into `ctx.folder / "daisy"` and its zip beside it."""
+    if not ctx.settings.daisy:
+        return {}
     pub = ctx.pub
     folder = ctx.folder / "daisy"
     if folder.exists():
