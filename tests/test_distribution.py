@@ -287,3 +287,21 @@ def test_library_formats_can_be_left_out(tmp_path: Path) -> None:
     opds = etree.parse(str(output / "opds.xml"))
     hrefs = opds.xpath("//a:link/@href", namespaces=NS)
     assert any(h.endswith(".epub") for h in hrefs) and not any(h.endswith((".lpf", ".zip")) for h in hrefs)
+
+
+def test_podcast_artwork_is_square_and_large_enough(tmp_path: Path) -> None:
+    from PIL import Image
+
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    Image.new("RGB", (600, 400), "#224466").save(sources / "wide.png")
+    (sources / "art.md").write_text("---\ntitle: Art\ncover: wide.png\n---\n\nSome text.\n", encoding="utf-8")
+    shutil.copy(SEED, sources / SEED.name)
+    output = tmp_path / "out"
+    assert not run([sources], output).failed
+    with Image.open(output / "art" / "artwork.jpg") as art:
+        assert art.size == (1400, 1400) and art.mode == "RGB"
+    assert not (output / "putin-today" / "artwork.jpg").exists()  # the generated cover already fits
+    tree = etree.parse(str(output / "art" / "feed.xml"))
+    assert tree.xpath("/rss/channel/itunes:image/@href", namespaces=NS) == [BASE + "art/artwork.jpg"]
+    assert tree.xpath("//item/itunes:image/@href", namespaces=NS) == [BASE + "art/artwork.jpg"]

@@ -90,3 +90,29 @@ def load_cover(meta: Metadata) -> Cover:
         buf = io.BytesIO()
         img.convert("RGB").save(buf, format="JPEG", quality=90)
     return Cover(buf.getvalue(), "image/jpeg", alt)
+
+
+#: Apple Podcasts' artwork rules: square, 1400–3000 px, JPEG or PNG in RGB
+ARTWORK_MIN, ARTWORK_MAX = 1400, 3000
+
+
+def podcast_artwork(cover: Cover) -> bytes | None:
+    """A square RGB JPEG of `cover` within Apple's 1400–3000 px, or None when the cover already is one.
+
+    A cover that is not square is centred on a square of its own edge colour (nothing is cropped).
+    """
+    with Image.open(io.BytesIO(cover.data)) as img:
+        width, height = img.size
+        if width == height and ARTWORK_MIN <= width <= ARTWORK_MAX and img.mode == "RGB":
+            return None
+        picture = img.convert("RGB")
+    edge = max(width, height)
+    side = min(max(edge, ARTWORK_MIN), ARTWORK_MAX)
+    background = picture.getpixel((0, 0))
+    square = Image.new("RGB", (edge, edge), background)
+    square.paste(picture, ((edge - width) // 2, (edge - height) // 2))
+    if side != edge:
+        square = square.resize((side, side), Image.Resampling.LANCZOS)
+    buf = io.BytesIO()
+    square.save(buf, format="JPEG", quality=90)
+    return buf.getvalue()

@@ -26,6 +26,7 @@ from publisher.manifest import AudioEntry, Entry
 from publisher.model import Publication
 from publisher.render.catalogue import write_atomic
 from publisher.render.context import RenderContext
+from publisher.render.cover import podcast_artwork
 from publisher.render.timeline import Mark, first_words
 from publisher.settings import Settings
 from publisher.speech.narrate import Narration
@@ -58,6 +59,20 @@ def track_marks(pub: Publication, narration: Narration, index: int) -> list[Mark
         Mark(title, start, starts[i + 1][1] if i + 1 < len(starts) else track.duration)
         for i, (title, start) in enumerate(starts)
     ]
+
+
+def write_artwork(ctx: RenderContext) -> dict[str, Path]:
+    """`artwork.jpg`, when the cover is not square 1400–3000 px RGB as Apple Podcasts requires."""
+    data = podcast_artwork(ctx.cover)
+    if data is None:
+        return {}
+    path = ctx.folder / "artwork.jpg"
+    path.write_bytes(data)
+    return {"artwork": path}
+
+
+def _artwork(entry: Entry) -> str | None:
+    return entry.formats.get("artwork") or entry.cover
 
 
 def write_chapter_files(ctx: RenderContext) -> dict[str, Path]:
@@ -183,8 +198,9 @@ def _item(
     _sub(item, _it("episodeType"), "full")
     if episode is not None:
         _sub(item, _it("episode"), str(episode))
-    if entry.cover:
-        _sub(item, _it("image"), href=absolute(settings, entry.slug, entry.cover))
+    artwork = _artwork(entry)
+    if artwork:
+        _sub(item, _it("image"), href=absolute(settings, entry.slug, artwork))
     stem = audio.path[: -len(".mp3")]
     for suffix, tag, kind, extra in (
         (".vtt", "transcript", "text/vtt", {"rel": "captions", "language": entry.language}),
@@ -208,8 +224,9 @@ def _description(entry: Entry) -> str:
 def site_feed(entries: list[Entry], settings: Settings) -> bytes:
     """The site-wide podcast: one episode per publication (the full-length MP3), newest first."""
     language = entries[0].language if entries else settings.language
-    cover = next((e for e in entries if e.cover), None)
-    image = absolute(settings, cover.slug, cover.cover) if cover and cover.cover else None
+    cover = next((e for e in entries if _artwork(e)), None)
+    artwork = _artwork(cover) if cover else None
+    image = absolute(settings, cover.slug, artwork) if cover and artwork else None
     modified = max((e.modified for e in entries), default="1970-01-01T00:00:00Z")
     description = f"{settings.site_title}: every publication, narrated, with transcripts and chapters."
     rss, channel = _channel(
@@ -226,7 +243,8 @@ def site_feed(entries: list[Entry], settings: Settings) -> bytes:
 
 def publication_feed(entry: Entry, settings: Settings) -> bytes:
     """A serial podcast of one publication: one episode per chapter, in order, numbered."""
-    image = absolute(settings, entry.slug, entry.cover) if entry.cover else None
+    artwork = _artwork(entry)
+    image = absolute(settings, entry.slug, artwork) if artwork else None
     rss, channel = _channel(
         entry.title, absolute(settings, entry.slug, entry.formats.get("page", "")),
         absolute(settings, entry.slug, FEED_NAME),

@@ -13,13 +13,14 @@ from pathlib import Path
 from publisher.render.audiobook import write_audiobooks
 from publisher.render.context import RenderContext
 from publisher.render.daisy import write_daisy
-from publisher.render.feed import write_chapter_files
+from publisher.render.feed import write_artwork, write_chapter_files
 from publisher.render.site import write_readalong
 
 Renderer = Callable[[RenderContext], dict[str, Path]]
 
 FORMAT_RENDERERS: list[Renderer] = [
     write_chapter_files,
+    write_artwork,
     write_daisy,
     write_audiobooks,
     write_readalong,  # keep last: the read-along page links every file written before it
