@@ -375,3 +375,32 @@ def test_generated_sources_pass_epubcheck(tmp_path: Path, title: str, paragraphs
     epub = _epub_from(tmp_path, title, "\n\n".join(["Opening words.", *paragraphs]))
     report = run_epubcheck(epub)
     assert report.ok, report.messages
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_an_engine_failure_names_the_sentence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parallel: bool) -> None:
+    """The failing sentence is named, in one process and from a worker process (fork)."""
+    from tests.conftest import FIXTURES
+
+    from publisher.errors import EngineError
+    from publisher.publish import publish_all
+    from publisher.settings import Settings
+    from publisher.speech.engines import silent
+
+    original = silent.SilentEngine.synthesize
+
+    def synthesize(self: silent.SilentEngine, text: str) -> object:
+        if "Jo set out" in text:
+            raise EngineError("the voice broke")
+        return original(self, text)
+
+    monkeypatch.setattr(silent.SilentEngine, "synthesize", synthesize)
+    monkeypatch.setattr(silent.SilentEngine, "parallel", parallel)
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "sources" / "walk.txt").write_bytes((FIXTURES / "chapters.txt").read_bytes())
+    settings = Settings(engine="silent", cache=tmp_path / "cache", jobs=2)
+    result = publish_all([tmp_path / "sources"], settings, {"output": tmp_path / "out"})
+    ((source, error),) = result.failed
+    assert source.name == "walk.txt" and error.exit_code == 6
+    assert re.fullmatch(r".*walk\.txt: sentence c01-s\d{4} \('Jo set out at dawn\.'\): the voice broke", str(error))
+    assert not (tmp_path / "out" / "walk").exists()
