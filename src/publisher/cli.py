@@ -159,8 +159,10 @@ def publish(ctx: click.Context, paths: tuple[Path, ...], output: Path | None, en
             base_url: str | None) -> None:  # fmt: skip
     """Publish sources (files or folders; default: sources/) into OUTPUT/<slug>/.
 
-    Each source becomes <slug>.epub, audio/NN-<chapter>.mp3 and cover.jpg. A source that fails
-    leaves its previous outputs untouched and does not stop the others.
+    Each source becomes two EPUBs (text, and read-aloud with the narration), chapter MP3s, a
+    full-length MP3 with chapters, an M4B, captions, a DAISY 2.02 book, Readium and W3C audiobook
+    packages and a read-along web page; OUTPUT gets podcast feeds, an OPDS catalogue and an index
+    page. A source that fails leaves its previous outputs untouched and does not stop the others.
 
     \b
     Examples:
