@@ -26,7 +26,7 @@ from tests.conftest import SEED, copy_fixture
 from publisher.check import check_paths
 from publisher.check_daisy import check_daisy, clock_value
 from publisher.publish import EngineCache, PublishResult, publish_source
-from publisher.render.daisy import zip_time
+from publisher.render.zipfiles import zip_time
 from publisher.settings import Settings, source_date_epoch
 
 XHTML = "http://www.w3.org/1999/xhtml"

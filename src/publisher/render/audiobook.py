@@ -15,13 +15,10 @@ media fragment (`audio/01-….mp3#t=12.34`). The zips are reproducible: sorted e
 
 from __future__ import annotations
 
-import datetime as _dt
 import io
 import json
 import logging
 import re
-import shutil
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +30,7 @@ from PIL import Image
 
 from publisher.errors import RenderError
 from publisher.render.context import RenderContext
+from publisher.render.zipfiles import write_zip
 from publisher.text import text_direction
 
 log = logging.getLogger(__name__)
@@ -45,8 +43,6 @@ W3C_AUDIOBOOKS = "https://www.w3.org/TR/audiobooks/"
 READIUM_MANIFEST = "manifest.json"
 W3C_MANIFEST = "publication.json"
 TOC_PAGE = "toc.html"
-#: members kept uncompressed: already-compressed media (Readium packaging §4, LPF)
-STORED_SUFFIXES = (".mp3", ".m4a", ".jpg", ".jpeg", ".png", ".webp")
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
 
 
@@ -78,38 +74,6 @@ def seconds_text(value: float) -> str:
 def iso_duration(value: float) -> str:
     """An ISO 8601 duration in seconds ("PT123.456S"), as the W3C manifests write it."""
     return f"PT{seconds_text(value)}S"
-
-
-def zip_time(epoch: int | None) -> tuple[int, int, int, int, int, int]:
-    """The one timestamp of every member: SOURCE_DATE_EPOCH (UTC) when set, else 1980-01-01."""
-    if epoch is None:
-        return (1980, 1, 1, 0, 0, 0)
-    when = _dt.datetime.fromtimestamp(epoch, tz=_dt.timezone.utc)
-    if when.year < 1980:  # the ZIP format cannot say earlier
-        return (1980, 1, 1, 0, 0, 0)
-    return (when.year, when.month, when.day, when.hour, when.minute, when.second)
-
-
-def write_package(dest: Path, members: dict[str, bytes | Path], epoch: int | None) -> None:
-    """A reproducible zip: members sorted by name, one timestamp, Unix 0644, media stored.
-
-    A member given as a Path is streamed from that file (a long book's MP3s never sit in memory).
-    """
-    stamp = zip_time(epoch)
-    with zipfile.ZipFile(dest, "w") as zf:
-        for name in sorted(members):
-            info = zipfile.ZipInfo(name, date_time=stamp)
-            stored = name.lower().endswith(STORED_SUFFIXES)
-            info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            info.create_system = 3  # Unix, wherever it is made
-            content = members[name]
-            if isinstance(content, Path):
-                info.file_size = content.stat().st_size  # decides ZIP64 up front, as writestr does
-                with content.open("rb") as source, zf.open(info, "w") as target:
-                    shutil.copyfileobj(source, target, 1 << 20)
-            else:
-                zf.writestr(info, content, compresslevel=None if stored else 9)
 
 
 def json_bytes(data: dict[str, Any]) -> bytes:
@@ -320,9 +284,9 @@ def write_audiobooks(ctx: RenderContext) -> dict[str, Path]:
     media[ctx.cover_name] = ctx.cover.data
 
     audiobook = ctx.folder / f"{ctx.slug}.audiobook"
-    write_package(audiobook, {**media, READIUM_MANIFEST: json_bytes(readium_manifest(ctx, tracks, toc))}, ctx.epoch)
+    write_zip(audiobook, {**media, READIUM_MANIFEST: json_bytes(readium_manifest(ctx, tracks, toc))}, ctx.epoch)
     lpf = ctx.folder / f"{ctx.slug}.lpf"
-    write_package(
+    write_zip(
         lpf,
         {**media, W3C_MANIFEST: json_bytes(w3c_manifest(ctx, tracks, toc)), TOC_PAGE: toc_html(ctx, toc)},
         ctx.epoch,

@@ -9,12 +9,10 @@ the file), so SMIL durations, `ncc:totalTime` and the MP3s all add up.
 
 from __future__ import annotations
 
-import datetime as _dt
 import logging
 import os
 import re
 import shutil
-import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +26,7 @@ from publisher.errors import RenderError
 from publisher.model import Block, Publication, Run, Sentence
 from publisher.render.context import RenderContext
 from publisher.render.xhtml import XHTML_NS, XML_NS, fill_block, render_blocks
+from publisher.render.zipfiles import write_folder_zip
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +40,6 @@ XHTML_DOCTYPE = (
 )
 SMIL_DOCTYPE = '<!DOCTYPE smil PUBLIC "-//W3C//DTD SMIL 1.0//EN" "http://www.w3.org/TR/REC-smil/SMIL10.dtd">'
 #: files the zip keeps as they are (already compressed)
-_STORED = (".mp3", ".jpg", ".jpeg", ".png", ".gif")
 #: characters XML 1.0 forbids: dropped from metadata rather than failing the whole publish
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -319,30 +317,6 @@ def _book_metadata(ctx: RenderContext) -> tuple[list[tuple[str, str]], str]:
     return dc, publisher
 
 
-def zip_time(epoch: int | None) -> tuple[int, int, int, int, int, int]:
-    """The one timestamp of every zip member: SOURCE_DATE_EPOCH when set, else 1980-01-01 (zip's epoch)."""
-    if epoch is None:
-        return (1980, 1, 1, 0, 0, 0)
-    when = _dt.datetime.fromtimestamp(epoch, tz=_dt.timezone.utc)
-    if when.year < 1980:
-        return (1980, 1, 1, 0, 0, 0)
-    return (when.year, when.month, when.day, when.hour, when.minute, when.second)
-
-
-def write_zip(folder: Path, dest: Path, epoch: int | None) -> None:
-    """Zip `folder`'s files at the archive's root: sorted, one fixed timestamp, MP3s and images stored."""
-    stamp = zip_time(epoch)
-    files = sorted(p for p in folder.rglob("*") if p.is_file())
-    with zipfile.ZipFile(dest, "w") as zf:
-        for path in files:
-            name = path.relative_to(folder).as_posix()
-            info = zipfile.ZipInfo(name, date_time=stamp)
-            info.compress_type = zipfile.ZIP_STORED if name.lower().endswith(_STORED) else zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            info.create_system = 3  # Unix, wherever it is made
-            zf.writestr(info, path.read_bytes(), compresslevel=9)  # (ignored for stored members)
-
-
 def write_daisy(ctx: RenderContext) -> dict[str, Path]:
     """Write the DAISY 2.02 book into `ctx.folder / "daisy"` and its zip beside it."""
     if not ctx.settings.daisy:
@@ -410,7 +384,7 @@ def write_daisy(ctx: RenderContext) -> dict[str, Path]:
         ncc = folder / NCC_NAME
         ncc.write_bytes(_serialise(html, XHTML_DOCTYPE))
         archive = ctx.folder / f"{ctx.slug}-daisy.zip"
-        write_zip(folder, archive, ctx.epoch)
+        write_folder_zip(folder, archive, ctx.epoch)
     except (OSError, MutagenError) as exc:
         raise RenderError(f"cannot write the DAISY book: {exc}", path=folder) from exc
     log.info("DAISY 2.02: %d SMIL files, %d NCC entries, %s", len(smil_names), len(headings), hms(sum(durations)))
