@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from publisher.model import Block, Publication, Run, Sentence
 from publisher.render.context import RenderContext
 from publisher.render.xhtml import XHTML_NS, XML_NS, fill_block, render_blocks
 from publisher.render.zipfiles import write_folder_zip
+from publisher.text import xml_safe
 
 log = logging.getLogger(__name__)
 
@@ -39,15 +39,10 @@ XHTML_DOCTYPE = (
     '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">'
 )
 SMIL_DOCTYPE = '<!DOCTYPE smil PUBLIC "-//W3C//DTD SMIL 1.0//EN" "http://www.w3.org/TR/REC-smil/SMIL10.dtd">'
+
+
 #: files the zip keeps as they are (already compressed)
 #: characters XML 1.0 forbids: dropped from metadata rather than failing the whole publish
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
-def _xml_safe(text: str) -> str:
-    return _NOT_XML.sub("", text)
-
-
 def hms(ms: int) -> str:
     """A SMIL full clock value in the DAISY "hh:mm:ss" syntax, with milliseconds: 01:02:03.456."""
     hours, rest = divmod(ms, 3_600_000)
@@ -150,7 +145,7 @@ def _headings(pub: Publication, smil_names: list[str], first_ids: list[str]) -> 
 def _x(tag: str, attrib: dict[str, str] | None = None, text: str | None = None) -> etree._Element:
     el = etree.Element(f"{{{XHTML_NS}}}{tag}", attrib or {})
     if text is not None:
-        el.text = _xml_safe(text)
+        el.text = xml_safe(text)
     return el
 
 
@@ -171,7 +166,7 @@ def _html(language: str, title: str, metas: list[tuple[str, str]]) -> tuple[etre
     _sub(head, "meta", {"http-equiv": "Content-Type", "content": "text/html; charset=utf-8"})
     _sub(head, "title", text=title)
     for name, content in metas:
-        _sub(head, "meta", {"name": name, "content": _xml_safe(content)})
+        _sub(head, "meta", {"name": name, "content": xml_safe(content)})
     body = _sub(html, "body")
     return html, body
 
@@ -266,7 +261,7 @@ def _smil_document(
         ("title", title),
     ]
     for name, content in metas:
-        etree.SubElement(head, "meta", {"name": name, "content": _xml_safe(content)})
+        etree.SubElement(head, "meta", {"name": name, "content": xml_safe(content)})
     layout = etree.SubElement(head, "layout")
     etree.SubElement(layout, "region", {"id": "txtView"})
     body = etree.SubElement(smil, "body")

@@ -30,6 +30,7 @@ from publisher.render.cover import podcast_artwork
 from publisher.render.timeline import Mark, first_words
 from publisher.settings import Settings
 from publisher.speech.narrate import Narration
+from publisher.text import xml_safe
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST = "https://podcastindex.org/namespace/1.0"
@@ -115,20 +116,12 @@ def podcast_guid(feed_url: str) -> str:
     return str(uuid.uuid5(PODCAST_GUID_NAMESPACE, bare))
 
 
-def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrib: str) -> etree._Element:
-    element = etree.SubElement(parent, tag, {k.replace("_", "-"): v for k, v in attrib.items()})
+def sub_element(parent: etree._Element, tag: str, text: str | None = None, **attrib: str) -> etree._Element:
+    """A child element with `attrib`, and `text` cleaned of what XML cannot carry."""
+    element = etree.SubElement(parent, tag, attrib)
     if text is not None:
-        element.text = xml_text(text)
+        element.text = xml_safe(text)
     return element
-
-
-def xml_text(text: str) -> str:
-    """Text XML 1.0 can carry: control characters other than tab and newlines dropped."""
-    return "".join(
-        ch
-        for ch in text
-        if ch in "\t\n\r" or (ord(ch) >= 0x20 and not 0xD800 <= ord(ch) <= 0xDFFF and ch not in "\ufffe\uffff")
-    )
 
 
 def _it(name: str) -> str:
@@ -144,36 +137,36 @@ def _channel(
     author: str, modified: str, podcast_type: str, guid_seed: str,
 ) -> tuple[etree._Element, etree._Element]:  # fmt: skip
     rss = etree.Element("rss", {"version": "2.0"}, nsmap=NSMAP)
-    channel = _sub(rss, "channel")
-    _sub(channel, "title", title)
-    _sub(channel, "link", link)
-    _sub(channel, f"{{{ATOM}}}link", href=self_url, rel="self", type="application/rss+xml")
-    _sub(channel, "description", description)
-    _sub(channel, "language", language)
-    _sub(channel, "generator", f"publisher {__version__}")
-    _sub(channel, "lastBuildDate", rfc2822(modified))
+    channel = sub_element(rss, "channel")
+    sub_element(channel, "title", title)
+    sub_element(channel, "link", link)
+    sub_element(channel, f"{{{ATOM}}}link", href=self_url, rel="self", type="application/rss+xml")
+    sub_element(channel, "description", description)
+    sub_element(channel, "language", language)
+    sub_element(channel, "generator", f"publisher {__version__}")
+    sub_element(channel, "lastBuildDate", rfc2822(modified))
     if settings.publisher:
-        _sub(channel, "copyright", settings.publisher)
-    _sub(channel, _it("author"), author)
-    _sub(channel, _it("summary"), description)
-    _sub(channel, _it("type"), podcast_type)
-    _sub(channel, _it("explicit"), "true" if settings.explicit else "false")
-    owner = _sub(channel, _it("owner"))
-    _sub(owner, _it("name"), settings.publisher or author)
+        sub_element(channel, "copyright", settings.publisher)
+    sub_element(channel, _it("author"), author)
+    sub_element(channel, _it("summary"), description)
+    sub_element(channel, _it("type"), podcast_type)
+    sub_element(channel, _it("explicit"), "true" if settings.explicit else "false")
+    owner = sub_element(channel, _it("owner"))
+    sub_element(owner, _it("name"), settings.publisher or author)
     if settings.owner_email:
-        _sub(owner, _it("email"), settings.owner_email)
+        sub_element(owner, _it("email"), settings.owner_email)
     top, _, sub = settings.category.partition("/")
-    category = etree.SubElement(channel, _it("category"), {"text": xml_text(top.strip())})
+    category = etree.SubElement(channel, _it("category"), {"text": xml_safe(top.strip())})
     if sub.strip():
-        etree.SubElement(category, _it("category"), {"text": xml_text(sub.strip())})
+        etree.SubElement(category, _it("category"), {"text": xml_safe(sub.strip())})
     if image:
-        _sub(channel, _it("image"), href=image)
-        picture = _sub(channel, "image")
-        _sub(picture, "url", image)
-        _sub(picture, "title", title)
-        _sub(picture, "link", link)
-    _sub(channel, _pc("guid"), podcast_guid(guid_seed))
-    _sub(channel, _pc("locked"), "no")
+        sub_element(channel, _it("image"), href=image)
+        picture = sub_element(channel, "image")
+        sub_element(picture, "url", image)
+        sub_element(picture, "title", title)
+        sub_element(picture, "link", link)
+    sub_element(channel, _pc("guid"), podcast_guid(guid_seed))
+    sub_element(channel, _pc("locked"), "no")
     return rss, channel
 
 
@@ -181,33 +174,33 @@ def _item(
     channel: etree._Element, entry: Entry, audio: AudioEntry, title: str, guid: str, settings: Settings,
     description: str, episode: int | None,
 ) -> None:  # fmt: skip
-    item = _sub(channel, "item")
-    _sub(item, "title", title)
-    _sub(item, _it("title"), title)
+    item = sub_element(channel, "item")
+    sub_element(item, "title", title)
+    sub_element(item, _it("title"), title)
     page = entry.formats.get("page")
     if page:
-        _sub(item, "link", absolute(settings, entry.slug, page))
-    _sub(item, "description", description)
-    _sub(item, "guid", guid, isPermaLink="false")
-    _sub(item, "pubDate", rfc2822(entry.published))
+        sub_element(item, "link", absolute(settings, entry.slug, page))
+    sub_element(item, "description", description)
+    sub_element(item, "guid", guid, isPermaLink="false")
+    sub_element(item, "pubDate", rfc2822(entry.published))
     size = (entry.folder / audio.path).stat().st_size
-    _sub(item, "enclosure", url=absolute(settings, entry.slug, audio.path), length=str(size), type="audio/mpeg")
-    _sub(item, _it("duration"), str(round(audio.duration)))
-    _sub(item, _it("author"), join_names(entry.authors) or entry.publisher or settings.site_title)
-    _sub(item, _it("explicit"), "true" if settings.explicit else "false")
-    _sub(item, _it("episodeType"), "full")
+    sub_element(item, "enclosure", url=absolute(settings, entry.slug, audio.path), length=str(size), type="audio/mpeg")
+    sub_element(item, _it("duration"), str(round(audio.duration)))
+    sub_element(item, _it("author"), join_names(entry.authors) or entry.publisher or settings.site_title)
+    sub_element(item, _it("explicit"), "true" if settings.explicit else "false")
+    sub_element(item, _it("episodeType"), "full")
     if episode is not None:
-        _sub(item, _it("episode"), str(episode))
+        sub_element(item, _it("episode"), str(episode))
     artwork = _artwork(entry)
     if artwork:
-        _sub(item, _it("image"), href=absolute(settings, entry.slug, artwork))
+        sub_element(item, _it("image"), href=absolute(settings, entry.slug, artwork))
     stem = audio.path[: -len(".mp3")]
     for suffix, tag, kind, extra in (
         (".vtt", "transcript", "text/vtt", {"rel": "captions", "language": entry.language}),
         (".chapters.json", "chapters", "application/json+chapters", {}),
     ):
         if (entry.folder / (stem + suffix)).is_file():
-            _sub(item, _pc(tag), url=absolute(settings, entry.slug, stem + suffix), type=kind, **extra)
+            sub_element(item, _pc(tag), url=absolute(settings, entry.slug, stem + suffix), type=kind, **extra)
 
 
 def _serialise(rss: etree._Element) -> bytes:

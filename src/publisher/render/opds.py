@@ -16,8 +16,9 @@ from lxml import etree
 from publisher import __version__
 from publisher.manifest import Entry, media_type
 from publisher.render.catalogue import write_atomic
-from publisher.render.feed import absolute, podcast_guid, xml_text
+from publisher.render.feed import absolute, podcast_guid, sub_element
 from publisher.settings import Settings
+from publisher.text import xml_safe
 
 ATOM = "http://www.w3.org/2005/Atom"
 DC = "http://purl.org/dc/terms/"
@@ -42,13 +43,6 @@ TITLES = {
 }
 
 
-def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrib: str) -> etree._Element:
-    element = etree.SubElement(parent, tag, attrib)
-    if text is not None:
-        element.text = xml_text(text)
-    return element
-
-
 def _a(name: str) -> str:
     return f"{{{ATOM}}}{name}"
 
@@ -62,41 +56,41 @@ def opds_xml(entries: list[Entry], settings: Settings) -> bytes:
     """OPDS 1.2 acquisition feed."""
     feed = etree.Element(_a("feed"), nsmap=NSMAP)
     self_url = absolute(settings, "opds.xml")
-    _sub(feed, _a("id"), f"urn:uuid:{podcast_guid(self_url)}")
-    _sub(feed, _a("title"), settings.site_title)
-    _sub(feed, _a("updated"), max((e.modified for e in entries), default="1970-01-01T00:00:00Z"))
-    author = _sub(feed, _a("author"))
-    _sub(author, _a("name"), settings.publisher or settings.site_title)
-    _sub(feed, _a("generator"), "publisher", version=__version__)
-    _sub(feed, _a("link"), rel="self", href=self_url, type=ACQUISITION)
-    _sub(feed, _a("link"), rel="start", href=self_url, type=ACQUISITION)
-    _sub(feed, _a("link"), rel="alternate", href=absolute(settings, "index.html"), type="text/html")
-    _sub(feed, _a("link"), rel="related", href=absolute(settings, "feed.xml"), type="application/rss+xml")
+    sub_element(feed, _a("id"), f"urn:uuid:{podcast_guid(self_url)}")
+    sub_element(feed, _a("title"), settings.site_title)
+    sub_element(feed, _a("updated"), max((e.modified for e in entries), default="1970-01-01T00:00:00Z"))
+    author = sub_element(feed, _a("author"))
+    sub_element(author, _a("name"), settings.publisher or settings.site_title)
+    sub_element(feed, _a("generator"), "publisher", version=__version__)
+    sub_element(feed, _a("link"), rel="self", href=self_url, type=ACQUISITION)
+    sub_element(feed, _a("link"), rel="start", href=self_url, type=ACQUISITION)
+    sub_element(feed, _a("link"), rel="alternate", href=absolute(settings, "index.html"), type="text/html")
+    sub_element(feed, _a("link"), rel="related", href=absolute(settings, "feed.xml"), type="application/rss+xml")
     for entry in entries:
-        item = _sub(feed, _a("entry"))
-        _sub(item, _a("title"), entry.title)
-        _sub(item, _a("id"), entry.identifier)
-        _sub(item, _a("updated"), entry.modified)
-        _sub(item, _a("published"), entry.published)
+        item = sub_element(feed, _a("entry"))
+        sub_element(item, _a("title"), entry.title)
+        sub_element(item, _a("id"), entry.identifier)
+        sub_element(item, _a("updated"), entry.modified)
+        sub_element(item, _a("published"), entry.published)
         for name in entry.authors:
-            _sub(_sub(item, _a("author")), _a("name"), name)
-        _sub(item, f"{{{DC}}}language", entry.language)
+            sub_element(sub_element(item, _a("author")), _a("name"), name)
+        sub_element(item, f"{{{DC}}}language", entry.language)
         if entry.date:
-            _sub(item, f"{{{DC}}}issued", entry.date)
+            sub_element(item, f"{{{DC}}}issued", entry.date)
         if entry.publisher:
-            _sub(item, f"{{{DC}}}publisher", entry.publisher)
+            sub_element(item, f"{{{DC}}}publisher", entry.publisher)
         if entry.rights:
-            _sub(item, _a("rights"), entry.rights)
+            sub_element(item, _a("rights"), entry.rights)
         for subject in entry.subjects:
-            _sub(item, _a("category"), term=xml_text(subject), label=xml_text(subject))
+            sub_element(item, _a("category"), term=xml_safe(subject), label=xml_safe(subject))
         summary = entry.description or (f"Narrated by {entry.narrator}." if entry.narrator else None)
         if summary:
-            _sub(item, _a("summary"), summary, type="text")
+            sub_element(item, _a("summary"), summary, type="text")
         if entry.cover:
             href = absolute(settings, entry.slug, entry.cover)
             kind = media_type(entry.cover)
-            _sub(item, _a("link"), rel="http://opds-spec.org/image", href=href, type=kind)
-            _sub(item, _a("link"), rel="http://opds-spec.org/image/thumbnail", href=href, type=kind)
+            sub_element(item, _a("link"), rel="http://opds-spec.org/image", href=href, type=kind)
+            sub_element(item, _a("link"), rel="http://opds-spec.org/image/thumbnail", href=href, type=kind)
         for kind in BOOK_KINDS + ALTERNATE_KINDS:
             path = entry.formats.get(kind)
             if not path or not (entry.folder / path).is_file():
@@ -106,7 +100,7 @@ def opds_xml(entries: list[Entry], settings: Settings) -> bytes:
             attrs["title"] = TITLES[kind]
             if kind != "page":
                 attrs["length"] = str((entry.folder / path).stat().st_size)
-            _sub(item, _a("link"), **attrs)
+            sub_element(item, _a("link"), **attrs)
     return bytes(etree.tostring(feed, xml_declaration=True, encoding="UTF-8", pretty_print=True))
 
 
