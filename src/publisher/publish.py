@@ -244,16 +244,15 @@ def _lexicon_files(settings: Settings) -> list[Path]:
     return [p for p in (Path.cwd() / "lexicon.txt", Path.cwd() / "lexicon.pls") if p.is_file()]
 
 
-def _up_to_date(dest: Path, print_: str) -> dict[str, Any] | None:
-    """The previous manifest, if `dest` holds a complete publication with this fingerprint."""
-    manifest = read_manifest(dest)
-    if manifest is None or manifest.get("fingerprint") != print_:
-        return None
+def _up_to_date(dest: Path, manifest: dict[str, Any], print_: str) -> bool:
+    """Whether `dest`, described by its `manifest`, holds a complete publication with this fingerprint."""
+    if manifest.get("fingerprint") != print_:
+        return False
     for name, size in manifest.get("files", {}).items():
         file = dest / name
         if not file.is_file() or file.stat().st_size != size:
-            return None
-    return dict(manifest)
+            return False
+    return True
 
 
 def _result_from_manifest(path: Path, dest: Path, manifest: dict[str, Any], started: float) -> PublishResult:
@@ -352,8 +351,8 @@ def publish_source(
     output = settings.output
     dest = output / pub.slug
     print_ = fingerprint(path, pub, settings, _lexicon_files(settings))
-    previous = None if settings.force else _up_to_date(dest, print_)
-    if previous is not None:
+    previous = read_manifest(dest)
+    if previous is not None and not settings.force and _up_to_date(dest, previous, print_):
         log.info("%s: unchanged since the last publish; left as it is", path)
         return _result_from_manifest(path, dest, previous, started)
 
@@ -416,7 +415,7 @@ def publish_source(
             chapters=len(pub.chapters),
             synthesized=narration.synthesized,
         )
-        meta = _metadata(pub, engine, book_id, modified, read_manifest(dest), ctx.cover_name)
+        meta = _metadata(pub, engine, book_id, modified, previous, ctx.cover_name)
         _write_manifest(staging, result, print_, meta, marks, formats)
         try:
             replace_folder(staging, dest)
