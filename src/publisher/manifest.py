@@ -36,11 +36,12 @@ MEDIA_TYPES = {
 }
 
 
-def media_type(name: str) -> str:
-    """The media type for a file name (longest matching ending wins)."""
-    for ending in sorted(MEDIA_TYPES, key=len, reverse=True):
-        if name.lower().endswith(ending):
-            return MEDIA_TYPES[ending]
+def media_type(name: str, table: dict[str, str] = MEDIA_TYPES) -> str:
+    """The media type for a file name from `table` (longest matching ending wins)."""
+    lower = name.lower()
+    for ending in sorted(table, key=len, reverse=True):
+        if lower.endswith(ending):
+            return table[ending]
     return "application/octet-stream"
 
 

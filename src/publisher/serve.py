@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import unquote, urlsplit
 
-#: media types by file name ending (longest ending wins), beyond Python's own table
+from publisher.manifest import media_type
+
+#: Content-Type by file name ending (longest ending wins): the manifest's media types, with charsets
 MEDIA_TYPES = {
     "feed.xml": "application/rss+xml; charset=utf-8",
     "opds.xml": "application/atom+xml;profile=opds-catalog;kind=acquisition; charset=utf-8",
@@ -50,11 +52,7 @@ _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 def content_type(name: str) -> str:
     """The Content-Type to serve a file under."""
-    lower = name.lower()
-    for ending in sorted(MEDIA_TYPES, key=len, reverse=True):
-        if lower.endswith(ending):
-            return MEDIA_TYPES[ending]
-    return "application/octet-stream"
+    return media_type(name, MEDIA_TYPES)
 
 
 class PreviewHandler(SimpleHTTPRequestHandler):
