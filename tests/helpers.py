@@ -7,6 +7,9 @@ from pathlib import Path
 
 from lxml import etree
 
+from publisher.publish import EngineCache, PublishResult, publish_source
+from publisher.settings import Settings
+
 NS = {
     "opf": "http://www.idpf.org/2007/opf",
     "dc": "http://purl.org/dc/elements/1.1/",
@@ -43,3 +46,8 @@ class Epub:
 
     def xhtml_hrefs(self) -> list[str]:
         return [i.get("href") for i in self.manifest().values() if i.get("media-type") == "application/xhtml+xml"]
+
+
+def publish(source: Path, output: Path, engine: str = "silent", **settings: object) -> PublishResult:
+    """Publish one source into `output` (the silent engine unless told otherwise)."""
+    return publish_source(source, Settings(engine=engine, output=output, **settings), {}, EngineCache())  # type: ignore[arg-type]

@@ -22,22 +22,19 @@ import pytest
 from lxml import etree
 from mutagen.mp3 import MP3
 from tests.conftest import SEED, copy_fixture
+from tests.helpers import publish
 
 from publisher.check import check_paths
 from publisher.check_daisy import check_daisy, clock_value
-from publisher.publish import EngineCache, PublishResult, publish_source
+from publisher.publish import PublishResult
 from publisher.render.zipfiles import zip_time
-from publisher.settings import Settings, source_date_epoch
+from publisher.settings import source_date_epoch
 
 XHTML = "http://www.w3.org/1999/xhtml"
 NS = {"x": XHTML}
 TOLERANCE = 0.05  # seconds: one MP3 frame is 26 ms
 HOSTILE_TITLE = '<script>alert("x")</script> & ]]> “quoted” مرحبا بالعالم 🎧📚'
 VTT_CUE = re.compile(r"^(\S+)\n(\d\d):(\d\d):(\d\d\.\d{3}) --> ", re.MULTILINE)
-
-
-def publish(source: Path, output: Path) -> PublishResult:
-    return publish_source(source, Settings(engine="silent", output=output), {}, EngineCache())
 
 
 @pytest.fixture(scope="module")

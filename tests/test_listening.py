@@ -15,11 +15,11 @@ from mutagen.id3 import CTOCFlags
 from mutagen.mp3 import MP3
 from mutagen.mp4 import MP4
 from tests.conftest import copy_fixture
+from tests.helpers import publish
 
 from publisher.ffmpeg import ffmpeg_exe
-from publisher.publish import EngineCache, PublishResult, publish_source
+from publisher.publish import PublishResult
 from publisher.render.loudness import measure
-from publisher.settings import Settings
 
 CUE = re.compile(r"^(\S+)\n(\d\d:\d\d:\d\d\.\d{3}) --> (\d\d:\d\d:\d\d\.\d{3})\n(.+)$", re.MULTILINE)
 
@@ -38,10 +38,6 @@ def ffmpeg_chapters(path: Path) -> list[str]:
         check=True,
     ).stdout
     return re.findall(r"\[CHAPTER\][^\[]*?title=([^\n]*)", out)
-
-
-def publish(source: Path, output: Path, engine: str = "silent", **settings: object) -> PublishResult:
-    return publish_source(source, Settings(engine=engine, output=output, **settings), {}, EngineCache())  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")

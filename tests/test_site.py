@@ -23,9 +23,10 @@ from urllib.parse import urlsplit
 import lxml.html
 import pytest
 from tests.conftest import ROOT, SEED, copy_fixture
+from tests.helpers import publish
 
 import publisher.publish as publish_module
-from publisher.publish import EngineCache, PublishResult, publish_source
+from publisher.publish import PublishResult
 from publisher.render.catalogue import write_catalogue
 from publisher.render.site import format_label, human_size, script_json, text_direction, write_readalong
 from publisher.serve import make_server
@@ -34,10 +35,6 @@ from publisher.settings import Settings
 AXE = ROOT / "tools" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 HOSTILE = '<script>alert(1)</script>&"]]>'
-
-
-def publish(source: Path, output: Path, **settings: Any) -> PublishResult:
-    return publish_source(source, Settings(engine="silent", output=output, **settings), {}, EngineCache())
 
 
 def page_of(folder: Path) -> lxml.html.HtmlElement:
