@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,6 @@ from publisher.check import run_epubcheck
 from publisher.front import add_front_matter
 from publisher.model import Metadata
 from publisher.readers import read_source
-from publisher.render.cover import Cover
 from publisher.render.epub import write_epub
 from publisher.speech.lexicon import Lexicon
 from publisher.speech.normalise import prepare_spoken
@@ -306,37 +306,35 @@ def _read(path: Path) -> list[str]:
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
-@FAST
-@given(paragraphs=PARAGRAPHS)
-def test_txt_reader_loses_and_duplicates_no_word(tmp_path: Path, paragraphs: list[str]) -> None:
-    source = tmp_path / "prop.txt"
-    source.write_text("A title\n\n" + "\n\n".join(paragraphs) + "\n", encoding="utf-8")
-    assert _read(source) == [w for p in paragraphs for w in _words(p)]
+def _as_txt(paragraphs: list[str]) -> str:
+    return "A title\n\n" + "\n\n".join(paragraphs) + "\n"
 
 
-@FAST
-@given(paragraphs=PARAGRAPHS)
-def test_markdown_reader_loses_and_duplicates_no_word(tmp_path: Path, paragraphs: list[str]) -> None:
-    # "3." or "3)" opening a paragraph is Markdown syntax (an ordered list), not words of the text
-    paragraphs = [f"Text {p}" if re.match(r"\d+[.)]", p) else p for p in paragraphs]
-    source = tmp_path / "prop.md"
-    source.write_text("---\ntitle: T\n---\n\n" + "\n\n".join(paragraphs) + "\n", encoding="utf-8")
-    assert _read(source) == [w for p in paragraphs for w in _words(p)]
+def _as_markdown(paragraphs: list[str]) -> str:
+    return "---\ntitle: T\n---\n\n" + "\n\n".join(paragraphs) + "\n"
 
 
-@FAST
-@given(paragraphs=PARAGRAPHS)
-def test_html_reader_loses_and_duplicates_no_word(tmp_path: Path, paragraphs: list[str]) -> None:
-    source = tmp_path / "prop.html"
+def _as_html(paragraphs: list[str]) -> str:
     body = "".join(f"<p>{p}</p>" for p in paragraphs)
-    source.write_text(f"<html><head><title>T</title></head><body>{body}</body></html>", encoding="utf-8")
+    return f"<html><head><title>T</title></head><body>{body}</body></html>"
+
+
+@pytest.mark.parametrize(("suffix", "render"), [(".txt", _as_txt), (".md", _as_markdown), (".html", _as_html)])
+@FAST
+@given(paragraphs=PARAGRAPHS)
+def test_reader_loses_and_duplicates_no_word(
+    tmp_path: Path, suffix: str, render: Callable[[list[str]], str], paragraphs: list[str]
+) -> None:
+    if suffix == ".md":  # "3." or "3)" opening a paragraph is Markdown syntax (an ordered list), not words
+        paragraphs = [f"Text {p}" if re.match(r"\d+[.)]", p) else p for p in paragraphs]
+    source = tmp_path / f"prop{suffix}"
+    source.write_text(render(paragraphs), encoding="utf-8")
     assert _read(source) == [w for p in paragraphs for w in _words(p)]
 
 
 ANY_TEXT = st.text(
     st.characters(blacklist_categories=("Cs",), blacklist_characters="\r"), min_size=1, max_size=80
 ).filter(lambda t: t.strip())
-COVER = Cover(b"", "image/png", "")
 
 
 def _epub_from(tmp_path: Path, title: str, body: str) -> Path:
