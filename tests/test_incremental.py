@@ -4,6 +4,7 @@ interrupted runs resumed, and reproducible bytes with SOURCE_DATE_EPOCH."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -87,6 +88,66 @@ def test_piper_is_deterministic_and_cached(tmp_path: Path) -> None:
     b = engine.synthesize("The same words, twice.")
     other = get_engine("piper", EngineOptions(cache_dir=tmp_path))  # a new session: same bytes
     assert a.pcm == b.pcm == other.synthesize("The same words, twice.").pcm
+
+
+def test_pre_optimized_voice_model_gives_the_same_samples(tmp_path: Path) -> None:
+    """The cached, pre-optimized graph (fast to load) speaks exactly like the patched model."""
+    import onnxruntime
+    from piper import PiperVoice, SynthesisConfig
+    from piper.config import PiperConfig
+
+    from publisher.speech.engines.determinism import optimized_model, patched_model
+    from publisher.speech.engines.piper import default_voice
+
+    model = default_voice()
+    config = PiperConfig.from_dict(json.loads(model.with_name(model.name + ".json").read_text(encoding="utf-8")))
+    text = "Ninety-nine sentences, and this one is the hundredth."
+
+    def speak(path: Path) -> bytes:
+        session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        voice = PiperVoice(config=config, session=session)
+        return b"".join(c.audio_int16_bytes for c in voice.synthesize(text, syn_config=SynthesisConfig()))
+
+    fast = optimized_model(model, tmp_path)
+    assert fast != patched_model(model, tmp_path) and fast.is_file()
+    assert speak(fast) == speak(patched_model(model, tmp_path))
+    assert optimized_model(model, tmp_path) == fast  # made once, then found
+
+
+def _gains(project: Path) -> dict[str, float]:
+    manifest = json.loads((project / "output" / "putin-today" / ".publisher.json").read_text(encoding="utf-8"))
+    assert manifest["levels"]["profile"] == "podcast"
+    return manifest["levels"]["gains"]  # type: ignore[no-any-return]
+
+
+def test_a_republish_starts_from_the_last_gain_and_still_lands_on_target(
+    project: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The chapter's gain is kept in the manifest; the next publish encodes with it straight away
+    (no loudness passes), checks what it encoded, and corrects a gain that no longer fits."""
+    from publisher.render.loudness import measure
+
+    source = project / "sources" / "putin-today.txt"
+    run(project, engine="espeak")
+    first = _gains(project)
+    source.write_text(source.read_text(encoding="utf-8").replace("another level", "a new level"), encoding="utf-8")
+    with caplog.at_level("INFO", logger="publisher.render.audio"):
+        edited = run(project, engine="espeak")
+    assert not [r for r in caplog.records if "encoding it again" in r.message]
+    assert _gains(project) == first  # the hint was right: used as it was
+    assert -20.0 <= measure(edited.full.path).integrated <= -18.0  # type: ignore[attr-defined]
+
+    manifest_path = project / "output" / "putin-today" / ".publisher.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["levels"]["gains"]["1"] = first["1"] + 5.0  # a hint 5 dB too loud
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    source.write_text(source.read_text(encoding="utf-8").replace("a new level", "another level"), encoding="utf-8")
+    with caplog.at_level("INFO", logger="publisher.render.audio"):
+        corrected = run(project, engine="espeak")
+    assert [r for r in caplog.records if "encoding it again" in r.message]
+    assert abs(_gains(project)["1"] - first["1"]) < 0.5
+    for path in (corrected.full.path, corrected.folder / "putin-today.m4b"):  # type: ignore[attr-defined]
+        assert -20.0 <= measure(path).integrated <= -18.0, path
 
 
 def _cli(project: Path, *args: str, env: dict[str, str]) -> subprocess.Popen[bytes]:

@@ -11,7 +11,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from publisher.render.context import RenderContext
 from publisher.render.cover import Cover, load_cover
 from publisher.render.epub import ReadAloud, identifier, modified_time, write_epub
 from publisher.render.formats import FORMAT_RENDERERS
+from publisher.render.loudness import PROFILES
 from publisher.render.m4b import write_m4b
 from publisher.render.timeline import Mark, chapter_marks, full_cues
 from publisher.settings import Settings, source_date_epoch
@@ -276,7 +277,13 @@ def _result_from_manifest(path: Path, dest: Path, manifest: dict[str, Any], star
 
 
 def _write_manifest(
-    staging: Path, result: PublishResult, print_: str, meta: dict[str, Any], marks: list[Mark], formats: dict[str, Path]
+    staging: Path,
+    result: PublishResult,
+    print_: str,
+    meta: dict[str, Any],
+    marks: list[Mark],
+    formats: dict[str, Path],
+    levels: dict[str, Any],
 ) -> None:
     def entry(a: AudioFile) -> dict[str, Any]:
         return {
@@ -299,6 +306,7 @@ def _write_manifest(
         "marks": [{"title": m.title, "start": round(m.start, 3), "end": round(m.end, 3)} for m in marks],
         "formats": {kind: str(path.relative_to(staging)) for kind, path in sorted(formats.items())},
         "cues": [[c.sentence_id, c.text, c.start, c.end] for c in result.cues],
+        "levels": levels,  # each chapter's gain, a starting point for the next publish
         "files": files,
     }
     (staging / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -371,7 +379,8 @@ def publish_source(
         narration = _narrate(pub, engine, settings, work, cache, jobs, engines.spec(engine), progress)
         cover = load_cover(pub.metadata)
         (staging / f"cover.{cover.extension}").write_bytes(cover.data)
-        audio, full, masters, marks = render_audio(pub, narration, cover, settings, staging, work)
+        hints = _previous_gains(previous, settings.profile)
+        audio, full, masters, marks = render_audio(pub, narration, cover, settings, staging, hints)
         epoch = source_date_epoch()
         epub_path = staging / f"{pub.slug}.epub"
         write_epub(pub, cover, epub_path, epoch, certifier=settings.publisher)
@@ -416,7 +425,8 @@ def publish_source(
             synthesized=narration.synthesized,
         )
         meta = _metadata(pub, engine, book_id, modified, previous, ctx.cover_name)
-        _write_manifest(staging, result, print_, meta, marks, formats)
+        levels = {"profile": settings.profile, "gains": {str(i): round(m.gain, 2) for i, m in masters.items()}}
+        _write_manifest(staging, result, print_, meta, marks, formats, levels)
         try:
             replace_folder(staging, dest)
         except OSError as exc:
@@ -425,18 +435,37 @@ def publish_source(
     return result
 
 
+def _previous_gains(previous: dict[str, Any] | None, profile: str) -> dict[int, float]:
+    """Each chapter's gain in the last publish of this publication, if it used the same profile."""
+    levels = previous.get("levels") if previous else None
+    if not isinstance(levels, dict) or levels.get("profile") != profile or not isinstance(levels.get("gains"), dict):
+        return {}
+    try:
+        return {int(index): float(gain) for index, gain in levels["gains"].items()}
+    except (TypeError, ValueError):
+        return {}
+
+
 def render_audio(
-    pub: Publication, narration: Narration, cover: Cover, settings: Settings, staging: Path, work: Path
+    pub: Publication,
+    narration: Narration,
+    cover: Cover,
+    settings: Settings,
+    staging: Path,
+    hints: dict[int, float],
 ) -> tuple[list[AudioFile], AudioFile, dict[int, Master], list[Mark]]:
-    """Every audio output: chapter MP3s + VTTs, full MP3 with chapters, M4B, captions, chapters JSON."""
-    masters, full_master = make_masters(narration, work, settings)
+    """Every audio output: chapter MP3s + VTTs, full MP3 with chapters, M4B, captions, chapters JSON.
+
+    `hints` are the chapters' gains in the last publish (see make_masters).
+    """
+    masters = make_masters(narration, settings, hints)
     marks = chapter_marks(pub, narration)
     m4b = staging / f"{pub.slug}.m4b"
 
-    def encode_m4b() -> None:
-        write_m4b(pub, full_master.wav, cover, marks, m4b, settings.m4b_bitrate)
+    def encode_m4b(levelled: Sequence[Master]) -> None:
+        write_m4b(pub, levelled, PROFILES[settings.profile], cover, marks, m4b, settings.m4b_bitrate)
 
-    audio, full = write_mp3s(pub, narration, masters, full_master, cover, staging, settings, marks, [encode_m4b])
+    audio, full, masters = write_mp3s(pub, narration, masters, cover, staging, settings, marks, [encode_m4b])
     for track, mp3 in zip(narration.tracks, audio, strict=True):
         write_vtt(track.cues, pub.metadata.language, mp3.path.with_suffix(".vtt"))
     write_vtt(full_cues(narration), pub.metadata.language, staging / f"{pub.slug}.vtt")

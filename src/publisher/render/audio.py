@@ -3,12 +3,13 @@ ID3 chapter frames (CHAP + CTOC)."""
 
 from __future__ import annotations
 
+import logging
+import math
 import os
 import shutil
-import wave
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from mutagen.id3 import (
@@ -34,11 +35,22 @@ from publisher.ffmpeg import run_ffmpeg
 from publisher.front import join_names
 from publisher.model import Publication
 from publisher.render.cover import Cover
-from publisher.render.loudness import PROFILES, Measurement, measure, normalise
+from publisher.render.loudness import (
+    PROBE,
+    PROFILES,
+    Measurement,
+    Profile,
+    choose_gain,
+    correction,
+    level_filter,
+    probe_result,
+)
 from publisher.render.timeline import Mark
 from publisher.settings import Settings
 from publisher.speech.narrate import Narration
 from publisher.text import slugify
+
+log = logging.getLogger(__name__)
 
 # ISO 639-1 → ISO 639-2/B, which ID3's TLAN frame wants
 _ISO639_2 = {
@@ -71,9 +83,14 @@ class AudioFile:
 
 @dataclass(frozen=True)
 class Master:
-    """A loudness-normalised WAV ready to encode, and what it measured."""
+    """A chapter's narration WAV and the gain that brings it to the loudness profile.
+
+    The gain (and a limiter) is applied by each encoder on the fly; `loudness` is what the
+    levelled audio measured (predicted from the WAV until the chapter's MP3 encode has measured it).
+    """
 
     wav: Path
+    gain: float
     loudness: Measurement
 
 
@@ -82,51 +99,67 @@ def chapter_file_name(index: int, title: str) -> str:
     return f"{index:02d}-{slugify(title, max_length=40)}.mp3"
 
 
-def concat_wavs(paths: Sequence[Path], dest: Path) -> None:
-    """Join WAVs of one format end to end, streaming (memory stays flat)."""
-    with wave.open(str(dest), "wb") as out:
-        for n, path in enumerate(paths):
-            with wave.open(str(path)) as part:
-                if n == 0:
-                    out.setparams(part.getparams())
-                while frames := part.readframes(1 << 16):
-                    out.writeframes(frames)
+#: the loudness of a master whose gain came from the last publish (its encode measures it)
+UNMEASURED = Measurement(math.nan, math.nan, math.nan, math.nan, math.nan)
 
 
-def make_masters(narration: Narration, work: Path, settings: Settings) -> tuple[dict[int, Master], Master]:
-    """Normalised WAVs: one per track, and one for the whole publication."""
+def make_masters(narration: Narration, settings: Settings, hints: Mapping[int, float]) -> dict[int, Master]:
+    """Choose every chapter's gain (measuring side by side, one ffmpeg per core).
+
+    A chapter with a hint (its gain in the last publish, same profile) is not measured: an edit
+    moves a chapter's loudness by hundredths of a dB, and its encode checks the result anyway.
+    """
     profile = PROFILES[settings.profile]
 
     def master(index: int, wav: Path) -> Master:
-        dest = work / f"master-{index:02d}.wav"
-        return Master(dest, normalise(wav, dest, profile))
+        if index in hints:
+            return Master(wav, hints[index], UNMEASURED)
+        gain, predicted = choose_gain(wav, profile)
+        return Master(wav, gain, predicted)
 
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # each job is an ffmpeg process
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         futures = {t.index: pool.submit(master, t.index, t.wav) for t in narration.tracks}
-        tracks = {index: future.result() for index, future in futures.items()}
-    # the full-length master is the normalised tracks back to back: each is on target, so is the whole
-    full_wav = work / "master-full.wav"
-    concat_wavs([tracks[t.index].wav for t in narration.tracks], full_wav)
-    full = Master(
-        full_wav, tracks[narration.tracks[0].index].loudness if len(tracks) == 1 else measure(full_wav, False)
-    )
-    return tracks, full
+        return {index: future.result() for index, future in futures.items()}
 
 
-def encode_mp3(wav: Path, mp3: Path, settings: Settings, bitrate: int | None = None) -> None:
-    """WAV → constant-bitrate mono MP3 at the publication's sample rate (gapless LAME header)."""
+def levelled(masters: Sequence[Master], profile: Profile, probe: bool) -> tuple[list[str], list[str], list[str]]:
+    """ffmpeg arguments that read `masters`, level each and join them end to end.
+
+    Returns (input arguments, the filter graph with its output mapped, and — with `probe` — the
+    arguments of a second, null output that measures the levelled audio; put them last).
+    """
+    inputs: list[str] = []
+    graph = []
+    for n, master in enumerate(masters):
+        inputs += ["-i", str(master.wav)]
+        graph.append(f"[{n}:a]{level_filter(master.gain, profile)}[l{n}]")
+    joined = "".join(f"[l{n}]" for n in range(len(masters)))
+    graph.append(f"{joined}concat=n={len(masters)}:v=0:a=1[mix]" if len(masters) > 1 else f"{joined}anull[mix]")
+    if probe:
+        graph.append(f"[mix]asplit[out][probe];[probe]{PROBE}[null]")
+        return inputs, ["-filter_complex", ";".join(graph), "-map", "[out]"], ["-map", "[null]", "-f", "null", "-"]
+    return inputs, ["-filter_complex", ";".join(graph), "-map", "[mix]"], []
+
+
+def encode_mp3(
+    masters: Sequence[Master], mp3: Path, settings: Settings, bitrate: int | None = None, probe: bool = False
+) -> Measurement | None:
+    """Level and join `masters` into a constant-bitrate mono MP3 at the publication's sample rate
+    (gapless LAME header); with `probe`, return what the levelled audio measured."""
     kbps = bitrate or settings.bitrate
     rate = settings.sample_rate if kbps >= 48 else min(settings.sample_rate, 22050)  # LAME's sweet spot
-    run_ffmpeg(
+    inputs, graph, probe_out = levelled(masters, PROFILES[settings.profile], probe)
+    log = run_ffmpeg(
         [
-            "-y", "-i", str(wav), "-map_metadata", "-1", "-vn",
+            "-y", "-loglevel", "info", "-nostats", *inputs, *graph, "-map_metadata", "-1", "-vn",
             "-ac", "1", "-ar", str(rate),
             "-c:a", "libmp3lame", "-b:a", f"{kbps}k", "-compression_level", "5", "-write_xing", "1",
-            "-id3v2_version", "0", "-write_id3v1", "0", "-f", "mp3", str(mp3),
+            "-id3v2_version", "0", "-write_id3v1", "0", "-f", "mp3", str(mp3), *probe_out,
         ],
         what="encoding MP3",
         path=mp3,
     )  # fmt: skip
+    return probe_result(log) if probe else None
 
 
 def tag_mp3(
@@ -188,32 +221,53 @@ def write_mp3s(
     pub: Publication,
     narration: Narration,
     masters: dict[int, Master],
-    full_master: Master,
     cover: Cover,
     staging: Path,
     settings: Settings,
     marks: Sequence[Mark],
-    also: Sequence[Callable[[], None]] = (),
-) -> tuple[list[AudioFile], AudioFile]:
+    also: Sequence[Callable[[Sequence[Master]], None]] = (),
+) -> tuple[list[AudioFile], AudioFile, dict[int, Master]]:
     """Chapter MP3s under `staging/audio/` and the full-length `<slug>.mp3` with chapter frames.
 
-    Encoders run side by side (one ffmpeg per core), with any `also` jobs (the M4B). A one-chapter
-    publication's full-length file is its chapter's audio, so it is copied, not encoded again.
+    Encoders run side by side (one ffmpeg per core), with any `also` jobs (the M4B), which get
+    every chapter's master. Each chapter's encode measures what it levelled; a chapter the limiter
+    left off target is encoded again with a corrected gain, and so are the whole-publication files.
+    A one-chapter publication's full-length file is its chapter's audio, so it is copied, not
+    encoded again. Returns the files and the masters with their measured loudness.
     """
+    profile = PROFILES[settings.profile]
     folder = staging / "audio"
     folder.mkdir(parents=True, exist_ok=True)
     total = len(narration.tracks)
+    order = [t.index for t in narration.tracks]
     chapter_paths = {t.index: folder / chapter_file_name(t.index, t.title) for t in narration.tracks}
     full_path = staging / f"{pub.slug}.mp3"
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        jobs = [pool.submit(encode_mp3, masters[i].wav, p, settings) for i, p in chapter_paths.items()]
-        if total > 1:
-            jobs.append(pool.submit(encode_mp3, full_master.wav, full_path, settings))
-        jobs += [pool.submit(job) for job in also]
-        for job in jobs:
-            job.result()
+    todo = list(order)
+    full_loudness: Measurement | None = None
+    for attempt in range(4):
+        every = [masters[i] for i in order]
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            chapters = {i: pool.submit(encode_mp3, [masters[i]], chapter_paths[i], settings, None, True) for i in todo}
+            full = pool.submit(encode_mp3, every, full_path, settings, None, True) if total > 1 else None
+            others = [pool.submit(job, every) for job in also]
+            measured = {i: job.result() for i, job in chapters.items()}
+            full_loudness = full.result() if full is not None else None
+            for job in others:
+                job.result()
+        todo = []
+        for i, result in measured.items():
+            assert result is not None
+            error = correction(profile, result)
+            masters[i] = replace(masters[i], gain=masters[i].gain + error, loudness=result)
+            if error and attempt < 3:
+                log.info("chapter %d: %.2f dB off target after the limiter; encoding it again", i, error)
+                todo.append(i)
+        if not todo:
+            break
     if total == 1:
-        shutil.copyfile(next(iter(chapter_paths.values())), full_path)
+        shutil.copyfile(chapter_paths[order[0]], full_path)
+        full_loudness = masters[order[0]].loudness
+    assert full_loudness is not None
     files = []
     for track in narration.tracks:
         mp3 = chapter_paths[track.index]
@@ -222,7 +276,7 @@ def write_mp3s(
         files.append(AudioFile(mp3, track.index, track.title, track.duration, masters[track.index].loudness))
     text = "\n".join(cue.text for track in narration.tracks for cue in track.cues)
     tag_mp3(full_path, pub, pub.metadata.title, (1, 1), text, cover, genre="Podcast", marks=marks)
-    return files, AudioFile(full_path, 0, pub.metadata.title, narration.duration, full_master.loudness)
+    return files, AudioFile(full_path, 0, pub.metadata.title, narration.duration, full_loudness), masters
 
 
 def encode_embedded_audio(
@@ -233,6 +287,6 @@ def encode_embedded_audio(
     files = {}
     for track in narration.tracks:
         mp3 = folder / chapter_file_name(track.index, track.title)
-        encode_mp3(masters[track.index].wav, mp3, settings, bitrate=settings.read_aloud_bitrate)
+        encode_mp3([masters[track.index]], mp3, settings, bitrate=settings.read_aloud_bitrate)
         files[track.index] = mp3
     return files

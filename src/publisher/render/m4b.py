@@ -10,7 +10,9 @@ from mutagen.mp4 import MP4, MP4Cover
 from publisher.ffmpeg import run_ffmpeg
 from publisher.front import join_names
 from publisher.model import Publication
+from publisher.render.audio import Master, levelled
 from publisher.render.cover import Cover
+from publisher.render.loudness import Profile
 from publisher.render.timeline import Mark
 
 
@@ -40,17 +42,27 @@ def ffmetadata(pub: Publication, marks: Sequence[Mark]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_m4b(pub: Publication, wav: Path, cover: Cover, marks: Sequence[Mark], dest: Path, bitrate: int) -> None:
-    """Encode `wav` to AAC in an .m4b with chapters, cover and audiobook tags."""
+def write_m4b(
+    pub: Publication,
+    masters: Sequence[Master],
+    profile: Profile,
+    cover: Cover,
+    marks: Sequence[Mark],
+    dest: Path,
+    bitrate: int,
+) -> None:
+    """Level and join the chapters' `masters` into AAC in an .m4b with chapters, cover and audiobook tags."""
     meta_file = dest.with_suffix(".ffmeta")
     cover_file = dest.with_name(f"{dest.stem}-cover.{cover.extension}")
     meta_file.write_text(ffmetadata(pub, marks), encoding="utf-8")
     cover_file.write_bytes(cover.data)
+    inputs, graph, _ = levelled(masters, profile, probe=False)
+    n = len(masters)
     try:
         run_ffmpeg(
             [
-                "-y", "-i", str(wav), "-i", str(cover_file), "-i", str(meta_file),
-                "-map", "0:a", "-map", "1:v", "-map_metadata", "2", "-map_chapters", "2",
+                "-y", *inputs, "-i", str(cover_file), "-i", str(meta_file), *graph,
+                "-map", f"{n}:v", "-map_metadata", str(n + 1), "-map_chapters", str(n + 1),
                 "-c:a", "aac", "-aac_coder", "fast", "-b:a", f"{bitrate}k", "-ac", "1",
                 "-c:v", "copy", "-disposition:v", "attached_pic",
                 "-f", "ipod", str(dest),

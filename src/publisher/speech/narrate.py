@@ -187,6 +187,9 @@ def synthesize_missing(
     if not todo:
         return 0
     tasks = sorted(((str(cache.root), k, sid, text) for k, (sid, text) in todo.items()), key=lambda t: -len(t[3]))
+    prepare = getattr(engine, "prepare", None)
+    if prepare is not None:  # one-time model preparation, before workers fork (not once per worker)
+        prepare()
     if jobs > 1 and engine.parallel and spec is not None and len(tasks) > 1:
         name, options = spec
         threads = max(1, (os.cpu_count() or 1) // jobs)

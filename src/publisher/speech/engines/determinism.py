@@ -80,3 +80,29 @@ def patched_model(model: Path, cache_dir: Path) -> Path:
     onnx.save(graph_model, tmp)
     os.replace(tmp, target)
     return target
+
+
+def optimized_model(model: Path, cache_dir: Path) -> Path:
+    """The deterministic model with onnxruntime's graph optimizations already applied (made once).
+
+    onnxruntime optimizes a graph each time it loads it: 0.45 s of the joe voice's 0.5 s load here.
+    Saved after the portable ("extended") optimizations, the same graph loads in 0.13 s and gives
+    the same samples (tested). The file is keyed by the onnxruntime version that wrote it.
+    """
+    import onnxruntime
+
+    patched = patched_model(model, cache_dir)
+    target = patched.with_name(f"{patched.stem}.ort{onnxruntime.__version__}.onnx")
+    if target.is_file():
+        return target
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".onnx.tmp")
+    os.close(fd)
+    options = onnxruntime.SessionOptions()
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+    options.optimized_model_filepath = tmp
+    try:
+        onnxruntime.InferenceSession(str(patched), sess_options=options, providers=["CPUExecutionProvider"])
+        os.replace(tmp, target)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return target

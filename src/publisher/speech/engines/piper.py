@@ -10,7 +10,7 @@ from typing import Any
 
 from publisher.errors import EngineError
 from publisher.speech.engines import Audio, EngineOptions
-from publisher.speech.engines.determinism import NOISE_SEED, PATCH_VERSION, model_digest, patched_model
+from publisher.speech.engines.determinism import NOISE_SEED, PATCH_VERSION, model_digest, optimized_model
 
 log = logging.getLogger(__name__)
 
@@ -121,15 +121,26 @@ class PiperEngine:
         """e.g. "Joe, a synthetic Piper voice"."""
         return self._label
 
+    def prepare(self) -> None:
+        """Build the deterministic, pre-optimized model if this cache lacks it (before workers fork,
+        so they do not each build it)."""
+        self._model_file()
+
+    def _model_file(self) -> Path:
+        cache_dir = self._options.cache_dir or Path(tempfile.gettempdir()) / "publisher-cache"
+        try:
+            return optimized_model(self.model, cache_dir)
+        except Exception as exc:  # onnx/onnxruntime raise their own types
+            raise EngineError(f"cannot prepare Piper voice {str(self.model)!r}: {exc}") from exc
+
     def _load(self) -> Any:
         if self._voice is None:
             import onnxruntime
             from piper import PiperVoice
             from piper.config import PiperConfig
 
-            cache_dir = self._options.cache_dir or Path(tempfile.gettempdir()) / "publisher-cache"
+            model_file = self._model_file()
             try:
-                patched = patched_model(self.model, cache_dir)
                 session_options = onnxruntime.SessionOptions()
                 # onnxruntime's memory arena stays on: with long sentences cut into chunks of at most
                 # MAX_CHUNK characters (split_long) its peak is bounded, and it is faster. Measured on
@@ -139,7 +150,7 @@ class PiperEngine:
                     session_options.intra_op_num_threads = self._options.threads
                     session_options.inter_op_num_threads = 1
                 session = onnxruntime.InferenceSession(
-                    str(patched), sess_options=session_options, providers=["CPUExecutionProvider"]
+                    str(model_file), sess_options=session_options, providers=["CPUExecutionProvider"]
                 )
                 self._voice = PiperVoice(config=PiperConfig.from_dict(self._config), session=session)
             except Exception as exc:  # onnx/onnxruntime raise their own types
