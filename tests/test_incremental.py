@@ -96,22 +96,23 @@ def test_pre_optimized_voice_model_gives_the_same_samples(tmp_path: Path) -> Non
     from piper import PiperVoice, SynthesisConfig
     from piper.config import PiperConfig
 
-    from publisher.speech.engines.determinism import optimized_model, patched_model
+    from publisher.speech.engines.determinism import patched_graph, prepared_model
     from publisher.speech.engines.piper import default_voice
 
     model = default_voice()
     config = PiperConfig.from_dict(json.loads(model.with_name(model.name + ".json").read_text(encoding="utf-8")))
     text = "Ninety-nine sentences, and this one is the hundredth."
 
-    def speak(path: Path) -> bytes:
-        session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    def speak(graph: Path | bytes) -> bytes:
+        model = graph if isinstance(graph, bytes) else str(graph)
+        session = onnxruntime.InferenceSession(model, providers=["CPUExecutionProvider"])
         voice = PiperVoice(config=config, session=session)
         return b"".join(c.audio_int16_bytes for c in voice.synthesize(text, syn_config=SynthesisConfig()))
 
-    fast = optimized_model(model, tmp_path)
-    assert fast != patched_model(model, tmp_path) and fast.is_file()
-    assert speak(fast) == speak(patched_model(model, tmp_path))
-    assert optimized_model(model, tmp_path) == fast  # made once, then found
+    fast = prepared_model(model, tmp_path)
+    assert fast.is_file() and fast.parent == tmp_path / "models"
+    assert speak(fast) == speak(patched_graph(model))
+    assert prepared_model(model, tmp_path) == fast  # made once, then found
 
 
 def _gains(project: Path) -> dict[str, float]:

@@ -47,7 +47,7 @@ from publisher.render.loudness import (
 )
 from publisher.render.timeline import Mark
 from publisher.settings import Settings
-from publisher.speech.narrate import Narration
+from publisher.speech.narrate import Narration, Track
 from publisher.text import slugify
 
 log = logging.getLogger(__name__)
@@ -92,6 +92,7 @@ class Master:
     wav: Path
     gain: float
     loudness: Measurement
+    slope: float = 1.0  # dB the levelled result moves per dB of gain (the limiter keeps it below 1)
 
 
 def chapter_file_name(index: int, title: str) -> str:
@@ -111,14 +112,14 @@ def make_masters(narration: Narration, settings: Settings, hints: Mapping[int, f
     """
     profile = PROFILES[settings.profile]
 
-    def master(index: int, wav: Path) -> Master:
-        if index in hints:
-            return Master(wav, hints[index], UNMEASURED)
-        gain, predicted = choose_gain(wav, profile)
-        return Master(wav, gain, predicted)
+    def master(track: Track) -> Master:
+        if track.index in hints:
+            return Master(track.wav, hints[track.index], UNMEASURED)
+        level = choose_gain(track.wav, track.rms, profile)
+        return Master(track.wav, level.gain, level.predicted, level.slope)
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        futures = {t.index: pool.submit(master, t.index, t.wav) for t in narration.tracks}
+        futures = {t.index: pool.submit(master, t) for t in narration.tracks}
         return {index: future.result() for index, future in futures.items()}
 
 
@@ -258,7 +259,10 @@ def write_mp3s(
         for i, result in measured.items():
             assert result is not None
             error = correction(profile, result)
-            masters[i] = replace(masters[i], gain=masters[i].gain + error, loudness=result)
+            log.debug(
+                "chapter %d at %+.2f dB: %.2f LUFS, RMS %.2f dBFS", i, masters[i].gain, result.integrated, result.rms
+            )
+            masters[i] = replace(masters[i], gain=masters[i].gain + error / masters[i].slope, loudness=result)
             if error and attempt < 3:
                 log.info("chapter %d: %.2f dB off target after the limiter; encoding it again", i, error)
                 todo.append(i)

@@ -7,6 +7,7 @@ position in it is recorded (a Cue), so captions and read-aloud sync need no forc
 from __future__ import annotations
 
 import logging
+import math
 import multiprocessing
 import os
 import wave
@@ -48,6 +49,7 @@ class Track:
     wav: Path
     duration: float
     cues: list[Cue] = field(default_factory=list)
+    rms: float = -math.inf  # dBFS over the whole WAV (a first guess at its loudness)
 
 
 @dataclass
@@ -100,6 +102,7 @@ class _TrackWriter:
     def __init__(self, path: Path, rate: int) -> None:
         self.rate = rate
         self.samples = 0
+        self.energy = 0.0  # sum of squared samples
         self._wav = wave.open(str(path), "wb")  # noqa: SIM115 - closed in close()
         self._wav.setnchannels(1)
         self._wav.setsampwidth(2)
@@ -114,9 +117,20 @@ class _TrackWriter:
         self._wav.writeframes(bytes(2 * n))
         self.samples += n
 
+    @property
+    def rms(self) -> float:
+        """RMS level of everything written, dBFS (-inf for silence)."""
+        if not self.energy:
+            return -math.inf
+        return 10 * math.log10(self.energy / self.samples) - 20 * math.log10(32768)
+
     def clip(self, pcm: bytes) -> None:
+        import numpy as np
+
         self._wav.writeframes(pcm)
         self.samples += len(pcm) // 2
+        samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+        self.energy += float(np.dot(samples, samples))
 
     def close(self) -> None:
         self._wav.close()
@@ -243,5 +257,6 @@ def narrate(
         finally:
             writer.close()
         track.duration = writer.seconds
+        track.rms = writer.rms
         narration.tracks.append(track)
     return narration

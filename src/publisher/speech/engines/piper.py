@@ -10,7 +10,7 @@ from typing import Any
 
 from publisher.errors import EngineError
 from publisher.speech.engines import Audio, EngineOptions
-from publisher.speech.engines.determinism import NOISE_SEED, PATCH_VERSION, model_digest, optimized_model
+from publisher.speech.engines.determinism import NOISE_SEED, PATCH_VERSION, model_digest, prepared_model
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ class PiperEngine:
     def _model_file(self) -> Path:
         cache_dir = self._options.cache_dir or Path(tempfile.gettempdir()) / "publisher-cache"
         try:
-            return optimized_model(self.model, cache_dir)
+            return prepared_model(self.model, cache_dir)
         except Exception as exc:  # onnx/onnxruntime raise their own types
             raise EngineError(f"cannot prepare Piper voice {str(self.model)!r}: {exc}") from exc
 
