@@ -169,6 +169,41 @@ def test_acx_profile(spoken: tuple[PublishResult, PublishResult]) -> None:
         assert 0.5 <= head <= 1.0 and 1.0 <= tail <= 5.0, (head, tail)
 
 
+def decoded(path: Path) -> bytes:
+    """16-bit samples as ffmpeg decodes them (gapless: encoder delay and padding trimmed)."""
+    return subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout
+
+
+def test_full_mp3_is_the_chapter_mp3s_joined_with_each_at_its_mark(
+    spoken: tuple[PublishResult, PublishResult],
+) -> None:
+    """The full-length MP3 is made from the chapter MP3s' frames: each chapter's decoded samples
+    reappear bit for bit where its CHAP frame says it starts, and the cues and the published
+    duration follow that file's timeline."""
+    for result in spoken:
+        full = decoded(result.full.path)
+        rate = MP3(result.full.path).info.sample_rate
+        tags = MP3(result.full.path).tags
+        assert tags is not None
+        chaps = sorted(tags.getall("CHAP"), key=lambda c: c.start_time)
+        assert len(chaps) == len(result.audio) == 2
+        for chap, track in zip(chaps, result.audio, strict=True):
+            part = decoded(track.path)
+            start = 2 * round(chap.start_time / 1000 * rate)  # in bytes; CHAP times are whole milliseconds
+            found = full.find(part, max(0, start - 2 * rate // 500))
+            assert found >= 0 and abs(found - start) <= 2 * rate // 1000, (track.path.name, found, start)
+        second = chaps[1].start_time / 1000
+        chapter_two = [c for c in result.cues if c.start >= second]
+        vtt = CUE.findall(result.audio[1].path.with_suffix(".vtt").read_text(encoding="utf-8"))
+        assert abs(chapter_two[0].start - (second + seconds(vtt[0][1]))) < 0.002  # full cue = mark + chapter cue
+        assert abs(len(full) / 2 / rate - result.duration) < 0.001  # the published duration is the file's
+        assert chaps[-1].end_time == round(result.duration * 1000)
+
+
 def test_language_fallback_to_espeak(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     source = tmp_path / "texte.md"
     source.write_text("---\ntitle: Un texte\nlanguage: fr\n---\n\nIl a 25 ans. Il fait beau.\n", encoding="utf-8")

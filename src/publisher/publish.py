@@ -459,13 +459,13 @@ def render_audio(
     `hints` are the chapters' gains in the last publish (see make_masters).
     """
     masters = make_masters(narration, settings, hints)
-    marks = chapter_marks(pub, narration)
+    m4b_marks = chapter_marks(pub, narration)  # the M4B plays the chapters back to back, without gaps
     m4b = staging / f"{pub.slug}.m4b"
 
     def encode_m4b(levelled: Sequence[Master]) -> None:
-        write_m4b(pub, levelled, PROFILES[settings.profile], cover, marks, m4b, settings.m4b_bitrate)
+        write_m4b(pub, levelled, PROFILES[settings.profile], cover, m4b_marks, m4b, settings.m4b_bitrate)
 
-    audio, full, masters = write_mp3s(pub, narration, masters, cover, staging, settings, marks, [encode_m4b])
+    audio, full, masters, marks = write_mp3s(pub, narration, masters, cover, staging, settings, [encode_m4b])
     for track, mp3 in zip(narration.tracks, audio, strict=True):
         write_vtt(track.cues, pub.metadata.language, mp3.path.with_suffix(".vtt"))
     write_vtt(full_cues(narration), pub.metadata.language, staging / f"{pub.slug}.vtt")

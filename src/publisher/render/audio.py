@@ -31,6 +31,7 @@ from mutagen.id3 import (
     CTOCFlags,
 )  # fmt: skip
 
+from publisher.errors import RenderError
 from publisher.ffmpeg import run_ffmpeg
 from publisher.front import join_names
 from publisher.model import Publication
@@ -45,7 +46,7 @@ from publisher.render.loudness import (
     level_filter,
     probe_result,
 )
-from publisher.render.timeline import Mark
+from publisher.render.timeline import Mark, chapter_marks
 from publisher.settings import Settings
 from publisher.speech.narrate import Narration, Track
 from publisher.text import slugify
@@ -163,6 +164,81 @@ def encode_mp3(
     return probe_result(log) if probe else None
 
 
+_KBPS = {
+    1: [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320],  # MPEG-1 layer III
+    2: [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160],  # MPEG-2 and 2.5 layer III
+}
+_RATES = {3: (1, (44100, 48000, 32000)), 2: (2, (22050, 24000, 16000)), 0: (2, (11025, 12000, 8000))}
+
+
+def mp3_frames(path: Path) -> tuple[int, int, int]:
+    """(audio frames, samples per frame, sample rate) of an untagged layer III file as our encoder
+    writes it: a Xing/Info header frame, then audio frames."""
+    data = path.read_bytes()
+    pos = frames = 0
+    spf = rate = 0
+    while pos + 4 <= len(data):
+        header = int.from_bytes(data[pos : pos + 4], "big")
+        version_bits, layer_bits = (header >> 19) & 3, (header >> 17) & 3
+        kbps_index, rate_index = (header >> 12) & 15, (header >> 10) & 3
+        if header >> 21 != 0x7FF or version_bits not in _RATES or layer_bits != 1 or rate_index == 3:
+            raise RenderError(f"not a clean MP3 stream at byte {pos}", path=path)
+        version, rates = _RATES[version_bits]
+        rate, spf = rates[rate_index], 1152 if version == 1 else 576
+        size = (spf // 8) * _KBPS[version][kbps_index] * 1000 // rate + ((header >> 9) & 1)
+        mono = (header >> 6) & 3 == 3
+        side = 4 + (0 if header >> 16 & 1 else 2) + ((17, 9) if mono else (32, 17))[version - 1]  # after the CRC
+        if not (frames == 0 and pos == 0 and data[pos + side : pos + side + 4] in (b"Xing", b"Info")):
+            frames += 1  # the header frame holds no audio
+        pos += size
+    if pos != len(data):
+        raise RenderError("the MP3 stream ends inside a frame", path=path)
+    return frames, spf, rate
+
+
+def join_mp3s(parts: Sequence[Path], dest: Path) -> list[float]:
+    """Join MP3s made with the same settings into one, frame for frame (no re-encoding); return
+    where each part starts in it (seconds).
+
+    Every part's first audio frame starts with an empty bit reservoir, so the stream stays valid;
+    each part's encoder delay and padding (25–50 ms of silence at 44.1 kHz) stays between the
+    parts, and the gapless header of the result trims only the first part's delay and the last
+    part's padding. So part k starts exactly at the summed length of the frames before it
+    (tested: every part's decoded samples reappear bit for bit at that position).
+    """
+    listing = dest.with_suffix(".concat.txt")
+    listing.write_text("".join("file '{}'\n".format(str(p.resolve()).replace("'", "'\\''")) for p in parts), "utf-8")
+    try:
+        run_ffmpeg(
+            ["-y", "-f", "concat", "-safe", "0", "-i", str(listing), "-map", "0:a", "-c", "copy",
+             "-map_metadata", "-1", "-write_xing", "1", "-id3v2_version", "0", "-write_id3v1", "0",
+             "-f", "mp3", str(dest)],
+            what="joining the chapter MP3s", path=dest,
+        )  # fmt: skip
+    finally:
+        listing.unlink(missing_ok=True)
+    starts, running = [], 0.0
+    for part in parts:
+        starts.append(running)
+        frames, spf, rate = mp3_frames(part)
+        running += frames * spf / rate
+    return starts
+
+
+def combined_loudness(parts: Sequence[tuple[float, Measurement]]) -> Measurement:
+    """The loudness of parts (seconds, measurement) played back to back: their mean power,
+    weighted by length (exact for RMS; for gated loudness a close estimate, within 0.1 LU here)."""
+    total = sum(seconds for seconds, _ in parts) or 1.0
+
+    def mean(values: list[tuple[float, float]]) -> float:
+        power = sum(seconds * 10 ** (value / 10) for seconds, value in values if math.isfinite(value))
+        return 10 * math.log10(power / total) if power > 0 else -math.inf
+
+    return Measurement(
+        mean([(s, m.integrated) for s, m in parts]), math.nan, mean([(s, m.rms) for s, m in parts]), math.nan, math.nan
+    )
+
+
 def tag_mp3(
     path: Path,
     pub: Publication,
@@ -225,16 +301,17 @@ def write_mp3s(
     cover: Cover,
     staging: Path,
     settings: Settings,
-    marks: Sequence[Mark],
     also: Sequence[Callable[[Sequence[Master]], None]] = (),
-) -> tuple[list[AudioFile], AudioFile, dict[int, Master]]:
+) -> tuple[list[AudioFile], AudioFile, dict[int, Master], list[Mark]]:
     """Chapter MP3s under `staging/audio/` and the full-length `<slug>.mp3` with chapter frames.
 
     Encoders run side by side (one ffmpeg per core), with any `also` jobs (the M4B), which get
     every chapter's master. Each chapter's encode measures what it levelled; a chapter the limiter
-    left off target is encoded again with a corrected gain, and so are the whole-publication files.
-    A one-chapter publication's full-length file is its chapter's audio, so it is copied, not
-    encoded again. Returns the files and the masters with their measured loudness.
+    left off target is encoded again with a corrected gain (and the `also` jobs run again). The
+    full-length file is the chapter MP3s joined frame for frame (a one-chapter publication's is a
+    copy of its chapter's), so no audio is encoded twice; each track's `offset` is set to where it
+    starts in that file. Returns the files, the masters with their measured loudness, and the
+    full-length file's chapter marks.
     """
     profile = PROFILES[settings.profile]
     folder = staging / "audio"
@@ -244,15 +321,12 @@ def write_mp3s(
     chapter_paths = {t.index: folder / chapter_file_name(t.index, t.title) for t in narration.tracks}
     full_path = staging / f"{pub.slug}.mp3"
     todo = list(order)
-    full_loudness: Measurement | None = None
     for attempt in range(4):
         every = [masters[i] for i in order]
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            others = [pool.submit(job, every) for job in also]  # first: the longest job
             chapters = {i: pool.submit(encode_mp3, [masters[i]], chapter_paths[i], settings, None, True) for i in todo}
-            full = pool.submit(encode_mp3, every, full_path, settings, None, True) if total > 1 else None
-            others = [pool.submit(job, every) for job in also]
             measured = {i: job.result() for i, job in chapters.items()}
-            full_loudness = full.result() if full is not None else None
             for job in others:
                 job.result()
         todo = []
@@ -271,7 +345,12 @@ def write_mp3s(
     if total == 1:
         shutil.copyfile(chapter_paths[order[0]], full_path)
         full_loudness = masters[order[0]].loudness
-    assert full_loudness is not None
+    else:
+        starts = join_mp3s([chapter_paths[i] for i in order], full_path)
+        for track, start in zip(narration.tracks, starts, strict=True):
+            track.offset = start
+        full_loudness = combined_loudness([(t.duration, masters[t.index].loudness) for t in narration.tracks])
+    marks = chapter_marks(pub, narration)
     files = []
     for track in narration.tracks:
         mp3 = chapter_paths[track.index]
@@ -280,7 +359,7 @@ def write_mp3s(
         files.append(AudioFile(mp3, track.index, track.title, track.duration, masters[track.index].loudness))
     text = "\n".join(cue.text for track in narration.tracks for cue in track.cues)
     tag_mp3(full_path, pub, pub.metadata.title, (1, 1), text, cover, genre="Podcast", marks=marks)
-    return files, AudioFile(full_path, 0, pub.metadata.title, narration.duration, full_loudness), masters
+    return files, AudioFile(full_path, 0, pub.metadata.title, narration.duration, full_loudness), masters, marks
 
 
 def encode_embedded_audio(

@@ -20,12 +20,10 @@ class Mark:
 
 
 def full_cues(narration: Narration) -> list[Cue]:
-    """Every cue shifted to its place in the full-length file (tracks played back to back)."""
+    """Every cue shifted to its place in the full-length file."""
     cues: list[Cue] = []
-    offset = 0.0
-    for track in narration.tracks:
+    for track, offset in zip(narration.tracks, narration.offsets(), strict=True):
         cues.extend(Cue(c.sentence_id, c.text, c.start + offset, c.end + offset) for c in track.cues)
-        offset += track.duration
     return cues
 
 
@@ -42,10 +40,8 @@ def chapter_marks(pub: Publication, narration: Narration) -> list[Mark]:
     """
     starts: list[tuple[str, float]] = []
     if len(narration.tracks) > 1:
-        offset = 0.0
-        for track in narration.tracks:
-            starts.append((track.title, offset))
-            offset += track.duration
+        offsets = narration.offsets()
+        starts.extend((track.title, offset) for track, offset in zip(narration.tracks, offsets, strict=True))
     else:
         where = {c.sentence_id: c.start for c in full_cues(narration)}
         starts.append((pub.metadata.title, 0.0))  # title, credits, heading

@@ -50,6 +50,7 @@ class Track:
     duration: float
     cues: list[Cue] = field(default_factory=list)
     rms: float = -math.inf  # dBFS over the whole WAV (a first guess at its loudness)
+    offset: float | None = None  # where it starts in the full-length MP3, once that file is made
 
 
 @dataclass
@@ -64,8 +65,21 @@ class Narration:
 
     @property
     def duration(self) -> float:
-        """Total seconds across all tracks."""
+        """Seconds of the full-length file: the tracks back to back, and once that MP3 is made
+        from the chapter MP3s' frames, the few milliseconds of silence its frames add between them."""
+        if self.tracks and all(t.offset is not None for t in self.tracks):
+            last = self.tracks[-1]
+            assert last.offset is not None
+            return last.offset + last.duration
         return sum(t.duration for t in self.tracks)
+
+    def offsets(self) -> list[float]:
+        """Where each track starts in the full-length file (back to back until that file is made)."""
+        starts, running = [], 0.0
+        for track in self.tracks:
+            starts.append(track.offset if track.offset is not None else running)
+            running += track.duration
+        return starts
 
 
 def _pause_after(block: Block, last_in_block: bool, settings: Settings) -> float:
