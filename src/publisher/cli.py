@@ -362,12 +362,15 @@ def cache_info(ctx: click.Context, folder: Path | None) -> None:
     info = _cache_root(ctx, folder).info()
     click.echo(f"cache: {info.root}")
     click.echo(f"sentence clips: {info.clips} ({info.bytes / 1e6:.1f} MB)")
+    click.echo(f"encoded audio segments: {info.segments} files ({info.segment_bytes / 1e6:.1f} MB)")
     click.echo(f"voice models: {info.models} ({info.model_bytes / 1e6:.1f} MB)")
 
 
 @cache.command("prune")
 @_cache_dir_option
-@click.option("--days", type=float, default=30.0, show_default=True, help="Keep clips used within this many days.")
+@click.option(
+    "--days", type=float, default=30.0, show_default=True, help="Keep clips and segments used within this many days."
+)
 @click.pass_context
 def cache_prune(ctx: click.Context, folder: Path | None, days: float) -> None:
     """Delete sentence clips no publish has used for a while.

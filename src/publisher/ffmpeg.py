@@ -38,6 +38,11 @@ def run_ffmpeg(args: list[str], what: str, path: Path | None = None) -> str:
     return proc.stderr
 
 
+def concat_listing(paths: list[Path]) -> str:
+    """A listing for ffmpeg's concat demuxer (`-f concat -safe 0 -i listing`)."""
+    return "".join("file '{}'\n".format(str(p.resolve()).replace("'", "'\\''")) for p in paths)
+
+
 def decode_to_pcm(data: bytes, sample_rate: int, what: str) -> bytes:
     """Decode any audio ffmpeg reads (MP3 from an online engine) to 16-bit mono PCM."""
     cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-i", "pipe:0",

@@ -11,7 +11,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,16 +22,15 @@ from publisher.front import add_front_matter
 from publisher.manifest import MANIFEST, read_manifest
 from publisher.model import Metadata, Publication
 from publisher.readers import is_source, read_source
-from publisher.render.audio import AudioFile, Master, encode_embedded_audio, make_masters, write_mp3s
+from publisher.render.audio import AudioFile, Master, encode_embedded_audio, make_masters, write_audio
 from publisher.render.captions import chapters_json, write_vtt
 from publisher.render.catalogue import write_catalogue
 from publisher.render.context import RenderContext
 from publisher.render.cover import Cover, load_cover
 from publisher.render.epub import ReadAloud, identifier, modified_time, write_epub
 from publisher.render.formats import FORMAT_RENDERERS
-from publisher.render.loudness import PROFILES
-from publisher.render.m4b import write_m4b
-from publisher.render.timeline import Mark, chapter_marks, full_cues
+from publisher.render.segments import Placement
+from publisher.render.timeline import Mark, full_cues
 from publisher.settings import Settings, source_date_epoch
 from publisher.speech.cache import ClipCache
 from publisher.speech.engines import Engine, EngineOptions, get_engine
@@ -380,7 +379,8 @@ def publish_source(
         cover = load_cover(pub.metadata)
         (staging / f"cover.{cover.extension}").write_bytes(cover.data)
         hints = _previous_gains(previous, settings.profile)
-        audio, full, masters, marks = render_audio(pub, narration, cover, settings, staging, hints)
+        store = cache.segments if settings.use_cache else work / "segments"
+        audio, full, masters, marks, placements = render_audio(pub, narration, cover, settings, staging, hints, store)
         epoch = source_date_epoch()
         epub_path = staging / f"{pub.slug}.epub"
         write_epub(pub, cover, epub_path, epoch, certifier=settings.publisher)
@@ -395,7 +395,7 @@ def publish_source(
         if settings.read_aloud:
             embedded = {a.chapter: a.path for a in audio}
             if settings.read_aloud_bitrate:
-                embedded = encode_embedded_audio(narration, masters, work / "embedded", settings)
+                embedded = encode_embedded_audio(narration, masters, placements, work / "embedded", settings)
             read_aloud = ReadAloud(narration, embedded)
             formats["read_aloud_epub"] = staging / f"{pub.slug}-read-aloud.epub"
             write_epub(pub, cover, formats["read_aloud_epub"], epoch, settings.publisher, read_aloud)
@@ -453,24 +453,20 @@ def render_audio(
     settings: Settings,
     staging: Path,
     hints: dict[int, float],
-) -> tuple[list[AudioFile], AudioFile, dict[int, Master], list[Mark]]:
+    store: Path,
+) -> tuple[list[AudioFile], AudioFile, dict[int, Master], list[Mark], dict[int, Placement]]:
     """Every audio output: chapter MP3s + VTTs, full MP3 with chapters, M4B, captions, chapters JSON.
 
-    `hints` are the chapters' gains in the last publish (see make_masters).
+    `hints` are the chapters' gains in the last publish (see make_masters); encoded segments are
+    kept in `store`.
     """
     masters = make_masters(narration, settings, hints)
-    m4b_marks = chapter_marks(pub, narration)  # the M4B plays the chapters back to back, without gaps
-    m4b = staging / f"{pub.slug}.m4b"
-
-    def encode_m4b(levelled: Sequence[Master]) -> None:
-        write_m4b(pub, levelled, PROFILES[settings.profile], cover, m4b_marks, m4b, settings.m4b_bitrate)
-
-    audio, full, masters, marks = write_mp3s(pub, narration, masters, cover, staging, settings, [encode_m4b])
+    audio, full, masters, marks, placements = write_audio(pub, narration, masters, cover, staging, settings, store)
     for track, mp3 in zip(narration.tracks, audio, strict=True):
         write_vtt(track.cues, pub.metadata.language, mp3.path.with_suffix(".vtt"))
     write_vtt(full_cues(narration), pub.metadata.language, staging / f"{pub.slug}.vtt")
     (staging / f"{pub.slug}.chapters.json").write_text(chapters_json(marks, pub.metadata.title), encoding="utf-8")
-    return audio, full, masters, marks
+    return audio, full, masters, marks, placements
 
 
 def _narrate(

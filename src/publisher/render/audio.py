@@ -7,7 +7,7 @@ import logging
 import math
 import os
 import shutil
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -32,7 +32,7 @@ from mutagen.id3 import (
 )  # fmt: skip
 
 from publisher.errors import RenderError
-from publisher.ffmpeg import run_ffmpeg
+from publisher.ffmpeg import concat_listing, run_ffmpeg
 from publisher.front import join_names
 from publisher.model import Publication
 from publisher.render.cover import Cover
@@ -46,6 +46,8 @@ from publisher.render.loudness import (
     level_filter,
     probe_result,
 )
+from publisher.render.m4b import M4bAudio, write_m4b
+from publisher.render.segments import AAC_PRIMING, Encoded, Placement, encode_segments, gapped_wav, plan
 from publisher.render.timeline import Mark, chapter_marks
 from publisher.settings import Settings
 from publisher.speech.narrate import Narration, Track
@@ -143,13 +145,20 @@ def levelled(masters: Sequence[Master], profile: Profile, probe: bool) -> tuple[
     return inputs, ["-filter_complex", ";".join(graph), "-map", "[mix]"], []
 
 
+def mp3_rate(settings: Settings, kbps: int | None = None) -> int:
+    """The MP3 sample rate for a bitrate: the publication's, or at most 22,050 Hz below 48 kbit/s
+    (LAME's sweet spot)."""
+    kbps = kbps or settings.bitrate
+    return settings.sample_rate if kbps >= 48 else min(settings.sample_rate, 22050)
+
+
 def encode_mp3(
     masters: Sequence[Master], mp3: Path, settings: Settings, bitrate: int | None = None, probe: bool = False
 ) -> Measurement | None:
     """Level and join `masters` into a constant-bitrate mono MP3 at the publication's sample rate
     (gapless LAME header); with `probe`, return what the levelled audio measured."""
     kbps = bitrate or settings.bitrate
-    rate = settings.sample_rate if kbps >= 48 else min(settings.sample_rate, 22050)  # LAME's sweet spot
+    rate = mp3_rate(settings, kbps)
     inputs, graph, probe_out = levelled(masters, PROFILES[settings.profile], probe)
     log = run_ffmpeg(
         [
@@ -207,7 +216,7 @@ def join_mp3s(parts: Sequence[Path], dest: Path) -> list[float]:
     (tested: every part's decoded samples reappear bit for bit at that position).
     """
     listing = dest.with_suffix(".concat.txt")
-    listing.write_text("".join("file '{}'\n".format(str(p.resolve()).replace("'", "'\\''")) for p in parts), "utf-8")
+    listing.write_text(concat_listing(list(parts)), encoding="utf-8")
     try:
         run_ffmpeg(
             ["-y", "-f", "concat", "-safe", "0", "-i", str(listing), "-map", "0:a", "-c", "copy",
@@ -294,44 +303,41 @@ def tag_mp3(
     tags.save(path, v2_version=4)
 
 
-def write_mp3s(
+def write_audio(
     pub: Publication,
     narration: Narration,
     masters: dict[int, Master],
     cover: Cover,
     staging: Path,
     settings: Settings,
-    also: Sequence[Callable[[Sequence[Master]], None]] = (),
-) -> tuple[list[AudioFile], AudioFile, dict[int, Master], list[Mark]]:
-    """Chapter MP3s under `staging/audio/` and the full-length `<slug>.mp3` with chapter frames.
+    store: Path,
+) -> tuple[list[AudioFile], AudioFile, dict[int, Master], list[Mark], dict[int, Placement]]:
+    """Chapter MP3s under `staging/audio/`, the full-length `<slug>.mp3` with chapter frames and
+    the `<slug>.m4b`, all joined from segments encoded once and kept in `store` (see segments.py).
 
-    Encoders run side by side (one ffmpeg per core), with any `also` jobs (the M4B), which get
-    every chapter's master. Each chapter's encode measures what it levelled; a chapter the limiter
-    left off target is encoded again with a corrected gain (and the `also` jobs run again). The
-    full-length file is the chapter MP3s joined frame for frame (a one-chapter publication's is a
-    copy of its chapter's), so no audio is encoded twice; each track's `offset` is set to where it
-    starts in that file. Returns the files, the masters with their measured loudness, and the
-    full-length file's chapter marks.
+    Each chapter's segments measure what they levelled; a chapter the limiter left off target is
+    encoded again with a corrected gain. The tracks' cues, durations and offsets are moved to the
+    joined files' timeline. Returns the MP3s, the masters with their measured loudness, the
+    full-length file's chapter marks, and where each chapter's pieces landed.
     """
     profile = PROFILES[settings.profile]
     folder = staging / "audio"
     folder.mkdir(parents=True, exist_ok=True)
-    total = len(narration.tracks)
-    order = [t.index for t in narration.tracks]
-    chapter_paths = {t.index: folder / chapter_file_name(t.index, t.title) for t in narration.tracks}
-    full_path = staging / f"{pub.slug}.mp3"
-    todo = list(order)
+    rate = narration.sample_rate
+    tracks = {t.index: t for t in narration.tracks}
+    plans = {i: plan(t, rate) for i, t in tracks.items()}
+    encoded: dict[int, list[Encoded]] = {}
+    todo = list(tracks)
     for attempt in range(4):
-        every = [masters[i] for i in order]
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            others = [pool.submit(job, every) for job in also]  # first: the longest job
-            chapters = {i: pool.submit(encode_mp3, [masters[i]], chapter_paths[i], settings, None, True) for i in todo}
-            measured = {i: job.result() for i, job in chapters.items()}
-            for job in others:
-                job.result()
-        todo = []
-        for i, result in measured.items():
-            assert result is not None
+        results = iter(
+            encode_segments([(tracks[i].wav, p, masters[i].gain) for i in todo for p in plans[i]], settings, store)
+        )
+        retry = []
+        for i in todo:
+            encoded[i] = [next(results) for _ in plans[i]]
+            result = combined_loudness(
+                [((p.end - p.start) / rate, e.loudness) for p, e in zip(plans[i], encoded[i], strict=True)]
+            )
             error = correction(profile, result)
             log.debug(
                 "chapter %d at %+.2f dB: %.2f LUFS, RMS %.2f dBFS", i, masters[i].gain, result.integrated, result.rms
@@ -339,18 +345,29 @@ def write_mp3s(
             masters[i] = replace(masters[i], gain=masters[i].gain + error / masters[i].slope, loudness=result)
             if error and attempt < 3:
                 log.info("chapter %d: %.2f dB off target after the limiter; encoding it again", i, error)
-                todo.append(i)
+                retry.append(i)
+        todo = retry
         if not todo:
             break
-    if total == 1:
-        shutil.copyfile(chapter_paths[order[0]], full_path)
-        full_loudness = masters[order[0]].loudness
+    chapter_paths = {i: folder / chapter_file_name(i, t.title) for i, t in tracks.items()}
+    placements: dict[int, Placement] = {}
+    for i, track in tracks.items():
+        joined = join_mp3s([e.mp3 for e in encoded[i]], chapter_paths[i])
+        placements[i] = Placement(plans[i], [at - e.mp3_lead for at, e in zip(joined, encoded[i], strict=True)], rate)
+        track.cues = [placements[i].move(cue) for cue in track.cues]
+        track.duration = placements[i].duration
+    full_path = staging / f"{pub.slug}.mp3"
+    if len(tracks) == 1:
+        shutil.copyfile(chapter_paths[narration.tracks[0].index], full_path)
+        full_loudness = masters[narration.tracks[0].index].loudness
     else:
-        starts = join_mp3s([chapter_paths[i] for i in order], full_path)
+        starts = join_mp3s([chapter_paths[t.index] for t in narration.tracks], full_path)
         for track, start in zip(narration.tracks, starts, strict=True):
             track.offset = start
         full_loudness = combined_loudness([(t.duration, masters[t.index].loudness) for t in narration.tracks])
     marks = chapter_marks(pub, narration)
+    write_m4b(pub, _m4b_parts(narration, placements, encoded), cover, marks, staging / f"{pub.slug}.m4b")
+    total = len(tracks)
     files = []
     for track in narration.tracks:
         mp3 = chapter_paths[track.index]
@@ -359,17 +376,36 @@ def write_mp3s(
         files.append(AudioFile(mp3, track.index, track.title, track.duration, masters[track.index].loudness))
     text = "\n".join(cue.text for track in narration.tracks for cue in track.cues)
     tag_mp3(full_path, pub, pub.metadata.title, (1, 1), text, cover, genre="Podcast", marks=marks)
-    return files, AudioFile(full_path, 0, pub.metadata.title, narration.duration, full_loudness), masters, marks
+    full = AudioFile(full_path, 0, pub.metadata.title, narration.duration, full_loudness)
+    return files, full, masters, marks, placements
+
+
+def _m4b_parts(narration: Narration, placements: dict[int, Placement], encoded: dict[int, list[Encoded]]) -> M4bAudio:
+    """The M4B's AAC segments, and where each MP3-timeline segment start lands in it."""
+    parts: list[Path] = []
+    anchors: list[tuple[float, float]] = []  # (start in the full-length MP3, start in the M4B)
+    priming = AAC_PRIMING / narration.sample_rate
+    running = 0.0  # seconds of AAC frames so far
+    for track, offset in zip(narration.tracks, narration.offsets(), strict=True):
+        for start, segment in zip(placements[track.index].starts, encoded[track.index], strict=True):
+            anchors.append((offset + start, running + priming - segment.aac_lead))
+            parts.append(segment.aac)
+            running += segment.aac_seconds
+    return M4bAudio(parts, anchors, running)
 
 
 def encode_embedded_audio(
-    narration: Narration, masters: dict[int, Master], folder: Path, settings: Settings
+    narration: Narration, masters: dict[int, Master], placements: dict[int, Placement], folder: Path, settings: Settings
 ) -> dict[int, Path]:
-    """Smaller MP3s for the read-aloud EPUB (settings.read_aloud_bitrate), untagged."""
+    """Smaller MP3s for the read-aloud EPUB (settings.read_aloud_bitrate), untagged, on the same
+    timeline as the chapter MP3s (the pauses between their segments put in)."""
     folder.mkdir(parents=True, exist_ok=True)
     files = {}
     for track in narration.tracks:
+        gapped = folder / f"{track.index:02d}.wav"
+        gapped_wav(track.wav, placements[track.index], gapped)
         mp3 = folder / chapter_file_name(track.index, track.title)
-        encode_mp3([masters[track.index]], mp3, settings, bitrate=settings.read_aloud_bitrate)
+        encode_mp3([replace(masters[track.index], wav=gapped)], mp3, settings, bitrate=settings.read_aloud_bitrate)
+        gapped.unlink()
         files[track.index] = mp3
     return files

@@ -1,8 +1,13 @@
-"""M4B audiobook: AAC in MP4 with a chapter track, the cover as attached picture, stik=2."""
+"""M4B audiobook: AAC in MP4 with a chapter track, the cover as attached picture, stik=2.
+
+The AAC comes from the chapters' cached segments (segments.py), joined without re-encoding.
+"""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from mutagen.mp4 import MP4, MP4Cover
@@ -10,9 +15,7 @@ from mutagen.mp4 import MP4, MP4Cover
 from publisher.ffmpeg import run_ffmpeg
 from publisher.front import join_names
 from publisher.model import Publication
-from publisher.render.audio import Master, levelled
 from publisher.render.cover import Cover
-from publisher.render.loudness import Profile
 from publisher.render.timeline import Mark
 
 
@@ -42,37 +45,52 @@ def ffmetadata(pub: Publication, marks: Sequence[Mark]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_m4b(
-    pub: Publication,
-    masters: Sequence[Master],
-    profile: Profile,
-    cover: Cover,
-    marks: Sequence[Mark],
-    dest: Path,
-    bitrate: int,
-) -> None:
-    """Level and join the chapters' `masters` into AAC in an .m4b with chapters, cover and audiobook tags."""
+@dataclass(frozen=True)
+class M4bAudio:
+    """The AAC segments an M4B is joined from, and the time map from the full-length MP3."""
+
+    parts: list[Path]  # ADTS files, in playing order
+    anchors: list[tuple[float, float]]  # (segment start in the full-length MP3, its start in the M4B)
+    duration: float  # seconds of AAC frames
+
+    def time(self, mp3_time: float) -> float:
+        """Where a moment of the full-length MP3 is heard in the M4B."""
+        mp3_start, m4b_start = next(a for a in reversed(self.anchors) if a[0] <= mp3_time + 1e-6)
+        return m4b_start + (mp3_time - mp3_start)
+
+
+def write_m4b(pub: Publication, audio: M4bAudio, cover: Cover, marks: Sequence[Mark], dest: Path) -> None:
+    """Join `audio`'s AAC segments (no re-encoding) into an .m4b with chapters, cover and
+    audiobook tags; `marks` are times in the full-length MP3, moved to the M4B's timeline."""
+    starts = [audio.time(mark.start) for mark in marks]
+    moved = [
+        Mark(mark.title, start, starts[n + 1] if n + 1 < len(starts) else audio.duration)
+        for n, (mark, start) in enumerate(zip(marks, starts, strict=True))
+    ]
     meta_file = dest.with_suffix(".ffmeta")
     cover_file = dest.with_name(f"{dest.stem}-cover.{cover.extension}")
-    meta_file.write_text(ffmetadata(pub, marks), encoding="utf-8")
+    joined = dest.with_suffix(".aac")  # ADTS frames carry their own length: joined, they are one stream
+    meta_file.write_text(ffmetadata(pub, moved), encoding="utf-8")
     cover_file.write_bytes(cover.data)
-    inputs, graph, _ = levelled(masters, profile, probe=False)
-    n = len(masters)
+    with joined.open("wb") as out:
+        for part in audio.parts:
+            with part.open("rb") as data:
+                shutil.copyfileobj(data, out)
     try:
         run_ffmpeg(
             [
-                "-y", *inputs, "-i", str(cover_file), "-i", str(meta_file), *graph,
-                "-map", f"{n}:v", "-map_metadata", str(n + 1), "-map_chapters", str(n + 1),
-                "-c:a", "aac", "-aac_coder", "fast", "-b:a", f"{bitrate}k", "-ac", "1",
-                "-c:v", "copy", "-disposition:v", "attached_pic",
+                "-y", "-f", "aac", "-i", str(joined), "-i", str(cover_file), "-i", str(meta_file),
+                "-map", "0:a", "-map", "1:v", "-map_metadata", "2", "-map_chapters", "2",
+                "-c:a", "copy", "-c:v", "copy", "-disposition:v", "attached_pic",
                 "-f", "ipod", str(dest),
             ],
-            what="encoding the M4B audiobook",
+            what="joining the M4B audiobook",
             path=dest,
         )  # fmt: skip
     finally:
         meta_file.unlink(missing_ok=True)
         cover_file.unlink(missing_ok=True)
+        joined.unlink(missing_ok=True)
     mp4 = MP4(dest)
     tags = mp4.tags
     assert tags is not None

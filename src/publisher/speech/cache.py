@@ -28,6 +28,8 @@ class CacheInfo:
     bytes: int
     models: int
     model_bytes: int
+    segments: int = 0  # encoded audio segments (render/segments.py), files
+    segment_bytes: int = 0
 
 
 class ClipCache:
@@ -36,6 +38,7 @@ class ClipCache:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.clips = root / "clips"
+        self.segments = root / "segments"  # encoded audio, kept by render/segments.py
 
     @staticmethod
     def key(engine_key: str, spoken: str) -> str:
@@ -79,30 +82,33 @@ class ClipCache:
         """Counts and sizes."""
         clips = list(self._files(self.clips))
         models = list(self._files(self.root / "models"))
+        segments = list(self._files(self.segments))
         return CacheInfo(
             self.root,
             len(clips),
             sum(p.stat().st_size for p in clips),
             len(models),
             sum(p.stat().st_size for p in models),
+            len(segments),
+            sum(p.stat().st_size for p in segments),
         )
 
     def prune(self, older_than_days: float) -> tuple[int, int]:
-        """Delete clips not used for `older_than_days`; return (files, bytes) removed."""
+        """Delete clips and encoded segments not used for `older_than_days`; return (files, bytes) removed."""
         limit = time.time() - older_than_days * 86400
         removed = freed = 0
-        for path in list(self._files(self.clips)):
+        for path in [*self._files(self.clips), *self._files(self.segments)]:
             stat = path.stat()
-            if stat.st_mtime < limit or path.name.startswith(".tmp-"):
+            if stat.st_mtime < limit or path.name.startswith(".tmp-") or ".tmp." in path.name:
                 freed += stat.st_size
                 path.unlink(missing_ok=True)
                 removed += 1
         return removed, freed
 
     def clear(self) -> tuple[int, int]:
-        """Delete every clip and derived model; return (files, bytes) removed."""
+        """Delete every clip, encoded segment and derived model; return (files, bytes) removed."""
         removed = freed = 0
-        for folder in (self.clips, self.root / "models"):
+        for folder in (self.clips, self.segments, self.root / "models"):
             for path in list(self._files(folder)):
                 freed += path.stat().st_size
                 path.unlink(missing_ok=True)

@@ -114,7 +114,8 @@ class PiperEngine:
         self._voice: Any = None
         self._label = _voice_label(model, self._config)
         self.length_scale = 1.0 / options.speed
-        self.cache_key = f"piper:{model_digest(model)}:{PATCH_VERSION}:{NOISE_SEED}:{self.length_scale:.4f}"
+        digest = model_digest(model, self._cache_dir() / "models")
+        self.cache_key = f"piper:{digest}:{PATCH_VERSION}:{NOISE_SEED}:{self.length_scale:.4f}"
 
     @property
     def narrator(self) -> str:
@@ -126,10 +127,12 @@ class PiperEngine:
         so they do not each build it)."""
         self._model_file()
 
+    def _cache_dir(self) -> Path:
+        return self._options.cache_dir or Path(tempfile.gettempdir()) / "publisher-cache"
+
     def _model_file(self) -> Path:
-        cache_dir = self._options.cache_dir or Path(tempfile.gettempdir()) / "publisher-cache"
         try:
-            return prepared_model(self.model, cache_dir)
+            return prepared_model(self.model, self._cache_dir())
         except Exception as exc:  # onnx/onnxruntime raise their own types
             raise EngineError(f"cannot prepare Piper voice {str(self.model)!r}: {exc}") from exc
 

@@ -1,0 +1,261 @@
+"""Chapter audio encoded in segments, kept in the cache, and joined frame for frame.
+
+A chapter is cut in the silences between sentences into segments of about SEGMENT_SECONDS. Each
+segment is levelled (its chapter's gain and limiter) and encoded once into an MP3 stream (for the
+chapter MP3) and an AAC stream (for the M4B), which are kept in the cache under a key of its
+samples and every setting that shapes them. Editing a sentence re-encodes the segment it is in;
+the others come from the cache, so a one-sentence edit costs seconds even for a whole book.
+
+Joined, every segment's first frame starts with an empty bit reservoir, so the stream is valid,
+and each segment's encoder delay and padding (25–50 ms of silence) stays between it and the next.
+Segment k's samples therefore start exactly at the summed length of the frames before it (MP3:
+1152 samples a frame; AAC: 1024, after the encoder's 1024 samples of priming). A segment that
+begins inside a chapter begins in a pause, so as much of that pause as the encoder's delay is
+left out of its streams: the delay takes its place, and the pause keeps its length give or take
+the last frame's padding (0–26 ms). Every sentence's time is then moved to where it is heard
+(Placement.move).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import threading
+import wave
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from publisher.errors import RenderError
+from publisher.ffmpeg import ffmpeg_exe, run_ffmpeg
+from publisher.render.loudness import PROBE, PROFILES, Measurement, level_filter, probe_result
+from publisher.settings import Settings
+from publisher.speech.narrate import Cue, Track
+
+SEGMENT_SECONDS = 30.0  # a segment ends at the first pause after this much audio at the latest
+MIN_SECONDS = 4.0  # … and is at least this long
+ANCHORS = 3  # about one sentence in ANCHORS ends a segment (chosen by its text: see plan)
+MIN_PAUSE = 0.25  # seconds of silence a cut needs (it is made in the middle)
+AAC_PRIMING = 1024  # samples ffmpeg's AAC encoder puts before the audio
+MP3_DELAY = 1105  # samples (at the MP3's rate) LAME and a decoder put before the audio: 576 + 529
+SEGMENT_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A stretch of a chapter WAV: samples [start, end) at the timeline's rate."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A levelled, encoded segment in the cache."""
+
+    mp3: Path
+    aac: Path
+    mp3_seconds: float  # length of its MP3 frames (what it occupies in the joined file)
+    aac_seconds: float
+    loudness: Measurement
+    mp3_lead: float = 0.0  # seconds of the piece's opening silence left out of its MP3 stream
+    aac_lead: float = 0.0  # … and of its AAC stream
+
+
+def _anchor(text: str) -> bool:
+    return hashlib.sha256(text.encode()).digest()[0] % ANCHORS == 0
+
+
+def plan(track: Track, rate: int) -> list[Piece]:
+    """Cut points of one chapter, in the middle of pauses.
+
+    Which pauses is decided by the sentences' text (a pause after an "anchor" sentence, about one
+    in ANCHORS), not by running time, so an edit that changes one sentence's length moves no cut
+    but its own segment's: the segments after it keep their samples and come from the cache.
+    Segments are kept between MIN_SECONDS and about SEGMENT_SECONDS.
+    """
+    total = round(track.duration * rate)
+    cuts = [0]
+    for before, after in itertools.pairwise(track.cues):
+        length = before.end - cuts[-1] / rate
+        if after.start - before.end < MIN_PAUSE or length < MIN_SECONDS:
+            continue
+        if _anchor(before.text) or length >= SEGMENT_SECONDS:
+            # cue times are whole samples: counting from the sentence's end keeps a cut's place
+            # in its pause, to the sample, when an edit earlier in the chapter moves everything
+            end, start = round(before.end * rate), round(after.start * rate)
+            cuts.append(end + (start - end) // 2)
+    return [Piece(a, b) for a, b in itertools.pairwise([*cuts, total]) if b > a]
+
+
+def _key(wav: Path, piece: Piece, gain: float, settings: Settings) -> str:
+    from publisher.render.audio import mp3_rate
+
+    profile = PROFILES[settings.profile]
+    digest = hashlib.sha256()
+    shape = (
+        f"{SEGMENT_VERSION}|{Path(ffmpeg_exe()).name}|{level_filter(gain, profile)}|mp3 {settings.bitrate}k "
+        f"{mp3_rate(settings)} Hz q5|aac {settings.m4b_bitrate}k fast|lead {_leads(piece, 0, settings)}"
+    )
+    digest.update(shape.encode())
+    with wave.open(str(wav)) as audio:
+        digest.update(f"|{audio.getframerate()}|{audio.getsampwidth()}|{audio.getnchannels()}|".encode())
+        audio.setpos(piece.start)
+        left = piece.end - piece.start
+        while left > 0:
+            frames = audio.readframes(min(left, 1 << 16))
+            if not frames:
+                break
+            digest.update(frames)
+            left -= len(frames) // audio.getsampwidth()
+    return digest.hexdigest()
+
+
+def _leads(piece: Piece, rate: int, settings: Settings) -> tuple[int, int]:
+    """Samples (at the timeline's `rate`; 0 for just a marker) of a piece's opening pause left out
+    of its MP3 and AAC streams: none for a chapter's first piece (its lead-in stays whole)."""
+    from publisher.render.audio import mp3_rate
+
+    if piece.start == 0:
+        return 0, 0
+    if not rate:
+        return 1, 1
+    return round(MP3_DELAY * rate / mp3_rate(settings)), AAC_PRIMING
+
+
+def adts_frames(path: Path) -> int:
+    """How many AAC frames an ADTS file holds."""
+    data = path.read_bytes()
+    pos = frames = 0
+    while pos + 7 <= len(data):
+        if data[pos] != 0xFF or data[pos + 1] & 0xF6 != 0xF0:
+            raise RenderError(f"not a clean ADTS stream at byte {pos}", path=path)
+        pos += ((data[pos + 3] & 3) << 11) | (data[pos + 4] << 3) | (data[pos + 5] >> 5)
+        frames += 1
+    if pos != len(data):
+        raise RenderError("the ADTS stream ends inside a frame", path=path)
+    return frames
+
+
+def _encode(wav: Path, piece: Piece, gain: float, settings: Settings, base: Path) -> Encoded:
+    from publisher.render.audio import mp3_frames, mp3_rate
+
+    profile = PROFILES[settings.profile]
+    mp3, aac, facts = base.with_suffix(".mp3"), base.with_suffix(".aac"), base.with_suffix(".json")
+    if facts.is_file() and mp3.is_file() and aac.is_file():
+        try:
+            known = json.loads(facts.read_text(encoding="utf-8"))
+            m = Measurement(known["integrated"], float("nan"), known["rms"], float("nan"), float("nan"))
+            found = Encoded(
+                mp3, aac, known["mp3_seconds"], known["aac_seconds"], m, known["mp3_lead"], known["aac_lead"]
+            )
+            for path in (mp3, aac, facts):
+                os.utime(path)  # recently used: `cache prune` keeps it
+            return found
+        except (ValueError, KeyError, TypeError):
+            pass  # a damaged record: encode again
+    base.parent.mkdir(parents=True, exist_ok=True)
+    unique = f"{os.getpid()}-{threading.get_ident()}"
+    tmp_mp3, tmp_aac = base.with_suffix(f".{unique}.tmp.mp3"), base.with_suffix(f".{unique}.tmp.aac")
+    with wave.open(str(wav)) as audio:
+        rate = audio.getframerate()
+    mp3_lead, aac_lead = _leads(piece, rate, settings)
+    graph = (
+        f"[0:a]atrim=start_sample={piece.start}:end_sample={piece.end},asetpts=PTS-STARTPTS,"
+        f"{level_filter(gain, profile)},asplit=3[m0][a0][p];"
+        f"[m0]atrim=start_sample={mp3_lead},asetpts=PTS-STARTPTS[m];"
+        f"[a0]atrim=start_sample={aac_lead},asetpts=PTS-STARTPTS[a];[p]{PROBE}[null]"
+    )
+    try:
+        log = run_ffmpeg(
+            ["-y", "-loglevel", "info", "-nostats", "-i", str(wav), "-filter_complex", graph,
+             "-map", "[m]", "-map_metadata", "-1", "-ac", "1", "-ar", str(mp3_rate(settings)),
+             "-c:a", "libmp3lame", "-b:a", f"{settings.bitrate}k", "-compression_level", "5", "-write_xing", "1",
+             "-id3v2_version", "0", "-write_id3v1", "0", "-f", "mp3", str(tmp_mp3),
+             "-map", "[a]", "-map_metadata", "-1", "-ac", "1",
+             "-c:a", "aac", "-aac_coder", "fast", "-b:a", f"{settings.m4b_bitrate}k", "-f", "adts", str(tmp_aac),
+             "-map", "[null]", "-f", "null", "-"],
+            what="encoding audio", path=wav,
+        )  # fmt: skip
+        frames, spf, frame_rate = mp3_frames(tmp_mp3)
+        encoded = Encoded(
+            mp3, aac, frames * spf / frame_rate, adts_frames(tmp_aac) * 1024 / rate, probe_result(log),
+            mp3_lead / rate, aac_lead / rate,
+        )  # fmt: skip
+        os.replace(tmp_mp3, mp3)
+        os.replace(tmp_aac, aac)
+    finally:
+        tmp_mp3.unlink(missing_ok=True)
+        tmp_aac.unlink(missing_ok=True)
+    record = {
+        "integrated": encoded.loudness.integrated,
+        "rms": encoded.loudness.rms,
+        "mp3_seconds": encoded.mp3_seconds,
+        "aac_seconds": encoded.aac_seconds,
+        "mp3_lead": encoded.mp3_lead,
+        "aac_lead": encoded.aac_lead,
+    }
+    tmp = facts.with_suffix(f".{unique}.tmp")
+    tmp.write_text(json.dumps(record), encoding="utf-8")
+    os.replace(tmp, facts)  # written last: a segment without it is encoded again
+    return encoded
+
+
+def encode_segments(jobs: Sequence[tuple[Path, Piece, float]], settings: Settings, store: Path) -> list[Encoded]:
+    """Encode (or find in `store`) every (chapter WAV, piece, gain), side by side, one ffmpeg per core."""
+
+    def one(job: tuple[Path, Piece, float]) -> Encoded:
+        wav, piece, gain = job
+        key = _key(wav, piece, gain, settings)
+        return _encode(wav, piece, gain, settings, store / key[:2] / key)
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return list(pool.map(one, jobs))
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a chapter's pieces landed in its joined MP3 (seconds)."""
+
+    pieces: list[Piece]
+    starts: list[float]
+    rate: int
+
+    def move(self, cue: Cue) -> Cue:
+        """The cue at its time in the joined file (a cue never straddles a cut)."""
+        at = round(cue.start * self.rate)
+        k = max(i for i, piece in enumerate(self.pieces) if piece.start <= at or i == 0)
+        shift = self.starts[k] - self.pieces[k].start / self.rate
+        return Cue(cue.sentence_id, cue.text, cue.start + shift, cue.end + shift)
+
+    @property
+    def duration(self) -> float:
+        """Length of the joined file once trimmed (the last piece's own length after its start)."""
+        last = self.pieces[-1]
+        return self.starts[-1] + (last.end - last.start) / self.rate
+
+
+def gapped_wav(wav: Path, placement: Placement, dest: Path) -> None:
+    """`wav` with silence put between its pieces so each starts where it does in the joined MP3
+    (for encoding the same chapter again in one go, e.g. smaller for the read-aloud EPUB)."""
+    with wave.open(str(wav)) as src, wave.open(str(dest), "wb") as out:
+        out.setparams(src.getparams())
+        width = src.getsampwidth()
+        written = 0
+        for piece, start in zip(placement.pieces, placement.starts, strict=True):
+            target = round(start * placement.rate)
+            if target > written:
+                out.writeframes(bytes(width * (target - written)))
+                written = target
+            src.setpos(piece.start)
+            left = piece.end - piece.start
+            while left > 0:
+                frames = src.readframes(min(left, 1 << 16))
+                if not frames:
+                    break
+                out.writeframes(frames)
+                left -= len(frames) // width
+                written += len(frames) // width

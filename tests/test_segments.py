@@ -1,0 +1,93 @@
+"""Chapter audio in cached segments: an edit re-encodes one segment, and joining segments keeps
+every sentence where its cue says (compared with the same chapter encoded in one piece)."""
+
+from __future__ import annotations
+
+import array
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from mutagen.mp3 import MP3
+from mutagen.mp4 import MP4
+
+from publisher.ffmpeg import ffmpeg_exe
+from publisher.publish import EngineCache, PublishResult, publish_source
+from publisher.render import segments
+from publisher.render.loudness import measure
+from publisher.settings import Settings
+
+SEED = Path(__file__).parent.parent / "sources" / "putin-today.txt"
+
+
+def decoded(path: Path) -> array.array[int]:
+    out = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1", "-"], capture_output=True, check=True
+    ).stdout
+    return array.array("h", out)
+
+
+def onset(samples: array.array[int], rate: int, after: float, threshold: int = 800) -> float:
+    start = round(after * rate)
+    return next(n for n in range(start, len(samples)) if abs(samples[n]) > threshold) / rate
+
+
+def run(project: Path, output: str = "output") -> PublishResult:
+    settings = Settings(engine="espeak", output=project / output, cache=project / "cache")
+    return publish_source(project / "sources" / SEED.name, settings, {}, EngineCache())
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "sources").mkdir()
+    shutil.copy(SEED, tmp_path / "sources")
+    return tmp_path
+
+
+def segment_files(project: Path) -> set[Path]:
+    return set((project / "cache" / "segments").rglob("*.json"))
+
+
+def test_sentences_are_heard_where_their_cues_say(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each cue's speech starts as far after the cue as in the same chapter encoded in one piece:
+    the cuts, the encoders' delays and the lead-in trims move nothing (within 2 ms)."""
+    cut = run(project)
+    pieces = segment_files(project)
+    assert len(pieces) >= 6  # 169 s of speech in segments of 4 to about 30 s
+    monkeypatch.setattr(segments, "SEGMENT_SECONDS", 1e9)
+    whole = run(project, "whole")
+    assert len(segment_files(project) - pieces) == 1  # the chapter in one piece
+    rate = MP3(cut.full.path).info.sample_rate
+    cut_audio, whole_audio = decoded(cut.full.path), decoded(whole.full.path)
+    assert len(cut.cues) == len(whole.cues) == 25
+    later = 0
+    for a, b in zip(cut.cues, whole.cues, strict=True):
+        assert a.sentence_id == b.sentence_id and a.end - a.start == pytest.approx(b.end - b.start, abs=1e-6)
+        lag_cut = onset(cut_audio, rate, a.start) - a.start
+        lag_whole = onset(whole_audio, rate, b.start) - b.start
+        assert abs(lag_cut - lag_whole) < 0.002, (a.sentence_id, lag_cut, lag_whole)
+        later = max(later, a.start - b.start)
+    assert 0 <= later < 0.4  # the pauses at the cuts grew by at most the frames' padding
+    for path in (cut.full.path, cut.folder / "putin-today.m4b"):
+        assert -20.0 <= measure(path).integrated <= -18.0, path
+
+
+def test_an_edit_encodes_only_its_segment_again(project: Path) -> None:
+    first = run(project)
+    before = segment_files(project)
+    source = project / "sources" / SEED.name
+    source.write_text(source.read_text(encoding="utf-8").replace("another level", "a new level"), encoding="utf-8")
+    edited = run(project)
+    made = segment_files(project) - before
+    assert len(made) == 1, made  # the segment with the edited sentence; every other one came from the cache
+    assert json.loads(next(iter(made)).read_text(encoding="utf-8"))["mp3_seconds"] > 5
+    assert edited.synthesized == 1
+    changed = [c for c in edited.cues if "a new level" in c.text]
+    assert len(changed) == 1
+    same = [a for a, b in zip(first.cues, edited.cues, strict=True) if a.sentence_id == b.sentence_id]
+    assert same[0].start == edited.cues[0].start  # cues before the edit did not move
+    m4b = MP4(edited.folder / "putin-today.m4b")
+    assert len(m4b.chapters) == 7 and m4b.info.length == pytest.approx(edited.duration, abs=0.5)
+    assert MP3(edited.full.path).info.length == pytest.approx(edited.duration, abs=0.05)
