@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from mutagen.mp3 import MP3, BitrateMode
 from tests.conftest import copy_fixture
-from tests.helpers import NS, Epub
+from tests.helpers import NS, Epub, frame_kbps
 
 from publisher.check import run_epubcheck
 from publisher.publish import EngineCache, PublishResult, publish_source
@@ -147,23 +147,6 @@ def test_mp3_tags(book: PublishResult) -> None:
         assert apic.type == 3 and apic.mime == "image/jpeg" and apic.data[:2] == b"\xff\xd8"
         (uslt,) = tags.getall("USLT")
         assert ["Mr. Babbage paid $3.50", "The end is here!"][n - 1] in uslt.text
-
-
-def frame_kbps(path: Path) -> list[int]:
-    """The bitrate each MPEG-1 layer III frame header of an ID3-tagged file declares, frame by frame."""
-    data = path.read_bytes()
-    pos = 0
-    if data[:3] == b"ID3":
-        b = data[6:10]
-        pos = 10 + (b[0] << 21 | b[1] << 14 | b[2] << 7 | b[3])
-    table = [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320]
-    kbps = []
-    while pos < len(data):
-        assert data[pos] == 0xFF and data[pos + 1] in (0xFA, 0xFB), f"no frame at byte {pos}"
-        rate = [44100, 48000, 32000][(data[pos + 2] >> 2) & 3]
-        kbps.append(table[data[pos + 2] >> 4])
-        pos += 144 * kbps[-1] * 1000 // rate + ((data[pos + 2] >> 1) & 1)
-    return kbps
 
 
 def test_mp3_stream_is_cbr_and_uniform(book: PublishResult) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import subprocess
+import tempfile
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 from publisher.errors import RenderError
@@ -36,6 +38,28 @@ def run_ffmpeg(args: list[str], what: str, path: Path | None = None) -> str:
         tail = " | ".join(proc.stderr.strip().splitlines()[-3:]) or f"exit code {proc.returncode}"
         raise RenderError(f"ffmpeg failed while {what}: {tail}", path=path)
     return proc.stderr
+
+
+def run_ffmpeg_fed(args: list[str], feed: Iterator[bytes], what: str, path: Path | None = None) -> str:
+    """run_ffmpeg with `feed`'s chunks on its standard input (for `-i pipe:0`), streamed."""
+    cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", *args]
+    with tempfile.TemporaryFile() as log:  # a file, not a pipe: ffmpeg never blocks on what it prints
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log)
+        assert proc.stdin is not None
+        try:
+            for chunk in feed:
+                proc.stdin.write(chunk)
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass  # ffmpeg stopped early: its exit code and log say why
+        finally:
+            code = proc.wait()
+        log.seek(0)
+        text = log.read().decode(errors="replace")
+    if code != 0:
+        tail = " | ".join(text.strip().splitlines()[-3:]) or f"exit code {code}"
+        raise RenderError(f"ffmpeg failed while {what}: {tail}", path=path)
+    return text
 
 
 def concat_listing(paths: list[Path]) -> str:

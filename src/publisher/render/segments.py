@@ -24,24 +24,24 @@ import json
 import os
 import threading
 import wave
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from publisher.errors import RenderError
-from publisher.ffmpeg import ffmpeg_exe, run_ffmpeg
+from publisher.ffmpeg import ffmpeg_exe, run_ffmpeg_fed
 from publisher.render.loudness import PROBE, PROFILES, Measurement, level_filter, probe_result
 from publisher.settings import Settings
 from publisher.speech.narrate import Cue, Track
 
-SEGMENT_SECONDS = 30.0  # a segment ends at the first pause after this much audio at the latest
+SEGMENT_SECONDS = 20.0  # a segment ends at the first pause after this much audio at the latest
 MIN_SECONDS = 4.0  # … and is at least this long
-ANCHORS = 3  # about one sentence in ANCHORS ends a segment (chosen by its text: see plan)
+ANCHORS = 2  # about one sentence in ANCHORS ends a segment (chosen by its text: see plan)
 MIN_PAUSE = 0.25  # seconds of silence a cut needs (it is made in the middle)
 AAC_PRIMING = 1024  # samples ffmpeg's AAC encoder puts before the audio
 MP3_DELAY = 1105  # samples (at the MP3's rate) LAME and a decoder put before the audio: 576 + 529
-SEGMENT_VERSION = "1"
+SEGMENT_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,7 @@ class Piece:
 
     start: int
     end: int
+    last: bool = False  # the chapter's last piece (it ends in the chapter's tail, not in a pause)
 
 
 @dataclass(frozen=True)
@@ -88,42 +89,59 @@ def plan(track: Track, rate: int) -> list[Piece]:
             # in its pause, to the sample, when an edit earlier in the chapter moves everything
             end, start = round(before.end * rate), round(after.start * rate)
             cuts.append(end + (start - end) // 2)
-    return [Piece(a, b) for a, b in itertools.pairwise([*cuts, total]) if b > a]
+    return [Piece(a, b, b == total) for a, b in itertools.pairwise([*cuts, total]) if b > a]
 
 
 def _key(wav: Path, piece: Piece, gain: float, settings: Settings) -> str:
     from publisher.render.audio import mp3_rate
 
     profile = PROFILES[settings.profile]
+    with wave.open(str(wav)) as audio:
+        rate = audio.getframerate()
     digest = hashlib.sha256()
     shape = (
         f"{SEGMENT_VERSION}|{Path(ffmpeg_exe()).name}|{level_filter(gain, profile)}|mp3 {settings.bitrate}k "
-        f"{mp3_rate(settings)} Hz q5|aac {settings.m4b_bitrate}k fast|lead {_leads(piece, 0, settings)}"
+        f"{mp3_rate(settings)} Hz q5|aac {settings.m4b_bitrate}k fast|{rate} Hz|trims {_trims(piece, rate, settings)}"
     )
     digest.update(shape.encode())
+    for chunk in _samples(wav, piece):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _samples(wav: Path, piece: Piece) -> Iterator[bytes]:
+    """The piece's 16-bit mono samples, a chunk at a time (memory stays flat for any length)."""
     with wave.open(str(wav)) as audio:
-        digest.update(f"|{audio.getframerate()}|{audio.getsampwidth()}|{audio.getnchannels()}|".encode())
+        if audio.getsampwidth() != 2 or audio.getnchannels() != 1:
+            raise RenderError("narration WAV is not 16-bit mono", path=wav)
         audio.setpos(piece.start)
         left = piece.end - piece.start
         while left > 0:
             frames = audio.readframes(min(left, 1 << 16))
             if not frames:
                 break
-            digest.update(frames)
-            left -= len(frames) // audio.getsampwidth()
-    return digest.hexdigest()
+            yield frames
+            left -= len(frames) // 2
 
 
-def _leads(piece: Piece, rate: int, settings: Settings) -> tuple[int, int]:
-    """Samples (at the timeline's `rate`; 0 for just a marker) of a piece's opening pause left out
-    of its MP3 and AAC streams: none for a chapter's first piece (its lead-in stays whole)."""
+def _trims(piece: Piece, rate: int, settings: Settings) -> tuple[int, int, int]:
+    """Samples (at the timeline's `rate`) of silence left out of a piece's streams, so that joined
+    pieces change the pauses they are cut in as little as possible: (MP3 start, AAC start, AAC end;
+    a negative end adds silence).
+
+    A piece that starts in a pause leaves out as much of it as its encoder delays the audio (the
+    delay takes its place). One that ends in a pause is cut or lengthened, whichever is nearer, to
+    fill its last AAC frame exactly, so its AAC frames end where its samples do (a pause changes
+    by at most ±23 ms in the M4B; LAME's padding adds 12–38 ms to it in the MP3). A chapter's
+    lead-in and tail stay whole.
+    """
     from publisher.render.audio import mp3_rate
 
-    if piece.start == 0:
-        return 0, 0
-    if not rate:
-        return 1, 1
-    return round(MP3_DELAY * rate / mp3_rate(settings)), AAC_PRIMING
+    mp3_lead = round(MP3_DELAY * rate / mp3_rate(settings)) if piece.start else 0
+    aac_lead = AAC_PRIMING if piece.start else 0
+    spare = (piece.end - piece.start - aac_lead) % 1024
+    aac_tail = 0 if piece.last else (spare if spare < 512 else spare - 1024)
+    return mp3_lead, aac_lead, aac_tail
 
 
 def adts_frames(path: Path) -> int:
@@ -140,46 +158,69 @@ def adts_frames(path: Path) -> int:
     return frames
 
 
-def _encode(wav: Path, piece: Piece, gain: float, settings: Settings, base: Path) -> Encoded:
+def _cached(base: Path) -> Encoded | None:
+    mp3, aac, facts = base.with_suffix(".mp3"), base.with_suffix(".aac"), base.with_suffix(".json")
+    if not (facts.is_file() and mp3.is_file() and aac.is_file()):
+        return None
+    try:
+        known = json.loads(facts.read_text(encoding="utf-8"))
+        m = Measurement(known["integrated"], float("nan"), known["rms"], float("nan"), float("nan"))
+        found = Encoded(mp3, aac, known["mp3_seconds"], known["aac_seconds"], m, known["mp3_lead"], known["aac_lead"])
+    except (ValueError, KeyError, TypeError):
+        return None  # a damaged record: encode again
+    for path in (mp3, aac, facts):
+        os.utime(path)  # recently used: `cache prune` keeps it
+    return found
+
+
+def _encode(wav: Path, piece: Piece, gain: float, settings: Settings, base: Path, split: bool) -> Encoded:
+    """Level and encode one piece into `base`.mp3/.aac/.json; with `split`, the MP3 and the AAC
+    are made by two ffmpeg processes side by side (quicker when only a piece or two are needed)."""
     from publisher.render.audio import mp3_frames, mp3_rate
 
     profile = PROFILES[settings.profile]
     mp3, aac, facts = base.with_suffix(".mp3"), base.with_suffix(".aac"), base.with_suffix(".json")
-    if facts.is_file() and mp3.is_file() and aac.is_file():
-        try:
-            known = json.loads(facts.read_text(encoding="utf-8"))
-            m = Measurement(known["integrated"], float("nan"), known["rms"], float("nan"), float("nan"))
-            found = Encoded(
-                mp3, aac, known["mp3_seconds"], known["aac_seconds"], m, known["mp3_lead"], known["aac_lead"]
-            )
-            for path in (mp3, aac, facts):
-                os.utime(path)  # recently used: `cache prune` keeps it
-            return found
-        except (ValueError, KeyError, TypeError):
-            pass  # a damaged record: encode again
     base.parent.mkdir(parents=True, exist_ok=True)
     unique = f"{os.getpid()}-{threading.get_ident()}"
     tmp_mp3, tmp_aac = base.with_suffix(f".{unique}.tmp.mp3"), base.with_suffix(f".{unique}.tmp.aac")
     with wave.open(str(wav)) as audio:
         rate = audio.getframerate()
-    mp3_lead, aac_lead = _leads(piece, rate, settings)
-    graph = (
-        f"[0:a]atrim=start_sample={piece.start}:end_sample={piece.end},asetpts=PTS-STARTPTS,"
-        f"{level_filter(gain, profile)},asplit=3[m0][a0][p];"
-        f"[m0]atrim=start_sample={mp3_lead},asetpts=PTS-STARTPTS[m];"
-        f"[a0]atrim=start_sample={aac_lead},asetpts=PTS-STARTPTS[a];[p]{PROBE}[null]"
-    )
+    mp3_lead, aac_lead, aac_tail = _trims(piece, rate, settings)
+    aac_end = piece.end - piece.start - max(aac_tail, 0)
+    level = level_filter(gain, profile)
+    source = ["-y", "-loglevel", "info", "-nostats", "-f", "s16le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0"]
+    to_mp3 = [
+        "-map", "[m]", "-map_metadata", "-1", "-ac", "1", "-ar", str(mp3_rate(settings)),
+        "-c:a", "libmp3lame", "-b:a", f"{settings.bitrate}k", "-compression_level", "5", "-write_xing", "1",
+        "-id3v2_version", "0", "-write_id3v1", "0", "-f", "mp3", str(tmp_mp3),
+    ]  # fmt: skip
+    to_aac = [
+        "-map", "[a]", "-map_metadata", "-1", "-ac", "1",
+        "-c:a", "aac", "-aac_coder", "fast", "-b:a", f"{settings.m4b_bitrate}k", "-f", "adts", str(tmp_aac),
+    ]  # fmt: skip
+    probe = ["-map", "[null]", "-f", "null", "-"]
+    mp3_branch = f"atrim=start_sample={mp3_lead},asetpts=PTS-STARTPTS"
+    aac_branch = f"atrim=start_sample={aac_lead}:end_sample={aac_end},asetpts=PTS-STARTPTS"
+    if aac_tail < 0:
+        aac_branch += f",apad=pad_len={-aac_tail}"
+
+    def run(graph: str, outputs: list[str]) -> str:
+        return run_ffmpeg_fed(
+            [*source, "-filter_complex", graph, *outputs], _samples(wav, piece), "encoding audio", path=wav
+        )
+
     try:
-        log = run_ffmpeg(
-            ["-y", "-loglevel", "info", "-nostats", "-i", str(wav), "-filter_complex", graph,
-             "-map", "[m]", "-map_metadata", "-1", "-ac", "1", "-ar", str(mp3_rate(settings)),
-             "-c:a", "libmp3lame", "-b:a", f"{settings.bitrate}k", "-compression_level", "5", "-write_xing", "1",
-             "-id3v2_version", "0", "-write_id3v1", "0", "-f", "mp3", str(tmp_mp3),
-             "-map", "[a]", "-map_metadata", "-1", "-ac", "1",
-             "-c:a", "aac", "-aac_coder", "fast", "-b:a", f"{settings.m4b_bitrate}k", "-f", "adts", str(tmp_aac),
-             "-map", "[null]", "-f", "null", "-"],
-            what="encoding audio", path=wav,
-        )  # fmt: skip
+        if split:
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                first = pool.submit(
+                    run, f"[0:a]{level},asplit=2[m0][p];[m0]{mp3_branch}[m];[p]{PROBE}[null]", to_mp3 + probe
+                )
+                second = pool.submit(run, f"[0:a]{level},{aac_branch}[a]", to_aac)
+                log = first.result()
+                second.result()
+        else:
+            graph = f"[0:a]{level},asplit=3[m0][a0][p];[m0]{mp3_branch}[m];[a0]{aac_branch}[a];[p]{PROBE}[null]"
+            log = run(graph, to_mp3 + to_aac + probe)
         frames, spf, frame_rate = mp3_frames(tmp_mp3)
         encoded = Encoded(
             mp3, aac, frames * spf / frame_rate, adts_frames(tmp_aac) * 1024 / rate, probe_result(log),
@@ -206,14 +247,21 @@ def _encode(wav: Path, piece: Piece, gain: float, settings: Settings, base: Path
 
 def encode_segments(jobs: Sequence[tuple[Path, Piece, float]], settings: Settings, store: Path) -> list[Encoded]:
     """Encode (or find in `store`) every (chapter WAV, piece, gain), side by side, one ffmpeg per core."""
+    cores = os.cpu_count() or 1
 
-    def one(job: tuple[Path, Piece, float]) -> Encoded:
-        wav, piece, gain = job
-        key = _key(wav, piece, gain, settings)
-        return _encode(wav, piece, gain, settings, store / key[:2] / key)
+    def base(job: tuple[Path, Piece, float]) -> Path:
+        key = _key(*job, settings)
+        return store / key[:2] / key
 
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        return list(pool.map(one, jobs))
+    with ThreadPoolExecutor(max_workers=cores) as pool:
+        bases = list(pool.map(base, jobs))
+        found = list(pool.map(_cached, bases))
+        missing = [n for n, hit in enumerate(found) if hit is None]
+        split = len(missing) < cores
+        made = pool.map(lambda n: _encode(*jobs[n], settings, bases[n], split), missing)
+        for n, encoded in zip(missing, made, strict=True):
+            found[n] = encoded
+    return [hit for hit in found if hit is not None]
 
 
 @dataclass(frozen=True)
