@@ -160,6 +160,12 @@ def bench_book(rows: list[tuple[str, str]], chapters: int) -> None:
         text = script_of(source)
         raw, audio = raw_piper(text, work / "raw.wav")
         piper = timed(["publish", "sources", "-o", "out-piper", "--cache-dir", "cache"], work)
+        body = source.read_text(encoding="utf-8")
+        word = re.search(r"\bthe\b", body[len(body) // 2 :])  # a sentence halfway through the book
+        assert word is not None
+        at = len(body) // 2 + word.start()
+        source.write_text(body[:at] + "this" + body[at + 3 :], encoding="utf-8")
+        book_edit = timed(["publish", "sources", "-o", "out-piper", "--cache-dir", "cache"], work)
         whole = book_part(27, work / "whole.md")
         (work / "espeak").mkdir()
         shutil.copy(whole, work / "espeak" / "book.md")
@@ -170,6 +176,10 @@ def bench_book(rows: list[tuple[str, str]], chapters: int) -> None:
             (f"book ({chapters} chapters): publish, Piper, all formats", f"{piper['seconds']:.1f} s"),
             (f"book ({chapters} chapters): throughput vs raw Piper", f"{raw / piper['seconds']:.2f} ×"),
             (f"book ({chapters} chapters): peak RSS, largest process", f"{piper['peak_kib'] / 1024:.0f} MB"),
+            (
+                f"book ({chapters} chapters): one word edited, all formats",
+                f"{book_edit['seconds']:.2f} s = {book_edit['seconds'] / raw:.3f} × raw Piper",
+            ),
             (f"whole book ({whole_words} words), eSpeak NG: publish", f"{espeak['seconds']:.1f} s"),
             ("whole book, eSpeak NG: peak RSS, largest process", f"{espeak['peak_kib'] / 1024:.0f} MB"),
         ]

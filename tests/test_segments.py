@@ -92,4 +92,5 @@ def test_an_edit_encodes_only_its_segment_again(project: Path) -> None:
     assert same[0].start == edited.cues[0].start  # cues before the edit did not move
     m4b = MP4(edited.folder / "putin-today.m4b")
     assert len(m4b.chapters) == 7 and m4b.info.length == pytest.approx(edited.duration, abs=0.5)
-    assert MP3(edited.full.path).info.length == pytest.approx(edited.duration, abs=0.05)
+    # mutagen counts whole frames (it does not read the encoder delay and padding: up to 52 ms)
+    assert 0 <= MP3(edited.full.path).info.length - edited.duration < 0.053
