@@ -54,6 +54,19 @@ def test_second_run_is_skipped_and_force_uses_the_cache(project: Path) -> None:
     assert info.clips == 25
 
 
+def test_cache_prune_and_clear_cover_clips_and_encoded_segments(project: Path) -> None:
+    run(project)
+    cache = ClipCache(project / "cache")
+    info = cache.info()
+    assert info.clips == 25 and info.segments >= 3 and info.segment_bytes > 0
+    assert len(list(cache.segments.rglob("*.json"))) * 3 == info.segments  # MP3 + AAC + facts each
+    removed, _ = cache.prune(older_than_days=0)
+    assert removed == 25 + info.segments
+    assert cache.info().clips == cache.info().segments == 0
+    forced = run(project, force=True)  # everything is made again, and the outputs are whole
+    assert forced.synthesized == 25 and forced.full.path.stat().st_size > 0
+
+
 def test_one_edited_sentence_is_the_only_one_synthesized(project: Path) -> None:
     run(project)
     source = project / "sources" / "putin-today.txt"

@@ -87,7 +87,7 @@ class ClipCache:
             self.root,
             len(clips),
             sum(p.stat().st_size for p in clips),
-            len(models),
+            sum(1 for p in models if p.suffix == ".onnx"),  # beside them: small notes of model digests
             sum(p.stat().st_size for p in models),
             len(segments),
             sum(p.stat().st_size for p in segments),
