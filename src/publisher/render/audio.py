@@ -37,14 +37,11 @@ from publisher.front import join_names
 from publisher.model import Publication
 from publisher.render.cover import Cover
 from publisher.render.loudness import (
-    PROBE,
     PROFILES,
     Measurement,
-    Profile,
     choose_gain,
     correction,
     level_filter,
-    probe_result,
 )
 from publisher.render.m4b import M4bAudio, write_m4b
 from publisher.render.segments import AAC_PRIMING, Encoded, Placement, encode_segments, gapped_wav, plan
@@ -126,25 +123,6 @@ def make_masters(narration: Narration, settings: Settings, hints: Mapping[int, f
         return {index: future.result() for index, future in futures.items()}
 
 
-def levelled(masters: Sequence[Master], profile: Profile, probe: bool) -> tuple[list[str], list[str], list[str]]:
-    """ffmpeg arguments that read `masters`, level each and join them end to end.
-
-    Returns (input arguments, the filter graph with its output mapped, and — with `probe` — the
-    arguments of a second, null output that measures the levelled audio; put them last).
-    """
-    inputs: list[str] = []
-    graph = []
-    for n, master in enumerate(masters):
-        inputs += ["-i", str(master.wav)]
-        graph.append(f"[{n}:a]{level_filter(master.gain, profile)}[l{n}]")
-    joined = "".join(f"[l{n}]" for n in range(len(masters)))
-    graph.append(f"{joined}concat=n={len(masters)}:v=0:a=1[mix]" if len(masters) > 1 else f"{joined}anull[mix]")
-    if probe:
-        graph.append(f"[mix]asplit[out][probe];[probe]{PROBE}[null]")
-        return inputs, ["-filter_complex", ";".join(graph), "-map", "[out]"], ["-map", "[null]", "-f", "null", "-"]
-    return inputs, ["-filter_complex", ";".join(graph), "-map", "[mix]"], []
-
-
 def mp3_rate(settings: Settings, kbps: int | None = None) -> int:
     """The MP3 sample rate for a bitrate: the publication's, or at most 22,050 Hz below 48 kbit/s
     (LAME's sweet spot)."""
@@ -152,25 +130,20 @@ def mp3_rate(settings: Settings, kbps: int | None = None) -> int:
     return settings.sample_rate if kbps >= 48 else min(settings.sample_rate, 22050)
 
 
-def encode_mp3(
-    masters: Sequence[Master], mp3: Path, settings: Settings, bitrate: int | None = None, probe: bool = False
-) -> Measurement | None:
-    """Level and join `masters` into a constant-bitrate mono MP3 at the publication's sample rate
-    (gapless LAME header); with `probe`, return what the levelled audio measured."""
+def encode_mp3(master: Master, mp3: Path, settings: Settings, bitrate: int | None = None) -> None:
+    """Level `master` into a constant-bitrate mono MP3 (gapless LAME header), in one piece: for the
+    read-aloud EPUB's smaller audio (the chapter MP3s are joined from segments, segments.py)."""
     kbps = bitrate or settings.bitrate
-    rate = mp3_rate(settings, kbps)
-    inputs, graph, probe_out = levelled(masters, PROFILES[settings.profile], probe)
-    log = run_ffmpeg(
+    run_ffmpeg(
         [
-            "-y", "-loglevel", "info", "-nostats", *inputs, *graph, "-map_metadata", "-1", "-vn",
-            "-ac", "1", "-ar", str(rate),
+            "-y", "-i", str(master.wav), "-af", level_filter(master.gain, PROFILES[settings.profile]),
+            "-map_metadata", "-1", "-vn", "-ac", "1", "-ar", str(mp3_rate(settings, kbps)),
             "-c:a", "libmp3lame", "-b:a", f"{kbps}k", "-compression_level", "5", "-write_xing", "1",
-            "-id3v2_version", "0", "-write_id3v1", "0", "-f", "mp3", str(mp3), *probe_out,
+            "-id3v2_version", "0", "-write_id3v1", "0", "-f", "mp3", str(mp3),
         ],
         what="encoding MP3",
         path=mp3,
     )  # fmt: skip
-    return probe_result(log) if probe else None
 
 
 _KBPS = {
@@ -405,7 +378,7 @@ def encode_embedded_audio(
         gapped = folder / f"{track.index:02d}.wav"
         gapped_wav(track.wav, placements[track.index], gapped)
         mp3 = folder / chapter_file_name(track.index, track.title)
-        encode_mp3([replace(masters[track.index], wav=gapped)], mp3, settings, bitrate=settings.read_aloud_bitrate)
+        encode_mp3(replace(masters[track.index], wav=gapped), mp3, settings, bitrate=settings.read_aloud_bitrate)
         gapped.unlink()
         files[track.index] = mp3
     return files
