@@ -298,12 +298,6 @@ def gapped_wav(wav: Path, placement: Placement, dest: Path) -> None:
             if target > written:
                 out.writeframes(bytes(width * (target - written)))
                 written = target
-            src.setpos(piece.start)
-            left = piece.end - piece.start
-            while left > 0:
-                frames = src.readframes(min(left, 1 << 16))
-                if not frames:
-                    break
+            for frames in _samples(wav, piece):
                 out.writeframes(frames)
-                left -= len(frames) // width
                 written += len(frames) // width
