@@ -34,10 +34,15 @@ def run_ffmpeg(args: list[str], what: str, path: Path | None = None) -> str:
     """Run ffmpeg quietly; raise RenderError with its last error lines if it fails."""
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", *args]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        tail = " | ".join(proc.stderr.strip().splitlines()[-3:]) or f"exit code {proc.returncode}"
+    return _checked(proc.returncode, proc.stderr, what, path)
+
+
+def _checked(code: int, log: str, what: str, path: Path | None) -> str:
+    """`log` if ffmpeg succeeded; otherwise a RenderError with its last error lines."""
+    if code != 0:
+        tail = " | ".join(log.strip().splitlines()[-3:]) or f"exit code {code}"
         raise RenderError(f"ffmpeg failed while {what}: {tail}", path=path)
-    return proc.stderr
+    return log
 
 
 def run_ffmpeg_fed(args: list[str], feed: Iterator[bytes], what: str, path: Path | None = None) -> str:
@@ -55,11 +60,7 @@ def run_ffmpeg_fed(args: list[str], feed: Iterator[bytes], what: str, path: Path
         finally:
             code = proc.wait()
         log.seek(0)
-        text = log.read().decode(errors="replace")
-    if code != 0:
-        tail = " | ".join(text.strip().splitlines()[-3:]) or f"exit code {code}"
-        raise RenderError(f"ffmpeg failed while {what}: {tail}", path=path)
-    return text
+        return _checked(code, log.read().decode(errors="replace"), what, path)
 
 
 def concat_listing(paths: list[Path]) -> str:
