@@ -5,6 +5,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+import pytest
 from lxml import etree
 
 from publisher.publish import EngineCache, PublishResult, publish_source
@@ -48,9 +49,15 @@ class Epub:
         return [i.get("href") for i in self.manifest().values() if i.get("media-type") == "application/xhtml+xml"]
 
 
-def publish(source: Path, output: Path, engine: str = "silent", **settings: object) -> PublishResult:
-    """Publish one source into `output` (the silent engine unless told otherwise)."""
-    return publish_source(source, Settings(engine=engine, output=output, **settings), {}, EngineCache())  # type: ignore[arg-type]
+def publish(
+    source: Path, output: Path, engine: str = "silent", epoch: str | None = None, **settings: object
+) -> PublishResult:
+    """Publish one source into `output` (the silent engine unless told otherwise; with `epoch`,
+    SOURCE_DATE_EPOCH is set to it for this publish only)."""
+    with pytest.MonkeyPatch.context() as mp:
+        if epoch is not None:
+            mp.setenv("SOURCE_DATE_EPOCH", epoch)
+        return publish_source(source, Settings(engine=engine, output=output, **settings), {}, EngineCache())  # type: ignore[arg-type]
 
 
 def frame_kbps(path: Path) -> list[int]:

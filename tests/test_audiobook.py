@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from lxml import html as lxml_html
 from mutagen.mp3 import MP3
+from tests import helpers
 from tests.conftest import SEED, copy_fixture
 
 from publisher import check_audiobook as checker
@@ -29,17 +30,14 @@ from publisher.check_audiobook import (
     iso_seconds,
     schema_errors,
 )
-from publisher.publish import EngineCache, PublishResult, publish_source
+from publisher.publish import PublishResult
 from publisher.render.audiobook import iso_duration, seconds_text
-from publisher.settings import Settings
 
 EPOCH = "1719532800"  # 2024-06-28T00:00:00Z
 
 
 def publish(source: Path, output: Path) -> PublishResult:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SOURCE_DATE_EPOCH", EPOCH)
-        return publish_source(source, Settings(engine="silent", output=output), {}, EngineCache())
+    return helpers.publish(source, output, epoch=EPOCH)
 
 
 @pytest.fixture(scope="module")
@@ -335,9 +333,7 @@ def test_packages_are_reproducible(tmp_path: Path, walk: PublishResult) -> None:
 
 def test_packages_without_source_date_epoch_use_1980(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
-    result = publish_source(
-        copy_fixture("chapters.txt", tmp_path), Settings(engine="silent", output=tmp_path / "out"), {}, EngineCache()
-    )
+    result = helpers.publish(copy_fixture("chapters.txt", tmp_path), tmp_path / "out")
     for package in packages(result):
         with zipfile.ZipFile(package) as zf:
             assert {i.date_time for i in zf.infolist()} == {(1980, 1, 1, 0, 0, 0)}
