@@ -103,29 +103,39 @@ def test_piper_is_deterministic_and_cached(tmp_path: Path) -> None:
     assert a.pcm == b.pcm == other.synthesize("The same words, twice.").pcm
 
 
-def test_pre_optimized_voice_model_gives_the_same_samples(tmp_path: Path) -> None:
-    """The cached, pre-optimized graph (fast to load) speaks exactly like the patched model."""
+def test_deterministic_model_is_kept_in_the_cache_and_tiles_its_noise(tmp_path: Path, monkeypatch) -> None:
+    """The patched model is written once into the cache and found after; an input longer than the
+    fixed noise tensor gets the tensor repeated (here a tensor of 16 frames, 0.19 s, against a
+    sentence of about 3 s), and still speaks the same samples every time."""
     import onnxruntime
     from piper import PiperVoice, SynthesisConfig
     from piper.config import PiperConfig
 
-    from publisher.speech.engines.determinism import patched_graph, prepared_model
+    from publisher.speech.engines import determinism
     from publisher.speech.engines.piper import default_voice
 
     model = default_voice()
+    kept = determinism.prepared_model(model, tmp_path)
+    assert kept.parent == tmp_path / "models"
+    assert kept.read_bytes() == determinism.patched_graph(model)
+    made = kept.stat().st_mtime_ns
+    assert determinism.prepared_model(model, tmp_path) == kept and kept.stat().st_mtime_ns == made
+
+    monkeypatch.setattr(determinism, "NOISE_SHAPE", (1, 192, 16))
+    short = determinism.prepared_model(model, tmp_path)
+    assert short != kept  # the noise's shape is part of the key
     config = PiperConfig.from_dict(json.loads(model.with_name(model.name + ".json").read_text(encoding="utf-8")))
     text = "Ninety-nine sentences, and this one is the hundredth."
 
-    def speak(graph: Path | bytes) -> bytes:
-        model = graph if isinstance(graph, bytes) else str(graph)
-        session = onnxruntime.InferenceSession(model, providers=["CPUExecutionProvider"])
+    def speak() -> bytes:
+        options = determinism.load_options()
+        session = onnxruntime.InferenceSession(str(short), options, providers=["CPUExecutionProvider"])
         voice = PiperVoice(config=config, session=session)
         return b"".join(c.audio_int16_bytes for c in voice.synthesize(text, syn_config=SynthesisConfig()))
 
-    fast = prepared_model(model, tmp_path)
-    assert fast.is_file() and fast.parent == tmp_path / "models"
-    assert speak(fast) == speak(patched_graph(model))
-    assert prepared_model(model, tmp_path) == fast  # made once, then found
+    first = speak()
+    assert len(first) / 2 / config.sample_rate > 2.0  # far longer than the noise tensor
+    assert speak() == first
 
 
 def _gains(project: Path) -> dict[str, float]:

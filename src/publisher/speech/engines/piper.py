@@ -10,7 +10,7 @@ from typing import Any
 
 from publisher.errors import EngineError
 from publisher.speech.engines import Audio, EngineOptions
-from publisher.speech.engines.determinism import NOISE_SEED, PATCH_VERSION, model_digest, prepared_model
+from publisher.speech.engines.determinism import NOISE_SEED, PATCH_VERSION, load_options, model_digest, prepared_model
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ class PiperEngine:
         return self._label
 
     def prepare(self) -> None:
-        """Build the deterministic, pre-optimized model if this cache lacks it (before workers fork,
+        """Build the deterministic model if this cache lacks it (before workers fork,
         so they do not each build it)."""
         self._model_file()
 
@@ -144,7 +144,7 @@ class PiperEngine:
 
             model_file = self._model_file()
             try:
-                session_options = onnxruntime.SessionOptions()
+                session_options = load_options()
                 # onnxruntime's memory arena stays on: with long sentences cut into chunks of at most
                 # MAX_CHUNK characters (split_long) its peak is bounded, and it is faster. Measured on
                 # the corpus book's 12 longest sentences: arena on 51.5 s, 759 MB peak RSS; off 59.2 s,
