@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import re
+import shutil
 import subprocess
 from array import array
+from pathlib import Path
 
 import pytest
 import requests
@@ -68,6 +70,25 @@ def test_piper_default_voice_speaks() -> None:
 def test_piper_missing_voice_file_says_so(tmp_path) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(EngineError, match="not found"):
         get_engine("piper", EngineOptions(voice=str(tmp_path / "nope.onnx")))
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [(b"", "not an ONNX model"), (bytes(range(256)) * 40, "not an ONNX model"), (None, "truncated")],
+    ids=["empty", "not-protobuf", "truncated"],
+)
+def test_piper_broken_voice_file_is_a_clear_error(tmp_path: Path, content: bytes | None, problem: str) -> None:
+    """A voice file that is not a whole ONNX model fails with what is wrong, not a traceback."""
+    from publisher.speech.engines.piper import default_voice
+
+    real = default_voice()
+    voice = tmp_path / "broken.onnx"
+    voice.write_bytes(real.read_bytes()[:1_000_000] if content is None else content)
+    shutil.copy(real.with_name(real.name + ".json"), tmp_path / "broken.onnx.json")
+    engine = get_engine("piper", EngineOptions(voice=str(voice), cache_dir=tmp_path / "cache"))
+    with pytest.raises(EngineError, match=f"cannot prepare Piper voice .*broken.onnx.*{problem}"):
+        engine.synthesize("Hello.")
+    assert not list((tmp_path / "cache" / "models").glob("*.onnx"))  # nothing half-made is kept
 
 
 def _tone_mp3() -> bytes:

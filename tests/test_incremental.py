@@ -103,6 +103,47 @@ def test_piper_is_deterministic_and_cached(tmp_path: Path) -> None:
     assert a.pcm == b.pcm == other.synthesize("The same words, twice.").pcm
 
 
+def test_deterministic_model_patch_matches_the_onnx_library() -> None:
+    """The patch, written on the protobuf encoding directly, is the model the ONNX library builds
+    with its own helpers: every RandomNormalLike replaced in place by Shape → Add → Div → Tile →
+    Slice over one fixed noise tensor, nothing else changed; and it passes ONNX's checker."""
+    import numpy as np
+    import onnx
+    from onnx import helper, numpy_helper
+
+    from publisher.speech.engines import determinism
+    from publisher.speech.engines.piper import default_voice
+
+    model = default_voice()
+    expected = onnx.load(str(model))
+    graph = expected.graph
+    assert sum(n.op_type == "RandomNormalLike" for n in graph.node) == 2  # the joe voice's two draws
+    shape = np.array(determinism.NOISE_SHAPE, dtype=np.int64)
+    noise = np.random.default_rng(determinism.NOISE_SEED).standard_normal(determinism.NOISE_SHAPE, dtype=np.float32)
+    graph.initializer.extend([
+        numpy_helper.from_array(noise, "publisher_fixed_noise"),
+        numpy_helper.from_array(shape, "publisher_noise_shape"),
+        numpy_helper.from_array(shape - 1, "publisher_noise_shape_less_1"),
+        numpy_helper.from_array(np.zeros(3, dtype=np.int64), "publisher_noise_starts"),
+    ])  # fmt: skip
+    for position, node in [(i, n) for i, n in enumerate(graph.node) if n.op_type == "RandomNormalLike"][::-1]:
+        name = f"{node.name}_publisher"
+        steps = [
+            ("Shape", [node.input[0]], f"{name}_shape"),
+            ("Add", [f"{name}_shape", "publisher_noise_shape_less_1"], f"{name}_up"),
+            ("Div", [f"{name}_up", "publisher_noise_shape"], f"{name}_repeats"),
+            ("Tile", ["publisher_fixed_noise", f"{name}_repeats"], f"{name}_tiled"),
+            ("Slice", [f"{name}_tiled", "publisher_noise_starts", f"{name}_shape"], node.output[0]),
+        ]
+        graph.node.remove(node)
+        for offset, (op, inputs, output) in enumerate(steps):
+            graph.node.insert(position + offset, helper.make_node(op, inputs, [output], name=f"{name}_{op}"))
+
+    patched = onnx.load_from_string(determinism.patched_graph(model))
+    assert patched == expected
+    onnx.checker.check_model(patched)
+
+
 def test_deterministic_model_is_kept_in_the_cache_and_tiles_its_noise(tmp_path: Path, monkeypatch) -> None:
     """The patched model is written once into the cache and found after; an input longer than the
     fixed noise tensor gets the tensor repeated (here a tensor of 16 frames, 0.19 s, against a

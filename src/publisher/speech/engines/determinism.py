@@ -15,6 +15,7 @@ import hashlib
 import logging
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -65,46 +66,139 @@ def model_digest(model: Path, memo: Path | None = None) -> str:
     return digest
 
 
-def patched_graph(model: Path) -> bytes:
-    """`model` with its noise fixed, serialized (an ONNX model onnxruntime can load from bytes)."""
-    import numpy as np
-    import onnx
-    from onnx import helper, numpy_helper
+# The patch is made on the model's protobuf encoding directly (no ONNX library, no full parse of
+# the 63 MB model: 0.1 s instead of 0.5 s): fields are (tag, value) pairs, a tag being
+# field number << 3 | wire type, and a message's repeated fields may be written in any order.
+_WIRE_GRAPH = 7  # ModelProto.graph
+_WIRE_NODE, _WIRE_INITIALIZER = 1, 5  # GraphProto.node, GraphProto.initializer
+_WIRE_INPUT, _WIRE_OUTPUT, _WIRE_NAME, _WIRE_OP_TYPE = 1, 2, 3, 4  # NodeProto
+_ONNX_TYPES = {"<f4": 1, "<i8": 7}  # TensorProto.DataType FLOAT, INT64
 
-    graph_model = onnx.load(str(model))
-    graph = graph_model.graph
-    noise = np.random.default_rng(NOISE_SEED).standard_normal(NOISE_SHAPE, dtype=np.float32)
-    graph.initializer.extend([
-        numpy_helper.from_array(noise, "publisher_fixed_noise"),
-        numpy_helper.from_array(np.array(NOISE_SHAPE, dtype=np.int64), "publisher_noise_shape"),
-        numpy_helper.from_array(np.array(NOISE_SHAPE, dtype=np.int64) - 1, "publisher_noise_shape_less_1"),
-        numpy_helper.from_array(np.zeros(3, dtype=np.int64), "publisher_noise_starts"),
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value > 0x7F:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def _read_varint(data: memoryview, pos: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        if pos >= len(data):
+            raise ValueError("the model file is truncated")
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return result, pos
+        shift += 7
+
+
+def _fields(data: memoryview, start: int, end: int) -> Iterator[tuple[int, int, int, int]]:
+    """Each field of the message encoded in data[start:end]: (number, where its tag starts, where
+    its value starts, where it ends)."""
+    pos = start
+    while pos < end:
+        tag_at = pos
+        key, pos = _read_varint(data, pos)
+        wire = key & 7
+        if wire == 0:  # varint
+            value_at = pos
+            _, pos = _read_varint(data, pos)
+        elif wire in (1, 5):  # fixed 64 or 32 bits
+            value_at, pos = pos, pos + (8 if wire == 1 else 4)
+        elif wire == 2:  # length-delimited
+            length, value_at = _read_varint(data, pos)
+            pos = value_at + length
+        else:
+            raise ValueError(f"not an ONNX model (protobuf wire type {wire})")
+        if pos > end:
+            raise ValueError("the model file is truncated")
+        yield key >> 3, tag_at, value_at, pos
+
+
+def _field(number: int, payload: bytes) -> bytes:
+    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+
+
+def _strings(data: memoryview, start: int, end: int, number: int) -> list[str]:
+    return [bytes(data[v:e]).decode() for n, _, v, e in _fields(data, start, end) if n == number]
+
+
+def _node(op: str, inputs: list[str], output: str, prefix: str) -> bytes:
+    body = b"".join([
+        *(_field(_WIRE_INPUT, name.encode()) for name in inputs),
+        _field(_WIRE_OUTPUT, output.encode()),
+        _field(_WIRE_NAME, f"{prefix}_{op}".encode()),
+        _field(_WIRE_OP_TYPE, op.encode()),
     ])  # fmt: skip
+    return _field(_WIRE_NODE, body)
+
+
+def _tensor(name: str, array: Any) -> bytes:
+    """TensorProto: dims (1), data_type (2), name (8), raw_data (9, little-endian)."""
+    body = b"".join([
+        *(_varint(1 << 3) + _varint(dim) for dim in array.shape),
+        _varint(2 << 3) + _varint(_ONNX_TYPES[array.dtype.str]),
+        _field(8, name.encode()),
+        _field(9, array.tobytes()),
+    ])  # fmt: skip
+    return _field(_WIRE_INITIALIZER, body)
+
+
+def _replacement(data: memoryview, start: int, end: int) -> list[bytes]:
+    """The nodes standing in for one RandomNormalLike node: repeats = ceil(shape / NOISE_SHAPE),
+    element by element; the fixed noise tiled that many times, then cut to the input's shape."""
+    source = _strings(data, start, end, _WIRE_INPUT)[0]
+    output = _strings(data, start, end, _WIRE_OUTPUT)[0]
+    name = (_strings(data, start, end, _WIRE_NAME) or [output])[0] + "_publisher"
+    return [
+        _node("Shape", [source], f"{name}_shape", name),
+        _node("Add", [f"{name}_shape", "publisher_noise_shape_less_1"], f"{name}_up", name),
+        _node("Div", [f"{name}_up", "publisher_noise_shape"], f"{name}_repeats", name),
+        _node("Tile", ["publisher_fixed_noise", f"{name}_repeats"], f"{name}_tiled", name),
+        _node("Slice", [f"{name}_tiled", "publisher_noise_starts", f"{name}_shape"], output, name),
+    ]
+
+
+def _patched_parts(encoded: bytes) -> list[bytes | memoryview]:
+    """The patched model's encoding, in pieces (written out or joined without copying the
+    original's 63 MB more than once)."""
+    import numpy as np
+
+    data = memoryview(encoded)
+    graphs = [(tag, start, end) for number, tag, start, end in _fields(data, 0, len(data)) if number == _WIRE_GRAPH]
+    if len(graphs) != 1:
+        raise ValueError("not an ONNX model (it has no graph)")
+    graph_tag, graph_start, graph_end = graphs[0]
+    body: list[bytes | memoryview] = []
     replaced = 0
-    for node in list(graph.node):
-        if node.op_type != "RandomNormalLike":
-            continue
-        name = f"{node.name}_publisher"
-
-        # repeats = ceil(shape / NOISE_SHAPE), element by element; then tile, then cut to shape
-        def node_(op: str, inputs: list[str], output: str, name: str = name) -> Any:
-            return helper.make_node(op, inputs, [output], name=f"{name}_{op}")
-
-        new_nodes = [
-            node_("Shape", [node.input[0]], f"{name}_shape"),
-            node_("Add", [f"{name}_shape", "publisher_noise_shape_less_1"], f"{name}_up"),
-            node_("Div", [f"{name}_up", "publisher_noise_shape"], f"{name}_repeats"),
-            node_("Tile", ["publisher_fixed_noise", f"{name}_repeats"], f"{name}_tiled"),
-            node_("Slice", [f"{name}_tiled", "publisher_noise_starts", f"{name}_shape"], node.output[0]),
-        ]
-        position = list(graph.node).index(node)
-        graph.node.remove(node)
-        for offset, new in enumerate(new_nodes):
-            graph.node.insert(position + offset, new)
-        replaced += 1
+    for number, tag, start, end in _fields(data, graph_start, graph_end):
+        if number == _WIRE_NODE and _strings(data, start, end, _WIRE_OP_TYPE) == ["RandomNormalLike"]:
+            body += _replacement(data, start, end)
+            replaced += 1
+        else:
+            body.append(data[tag:end])
     if replaced == 0:
-        log.info("%s has no RandomNormalLike node: it is deterministic already", model.name)
-    return bytes(graph_model.SerializeToString())
+        log.info("the model has no RandomNormalLike node: it is deterministic already")
+    noise = np.random.default_rng(NOISE_SEED).standard_normal(NOISE_SHAPE, dtype=np.float32).astype("<f4")
+    shape = np.array(NOISE_SHAPE, dtype="<i8")
+    body += [
+        _tensor("publisher_fixed_noise", noise),
+        _tensor("publisher_noise_shape", shape),
+        _tensor("publisher_noise_shape_less_1", shape - 1),
+        _tensor("publisher_noise_starts", np.zeros(3, dtype="<i8")),
+    ]
+    size = sum(len(part) for part in body)
+    return [data[:graph_tag], _varint(_WIRE_GRAPH << 3 | 2) + _varint(size), *body, data[graph_end:]]
+
+
+def patched_graph(model: Path) -> bytes:
+    """`model` with its noise fixed, encoded (an ONNX model onnxruntime can load from bytes)."""
+    return b"".join(_patched_parts(model.read_bytes()))
 
 
 def load_options() -> Any:
@@ -121,7 +215,7 @@ def load_options() -> Any:
 
 
 def prepared_model(model: Path, cache_dir: Path) -> Path:
-    """The deterministic model, made once and then kept in `cache_dir/models` (0.3 s for the joe
+    """The deterministic model, made once and then kept in `cache_dir/models` (0.2 s for the joe
     voice here), keyed by the model's content and the patch."""
     digest = model_digest(model, cache_dir / "models")
     key = f"{digest}:{PATCH_VERSION}:{NOISE_SEED}:{NOISE_SHAPE}"
@@ -132,7 +226,7 @@ def prepared_model(model: Path, cache_dir: Path) -> Path:
     fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp.onnx")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(patched_graph(model))
+            handle.writelines(_patched_parts(model.read_bytes()))
         os.replace(tmp, target)
     finally:
         Path(tmp).unlink(missing_ok=True)
