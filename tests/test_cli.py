@@ -153,3 +153,27 @@ def test_bad_front_matter_setting_names_the_source(runner: CliRunner, workdir: P
     result = runner.invoke(cli, ["publish", "--engine", "silent"])
     assert result.exit_code == 5
     assert "Bad: front matter: speed 99.0 is outside 0.25–4.0" in result.stderr
+
+
+def test_console_script_exit_codes_and_output_survive_the_quick_exit(workdir: Path, seed: Path) -> None:
+    """The real entry point (`python -m publisher`, which ends without the interpreter's
+    teardown) keeps click's exit codes and flushes what it printed, to a pipe too."""
+    import subprocess
+    import sys
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "publisher", *args]
+        return subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=300, check=False)
+
+    version = run("--version")
+    assert (version.returncode, version.stdout.strip()) == (0, f"publisher, version {__version__}")
+    assert run("no-such-command").returncode == 2  # click's usage error
+    missing = run("publish", "nowhere.txt")
+    assert missing.returncode == 4
+    assert missing.stderr.strip().splitlines() == ["error: nowhere.txt: no such file or folder"]
+    shutil.copy(seed, workdir / "sources")
+    published = run("publish", "--engine", "silent", "--cache-dir", "cache")
+    assert published.returncode == 0, published.stderr
+    assert published.stdout.startswith("putin-today: 1 chapter, ")
+    manifest = workdir / "output" / "putin-today" / ".publisher.json"
+    assert manifest.is_file() and manifest.read_text(encoding="utf-8").endswith("}")

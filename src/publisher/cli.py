@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -398,5 +399,24 @@ def cache_clear(ctx: click.Context, folder: Path | None) -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    cli(prog_name="publisher")
+    """Console-script entry point.
+
+    When the command is over (every output written, closed and moved into place), the streams are
+    flushed and the process ends at once instead of through the interpreter's teardown, which
+    spent 0.07–0.1 s of every run freeing some 500 modules and the voice model (measured). An
+    unexpected exception still ends the usual way, with its traceback.
+    """
+    try:
+        cli(prog_name="publisher")
+        code = 0
+    except SystemExit as exc:
+        if isinstance(exc.code, str):
+            print(exc.code, file=sys.stderr)
+        code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (publisher … | head) or stream
+            pass
+    os._exit(code)
