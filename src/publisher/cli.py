@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -415,8 +416,6 @@ def main() -> None:
         code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe (publisher … | head) or stream
             stream.flush()
-        except (OSError, ValueError):  # a closed pipe (publisher … | head) or stream
-            pass
     os._exit(code)
