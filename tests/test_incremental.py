@@ -60,6 +60,11 @@ def test_cache_prune_and_clear_cover_clips_and_encoded_segments(project: Path) -
     info = cache.info()
     assert info.clips == 25 and info.segments >= 3 and info.segment_bytes > 0
     assert len(list(cache.segments.rglob("*.json"))) * 3 == info.segments  # MP3 + AAC + facts each
+    stale = cache.root / "models" / "en_US-joe-medium.0123456789abcdef.onnx"  # e.g. from an older patch
+    stale.parent.mkdir(parents=True, exist_ok=True)
+    stale.write_bytes(b"old model")
+    os.utime(stale, (time.time() - 40 * 86400,) * 2)
+    assert cache.prune(older_than_days=30) == (1, len(b"old model"))  # the rest was used just now
     removed, _ = cache.prune(older_than_days=0)
     assert removed == 25 + info.segments
     assert cache.info().clips == cache.info().segments == 0

@@ -94,10 +94,12 @@ class ClipCache:
         )
 
     def prune(self, older_than_days: float) -> tuple[int, int]:
-        """Delete clips and encoded segments not used for `older_than_days`; return (files, bytes) removed."""
+        """Delete clips, encoded segments and derived voice models not used for `older_than_days`
+        (a model left by an older patch or a voice no longer used); return (files, bytes) removed."""
         limit = time.time() - older_than_days * 86400
         removed = freed = 0
-        for path in [*self._files(self.clips), *self._files(self.segments)]:
+        models = [p for p in self._files(self.root / "models") if p.suffix == ".onnx"]
+        for path in [*self._files(self.clips), *self._files(self.segments), *models]:
             stat = path.stat()
             if stat.st_mtime < limit or path.name.startswith(".tmp-") or ".tmp." in path.name:
                 freed += stat.st_size

@@ -10,6 +10,7 @@ making every call with the same text give the same samples, in any order and in 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import logging
@@ -221,6 +222,8 @@ def prepared_model(model: Path, cache_dir: Path) -> Path:
     key = f"{digest}:{PATCH_VERSION}:{NOISE_SEED}:{NOISE_SHAPE}"
     target = cache_dir / "models" / f"{model.stem}.{hashlib.sha256(key.encode()).hexdigest()[:16]}.onnx"
     if target.is_file():
+        with contextlib.suppress(OSError):  # recently used: `cache prune` keeps it
+            os.utime(target)
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp.onnx")
