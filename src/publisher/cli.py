@@ -370,9 +370,7 @@ def cache_info(ctx: click.Context, folder: Path | None) -> None:
 
 @cache.command("prune")
 @_cache_dir_option
-@click.option(
-    "--days", type=float, default=30.0, show_default=True, help="Keep what was used within this many days."
-)
+@click.option("--days", type=float, default=30.0, show_default=True, help="Keep what was used within this many days.")
 @click.pass_context
 def cache_prune(ctx: click.Context, folder: Path | None, days: float) -> None:
     """Delete sentence clips, encoded segments and voice models no publish has used for a while.
