@@ -178,15 +178,24 @@ def mp3_frames(path: Path) -> tuple[int, int, int]:
     return frames, spf, rate
 
 
-def join_mp3s(parts: Sequence[Path], dest: Path) -> list[float]:
-    """Join MP3s made with the same settings into one, frame for frame (no re-encoding); return
-    where each part starts in it (seconds).
+def mp3_timeline(parts: Sequence[Path]) -> list[float]:
+    """Where each of `parts` starts once they are joined by `join_mp3s`, then where the last one
+    ends (seconds; one more value than parts)."""
+    times = [0.0]
+    for part in parts:
+        frames, spf, rate = mp3_frames(part)
+        times.append(times[-1] + frames * spf / rate)
+    return times
+
+
+def join_mp3s(parts: Sequence[Path], dest: Path) -> None:
+    """Join MP3s made with the same settings into one, frame for frame (no re-encoding).
 
     Every part's first audio frame starts with an empty bit reservoir, so the stream stays valid;
     each part's encoder delay and padding (25–50 ms of silence at 44.1 kHz) stays between the
     parts, and the gapless header of the result trims only the first part's delay and the last
-    part's padding. So part k starts exactly at the summed length of the frames before it
-    (tested: every part's decoded samples reappear bit for bit at that position).
+    part's padding. So part k starts exactly at the summed length of the frames before it,
+    `mp3_timeline` (tested: every part's decoded samples reappear bit for bit at that position).
     """
     listing = dest.with_suffix(".concat.txt")
     listing.write_text(concat_listing(list(parts)), encoding="utf-8")
@@ -199,12 +208,6 @@ def join_mp3s(parts: Sequence[Path], dest: Path) -> list[float]:
         )  # fmt: skip
     finally:
         listing.unlink(missing_ok=True)
-    starts, running = [], 0.0
-    for part in parts:
-        starts.append(running)
-        frames, spf, rate = mp3_frames(part)
-        running += frames * spf / rate
-    return starts
 
 
 def combined_loudness(parts: Sequence[tuple[float, Measurement]]) -> Measurement:
@@ -323,23 +326,35 @@ def write_audio(
         if not todo:
             break
     chapter_paths = {i: folder / chapter_file_name(i, t.title) for i, t in tracks.items()}
+    segments = {i: [e.mp3 for e in encoded[i]] for i in tracks}
     placements: dict[int, Placement] = {}
+    lengths: dict[int, float] = {}  # of each chapter's joined MP3
     for i, track in tracks.items():
-        joined = join_mp3s([e.mp3 for e in encoded[i]], chapter_paths[i])
-        placements[i] = Placement(plans[i], [at - e.mp3_lead for at, e in zip(joined, encoded[i], strict=True)], rate)
+        *starts, lengths[i] = mp3_timeline(segments[i])
+        placements[i] = Placement(plans[i], [at - e.mp3_lead for at, e in zip(starts, encoded[i], strict=True)], rate)
         track.cues = [placements[i].move(cue) for cue in track.cues]
         track.duration = placements[i].duration
     full_path = staging / f"{pub.slug}.mp3"
+    in_order = [segment for track in narration.tracks for segment in segments[track.index]]
+    if len(tracks) > 1:  # the full-length MP3 is every segment joined, chapter after chapter
+        running = 0.0
+        for track in narration.tracks:
+            track.offset = running
+            running += lengths[track.index]
+        full_loudness = combined_loudness([(t.duration, masters[t.index].loudness) for t in narration.tracks])
+    else:
+        full_loudness = masters[narration.tracks[0].index].loudness
+    marks = chapter_marks(pub, narration)
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # the joins and the M4B side by side
+        jobs = [pool.submit(join_mp3s, segments[i], chapter_paths[i]) for i in tracks]
+        if len(tracks) > 1:
+            jobs.append(pool.submit(join_mp3s, in_order, full_path))
+        m4b = _m4b_parts(narration, placements, encoded)
+        jobs.append(pool.submit(write_m4b, pub, m4b, cover, marks, staging / f"{pub.slug}.m4b"))
+        for job in jobs:
+            job.result()
     if len(tracks) == 1:
         shutil.copyfile(chapter_paths[narration.tracks[0].index], full_path)
-        full_loudness = masters[narration.tracks[0].index].loudness
-    else:
-        starts = join_mp3s([chapter_paths[t.index] for t in narration.tracks], full_path)
-        for track, start in zip(narration.tracks, starts, strict=True):
-            track.offset = start
-        full_loudness = combined_loudness([(t.duration, masters[t.index].loudness) for t in narration.tracks])
-    marks = chapter_marks(pub, narration)
-    write_m4b(pub, _m4b_parts(narration, placements, encoded), cover, marks, staging / f"{pub.slug}.m4b")
     total = len(tracks)
     files = []
     for track in narration.tracks:
