@@ -150,7 +150,8 @@ def test_deterministic_model_patch_matches_the_onnx_library() -> None:
 
 
 def test_deterministic_model_is_kept_in_the_cache_and_tiles_its_noise(tmp_path: Path, monkeypatch) -> None:
-    """The patched model is written once into the cache and found after; an input longer than the
+    """The patched model is written once into the cache (a small graph and its tensors beside it,
+    which speak exactly like the model in one piece) and found after; an input longer than the
     fixed noise tensor gets the tensor repeated (here a tensor of 16 frames, 0.19 s, against a
     sentence of about 3 s), and still speaks the same samples every time."""
     import onnxruntime
@@ -162,26 +163,30 @@ def test_deterministic_model_is_kept_in_the_cache_and_tiles_its_noise(tmp_path: 
 
     model = default_voice()
     kept = determinism.prepared_model(model, tmp_path)
-    assert kept.parent == tmp_path / "models"
-    assert kept.read_bytes() == determinism.patched_graph(model)
+    tensors = kept.with_name(kept.name + ".data")
+    assert kept.parent == tmp_path / "models" and tensors.is_file()
+    assert kept.stat().st_size < 1_000_000 < 60_000_000 < tensors.stat().st_size  # the graph; its weights beside
     made = kept.stat().st_ino
     assert determinism.prepared_model(model, tmp_path) == kept and kept.stat().st_ino == made  # found, not made again
+    config = PiperConfig.from_dict(json.loads(model.with_name(model.name + ".json").read_text(encoding="utf-8")))
+    text = "Ninety-nine sentences, and this one is the hundredth."
+
+    def speak(graph: Path | bytes) -> bytes:
+        source = graph if isinstance(graph, bytes) else str(graph)
+        session = onnxruntime.InferenceSession(source, determinism.load_options(), providers=["CPUExecutionProvider"])
+        voice = PiperVoice(config=config, session=session)
+        return b"".join(c.audio_int16_bytes for c in voice.synthesize(text, syn_config=SynthesisConfig()))
+
+    assert speak(kept) == speak(determinism.patched_graph(model))  # the same model, in two files
+    tensors.unlink()  # half a pair is made again
+    assert determinism.prepared_model(model, tmp_path) == kept and tensors.is_file() and kept.stat().st_ino != made
 
     monkeypatch.setattr(determinism, "NOISE_SHAPE", (1, 192, 16))
     short = determinism.prepared_model(model, tmp_path)
     assert short != kept  # the noise's shape is part of the key
-    config = PiperConfig.from_dict(json.loads(model.with_name(model.name + ".json").read_text(encoding="utf-8")))
-    text = "Ninety-nine sentences, and this one is the hundredth."
-
-    def speak() -> bytes:
-        options = determinism.load_options()
-        session = onnxruntime.InferenceSession(str(short), options, providers=["CPUExecutionProvider"])
-        voice = PiperVoice(config=config, session=session)
-        return b"".join(c.audio_int16_bytes for c in voice.synthesize(text, syn_config=SynthesisConfig()))
-
-    first = speak()
+    first = speak(short)
     assert len(first) / 2 / config.sample_rate > 2.0  # far longer than the noise tensor
-    assert speak() == first
+    assert speak(short) == first
 
 
 def _gains(project: Path) -> dict[str, float]:

@@ -98,7 +98,7 @@ class ClipCache:
         (a model left by an older patch or a voice no longer used); return (files, bytes) removed."""
         limit = time.time() - older_than_days * 86400
         removed = freed = 0
-        models = [p for p in self._files(self.root / "models") if p.suffix == ".onnx"]
+        models = [p for p in self._files(self.root / "models") if p.suffix in (".onnx", ".data")]
         for path in [*self._files(self.clips), *self._files(self.segments), *models]:
             stat = path.stat()
             if stat.st_mtime < limit or path.name.startswith(".tmp-") or ".tmp." in path.name:
