@@ -258,3 +258,15 @@ def test_interrupted_run_resumes_to_identical_outputs(project: Path, tmp_path_fa
     fresh = _cli(clean, env=env)
     assert fresh.wait(timeout=300) == 0, fresh.communicate()[1]
     assert digests(project / "output" / "putin-today") == digests(clean / "output" / "putin-today")
+
+
+def test_a_new_voice_patch_makes_publications_render_again(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A publication made with an older deterministic patch is not "unchanged": the patch decides
+    the noise, so the audio would come out different."""
+    from publisher.publish import voice_identity
+    from publisher.speech.engines import determinism
+
+    before = voice_identity(Settings(engine="piper"))
+    monkeypatch.setattr(determinism, "PATCH_VERSION", "next")
+    assert voice_identity(Settings(engine="piper")) != before
+    assert voice_identity(Settings(engine="espeak")) == "espeak:None"  # other engines: name and voice

@@ -225,9 +225,11 @@ def fingerprint(path: Path, pub: Publication, settings: Settings, lexicon_files:
 
 
 def voice_identity(settings: Settings) -> str:
-    """The voice's identity without loading it: a Piper model's path, size and modification time."""
+    """The voice's identity without loading it: a Piper model's path, size and modification time,
+    and the version of the patch that makes it deterministic (a new patch speaks differently)."""
     if settings.engine != "piper":
         return f"{settings.engine}:{settings.voice}"
+    from publisher.speech.engines.determinism import NOISE_SEED, PATCH_VERSION
     from publisher.speech.engines.piper import default_voice
 
     model = Path(settings.voice).expanduser() if settings.voice else default_voice()
@@ -235,7 +237,7 @@ def voice_identity(settings: Settings) -> str:
         stat = model.stat()
     except OSError:
         return f"piper:{model}:missing"
-    return f"piper:{model.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+    return f"piper:{model.resolve()}:{stat.st_size}:{stat.st_mtime_ns}:{PATCH_VERSION}:{NOISE_SEED}"
 
 
 def _lexicon_files(settings: Settings) -> list[Path]:
