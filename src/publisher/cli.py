@@ -380,7 +380,7 @@ def cache_prune(ctx: click.Context, folder: Path | None, days: float) -> None:
       publisher cache prune --days 7
     """
     removed, freed = _cache_root(ctx, folder).prune(days)
-    click.echo(f"removed {removed} files of clips and segments ({freed / 1e6:.1f} MB)")
+    click.echo(f"removed {removed} files of clips, segments and voice models ({freed / 1e6:.1f} MB)")
 
 
 @cache.command("clear")
