@@ -94,3 +94,38 @@ def test_an_edit_encodes_only_its_segment_again(project: Path) -> None:
     assert len(m4b.chapters) == 7 and m4b.info.length == pytest.approx(edited.duration, abs=0.5)
     # mutagen counts whole frames (it does not read the encoder delay and padding: up to 52 ms)
     assert 0 <= MP3(edited.full.path).info.length - edited.duration < 0.053
+
+
+def test_a_piece_encodes_to_the_same_bytes_alone_split_or_in_a_batch(tmp_path: Path) -> None:
+    """A first publish encodes a chapter's pieces several to an ffmpeg run, an edit one piece at a
+    time (MP3 and AAC by two processes): the cached streams and the measured loudness must not
+    depend on which, or an interrupted run would not finish like an uninterrupted one."""
+    import wave
+
+    rate = 22050
+    tone = np.sin(np.arange(rate * 30) * 2 * np.pi * 220 / rate) * np.linspace(0.05, 0.6, rate * 30)
+    wav = tmp_path / "chapter.wav"
+    with wave.open(str(wav), "wb") as out:
+        out.setnchannels(1), out.setsampwidth(2), out.setframerate(rate)
+        out.writeframes((tone * 32767).astype("<i2").tobytes())
+    settings = Settings()
+    pieces = [
+        segments.Piece(0, 9 * rate),
+        segments.Piece(9 * rate, 21 * rate),
+        segments.Piece(21 * rate, 30 * rate, True),
+    ]
+
+    def encode(how: str) -> list[tuple[bytes, bytes, float, float, float]]:
+        jobs = [segments._Job(wav, piece, 3.0, tmp_path / how / f"{n:02}" / "seg") for n, piece in enumerate(pieces)]
+        if how == "batch":
+            made = segments._encode_batch(jobs, settings)
+        else:
+            made = [segments._encode(job, settings, how == "split") for job in jobs]
+        return [
+            (e.mp3.read_bytes(), e.aac.read_bytes(), e.mp3_seconds, e.loudness.integrated, e.loudness.rms) for e in made
+        ]
+
+    batch = encode("batch")
+    assert encode("alone") == batch
+    assert encode("split") == batch
+    assert len({round(b[3], 1) for b in batch}) == 3  # louder and louder: each piece measured on its own

@@ -121,8 +121,17 @@ def level_filter(gain: float, profile: Profile) -> str:
 PROBE = "ebur128=peak=none:framelog=quiet,volumedetect"
 
 
-def probe_result(log: str) -> Measurement:
-    """What a PROBE branch of an ffmpeg run measured."""
+def named_probe(name: str) -> str:
+    """PROBE with its filters named, for several probes in one ffmpeg run (`probe_result(log, name)`)."""
+    return f"ebur128@{name}=peak=none:framelog=quiet,volumedetect@{name}"
+
+
+def probe_result(log: str, name: str | None = None) -> Measurement:
+    """What a PROBE branch (or the `named_probe(name)` branch) of an ffmpeg run measured."""
+    if name is not None:  # that probe's lines only: its filters print "[ebur128@name @ 0x…] …"
+        summary = re.search(rf"\[ebur128@{re.escape(name)} @ [^\]]*\] Summary:(.*?)(?=\n\[|\Z)", log, re.DOTALL)
+        volume = re.findall(rf"\[volumedetect@{re.escape(name)} @ [^\]]*\] mean_volume:[^\n]*", log)
+        log = (summary.group(0) if summary else "") + "\n" + "\n".join(volume)
     mean = _number(r"mean_volume:\s+(-?[\d.]+|-inf) dB", log, "RMS level")
     rms = -math.inf if mean <= -91.0 else mean  # volumedetect's floor (16-bit): digital silence
     return Measurement(_integrated(log), math.nan, rms, math.nan, math.nan)

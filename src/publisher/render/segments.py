@@ -31,7 +31,7 @@ from pathlib import Path
 
 from publisher.errors import RenderError
 from publisher.ffmpeg import ffmpeg_exe, run_ffmpeg_fed
-from publisher.render.loudness import PROBE, PROFILES, Measurement, level_filter, probe_result
+from publisher.render.loudness import PROFILES, Measurement, level_filter, named_probe, probe_result
 from publisher.settings import Settings
 from publisher.speech.narrate import Cue, Track
 
@@ -42,6 +42,9 @@ MIN_PAUSE = 0.25  # seconds of silence a cut needs (it is made in the middle)
 AAC_PRIMING = 1024  # samples ffmpeg's AAC encoder puts before the audio
 MP3_DELAY = 1105  # samples (at the MP3's rate) LAME and a decoder put before the audio: 576 + 529
 SEGMENT_VERSION = "2"
+#: pieces of one chapter encoded by one ffmpeg run when many are missing (a first publish): each
+#: keeps its own encoders, so its bytes are the same as alone (tested), and fewer processes start
+BATCH = 6
 
 
 @dataclass(frozen=True)
@@ -173,64 +176,74 @@ def _cached(base: Path) -> Encoded | None:
     return found
 
 
-def _encode(wav: Path, piece: Piece, gain: float, settings: Settings, base: Path, split: bool) -> Encoded:
-    """Level and encode one piece into `base`.mp3/.aac/.json; with `split`, the MP3 and the AAC
-    are made by two ffmpeg processes side by side (quicker when only a piece or two are needed)."""
-    from publisher.render.audio import mp3_frames, mp3_rate
+@dataclass(frozen=True)
+class _Job:
+    """One piece to encode: where its samples are, its gain, and where it goes in the cache."""
 
-    profile = PROFILES[settings.profile]
-    mp3, aac, facts = base.with_suffix(".mp3"), base.with_suffix(".aac"), base.with_suffix(".json")
-    base.parent.mkdir(parents=True, exist_ok=True)
+    wav: Path
+    piece: Piece
+    gain: float
+    base: Path
+
+
+@dataclass(frozen=True)
+class _Streams:
+    """How one piece becomes its two streams: the filters after levelling and the output options."""
+
+    mp3_branch: str
+    aac_branch: str
+    to_mp3: list[str]
+    to_aac: list[str]
+    leads: tuple[int, int]  # samples left out of the MP3 and the AAC stream
+
+
+def _streams(job: _Job, rate: int, settings: Settings, tag: str) -> _Streams:
+    """The MP3 and AAC branches of a piece (fed from [m{tag}] and [a{tag}] in a filter graph)."""
+    from publisher.render.audio import mp3_rate
+
+    mp3_lead, aac_lead, aac_tail = _trims(job.piece, rate, settings)
+    aac_end = job.piece.end - job.piece.start - max(aac_tail, 0)
     unique = f"{os.getpid()}-{threading.get_ident()}"
-    tmp_mp3, tmp_aac = base.with_suffix(f".{unique}.tmp.mp3"), base.with_suffix(f".{unique}.tmp.aac")
-    with wave.open(str(wav)) as audio:
-        rate = audio.getframerate()
-    mp3_lead, aac_lead, aac_tail = _trims(piece, rate, settings)
-    aac_end = piece.end - piece.start - max(aac_tail, 0)
-    level = level_filter(gain, profile)
-    source = ["-y", "-loglevel", "info", "-nostats", "-f", "s16le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0"]
     to_mp3 = [
-        "-map", "[m]", "-map_metadata", "-1", "-ac", "1", "-ar", str(mp3_rate(settings)),
+        "-map", f"[m{tag}]", "-map_metadata", "-1", "-ac", "1", "-ar", str(mp3_rate(settings)),
         "-c:a", "libmp3lame", "-b:a", f"{settings.bitrate}k", "-compression_level", "5", "-write_xing", "1",
-        "-id3v2_version", "0", "-write_id3v1", "0", "-f", "mp3", str(tmp_mp3),
+        "-id3v2_version", "0", "-write_id3v1", "0", "-f", "mp3", str(job.base.with_suffix(f".{unique}.tmp.mp3")),
     ]  # fmt: skip
     to_aac = [
-        "-map", "[a]", "-map_metadata", "-1", "-ac", "1",
-        "-c:a", "aac", "-aac_coder", "fast", "-b:a", f"{settings.m4b_bitrate}k", "-f", "adts", str(tmp_aac),
+        "-map", f"[a{tag}]", "-map_metadata", "-1", "-ac", "1",
+        "-c:a", "aac", "-aac_coder", "fast", "-b:a", f"{settings.m4b_bitrate}k", "-f", "adts",
+        str(job.base.with_suffix(f".{unique}.tmp.aac")),
     ]  # fmt: skip
-    probe = ["-map", "[null]", "-f", "null", "-"]
-    mp3_branch = f"atrim=start_sample={mp3_lead},asetpts=PTS-STARTPTS"
     aac_branch = f"atrim=start_sample={aac_lead}:end_sample={aac_end},asetpts=PTS-STARTPTS"
     if aac_tail < 0:
         aac_branch += f",apad=pad_len={-aac_tail}"
+    return _Streams(
+        f"atrim=start_sample={mp3_lead},asetpts=PTS-STARTPTS", aac_branch, to_mp3, to_aac, (mp3_lead, aac_lead)
+    )
 
-    def run(graph: str, outputs: list[str]) -> str:
-        return run_ffmpeg_fed(
-            [*source, "-filter_complex", graph, *outputs], _samples(wav, piece), "encoding audio", path=wav
-        )
 
-    try:
-        if split:
-            with ThreadPoolExecutor(max_workers=2) as pool:
-                first = pool.submit(
-                    run, f"[0:a]{level},asplit=2[m0][p];[m0]{mp3_branch}[m];[p]{PROBE}[null]", to_mp3 + probe
-                )
-                second = pool.submit(run, f"[0:a]{level},{aac_branch}[a]", to_aac)
-                log = first.result()
-                second.result()
-        else:
-            graph = f"[0:a]{level},asplit=3[m0][a0][p];[m0]{mp3_branch}[m];[a0]{aac_branch}[a];[p]{PROBE}[null]"
-            log = run(graph, to_mp3 + to_aac + probe)
-        frames, spf, frame_rate = mp3_frames(tmp_mp3)
-        encoded = Encoded(
-            mp3, aac, frames * spf / frame_rate, adts_frames(tmp_aac) * 1024 / rate, probe_result(log),
-            mp3_lead / rate, aac_lead / rate,
-        )  # fmt: skip
-        os.replace(tmp_mp3, mp3)
-        os.replace(tmp_aac, aac)
-    finally:
-        tmp_mp3.unlink(missing_ok=True)
-        tmp_aac.unlink(missing_ok=True)
+def _both(levelled: str, streams: _Streams, tag: str) -> str:
+    """Filters from a piece's levelled audio to its MP3, AAC and probe outputs ([m], [a], [p] + tag)."""
+    return (
+        f"{levelled}asplit=3[mx{tag}][ax{tag}][px{tag}];[mx{tag}]{streams.mp3_branch}[m{tag}];"
+        f"[ax{tag}]{streams.aac_branch}[a{tag}];[px{tag}]{named_probe(tag)}[p{tag}]"
+    )
+
+
+def _kept(job: _Job, rate: int, leads: tuple[int, int], loudness: Measurement) -> Encoded:
+    """Move a piece's finished streams into the cache, its facts last."""
+    from publisher.render.audio import mp3_frames
+
+    unique = f"{os.getpid()}-{threading.get_ident()}"
+    tmp_mp3, tmp_aac = job.base.with_suffix(f".{unique}.tmp.mp3"), job.base.with_suffix(f".{unique}.tmp.aac")
+    mp3, aac, facts = job.base.with_suffix(".mp3"), job.base.with_suffix(".aac"), job.base.with_suffix(".json")
+    frames, spf, frame_rate = mp3_frames(tmp_mp3)
+    encoded = Encoded(
+        mp3, aac, frames * spf / frame_rate, adts_frames(tmp_aac) * 1024 / rate, loudness,
+        leads[0] / rate, leads[1] / rate,
+    )  # fmt: skip
+    os.replace(tmp_mp3, mp3)
+    os.replace(tmp_aac, aac)
     record = {
         "integrated": encoded.loudness.integrated,
         "rms": encoded.loudness.rms,
@@ -245,6 +258,103 @@ def _encode(wav: Path, piece: Piece, gain: float, settings: Settings, base: Path
     return encoded
 
 
+def _cleanup(jobs: Sequence[_Job]) -> None:
+    unique = f"{os.getpid()}-{threading.get_ident()}"
+    for job in jobs:
+        job.base.with_suffix(f".{unique}.tmp.mp3").unlink(missing_ok=True)
+        job.base.with_suffix(f".{unique}.tmp.aac").unlink(missing_ok=True)
+
+
+def _source_args(rate: int) -> list[str]:
+    return ["-y", "-loglevel", "info", "-nostats", "-f", "s16le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0"]
+
+
+def _encode(job: _Job, settings: Settings, split: bool) -> Encoded:
+    """Level and encode one piece into the cache; with `split`, the MP3 and the AAC are made by
+    two ffmpeg processes side by side (quicker when only a piece or two are needed)."""
+    job.base.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(job.wav)) as audio:
+        rate = audio.getframerate()
+    streams = _streams(job, rate, settings, "0")
+    level = level_filter(job.gain, PROFILES[settings.profile])
+    probe = ["-map", "[p0]", "-f", "null", "-"]
+
+    def run(graph: str, outputs: list[str]) -> str:
+        return run_ffmpeg_fed(
+            [*_source_args(rate), "-filter_complex", graph, *outputs], _samples(job.wav, job.piece),
+            "encoding audio", path=job.wav,
+        )  # fmt: skip
+
+    try:
+        if split:
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                first = pool.submit(
+                    run, f"[0:a]{level},asplit=2[mx][px];[mx]{streams.mp3_branch}[m0];[px]{named_probe('0')}[p0]",
+                    streams.to_mp3 + probe,
+                )  # fmt: skip
+                second = pool.submit(run, f"[0:a]{level},{streams.aac_branch}[a0]", streams.to_aac)
+                log = first.result()
+                second.result()
+        else:
+            log = run(_both(f"[0:a]{level},", streams, "0"), streams.to_mp3 + streams.to_aac + probe)
+        return _kept(job, rate, streams.leads, probe_result(log, "0"))
+    finally:
+        _cleanup([job])
+
+
+def _encode_batch(jobs: Sequence[_Job], settings: Settings) -> list[Encoded]:
+    """Level and encode several pieces of one chapter WAV in one ffmpeg run: the stretch they
+    cover is read once, and each piece cut from it gets its own limiter and encoders, so its
+    streams are the same bytes as when it is encoded alone (tested)."""
+    wav = jobs[0].wav
+    with wave.open(str(wav)) as audio:
+        rate = audio.getframerate()
+    low, high = min(j.piece.start for j in jobs), max(j.piece.end for j in jobs)
+    graph = [f"[0:a]asplit={len(jobs)}" + "".join(f"[x{n}]" for n in range(len(jobs)))]
+    outputs: list[str] = []
+    streams = []
+    for n, job in enumerate(jobs):
+        job.base.parent.mkdir(parents=True, exist_ok=True)
+        piece = _streams(job, rate, settings, str(n))
+        trim = f"atrim=start_sample={job.piece.start - low}:end_sample={job.piece.end - low},asetpts=PTS-STARTPTS"
+        graph.append(_both(f"[x{n}]{trim},{level_filter(job.gain, PROFILES[settings.profile])},", piece, str(n)))
+        outputs += [*piece.to_mp3, *piece.to_aac, "-map", f"[p{n}]", "-f", "null", "-"]
+        streams.append(piece)
+    try:
+        log = run_ffmpeg_fed(
+            [*_source_args(rate), "-filter_complex", ";".join(graph), *outputs],
+            _samples(wav, Piece(low, high)), "encoding audio", path=wav,
+        )  # fmt: skip
+        return [
+            _kept(job, rate, piece.leads, probe_result(log, str(n)))
+            for n, (job, piece) in enumerate(zip(jobs, streams, strict=True))
+        ]
+    finally:
+        _cleanup(jobs)
+
+
+def _batches(jobs: list[_Job], cores: int) -> list[list[_Job]]:
+    """Missing pieces in runs of at most BATCH from the same chapter WAV, in a number of runs
+    that keeps every core busy."""
+    groups: list[list[_Job]] = []
+    for job in jobs:
+        if groups and groups[-1][0].wav == job.wav:
+            groups[-1].append(job)
+        else:
+            groups.append([job])
+    batches = []
+    for group in groups:
+        count = -(-len(group) // BATCH)
+        count = min(len(group), -(-count // cores) * cores)
+        size, extra = divmod(len(group), count)
+        at = 0
+        for k in range(count):
+            take = size + (k < extra)
+            batches.append(group[at : at + take])
+            at += take
+    return batches
+
+
 def encode_segments(jobs: Sequence[tuple[Path, Piece, float]], settings: Settings, store: Path) -> list[Encoded]:
     """Encode (or find in `store`) every (chapter WAV, piece, gain), side by side, one ffmpeg per core."""
     cores = os.cpu_count() or 1
@@ -257,8 +367,17 @@ def encode_segments(jobs: Sequence[tuple[Path, Piece, float]], settings: Setting
         bases = list(pool.map(base, jobs))
         found = list(pool.map(_cached, bases))
         missing = [n for n, hit in enumerate(found) if hit is None]
-        split = len(missing) < cores
-        made = pool.map(lambda n: _encode(*jobs[n], settings, bases[n], split), missing)
+        todo = [_Job(*jobs[n], bases[n]) for n in missing]
+        if len(todo) < cores:  # an edit: each piece by two processes, MP3 ‖ AAC
+            made = list(pool.map(lambda job: _encode(job, settings, True), todo))
+        else:
+            runs = pool.map(
+                lambda batch: (
+                    _encode_batch(batch, settings) if len(batch) > 1 else [_encode(batch[0], settings, False)]
+                ),
+                _batches(todo, cores),
+            )
+            made = [encoded for run in runs for encoded in run]
         for n, encoded in zip(missing, made, strict=True):
             found[n] = encoded
     return [hit for hit in found if hit is not None]
