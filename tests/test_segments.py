@@ -129,3 +129,23 @@ def test_a_piece_encodes_to_the_same_bytes_alone_split_or_in_a_batch(tmp_path: P
     assert encode("alone") == batch
     assert encode("split") == batch
     assert len({round(b[3], 1) for b in batch}) == 3  # louder and louder: each piece measured on its own
+
+
+def test_the_same_piece_twice_is_encoded_once(tmp_path: Path) -> None:
+    """Two pieces with the same samples and gain (a refrain) share one cache entry; encoding them in
+    one batch must not have two encoders write the same file."""
+    import wave
+
+    rate = 22050
+    tones = [220, 330, 330, 440, 550, 660]  # pieces 1 and 2 alike, in the same batch of three
+    bars = [np.sin(np.arange(rate * 5) * 2 * np.pi * hz / rate) * 0.3 for hz in tones]
+    wav = tmp_path / "chapter.wav"
+    with wave.open(str(wav), "wb") as out:
+        out.setnchannels(1), out.setsampwidth(2), out.setframerate(rate)
+        out.writeframes((np.concatenate(bars) * 32767).astype("<i2").tobytes())
+    pieces = [segments.Piece(k * 5 * rate, (k + 1) * 5 * rate, k == 5) for k in range(6)]
+    made = segments.encode_segments([(wav, p, 0.0) for p in pieces], Settings(), tmp_path / "store")
+    assert len(made) == 6 and made[1] == made[2] and len({e.mp3 for e in made}) == 5
+    assert len(list((tmp_path / "store").rglob("*.json"))) == 5
+    assert all(len(decoded(e.mp3)) > 4 * rate for e in made)
+    assert not list((tmp_path / "store").rglob("*.tmp*"))

@@ -366,7 +366,9 @@ def encode_segments(jobs: Sequence[tuple[Path, Piece, float]], settings: Setting
     with ThreadPoolExecutor(max_workers=cores) as pool:
         bases = list(pool.map(base, jobs))
         found = list(pool.map(_cached, bases))
-        missing = [n for n, hit in enumerate(found) if hit is None]
+        first: dict[Path, int] = {}  # a piece twice (the same samples and gain) is encoded once
+        missing = [first.setdefault(bases[n], n) for n, hit in enumerate(found) if hit is None]
+        missing = sorted(set(missing))
         todo = [_Job(*jobs[n], bases[n]) for n in missing]
         if len(todo) < cores:  # an edit: each piece by two processes, MP3 ‖ AAC
             made = list(pool.map(lambda job: _encode(job, settings, True), todo))
@@ -378,8 +380,8 @@ def encode_segments(jobs: Sequence[tuple[Path, Piece, float]], settings: Setting
                 _batches(todo, cores),
             )
             made = [encoded for run in runs for encoded in run]
-        for n, encoded in zip(missing, made, strict=True):
-            found[n] = encoded
+        by_base = {bases[n]: encoded for n, encoded in zip(missing, made, strict=True)}
+        found = [hit if hit is not None else by_base[bases[n]] for n, hit in enumerate(found)]
     return [hit for hit in found if hit is not None]
 
 
