@@ -119,8 +119,10 @@ def test_a_piece_encodes_to_the_same_bytes_alone_split_or_in_a_batch(tmp_path: P
         jobs = [segments._Job(wav, piece, 3.0, tmp_path / how / f"{n:02}" / "seg") for n, piece in enumerate(pieces)]
         if how == "batch":
             made = segments._encode_batch(jobs, settings)
+        elif how == "alone":
+            made = [e for job in jobs for e in segments._encode_batch([job], settings)]
         else:
-            made = [segments._encode(job, settings, how == "split") for job in jobs]
+            made = [segments._encode_split(job, settings) for job in jobs]
         return [
             (e.mp3.read_bytes(), e.aac.read_bytes(), e.mp3_seconds, e.loudness.integrated, e.loudness.rms) for e in made
         ]

@@ -185,6 +185,10 @@ class _Job:
     gain: float
     base: Path
 
+    def tmp(self, suffix: str) -> Path:
+        """Where this process and thread write the piece's `suffix` stream before it is kept."""
+        return self.base.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp{suffix}")
+
 
 @dataclass(frozen=True)
 class _Streams:
@@ -203,16 +207,15 @@ def _streams(job: _Job, rate: int, settings: Settings, tag: str) -> _Streams:
 
     mp3_lead, aac_lead, aac_tail = _trims(job.piece, rate, settings)
     aac_end = job.piece.end - job.piece.start - max(aac_tail, 0)
-    unique = f"{os.getpid()}-{threading.get_ident()}"
     to_mp3 = [
         "-map", f"[m{tag}]", "-map_metadata", "-1", "-ac", "1", "-ar", str(mp3_rate(settings)),
         "-c:a", "libmp3lame", "-b:a", f"{settings.bitrate}k", "-compression_level", "5", "-write_xing", "1",
-        "-id3v2_version", "0", "-write_id3v1", "0", "-f", "mp3", str(job.base.with_suffix(f".{unique}.tmp.mp3")),
+        "-id3v2_version", "0", "-write_id3v1", "0", "-f", "mp3", str(job.tmp(".mp3")),
     ]  # fmt: skip
     to_aac = [
         "-map", f"[a{tag}]", "-map_metadata", "-1", "-ac", "1",
         "-c:a", "aac", "-aac_coder", "fast", "-b:a", f"{settings.m4b_bitrate}k", "-f", "adts",
-        str(job.base.with_suffix(f".{unique}.tmp.aac")),
+        str(job.tmp(".aac")),
     ]  # fmt: skip
     aac_branch = f"atrim=start_sample={aac_lead}:end_sample={aac_end},asetpts=PTS-STARTPTS"
     if aac_tail < 0:
@@ -234,8 +237,7 @@ def _kept(job: _Job, rate: int, leads: tuple[int, int], loudness: Measurement) -
     """Move a piece's finished streams into the cache, its facts last."""
     from publisher.render.audio import mp3_frames
 
-    unique = f"{os.getpid()}-{threading.get_ident()}"
-    tmp_mp3, tmp_aac = job.base.with_suffix(f".{unique}.tmp.mp3"), job.base.with_suffix(f".{unique}.tmp.aac")
+    tmp_mp3, tmp_aac = job.tmp(".mp3"), job.tmp(".aac")
     mp3, aac, facts = job.base.with_suffix(".mp3"), job.base.with_suffix(".aac"), job.base.with_suffix(".json")
     frames, spf, frame_rate = mp3_frames(tmp_mp3)
     encoded = Encoded(
@@ -252,32 +254,30 @@ def _kept(job: _Job, rate: int, leads: tuple[int, int], loudness: Measurement) -
         "mp3_lead": encoded.mp3_lead,
         "aac_lead": encoded.aac_lead,
     }
-    tmp = facts.with_suffix(f".{unique}.tmp")
+    tmp = job.tmp(".json")
     tmp.write_text(json.dumps(record), encoding="utf-8")
     os.replace(tmp, facts)  # written last: a segment without it is encoded again
     return encoded
 
 
 def _cleanup(jobs: Sequence[_Job]) -> None:
-    unique = f"{os.getpid()}-{threading.get_ident()}"
     for job in jobs:
-        job.base.with_suffix(f".{unique}.tmp.mp3").unlink(missing_ok=True)
-        job.base.with_suffix(f".{unique}.tmp.aac").unlink(missing_ok=True)
+        job.tmp(".mp3").unlink(missing_ok=True)
+        job.tmp(".aac").unlink(missing_ok=True)
 
 
 def _source_args(rate: int) -> list[str]:
     return ["-y", "-loglevel", "info", "-nostats", "-f", "s16le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0"]
 
 
-def _encode(job: _Job, settings: Settings, split: bool) -> Encoded:
-    """Level and encode one piece into the cache; with `split`, the MP3 and the AAC are made by
-    two ffmpeg processes side by side (quicker when only a piece or two are needed)."""
+def _encode_split(job: _Job, settings: Settings) -> Encoded:
+    """Level and encode one piece into the cache, the MP3 and the AAC by two ffmpeg processes side
+    by side (quicker when only a piece or two are needed: an edit)."""
     job.base.parent.mkdir(parents=True, exist_ok=True)
     with wave.open(str(job.wav)) as audio:
         rate = audio.getframerate()
     streams = _streams(job, rate, settings, "0")
     level = level_filter(job.gain, PROFILES[settings.profile])
-    probe = ["-map", "[p0]", "-f", "null", "-"]
 
     def run(graph: str, outputs: list[str]) -> str:
         return run_ffmpeg_fed(
@@ -286,26 +286,23 @@ def _encode(job: _Job, settings: Settings, split: bool) -> Encoded:
         )  # fmt: skip
 
     try:
-        if split:
-            with ThreadPoolExecutor(max_workers=2) as pool:
-                first = pool.submit(
-                    run, f"[0:a]{level},asplit=2[mx][px];[mx]{streams.mp3_branch}[m0];[px]{named_probe('0')}[p0]",
-                    streams.to_mp3 + probe,
-                )  # fmt: skip
-                second = pool.submit(run, f"[0:a]{level},{streams.aac_branch}[a0]", streams.to_aac)
-                log = first.result()
-                second.result()
-        else:
-            log = run(_both(f"[0:a]{level},", streams, "0"), streams.to_mp3 + streams.to_aac + probe)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            first = pool.submit(
+                run, f"[0:a]{level},asplit=2[mx][px];[mx]{streams.mp3_branch}[m0];[px]{named_probe('0')}[p0]",
+                [*streams.to_mp3, "-map", "[p0]", "-f", "null", "-"],
+            )  # fmt: skip
+            second = pool.submit(run, f"[0:a]{level},{streams.aac_branch}[a0]", streams.to_aac)
+            log = first.result()
+            second.result()
         return _kept(job, rate, streams.leads, probe_result(log, "0"))
     finally:
         _cleanup([job])
 
 
 def _encode_batch(jobs: Sequence[_Job], settings: Settings) -> list[Encoded]:
-    """Level and encode several pieces of one chapter WAV in one ffmpeg run: the stretch they
+    """Level and encode one or more pieces of one chapter WAV in one ffmpeg run: the stretch they
     cover is read once, and each piece cut from it gets its own limiter and encoders, so its
-    streams are the same bytes as when it is encoded alone (tested)."""
+    streams are the same bytes in any batch, or split (tested)."""
     wav = jobs[0].wav
     with wave.open(str(wav)) as audio:
         rate = audio.getframerate()
@@ -367,20 +364,16 @@ def encode_segments(jobs: Sequence[tuple[Path, Piece, float]], settings: Setting
         bases = list(pool.map(base, jobs))
         found = list(pool.map(_cached, bases))
         first: dict[Path, int] = {}  # a piece twice (the same samples and gain) is encoded once
-        missing = [first.setdefault(bases[n], n) for n, hit in enumerate(found) if hit is None]
-        missing = sorted(set(missing))
-        todo = [_Job(*jobs[n], bases[n]) for n in missing]
+        for n, hit in enumerate(found):
+            if hit is None:
+                first.setdefault(bases[n], n)
+        todo = [_Job(*jobs[n], base) for base, n in first.items()]
         if len(todo) < cores:  # an edit: each piece by two processes, MP3 ‖ AAC
-            made = list(pool.map(lambda job: _encode(job, settings, True), todo))
+            made = list(pool.map(lambda job: _encode_split(job, settings), todo))
         else:
-            runs = pool.map(
-                lambda batch: (
-                    _encode_batch(batch, settings) if len(batch) > 1 else [_encode(batch[0], settings, False)]
-                ),
-                _batches(todo, cores),
-            )
+            runs = pool.map(lambda batch: _encode_batch(batch, settings), _batches(todo, cores))
             made = [encoded for run in runs for encoded in run]
-        by_base = {bases[n]: encoded for n, encoded in zip(missing, made, strict=True)}
+        by_base = {job.base: encoded for job, encoded in zip(todo, made, strict=True)}
         found = [hit if hit is not None else by_base[bases[n]] for n, hit in enumerate(found)]
     return [hit for hit in found if hit is not None]
 
