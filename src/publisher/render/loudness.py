@@ -115,35 +115,32 @@ def level_filter(gain: float, profile: Profile) -> str:
     return f"volume={gain:.2f}dB,alimiter=limit={limit:.4f}:attack=5:release=50:level=disabled:latency=enabled"
 
 
-#: ffmpeg filters measuring what levelling needs: integrated loudness and RMS (no true peak, whose
-#: 4× oversampling would triple the cost; the RMS from volumedetect, to 0.1 dB, which costs next to
-#: nothing where astats took as long as ebur128: 0.1 s of a cold publish of the seed)
-PROBE = "ebur128=peak=none:framelog=quiet,volumedetect"
-
-
 def named_probe(name: str) -> str:
-    """PROBE with its filters named, for several probes in one ffmpeg run (`probe_result(log, name)`)."""
+    """ffmpeg filters measuring what levelling needs, named so several can share a run and each be
+    read back with `probe_result(log, name)`: integrated loudness (no true peak, whose 4×
+    oversampling would triple the cost) and RMS from volumedetect, to 0.1 dB, which costs next to
+    nothing where astats took as long as ebur128 (0.1 s of a cold publish of the seed)."""
     return f"ebur128@{name}=peak=none:framelog=quiet,volumedetect@{name}"
 
 
-def probe_result(log: str, name: str | None = None) -> Measurement:
-    """What a PROBE branch (or the `named_probe(name)` branch) of an ffmpeg run measured."""
-    if name is not None:  # that probe's lines only: its filters print "[ebur128@name @ 0x…] …"
-        summary = re.search(rf"\[ebur128@{re.escape(name)} @ [^\]]*\] Summary:(.*?)(?=\n\[|\Z)", log, re.DOTALL)
-        volume = re.findall(rf"\[volumedetect@{re.escape(name)} @ [^\]]*\] mean_volume:[^\n]*", log)
-        log = (summary.group(0) if summary else "") + "\n" + "\n".join(volume)
-    mean = _number(r"mean_volume:\s+(-?[\d.]+|-inf) dB", log, "RMS level")
+def probe_result(log: str, name: str) -> Measurement:
+    """What the `named_probe(name)` branch of an ffmpeg run measured (its filters print their
+    lines as "[ebur128@name @ 0x…] …")."""
+    summary = re.search(rf"\[ebur128@{re.escape(name)} @ [^\]]*\] Summary:(.*?)(?=\n\[|\Z)", log, re.DOTALL)
+    volume = re.findall(rf"\[volumedetect@{re.escape(name)} @ [^\]]*\] mean_volume:[^\n]*", log)
+    own = (summary.group(0) if summary else "") + "\n" + "\n".join(volume)
+    mean = _number(r"mean_volume:\s+(-?[\d.]+|-inf) dB", own, "RMS level")
     rms = -math.inf if mean <= -91.0 else mean  # volumedetect's floor (16-bit): digital silence
-    return Measurement(_integrated(log), math.nan, rms, math.nan, math.nan)
+    return Measurement(_integrated(own), math.nan, rms, math.nan, math.nan)
 
 
 def _probe(src: Path, gain: float, profile: Profile) -> Measurement:
     log = run_ffmpeg(
-        ["-nostats", "-loglevel", "info", "-i", str(src), "-af", f"{level_filter(gain, profile)},{PROBE}",
+        ["-nostats", "-loglevel", "info", "-i", str(src), "-af", f"{level_filter(gain, profile)},{named_probe('0')}",
          "-f", "null", "-"],
         what="measuring loudness", path=src,
     )  # fmt: skip
-    return probe_result(log)
+    return probe_result(log, "0")
 
 
 @dataclass(frozen=True)
