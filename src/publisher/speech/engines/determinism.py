@@ -73,7 +73,9 @@ def model_digest(model: Path, memo: Path | None = None) -> str:
 _WIRE_GRAPH = 7  # ModelProto.graph
 _WIRE_NODE, _WIRE_INITIALIZER = 1, 5  # GraphProto.node, GraphProto.initializer
 _WIRE_INPUT, _WIRE_OUTPUT, _WIRE_NAME, _WIRE_OP_TYPE = 1, 2, 3, 4  # NodeProto
+_WIRE_DIMS, _WIRE_DATA_TYPE, _WIRE_TENSOR_NAME = 1, 2, 8  # TensorProto
 _WIRE_RAW_DATA, _WIRE_EXTERNAL_DATA, _WIRE_DATA_LOCATION = 9, 13, 14  # TensorProto
+_WIRE_KEY, _WIRE_VALUE = 1, 2  # StringStringEntryProto
 #: tensors this big or bigger are kept beside the graph, in its data file (the ONNX library's default)
 EXTERNAL_MIN_BYTES = 1024
 _ONNX_TYPES = {"<f4": 1, "<i8": 7}  # TensorProto.DataType FLOAT, INT64
@@ -143,12 +145,12 @@ def _node(op: str, inputs: list[str], output: str, prefix: str) -> bytes:
 
 
 def _tensor(name: str, array: Any) -> bytes:
-    """TensorProto: dims (1), data_type (2), name (8), raw_data (9, little-endian)."""
+    """A TensorProto initializer with its data inline (little-endian raw_data)."""
     body = b"".join([
-        *(_varint(1 << 3) + _varint(dim) for dim in array.shape),
-        _varint(2 << 3) + _varint(_ONNX_TYPES[array.dtype.str]),
-        _field(8, name.encode()),
-        _field(9, array.tobytes()),
+        *(_varint(_WIRE_DIMS << 3) + _varint(dim) for dim in array.shape),
+        _varint(_WIRE_DATA_TYPE << 3) + _varint(_ONNX_TYPES[array.dtype.str]),
+        _field(_WIRE_TENSOR_NAME, name.encode()),
+        _field(_WIRE_RAW_DATA, array.tobytes()),
     ])  # fmt: skip
     return _field(_WIRE_INITIALIZER, body)
 
@@ -184,7 +186,7 @@ def _external(
     if raw is None or len(raw) < EXTERNAL_MIN_BYTES:
         return field, offset
     for key, value in (("location", location), ("offset", str(offset)), ("length", str(len(raw)))):
-        kept.append(_field(_WIRE_EXTERNAL_DATA, _field(1, key.encode()) + _field(2, value.encode())))
+        kept.append(_field(_WIRE_EXTERNAL_DATA, _field(_WIRE_KEY, key.encode()) + _field(_WIRE_VALUE, value.encode())))
     kept.append(_varint(_WIRE_DATA_LOCATION << 3) + _varint(1))  # EXTERNAL
     data.append(raw)
     return _field(_WIRE_INITIALIZER, b"".join(kept)), offset + len(raw)
