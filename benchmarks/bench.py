@@ -61,10 +61,10 @@ def timed(args: list[str], cwd: Path) -> dict[str, float]:
 
 
 def script_of(source: Path) -> str:
-    from publisher.front import add_front_matter
-    from publisher.publish import load_project_lexicon
+    from publisher.pipeline.publish import load_project_lexicon
     from publisher.readers import read_source
     from publisher.settings import Settings
+    from publisher.speech.credits import add_front_matter
     from publisher.speech.normalise import prepare_spoken
 
     pub = read_source(source)
@@ -116,9 +116,10 @@ def bench_seed(rows: list[tuple[str, str]], wer: bool) -> None:
             ("seed: peak RSS, largest process (cold)", f"{cold['peak_kib'] / 1024:.0f} MB"),
         ]
         if wer:
-            from publisher.front import add_front_matter
-            from publisher.quality import transcribe, word_error_rate
             from publisher.readers import read_source
+            from publisher.speech.credits import add_front_matter
+            sys.path.insert(0, str(ROOT / "tests"))
+            from quality import transcribe, word_error_rate
 
             pub = read_source(SEED)
             add_front_matter(pub, "Joe, a synthetic Piper voice")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from publisher.publish import EngineCache, PublishResult, publish_source
+from publisher.pipeline.publish import EngineCache, PublishResult, publish_source
 from publisher.settings import Settings
 
 NS = {

@@ -19,9 +19,10 @@ from mutagen.mp3 import MP3
 from tests import helpers
 from tests.conftest import SEED, copy_fixture
 
-from publisher import check_audiobook as checker
-from publisher.check import check_paths
-from publisher.check_audiobook import (
+from publisher.validate import audiobook as checker
+from publisher.formats.book.audiobook import iso_duration, seconds_text
+from publisher.pipeline.publish import PublishResult
+from publisher.validate.audiobook import (
     READIUM_SCHEMA,
     SCHEMAS,
     W3C_SCHEMA,
@@ -30,8 +31,7 @@ from publisher.check_audiobook import (
     iso_seconds,
     schema_errors,
 )
-from publisher.publish import PublishResult
-from publisher.render.audiobook import iso_duration, seconds_text
+from publisher.validate.epub import check_paths
 
 EPOCH = "1719532800"  # 2024-06-28T00:00:00Z
 

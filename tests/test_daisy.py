@@ -24,11 +24,11 @@ from mutagen.mp3 import MP3
 from tests.conftest import SEED, copy_fixture
 from tests.helpers import publish
 
-from publisher.check import check_paths
-from publisher.check_daisy import check_daisy, clock_value
-from publisher.publish import PublishResult
-from publisher.render.zipfiles import zip_time
+from publisher.pipeline.publish import PublishResult
 from publisher.settings import source_date_epoch
+from publisher.validate.daisy import check_daisy, clock_value
+from publisher.validate.epub import check_paths
+from publisher.zipfiles import zip_time
 
 XHTML = "http://www.w3.org/1999/xhtml"
 NS = {"x": XHTML}

@@ -14,9 +14,9 @@ import pytest
 from lxml import etree
 from tests.conftest import FIXTURES, SEED
 
-from publisher.publish import BatchResult, publish_all
-from publisher.render.feed import podcast_guid
-from publisher.serve import make_server, parse_range
+from publisher.formats.web.feed import podcast_guid
+from publisher.formats.web.serve import make_server, parse_range
+from publisher.pipeline.publish import BatchResult, publish_all
 from publisher.settings import Settings
 
 BASE = "https://example.org/pod/"
@@ -185,7 +185,7 @@ def test_chapter_files_for_each_chapter_mp3(site: Path) -> None:
 
 
 def test_check_feed_passes_real_feeds_and_catches_a_wrong_length(site: Path) -> None:
-    from publisher.check import check_feed
+    from publisher.validate.epub import check_feed
 
     assert all(check_feed(feed).ok for feed in feeds(site))
     feed = site / "long-walk" / "feed.xml"

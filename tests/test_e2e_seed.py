@@ -13,12 +13,12 @@ import pytest
 from click.testing import CliRunner
 from mutagen.mp3 import MP3
 
-from publisher.check import check_overlays, run_ace, run_epubcheck
+from publisher.audio.loudness import measure
 from publisher.cli import cli
-from publisher.front import add_front_matter
-from publisher.quality import transcribe, word_error_rate
 from publisher.readers import read_source
-from publisher.render.loudness import measure
+from publisher.speech.credits import add_front_matter
+from publisher.validate.epub import check_overlays, run_ace, run_epubcheck
+from quality import transcribe, word_error_rate
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent

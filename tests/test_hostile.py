@@ -23,13 +23,13 @@ from lxml import etree, html
 from mutagen.id3 import ID3
 from tests.conftest import SEED
 
-from publisher.check import run_epubcheck
-from publisher.front import add_front_matter
-from publisher.model import Metadata
+from publisher.formats.book.epub import write_epub
+from publisher.model.publication import Metadata
 from publisher.readers import read_source
-from publisher.render.epub import write_epub
+from publisher.speech.credits import add_front_matter
 from publisher.speech.lexicon import Lexicon
 from publisher.speech.normalise import prepare_spoken
+from publisher.validate.epub import run_epubcheck
 
 SCRIPT = "<script>alert(1)</script>"
 HOSTILE_TITLE = f"{SCRIPT} & ]]> \"quotes\" 'apostrophes' <!-- --> &amp;"
@@ -345,7 +345,7 @@ def _epub_from(tmp_path: Path, title: str, body: str) -> Path:
     pub = read_source(source, Metadata(title="", language="en"))
     add_front_matter(pub, "a test voice", closing=True)
     prepare_spoken(pub, Lexicon(), False)
-    from publisher.render.cover import generate_cover
+    from publisher.formats.cover import generate_cover
 
     out = tmp_path / "any.epub"
     write_epub(pub, generate_cover(pub.metadata), out, 1700000000, certifier=None)
@@ -381,7 +381,7 @@ def test_an_engine_failure_names_the_sentence(tmp_path: Path, monkeypatch: pytes
     from tests.conftest import FIXTURES
 
     from publisher.errors import EngineError
-    from publisher.publish import publish_all
+    from publisher.pipeline.publish import publish_all
     from publisher.settings import Settings
     from publisher.speech.engines import silent
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from publisher.publish import EngineCache, publish_source
+from publisher.pipeline.publish import EngineCache, publish_source
 from publisher.settings import Settings
 from publisher.speech.cache import ClipCache
 
@@ -200,13 +200,13 @@ def test_a_republish_starts_from_the_last_gain_and_still_lands_on_target(
 ) -> None:
     """The chapter's gain is kept in the manifest; the next publish encodes with it straight away
     (no loudness passes), checks what it encoded, and corrects a gain that no longer fits."""
-    from publisher.render.loudness import measure
+    from publisher.audio.loudness import measure
 
     source = project / "sources" / "putin-today.txt"
     run(project, engine="espeak")
     first = _gains(project)
     source.write_text(source.read_text(encoding="utf-8").replace("another level", "a new level"), encoding="utf-8")
-    with caplog.at_level("INFO", logger="publisher.render.audio"):
+    with caplog.at_level("INFO", logger="publisher.audio.master"):
         edited = run(project, engine="espeak")
     assert not [r for r in caplog.records if "encoding it again" in r.message]
     assert _gains(project) == first  # the hint was right: used as it was
@@ -217,7 +217,7 @@ def test_a_republish_starts_from_the_last_gain_and_still_lands_on_target(
     manifest["levels"]["gains"]["1"] = first["1"] + 5.0  # a hint 5 dB too loud
     manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
     source.write_text(source.read_text(encoding="utf-8").replace("a new level", "another level"), encoding="utf-8")
-    with caplog.at_level("INFO", logger="publisher.render.audio"):
+    with caplog.at_level("INFO", logger="publisher.audio.master"):
         corrected = run(project, engine="espeak")
     assert [r for r in caplog.records if "encoding it again" in r.message]
     assert abs(_gains(project)["1"] - first["1"]) < 0.5
@@ -263,7 +263,7 @@ def test_interrupted_run_resumes_to_identical_outputs(project: Path, tmp_path_fa
 def test_a_new_voice_patch_makes_publications_render_again(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """A publication made with an older deterministic patch is not "unchanged": the patch decides
     the noise, so the audio would come out different."""
-    from publisher.publish import voice_identity
+    from publisher.pipeline.publish import voice_identity
     from publisher.speech.engines import determinism
 
     before = voice_identity(Settings(engine="piper"))

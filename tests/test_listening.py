@@ -17,9 +17,9 @@ from mutagen.mp4 import MP4
 from tests.conftest import copy_fixture
 from tests.helpers import frame_kbps, publish
 
+from publisher.audio.loudness import measure
 from publisher.ffmpeg import ffmpeg_exe
-from publisher.publish import PublishResult
-from publisher.render.loudness import measure
+from publisher.pipeline.publish import PublishResult
 
 CUE = re.compile(r"^(\S+)\n(\d\d:\d\d:\d\d\.\d{3}) --> (\d\d:\d\d:\d\d\.\d{3})\n(.+)$", re.MULTILINE)
 

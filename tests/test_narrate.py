@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from publisher.front import add_front_matter
 from publisher.readers import read_source
 from publisher.settings import Settings
 from publisher.speech.cache import ClipCache
+from publisher.speech.credits import add_front_matter
 from publisher.speech.engines import EngineOptions, get_engine
 from publisher.speech.engines.silent import SAMPLE_RATE, SECONDS_PER_CHARACTER
 from publisher.speech.narrate import narrate

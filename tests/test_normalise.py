@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from publisher.errors import ConfigError
-from publisher.front import add_front_matter
 from publisher.readers import read_source
+from publisher.speech.credits import add_front_matter
 from publisher.speech.lexicon import Lexicon, load_lexicon, parse_entry
 from publisher.speech.normalise import normalise, prepare_spoken
 

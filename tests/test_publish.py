@@ -11,9 +11,9 @@ from mutagen.mp3 import MP3, BitrateMode
 from tests.conftest import copy_fixture
 from tests.helpers import NS, Epub, frame_kbps
 
-from publisher.check import run_epubcheck
-from publisher.publish import EngineCache, PublishResult, publish_source
+from publisher.pipeline.publish import EngineCache, PublishResult, publish_source
 from publisher.settings import Settings
+from publisher.validate.epub import run_epubcheck
 
 
 def publish(source: Path, output: Path, **flags: object) -> PublishResult:

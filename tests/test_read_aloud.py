@@ -11,9 +11,9 @@ import pytest
 from tests.conftest import copy_fixture
 from tests.helpers import NS, Epub
 
-from publisher.check import _clock, check_overlays, check_paths, run_ace, run_epubcheck
-from publisher.publish import EngineCache, PublishResult, publish_source
+from publisher.pipeline.publish import EngineCache, PublishResult, publish_source
 from publisher.settings import Settings
+from publisher.validate.epub import _clock, check_overlays, check_paths, run_ace, run_epubcheck
 
 SMIL = "http://www.w3.org/ns/SMIL"
 

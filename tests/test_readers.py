@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from publisher.errors import SourceError
-from publisher.model import Publication
+from publisher.model.publication import Publication
 from publisher.readers import read_source
 
 

@@ -14,10 +14,10 @@ import pytest
 from mutagen.mp3 import MP3
 from mutagen.mp4 import MP4
 
+from publisher.audio import segments
+from publisher.audio.loudness import measure
 from publisher.ffmpeg import ffmpeg_exe
-from publisher.publish import EngineCache, PublishResult, publish_source
-from publisher.render import segments
-from publisher.render.loudness import measure
+from publisher.pipeline.publish import EngineCache, PublishResult, publish_source
 from publisher.settings import Settings
 
 SEED = Path(__file__).parent.parent / "sources" / "putin-today.txt"

@@ -25,11 +25,11 @@ import pytest
 from tests.conftest import ROOT, SEED, copy_fixture
 from tests.helpers import publish
 
-import publisher.publish as publish_module
-from publisher.publish import PublishResult
-from publisher.render.catalogue import write_catalogue
-from publisher.render.site import format_label, human_size, script_json, text_direction, write_readalong
-from publisher.serve import make_server
+import publisher.pipeline.publish as publish_module
+from publisher.formats.web.catalogue import write_catalogue
+from publisher.formats.web.serve import make_server
+from publisher.formats.web.site import format_label, human_size, script_json, text_direction, write_readalong
+from publisher.pipeline.publish import PublishResult
 from publisher.settings import Settings
 
 AXE = ROOT / "tools" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
@@ -126,7 +126,7 @@ def test_downloads_link_every_format_present(site: Site) -> None:
 
 def test_downloads_only_for_files_present(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(publish_module, "FORMAT_RENDERERS", [write_readalong])
-    monkeypatch.setattr("publisher.render.catalogue.CATALOGUE_RENDERERS", [])
+    monkeypatch.setattr("publisher.formats.web.catalogue.CATALOGUE_RENDERERS", [])
     result = publish(SEED, tmp_path / "out", read_aloud=False)
     hrefs = download_hrefs(page_of(result.folder))
     assert hrefs == ["putin-today.epub", "putin-today.mp3", "putin-today.m4b", "putin-today.vtt",

@@ -14,7 +14,7 @@ import click
 
 from publisher import __version__
 from publisher.errors import BatchError, PublisherError, ValidationError
-from publisher.publish import PublishResult, publish_all
+from publisher.pipeline.publish import PublishResult, publish_all
 from publisher.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -274,7 +274,7 @@ def check(outputs: tuple[Path, ...], no_ace: bool) -> None:
     Example:
       publisher check output/
     """
-    from publisher.check import check_paths
+    from publisher.validate.epub import check_paths
 
     reports = check_paths(list(outputs) or [Path("output")], ace=not no_ace)
     if not reports:
@@ -311,7 +311,7 @@ def serve(ctx: click.Context, output: Path | None, port: int, host: str) -> None
     Example:
       publisher serve            # then open http://localhost:8000/
     """
-    from publisher.serve import make_server
+    from publisher.formats.web.serve import make_server
 
     folder = output or load_settings(ctx.obj.get("config")).output
     if not folder.is_dir():

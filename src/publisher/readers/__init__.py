@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from publisher.errors import SourceError
-from publisher.model import Metadata, Publication
+from publisher.model.publication import Metadata, Publication
 from publisher.readers.common import decode_source
 
 Reader = Callable[[str, Path, Metadata], Publication]

@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from publisher.errors import SourceError
-from publisher.model import Block, Chapter, Metadata, Publication, Run, Sentence
+from publisher.model.publication import Block, Chapter, Metadata, Publication, Run, Sentence
 from publisher.text import ISO_639_1, collapse_ws, parse_date, slugify, split_sentences, spoken_text, xml_safe
 
 log = logging.getLogger(__name__)

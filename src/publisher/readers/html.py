@@ -9,7 +9,7 @@ import lxml.html
 from lxml import etree
 
 from publisher.errors import SourceError
-from publisher.model import Block, BlockKind, Mark, Metadata, Publication, Run
+from publisher.model.publication import Block, BlockKind, Metadata, Publication, Run, Style
 from publisher.readers.common import assemble, check_language
 from publisher.text import collapse_ws, parse_date
 
@@ -42,7 +42,7 @@ def _meta(doc: lxml.html.HtmlElement, *names: str) -> str | None:
     return None
 
 
-def _runs(el: lxml.html.HtmlElement, marks: tuple[Mark, ...] = ()) -> list[Run]:
+def _runs(el: lxml.html.HtmlElement, marks: tuple[Style, ...] = ()) -> list[Run]:
     runs: list[Run] = []
     if el.text:
         runs.append(Run(el.text, marks))
@@ -54,9 +54,9 @@ def _runs(el: lxml.html.HtmlElement, marks: tuple[Mark, ...] = ()) -> list[Run]:
         elif child.tag == "img":
             pass
         elif child.tag == "a" and child.get("href"):
-            runs.extend(_runs(child, (*marks, Mark("link", child.get("href")))))
+            runs.extend(_runs(child, (*marks, Style("link", child.get("href")))))
         elif child.tag in _INLINE_MARKS:
-            runs.extend(_runs(child, (*marks, Mark(_INLINE_MARKS[child.tag]))))  # type: ignore[arg-type]
+            runs.extend(_runs(child, (*marks, Style(_INLINE_MARKS[child.tag]))))  # type: ignore[arg-type]
         else:
             runs.extend(_runs(child, marks))
         if child.tail:
@@ -78,7 +78,7 @@ def _walk(el: lxml.html.HtmlElement, blocks: list[Block], quote: int = 0) -> Non
         ordered = parent is not None and parent.tag == "ol"
         blocks.append(Block(kind="list_item", runs=_runs(el), level=1, ordered=ordered))
     elif tag == "pre":
-        blocks.append(Block(kind="code", runs=[Run(el.text_content(), (Mark("code"),))]))
+        blocks.append(Block(kind="code", runs=[Run(el.text_content(), (Style("code"),))]))
     elif tag == "img":
         _image(el, blocks)
     elif tag == "blockquote" or tag in _CONTAINERS or tag in ("ul", "ol"):

@@ -10,7 +10,7 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from publisher.model import Block, Mark, Metadata, Publication, Run
+from publisher.model.publication import Block, Metadata, Publication, Run, Style
 from publisher.readers.common import assemble, metadata_from_front_matter, split_front_matter
 
 log = logging.getLogger(__name__)
@@ -20,20 +20,20 @@ def inline_runs(children: list[Token]) -> tuple[list[Run], list[tuple[str, str]]
     """Inline tokens → runs with marks, plus the (src, alt) of any images met on the way."""
     runs: list[Run] = []
     images: list[tuple[str, str]] = []
-    marks: list[Mark] = []
+    marks: list[Style] = []
     for tok in children:
         if tok.type == "text":
             runs.append(Run(tok.content, tuple(marks)))
         elif tok.type in ("softbreak", "hardbreak"):
             runs.append(Run(" ", tuple(marks)))
         elif tok.type == "code_inline":
-            runs.append(Run(tok.content, (*marks, Mark("code"))))
+            runs.append(Run(tok.content, (*marks, Style("code"))))
         elif tok.type == "em_open":
-            marks.append(Mark("em"))
+            marks.append(Style("em"))
         elif tok.type == "strong_open":
-            marks.append(Mark("strong"))
+            marks.append(Style("strong"))
         elif tok.type == "link_open":
-            marks.append(Mark("link", str(tok.attrGet("href") or "")))
+            marks.append(Style("link", str(tok.attrGet("href") or "")))
         elif tok.type in ("em_close", "strong_close", "link_close"):
             if marks:
                 marks.pop()
@@ -77,7 +77,7 @@ def blocks_from_tokens(tokens: list[Token]) -> list[Block]:
             for src, alt in images:
                 blocks.append(Block(kind="image", src=src, alt=alt))
         elif kind in ("fence", "code_block"):
-            blocks.append(Block(kind="code", runs=[Run(tok.content.rstrip("\n"), (Mark("code"),))]))
+            blocks.append(Block(kind="code", runs=[Run(tok.content.rstrip("\n"), (Style("code"),))]))
         elif kind == "html_block":
             log.info("raw HTML block left out of the publication")
     return blocks

@@ -6,7 +6,7 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-from publisher.model import Block, Metadata, Publication, Run
+from publisher.model.publication import Block, Metadata, Publication, Run
 from publisher.readers.common import assemble
 from publisher.text import collapse_ws, parse_date
 

@@ -29,7 +29,7 @@ PLS_NS = "http://www.w3.org/2005/01/pronunciation-lexicon"
 
 
 @dataclass(frozen=True)
-class Entry:
+class LexiconEntry:
     """How to say one word: IPA phonemes (Piper) and/or a respelling (any engine)."""
 
     phonemes: str | None = None
@@ -38,9 +38,9 @@ class Entry:
 
 @dataclass
 class Lexicon:
-    """Word → Entry, applied longest word first."""
+    """Word → LexiconEntry, applied longest word first."""
 
-    entries: dict[str, Entry] = field(default_factory=dict)
+    entries: dict[str, LexiconEntry] = field(default_factory=dict)
 
     def merged(self, other: Lexicon) -> Lexicon:
         """A lexicon with `other`'s entries over this one's."""
@@ -75,7 +75,7 @@ class Lexicon:
         return text
 
 
-def parse_entry(value: str) -> Entry:
+def parse_entry(value: str) -> LexiconEntry:
     """ "[[ ipa ]] | respelling", "[[ ipa ]]" or "respelling"."""
     phonemes = respelling = None
     for part in (p.strip() for p in value.split("|")):
@@ -84,7 +84,7 @@ def parse_entry(value: str) -> Entry:
             phonemes = match.group(1)
         elif part:
             respelling = part
-    return Entry(phonemes, respelling)
+    return LexiconEntry(phonemes, respelling)
 
 
 def from_mapping(data: Mapping[str, object], origin: str) -> Lexicon:
@@ -105,7 +105,7 @@ def load_lexicon(path: Path) -> Lexicon:
         raise ConfigError(f"{path}: cannot read the lexicon: {exc.strerror or exc}") from exc
     if path.suffix.lower() == ".pls":
         return _load_pls(raw, path)
-    entries: dict[str, Entry] = {}
+    entries: dict[str, LexiconEntry] = {}
     problems = []
     for n, line in enumerate(raw.decode("utf-8-sig").splitlines(), start=1):
         line = re.sub(r"\s+#.*$|^#.*$", "", line).strip()
@@ -133,7 +133,7 @@ def _load_pls(raw: bytes, path: Path) -> Lexicon:
         alias = lexeme.findtext("p:alias", namespaces=ns)
         for grapheme in lexeme.iterfind("p:grapheme", ns):
             if grapheme.text and grapheme.text.strip():
-                entries[grapheme.text.strip()] = Entry(
+                entries[grapheme.text.strip()] = LexiconEntry(
                     phoneme.strip() if phoneme else None, alias.strip() if alias else None
                 )
     return Lexicon(entries)

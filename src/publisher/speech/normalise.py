@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from num2words import num2words
 
-from publisher.model import Publication
+from publisher.model.publication import Publication
 from publisher.speech.lexicon import Lexicon
 from publisher.text import spoken_text
 

@@ -1,0 +1,389 @@
+"""EPUB 3 (with NCX for older readers) through ebooklib, from a Publication."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import mimetypes
+import uuid
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ebooklib import epub
+from lxml import etree
+
+from publisher.errors import RenderError
+from publisher.formats.book.overlays import clips_for, clock, smil_document
+from publisher.formats.book.xhtml import EPUB_TYPE, XML_NS, E, document, render_blocks
+from publisher.formats.cover import Cover
+from publisher.model.publication import Block, Publication
+from publisher.model.timeline import Narration
+from publisher.text import text_direction
+
+ACTIVE_CLASS = "-epub-media-overlay-active"
+
+CSS = """\
+html { font-family: serif; line-height: 1.5; }
+body { margin: 0 5%; }
+h1, h2, h3, h4, h5, h6 { font-family: sans-serif; line-height: 1.25; hyphens: none; }
+h1 { font-size: 1.6em; margin: 1.5em 0 1em; }
+p { margin: 0 0 0.9em; text-align: start; }
+p.byline { font-family: sans-serif; margin: 0.2em 0; }
+p.byline.narrator { font-style: italic; }
+header, section.titlepage { margin: 2em 0; }
+section.titlepage h1 { font-size: 2em; }
+blockquote { margin: 1em 2em; font-style: italic; }
+pre { white-space: pre-wrap; font-size: 0.9em; }
+figure { margin: 1em 0; text-align: center; }
+figure img, section.cover img { max-width: 100%; max-height: 95vh; }
+section.cover { text-align: center; margin: 0; }
+nav ol { list-style: none; padding-left: 1em; }
+.-epub-media-overlay-active { background-color: #ffe066; color: #000; }
+"""
+
+
+@dataclass(frozen=True)
+class EpubResult:
+    """What was written: the file and its identifier."""
+
+    path: Path
+    identifier: str
+
+
+def publication_uuid(pub: Publication) -> str:
+    """A deterministic UUID for the publication: the same source identity gives the same UUID.
+
+    It is derived from the slug, title and authors (not the text), so fixing a typo keeps the
+    book's identity; set `identifier` in front matter to pin it explicitly.
+    """
+    identity = "\x1f".join([pub.slug, pub.metadata.title.casefold(), *map(str.casefold, pub.metadata.authors)])
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"publisher:{identity}"))
+
+
+def identifier(pub: Publication) -> str:
+    """The dc:identifier: front matter's, or urn:uuid:<deterministic UUID>."""
+    if pub.metadata.identifier:
+        return pub.metadata.identifier
+    return f"urn:uuid:{publication_uuid(pub)}"
+
+
+def modified_time(epoch: int | None) -> _dt.datetime:
+    """dcterms:modified: SOURCE_DATE_EPOCH when set (reproducible), else now; in UTC."""
+    if epoch is not None:
+        return _dt.datetime.fromtimestamp(epoch, tz=_dt.timezone.utc)
+    return _dt.datetime.now(tz=_dt.timezone.utc).replace(microsecond=0)
+
+
+def _section(epub_type: str, role: str | None, *children: etree._Element, cls: str | None = None) -> etree._Element:
+    attrib = {EPUB_TYPE: epub_type}
+    if role:
+        attrib["role"] = role
+    if cls:
+        attrib["class"] = cls
+    return E("section", attrib, *children)
+
+
+class _Images:
+    """Source images copied into the book under images/."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, epub.EpubItem] = {}
+
+    def href(self, src: str) -> str:
+        if src not in self.items:
+            path = Path(src)
+            media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            name = f"images/img-{len(self.items) + 1:03d}{path.suffix.lower()}"
+            try:
+                content = path.read_bytes()
+            except OSError as exc:
+                raise RenderError(f"cannot read image: {exc.strerror or exc}", path=path) from exc
+            self.items[src] = epub.EpubItem(
+                uid=f"img{len(self.items) + 1:03d}",
+                file_name=name,
+                media_type=media_type,
+                content=content,
+            )
+        return "../" + self.items[src].file_name
+
+
+def _xhtml_item(uid: str, file_name: str, content: bytes) -> epub.EpubItem:
+    return epub.EpubItem(uid=uid, file_name=file_name, media_type="application/xhtml+xml", content=content)
+
+
+def _chapter_body(pub: Publication, index: int, images: _Images) -> etree._Element:
+    chapter = pub.chapters[index - 1]
+    blocks: list[Block] = chapter.blocks
+    children: list[etree._Element] = []
+    if index == 1 and not pub.has_title_page:  # an article: the title page is its header
+        n_front = len(pub.front)
+        header = E("header", {}, *render_blocks(blocks[:n_front], images.href))
+        children.append(header)
+        blocks = blocks[n_front:]
+        heading_id = pub.front[0].sentences[0].id if pub.front and pub.front[0].sentences else None
+    else:
+        heading_id = blocks[0].sentences[0].id if blocks and blocks[0].sentences else None
+    children.extend(render_blocks(blocks, images.href))
+    section = _section("chapter", "doc-chapter", *children)
+    if heading_id:
+        section.set("aria-labelledby", heading_id)
+    return E("body", {}, section)
+
+
+def _nav_document(pub: Publication, chapter_files: list[str], has_title: bool) -> bytes:
+    toc_ol = E("ol")
+    for chapter, href in zip(pub.chapters, chapter_files, strict=True):
+        toc_ol.append(E("li", {}, E("a", {"href": href}, text=chapter.title)))
+    toc = E(
+        "nav",
+        {EPUB_TYPE: "toc", "role": "doc-toc", "id": "toc"},
+        E("h1", {}, text="Contents"),
+        toc_ol,
+    )
+    marks = E("ol")
+    marks.append(E("li", {}, E("a", {EPUB_TYPE: "cover", "href": "cover.xhtml"}, text="Cover")))
+    if has_title:
+        marks.append(
+            E(
+                "li",
+                {},
+                E("a", {EPUB_TYPE: "titlepage", "href": "titlepage.xhtml"}, text="Title page"),
+            )
+        )
+    marks.append(
+        E(
+            "li",
+            {},
+            E("a", {EPUB_TYPE: "bodymatter", "href": chapter_files[0]}, text="Start of content"),
+        )
+    )
+    landmarks = E("nav", {EPUB_TYPE: "landmarks", "aria-label": "Landmarks", "hidden": "hidden"},
+                  E("h2", {}, text="Landmarks"), marks)  # fmt: skip
+    body = E("body", {}, toc, landmarks)
+    return document("Contents", pub.metadata.language, body, "../css/book.css")
+
+
+def _zip_time(epoch: int | None) -> tuple[int, int, int, int, int, int]:
+    when = modified_time(epoch)
+    if when.year < 1980:  # the ZIP format starts in 1980
+        when = when.replace(year=1980, month=1, day=1)
+    return (when.year, when.month, when.day, when.hour, when.minute, when.second)
+
+
+class _StampedZip(zipfile.ZipFile):
+    """A ZipFile whose members all carry one timestamp (reproducible with SOURCE_DATE_EPOCH)."""
+
+    date_time: tuple[int, int, int, int, int, int] = (1980, 1, 1, 0, 0, 0)
+
+    def writestr(
+        self, zinfo_or_arcname: Any, data: Any, compress_type: int | None = None, compresslevel: int | None = None
+    ) -> None:
+        if isinstance(zinfo_or_arcname, str):
+            info = zipfile.ZipInfo(zinfo_or_arcname, date_time=self.date_time)
+            stored = zinfo_or_arcname.lower().endswith((".mp3", ".jpg", ".jpeg", ".png", ".m4a"))
+            info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+            if compress_type is not None:
+                info.compress_type = compress_type
+            info.external_attr = 0o644 << 16
+            zinfo_or_arcname = info
+        super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
+
+
+class _Writer(epub.EpubWriter):
+    """ebooklib's writer, plus: xml:lang on the package and NCX, a true NCX depth, fixed zip times."""
+
+    zip_time: tuple[int, int, int, int, int, int] = (1980, 1, 1, 0, 0, 0)
+
+    def write(self) -> None:
+        self.out = _StampedZip(self.file_name, "w", zipfile.ZIP_DEFLATED, compresslevel=self.options["compresslevel"])
+        self.out.date_time = self.zip_time
+        self.out.writestr("mimetype", "application/epub+zip", compress_type=zipfile.ZIP_STORED)
+        self._write_container()
+        self._write_opf()
+        self._write_items()
+        self.out.close()
+
+    def _write_opf_file(self, root: etree._Element) -> None:
+        root.set(f"{{{XML_NS}}}lang", self.book.language)
+        super()._write_opf_file(root)
+
+    def _get_ncx(self) -> bytes:
+        ncx = etree.fromstring(super()._get_ncx())
+        ncx.set(f"{{{XML_NS}}}lang", self.book.language)
+        for meta in ncx.iter("{http://www.daisy.org/z3986/2005/ncx/}meta"):
+            if meta.get("name") == "dtb:depth":
+                meta.set("content", "1")
+        return etree.tostring(ncx, xml_declaration=True, encoding="utf-8", pretty_print=True)
+
+
+@dataclass(frozen=True)
+class ReadAloud:
+    """What the read-aloud edition adds: the narration timeline and the MP3 of each track."""
+
+    narration: Narration
+    audio: dict[int, Path]  # track index → MP3 file to embed
+
+
+def accessibility_metadata(pub: Publication, certifier: str, read_aloud: bool) -> list[tuple[str, str, str | None]]:
+    """schema.org / EPUB Accessibility 1.1 properties that are true of this edition.
+
+    Returned as (property, value, id); ids let `a11y:certifiedBy` refine the conformance claim.
+    """
+    has_images = any(b.kind == "image" for c in pub.chapters for b in c.blocks)
+    all_alt = all(b.alt for c in pub.chapters for b in c.blocks if b.kind == "image")
+    features = ["structuralNavigation", "tableOfContents", "readingOrder"]
+    if has_images and all_alt:
+        features.append("alternativeText")
+    if read_aloud:
+        features.append("synchronizedAudioText")
+    props: list[tuple[str, str, str | None]] = [("schema:accessMode", "textual", None)]
+    if has_images:
+        props.append(("schema:accessMode", "visual", None))
+    if read_aloud:
+        props.append(("schema:accessMode", "auditory", None))
+    props.append(("schema:accessModeSufficient", "textual", None))
+    if read_aloud and not has_images:  # every text is narrated, and nothing is only visual
+        props.append(("schema:accessModeSufficient", "auditory", None))
+    props += [("schema:accessibilityFeature", f, None) for f in features]
+    props.append(("schema:accessibilityHazard", "none", None))
+    summary = (
+        "This publication meets WCAG 2.2 Level AA. It has a navigable table of contents, "
+        "headings in order, a defined reading order and the language set on every document"
+        + (", and text alternatives for its images" if "alternativeText" in features else "")
+        + "."
+        + (
+            " Every sentence, headings included, is narrated by a synthetic voice and highlighted "
+            "while it is read (media overlays)."
+            if read_aloud
+            else ""
+        )
+        + " It has no flashing, motion or sound hazards."
+    )
+    props.append(("schema:accessibilitySummary", summary, None))
+    props.append(("dcterms:conformsTo", "EPUB Accessibility 1.1 - WCAG 2.2 Level AA", "conformance"))
+    props.append(("a11y:certifiedBy", certifier, None))
+    return props
+
+
+def _add_meta(book: epub.EpubBook, prop: str, value: str, ident: str | None = None, refines: str | None = None) -> None:
+    attrs = {"property": prop}
+    if ident:
+        attrs["id"] = ident
+    if refines:
+        attrs["refines"] = refines
+    book.add_metadata(None, "meta", value, attrs)
+
+
+def write_epub(
+    pub: Publication,
+    cover: Cover,
+    dest: Path,
+    epoch: int | None = None,
+    certifier: str | None = None,
+    read_aloud: ReadAloud | None = None,
+) -> EpubResult:
+    """Write `pub` to `dest`: the text edition, or with `read_aloud` the narrated edition."""
+    meta = pub.metadata
+    lang = meta.language
+    book = epub.EpubBook()
+    book_id = identifier(pub)
+    book.set_identifier(book_id)
+    book.set_title(meta.title)
+    book.set_language(lang)
+    if text_direction(lang) == "rtl":
+        book.set_direction("rtl")  # spine page-progression-direction
+    for n, author in enumerate(meta.authors, start=1):
+        book.add_author(author, role="aut", uid=f"creator{n}")
+    dc_fields = {"date": meta.date, "description": meta.description, "publisher": meta.publisher, "rights": meta.rights}
+    for name, value in dc_fields.items():
+        if value:
+            book.add_metadata("DC", name, value)
+    for subject in meta.subjects:
+        book.add_metadata("DC", "subject", subject)
+    certified_by = certifier or meta.publisher or (meta.authors[0] if meta.authors else meta.title)
+    for prop, value, ident in accessibility_metadata(pub, certified_by, read_aloud is not None):
+        _add_meta(book, prop, value, ident, "#conformance" if prop == "a11y:certifiedBy" else None)
+
+    css = epub.EpubItem(uid="css", file_name="css/book.css", media_type="text/css", content=CSS.encode())
+    book.add_item(css)
+    cover_name = f"images/cover.{cover.extension}"
+    book.set_cover(cover_name, cover.data, create_page=False)
+    cover_img = E("img", {"src": f"../{cover_name}", "alt": cover.alt, "role": "doc-cover"})
+    cover_body = E("body", {}, _section("cover", None, cover_img, cls="cover"))
+    cover_page = _xhtml_item("cover", "text/cover.xhtml", document(meta.title, lang, cover_body, "../css/book.css"))
+    book.add_item(cover_page)
+    spine: list[epub.EpubItem | str] = [cover_page]
+
+    images = _Images()
+    narrated: list[tuple[epub.EpubItem, list[str], str]] = []  # (document, sentence ids, epub:type)
+    if pub.has_title_page:
+        title_section = _section("titlepage", None, *render_blocks(pub.front, images.href), cls="titlepage")
+        title_body = E("body", {}, title_section)
+        title_doc = document(meta.title, lang, title_body, "../css/book.css")
+        title_page = _xhtml_item("titlepage", "text/titlepage.xhtml", title_doc)
+        book.add_item(title_page)
+        spine.append(title_page)
+        narrated.append((title_page, [s.id for b in pub.front for s in b.sentences], "titlepage"))
+
+    chapter_files: list[str] = []
+    toc: list[epub.Link] = []
+    for chapter in pub.chapters:
+        name = f"text/{chapter.id}.xhtml"
+        body = _chapter_body(pub, chapter.index, images)
+        item = _xhtml_item(chapter.id, name, document(chapter.title, lang, body, "../css/book.css"))
+        book.add_item(item)
+        spine.append(item)
+        chapter_files.append(f"{chapter.id}.xhtml")
+        toc.append(epub.Link(name, chapter.title, chapter.id))
+        narrated.append((item, [s.id for s in chapter.sentences()], "bodymatter chapter"))
+    for image in images.items.values():
+        book.add_item(image)
+
+    if read_aloud is not None:
+        _add_overlays(book, narrated, read_aloud)
+
+    nav_content = _nav_document(pub, chapter_files, pub.has_title_page)
+    nav = epub.EpubItem(uid="nav", file_name="text/nav.xhtml", media_type="application/xhtml+xml", content=nav_content)
+    nav.properties = ["nav"]
+    book.add_item(nav)
+    book.add_item(epub.EpubNcx())
+    book.toc = toc
+    book.spine = spine
+    try:
+        writer = _Writer(str(dest), book, {"mtime": modified_time(epoch), "epub3_pages": False})
+        writer.zip_time = _zip_time(epoch)
+        writer.process()
+        writer.write()
+    except OSError as exc:
+        raise RenderError(f"cannot write the EPUB: {exc.strerror or exc}", path=dest) from exc
+    return EpubResult(dest, book_id)
+
+
+def _add_overlays(
+    book: epub.EpubBook, narrated: list[tuple[epub.EpubItem, list[str], str]], read_aloud: ReadAloud
+) -> None:
+    """Embed the audio and one SMIL per narrated document; media:* metadata with durations."""
+    audio_hrefs: dict[int, str] = {}
+    for index, path in sorted(read_aloud.audio.items()):
+        name = f"audio/{path.name}"
+        book.add_item(
+            epub.EpubItem(uid=f"audio{index:02d}", file_name=name, media_type="audio/mpeg", content=path.read_bytes())
+        )
+        audio_hrefs[index] = f"../{name}"
+    total_ms = 0
+    for item, sentence_ids, epub_type in narrated:
+        clips = clips_for(sentence_ids, read_aloud.narration, audio_hrefs)
+        overlay = smil_document(f"../{item.file_name}", clips, epub_type)
+        smil_id = f"mo-{item.id}"
+        smil_name = f"smil/{item.id}.smil"
+        book.add_item(
+            epub.EpubItem(uid=smil_id, file_name=smil_name, media_type="application/smil+xml", content=overlay.smil)
+        )
+        item.media_overlay = smil_id
+        ms = round(overlay.duration * 1000)
+        total_ms += ms
+        _add_meta(book, "media:duration", clock(ms / 1000), refines=f"#{smil_id}")
+    _add_meta(book, "media:duration", clock(total_ms / 1000))
+    _add_meta(book, "media:narrator", read_aloud.narration.narrator)
+    _add_meta(book, "media:active-class", ACTIVE_CLASS)

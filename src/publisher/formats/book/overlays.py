@@ -1,0 +1,73 @@
+"""EPUB 3 Media Overlays: one SMIL 3.0 document per narrated XHTML document, a `par` per sentence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lxml import etree
+
+from publisher.model.timeline import Narration
+
+SMIL_NS = "http://www.w3.org/ns/SMIL"
+EPUB_NS = "http://www.idpf.org/2007/ops"
+
+
+def clock(seconds: float) -> str:
+    """A SMIL full clock value, millisecond precision: 0:01:02.345."""
+    ms = round(seconds * 1000)
+    hours, rest = divmod(ms, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    secs, millis = divmod(rest, 1000)
+    return f"{hours}:{minutes:02d}:{secs:02d}.{millis:03d}"
+
+
+@dataclass(frozen=True)
+class OverlayClip:
+    """Where one sentence of a document is heard."""
+
+    sentence_id: str
+    audio_href: str  # relative to the SMIL file
+    begin: float
+    end: float
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """The SMIL for one XHTML document, and the total length of the audio it plays."""
+
+    smil: bytes
+    duration: float
+    clips: list[OverlayClip]
+
+
+def clips_for(sentence_ids: list[str], narration: Narration, audio_hrefs: dict[int, str]) -> list[OverlayClip]:
+    """Clips for `sentence_ids` in order, from the narration timeline (exact, no alignment)."""
+    where = {cue.sentence_id: (track.index, cue) for track in narration.tracks for cue in track.cues}
+    clips = []
+    for sid in sentence_ids:
+        if sid not in where:
+            raise KeyError(f"sentence {sid} was not narrated")
+        track_index, cue = where[sid]
+        clips.append(OverlayClip(sid, audio_hrefs[track_index], cue.start, cue.end))
+    return clips
+
+
+def smil_document(text_href: str, clips: list[OverlayClip], epub_type: str) -> Overlay:
+    """The SMIL 3.0 document for one XHTML document (`text_href` relative to the SMIL)."""
+    nsmap = {None: SMIL_NS, "epub": EPUB_NS}
+    root = etree.Element(f"{{{SMIL_NS}}}smil", nsmap=nsmap, version="3.0")
+    body = etree.SubElement(root, f"{{{SMIL_NS}}}body")
+    seq = etree.SubElement(
+        body, f"{{{SMIL_NS}}}seq", {"id": "seq1", f"{{{EPUB_NS}}}textref": text_href, f"{{{EPUB_NS}}}type": epub_type}
+    )
+    for n, clip in enumerate(clips, start=1):
+        par = etree.SubElement(seq, f"{{{SMIL_NS}}}par", {"id": f"par{n}"})
+        etree.SubElement(par, f"{{{SMIL_NS}}}text", {"src": f"{text_href}#{clip.sentence_id}"})
+        etree.SubElement(
+            par,
+            f"{{{SMIL_NS}}}audio",
+            {"src": clip.audio_href, "clipBegin": clock(clip.begin), "clipEnd": clock(clip.end)},
+        )
+    data = etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
+    duration = sum(round(c.end * 1000) - round(c.begin * 1000) for c in clips) / 1000
+    return Overlay(data, duration, clips)

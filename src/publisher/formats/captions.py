@@ -1,0 +1,46 @@
+"""Captions and chapter files: WebVTT (one cue per sentence) and Podcasting 2.0 chapters JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from publisher.model.timeline import ChapterMark, Cue
+
+
+def vtt_time(seconds: float) -> str:
+    """hh:mm:ss.mmm"""
+    ms = round(seconds * 1000)
+    hours, rest = divmod(ms, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    secs, millis = divmod(rest, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}.{millis:03d}"
+
+
+def _escape(text: str) -> str:
+    # WebVTT cue text: &, < and > must be escaped; a blank line would end the cue
+    return " ".join(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").split())
+
+
+def webvtt(cues: Sequence[Cue], language: str) -> str:
+    """A WebVTT file with one cue per sentence, identified by the sentence id."""
+    lines = ["WEBVTT", f"Language: {language}", ""]
+    for cue in cues:
+        lines += [cue.sentence_id, f"{vtt_time(cue.start)} --> {vtt_time(cue.end)}", _escape(cue.text), ""]
+    return "\n".join(lines)
+
+
+def write_vtt(cues: Sequence[Cue], language: str, path: Path) -> None:
+    """Write `cues` as WebVTT (UTF-8)."""
+    path.write_text(webvtt(cues, language), encoding="utf-8")
+
+
+def chapters_json(marks: Sequence[ChapterMark], title: str) -> str:
+    """Podcasting 2.0 JSON chapters (version 1.2.0)."""
+    data = {
+        "version": "1.2.0",
+        "title": title,
+        "chapters": [{"startTime": round(m.start, 3), "endTime": round(m.end, 3), "title": m.title} for m in marks],
+    }
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"

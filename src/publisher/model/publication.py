@@ -1,0 +1,124 @@
+"""The document model: Publication → Chapter → Block → Sentence (plain dataclasses, no I/O)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+BlockKind = Literal["heading", "paragraph", "quote", "list_item", "image", "byline", "code"]
+
+
+@dataclass(frozen=True)
+class Style:
+    """An inline style on a run of text: em, strong, code, or a link with its href."""
+
+    kind: Literal["em", "strong", "code", "link"]
+    href: str | None = None
+
+
+@dataclass(frozen=True)
+class Run:
+    """A piece of inline text with the marks that apply to all of it."""
+
+    text: str
+    marks: tuple[Style, ...] = ()
+
+
+@dataclass
+class Sentence:
+    """One unit of narration: a stable id, the text shown, and the text spoken.
+
+    `start`/`end` are character offsets of the sentence in its block's plain text.
+    """
+
+    id: str
+    text: str
+    spoken: str
+    start: int = 0
+    end: int = 0
+
+
+@dataclass
+class Block:
+    """A block of a chapter: heading, paragraph, quote, list item, image, byline line or code."""
+
+    kind: BlockKind
+    runs: list[Run] = field(default_factory=list)
+    level: int = 0  # heading level (1 = chapter title) or nesting depth of quotes/lists
+    ordered: bool = False  # list items: numbered list?
+    src: str | None = None  # images: path of the image file, relative to the source
+    alt: str = ""  # images: alternative text
+    sentences: list[Sentence] = field(default_factory=list)
+    role: str = ""  # bylines: "author", "date", "narrator", "publisher"
+
+    @property
+    def text(self) -> str:
+        """The block's plain text (what sentences are cut from)."""
+        return "".join(run.text for run in self.runs)
+
+
+@dataclass
+class Chapter:
+    """A chapter: one XHTML document, one audio file. Its first block is its heading."""
+
+    index: int  # 1-based position in reading order
+    title: str
+    blocks: list[Block] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        """A stable, XML-safe id for the chapter ("c01")."""
+        return f"c{self.index:02d}"
+
+    def sentences(self) -> Iterator[Sentence]:
+        """Every sentence of the chapter in reading order."""
+        for block in self.blocks:
+            yield from block.sentences
+
+
+@dataclass
+class Metadata:
+    """What a publication is: the fields that go into the OPF, ID3 tags and feeds."""
+
+    title: str
+    authors: list[str] = field(default_factory=list)
+    language: str = "en"
+    date: str | None = None  # ISO 8601 (YYYY-MM-DD), when known
+    description: str | None = None
+    publisher: str | None = None
+    rights: str | None = None
+    identifier: str | None = None  # filled in by the pipeline when the source has none
+    subjects: list[str] = field(default_factory=list)
+    cover: Path | None = None  # a cover image supplied by the source (absolute path)
+    voice: str | None = None  # a voice requested by the source (front matter)
+    engine: str | None = None  # an engine requested by the source (front matter)
+    lexicon: dict[str, str] = field(default_factory=dict)  # per-source pronunciations (front matter)
+    settings: dict[str, object] = field(default_factory=dict)  # narration settings from front matter
+
+
+@dataclass
+class Publication:
+    """One source, read: metadata, an optional title page, and chapters in reading order."""
+
+    slug: str
+    source: Path
+    metadata: Metadata
+    chapters: list[Chapter] = field(default_factory=list)
+    front: list[Block] = field(default_factory=list)  # the title page (spoken as the opening)
+    closing: list[Sentence] = field(default_factory=list)  # spoken after the last chapter only
+    has_title_page: bool = True  # False when the front blocks open the only chapter
+
+    def sentences(self) -> Iterator[Sentence]:
+        """Every sentence in narration order: title page, chapters, closing words."""
+        if self.has_title_page:
+            for block in self.front:
+                yield from block.sentences
+        for chapter in self.chapters:
+            yield from chapter.sentences()
+        yield from self.closing
+
+    def word_count(self) -> int:
+        """Words of display text in the chapters."""
+        return sum(len(b.text.split()) for c in self.chapters for b in c.blocks)

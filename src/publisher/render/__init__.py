@@ -1,1 +1,0 @@
-"""Renderers: each is a function of Publication + Narration + Settings that writes one format."""

@@ -1,0 +1,49 @@
+"""The title page and the spoken credits: the same words shown on the page and heard first."""
+
+from __future__ import annotations
+
+from publisher.model.publication import Block, Publication, Run, Sentence
+from publisher.readers.common import number_sentences
+from publisher.text import display_date, spoken_text
+
+
+def join_names(names: list[str]) -> str:
+    """ "A", "A and B", "A, B and C"."""
+    if len(names) <= 2:
+        return " and ".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def title_blocks(pub: Publication, narrator: str | None) -> list[Block]:
+    """Title, byline, date and narrator credit, as blocks."""
+    meta = pub.metadata
+    blocks = [Block(kind="heading", runs=[Run(meta.title)], level=1)]
+    if meta.authors:
+        blocks.append(Block(kind="byline", runs=[Run(f"By {join_names(meta.authors)}")], role="author"))
+    if meta.date:
+        when = display_date(meta.date, meta.language)
+        blocks.append(Block(kind="byline", runs=[Run(when)], role="date"))
+    if narrator:
+        blocks.append(Block(kind="byline", runs=[Run(f"Narrated by {narrator}")], role="narrator"))
+    return blocks
+
+
+def add_front_matter(pub: Publication, narrator: str | None, closing: bool = True) -> None:
+    """Give `pub` its title page (or, for a one-chapter article, a header in that chapter).
+
+    A source without headings is one chapter whose heading is the title; its header becomes the
+    title block list itself, so the title is shown and heard once.
+    """
+    blocks = title_blocks(pub, narrator)
+    if pub.has_title_page:
+        number_sentences("title", blocks, pub.metadata.language)
+    else:
+        chapter = pub.chapters[0]
+        chapter.blocks = blocks + chapter.blocks[1:]
+        number_sentences(chapter.id, chapter.blocks, pub.metadata.language)
+    pub.front = blocks
+    pub.closing = []
+    if closing:
+        by = f", by {join_names(pub.metadata.authors)}" if pub.metadata.authors else ""
+        words = f"This is the end of {pub.metadata.title}{by}."
+        pub.closing = [Sentence(id="closing-s0001", text=words, spoken=spoken_text(words))]

@@ -1,0 +1,1 @@
+"""Validators: EPUBCheck, DAISY Ace, media overlays, tags, DAISY 2.02, audiobook packages, feeds."""

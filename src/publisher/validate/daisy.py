@@ -1,0 +1,296 @@
+"""Validation of a DAISY 2.02 talking book: the NCC's metadata and headings, every SMIL and its
+links, the text they point to, and clip times checked against the real MP3s."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote
+
+from lxml import etree
+from mutagen import MutagenError
+from mutagen.mp3 import MP3
+
+from publisher.validate.epub import CLIP_TOLERANCE, Report
+
+XHTML = "http://www.w3.org/1999/xhtml"
+#: metadata the DAISY 2.02 NCC must carry (the specification's required set, plus what this
+#: project promises: narrator, depth, files, maxPageNormal, multimediaType and setInfo)
+REQUIRED_META = (
+    "dc:title", "dc:creator", "dc:date", "dc:format", "dc:identifier", "dc:language", "dc:publisher",
+    "ncc:charset", "ncc:generator", "ncc:narrator", "ncc:pageFront", "ncc:pageNormal", "ncc:pageSpecial",
+    "ncc:depth", "ncc:files", "ncc:maxPageNormal", "ncc:tocItems", "ncc:totalTime", "ncc:multimediaType",
+    "ncc:setInfo",
+)  # fmt: skip
+MULTIMEDIA_TYPES = ("audioOnly", "audioNcc", "audioPartText", "audioFullText", "textPartAudio", "textNcc")
+NUMERIC_META = ("ncc:pageFront", "ncc:pageNormal", "ncc:pageSpecial", "ncc:depth", "ncc:files", "ncc:maxPageNormal",
+                "ncc:tocItems")  # fmt: skip
+HEADINGS = tuple(f"h{n}" for n in range(1, 7))
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+
+
+def clock_value(value: str) -> float:
+    """Seconds in a SMIL 1.0 clock value: "npt=1.5s", "1.5s", "150ms", "2min", "1h", "0:01:02.5", "01:02.5"."""
+    text = value.strip()
+    if text.startswith("npt="):
+        text = text[4:]
+    for unit, factor in (("ms", 0.001), ("min", 60.0), ("h", 3600.0), ("s", 1.0)):
+        if text.endswith(unit):
+            return float(text[: -len(unit)]) * factor
+    parts = text.split(":")
+    if len(parts) > 3 or not all(parts):
+        raise ValueError(f"not a SMIL clock value: {value!r}")
+    total = 0.0
+    for part in parts:
+        total = total * 60 + float(part)
+    return total
+
+
+def _local(el: etree._Element) -> str:
+    return etree.QName(el).localname if isinstance(el.tag, str) else ""
+
+
+@dataclass
+class _Book:
+    """What the checks found so far, and the parsed files they share."""
+
+    folder: Path
+    messages: list[str] = field(default_factory=list)
+    ids: dict[str, set[str] | None] = field(default_factory=dict)  # file → ids (None: unreadable)
+    mp3: dict[str, float | None] = field(default_factory=dict)  # file → seconds (None: missing)
+
+    def parse(self, name: str) -> etree._ElementTree | None:
+        path = self.folder / name
+        if not path.is_file():
+            return None
+        try:
+            return etree.parse(str(path), _PARSER)
+        except etree.XMLSyntaxError as exc:
+            self.messages.append(f"{name}: not well-formed XML: {exc}")
+            return None
+
+    def ids_in(self, name: str) -> set[str] | None:
+        if name not in self.ids:
+            tree = self.parse(name)
+            self.ids[name] = None if tree is None else {str(v) for v in tree.xpath("//@id")}
+        return self.ids[name]
+
+    def mp3_length(self, name: str) -> float | None:
+        if name not in self.mp3:
+            path = self.folder / name
+            try:
+                info = MP3(path).info if path.is_file() else None
+            except MutagenError as exc:
+                self.messages.append(f"{name}: not a readable MP3: {exc}")
+                info = None
+            self.mp3[name] = float(info.length) if info is not None else None
+        return self.mp3[name]
+
+
+def _split(href: str) -> tuple[str, str]:
+    file, _, fragment = href.partition("#")
+    return unquote(file), unquote(fragment)
+
+
+def _meta(root: etree._Element) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for el in root.iter():
+        if _local(el) == "meta" and el.get("name"):
+            found.setdefault(str(el.get("name")), []).append(str(el.get("content", "")))
+    return found
+
+
+def _check_metadata(book: _Book, meta: dict[str, list[str]]) -> None:
+    for name in REQUIRED_META:
+        if not meta.get(name) or not any(v.strip() for v in meta[name]):
+            book.messages.append(f"ncc.html: required metadata {name} is missing or empty")
+    first = {name: values[0] for name, values in meta.items()}
+    if "dc:format" in first and first["dc:format"] != "Daisy 2.02":
+        book.messages.append(f'ncc.html: dc:format is {first["dc:format"]!r}, not "Daisy 2.02"')
+    if "ncc:multimediaType" in first and first["ncc:multimediaType"] not in MULTIMEDIA_TYPES:
+        book.messages.append(f"ncc.html: ncc:multimediaType {first['ncc:multimediaType']!r} is not a DAISY 2.02 type")
+    if "dc:date" in first and not _DATE.match(first["dc:date"]):
+        book.messages.append(f"ncc.html: dc:date {first['dc:date']!r} is not yyyy-mm-dd")
+    for name in NUMERIC_META:
+        if name in first and not first[name].isdigit():
+            book.messages.append(f"ncc.html: {name} {first[name]!r} is not a whole number")
+    for name, values in meta.items():
+        if len(values) > 1 and name not in ("dc:creator", "dc:contributor", "dc:subject", "dc:source"):
+            book.messages.append(f"ncc.html: {name} appears {len(values)} times")
+
+
+def _check_headings(book: _Book, body: etree._Element) -> list[tuple[int, str]]:
+    """Heading rules; returns (level, href) for each heading."""
+    headings = [el for el in body.iter() if _local(el) in HEADINGS]
+    out: list[tuple[int, str]] = []
+    if not headings:
+        book.messages.append("ncc.html: no headings")
+        return out
+    first = headings[0]
+    if _local(first) != "h1" or "title" not in (first.get("class") or "").split():
+        book.messages.append('ncc.html: the first heading must be <h1 class="title">')
+    previous = 0
+    for el in headings:
+        level = int(_local(el)[1])
+        label = " ".join("".join(el.itertext()).split())
+        if level > previous + 1:
+            book.messages.append(f"ncc.html: heading {label!r} jumps from h{previous} to h{level}")
+        previous = level
+        if not el.get("id"):
+            book.messages.append(f"ncc.html: heading {label!r} has no id")
+        links = [a for a in el.iter() if _local(a) == "a" and a.get("href")]
+        if not links:
+            book.messages.append(f"ncc.html: heading {label!r} links nowhere")
+            continue
+        out.append((level, str(links[0].get("href"))))
+    return out
+
+
+def _check_smil(book: _Book, name: str, elapsed: float) -> tuple[float, set[str]]:
+    """One SMIL file; returns its duration (seconds) and its ids."""
+    tree = book.parse(name)
+    if tree is None:
+        return 0.0, set()
+    root = tree.getroot()
+    ids = {str(v) for v in root.xpath("//@id")}
+    book.ids[name] = ids
+    if _local(root) != "smil":
+        book.messages.append(f"{name}: the root element is <{_local(root)}>, not <smil>")
+    meta = _meta(root)
+    if meta.get("dc:format", [""])[0] != "Daisy 2.02":
+        book.messages.append(f'{name}: no <meta name="dc:format" content="Daisy 2.02"/>')
+    if not root.xpath("//*[local-name()='layout']/*[local-name()='region'][@id='txtView']"):
+        book.messages.append(f'{name}: no <layout><region id="txtView"/></layout>')
+    seqs = root.xpath("/*[local-name()='smil']/*[local-name()='body']/*[local-name()='seq']")
+    if len(seqs) != 1:
+        book.messages.append(f"{name}: the body must hold exactly one <seq>, found {len(seqs)}")
+        return 0.0, ids
+    seq = seqs[0]
+    clips_total = 0.0
+    for par in seq.iter():
+        if _local(par) != "par":
+            continue
+        where = f"{name}: par {par.get('id') or '?'}"
+        texts = [el for el in par if _local(el) == "text"]
+        audios = [el for el in par if _local(el) == "audio"]
+        if not texts or not audios:
+            book.messages.append(f"{where} lacks a text or an audio element")
+        for text in texts:
+            doc, fragment = _split(text.get("src", ""))
+            doc_ids = book.ids_in(doc) if doc else None
+            if doc_ids is None:
+                book.messages.append(f"{where}: text src {text.get('src')!r}: no such content document")
+            elif fragment not in doc_ids:
+                book.messages.append(f"{where}: text src {text.get('src')!r}: no element with that id")
+        for audio in audios:
+            src = unquote(audio.get("src", ""))
+            try:
+                begin = clock_value(audio.get("clip-begin", ""))
+                end = clock_value(audio.get("clip-end", ""))
+            except ValueError:
+                book.messages.append(f"{where}: unreadable clip-begin/clip-end")
+                continue
+            clips_total += end - begin
+            if not begin < end:
+                book.messages.append(f"{where}: clip-begin {begin:.3f} s is not before clip-end {end:.3f} s")
+            length = book.mp3_length(src)
+            if length is None:
+                book.messages.append(f"{where}: audio file {src!r} does not exist")
+            elif begin < 0 or end > length + CLIP_TOLERANCE:
+                book.messages.append(f"{where}: clip {begin:.3f}–{end:.3f} s lies outside {src} ({length:.3f} s)")
+    try:
+        duration = clock_value(seq.get("dur", ""))
+    except ValueError:
+        book.messages.append(f"{name}: the main seq has no readable dur")
+        duration = clips_total
+    if abs(duration - clips_total) > CLIP_TOLERANCE:
+        book.messages.append(f"{name}: seq dur {duration:.3f} s ≠ its clips' {clips_total:.3f} s")
+    for key, expected in (("ncc:timeInThisSmil", duration), ("ncc:totalElapsedTime", elapsed)):
+        if key in meta:
+            try:
+                stated = clock_value(meta[key][0])
+            except ValueError:
+                book.messages.append(f"{name}: {key} {meta[key][0]!r} is not a clock value")
+                continue
+            if abs(stated - expected) > CLIP_TOLERANCE:
+                book.messages.append(f"{name}: {key} is {stated:.3f} s, expected {expected:.3f} s")
+    return duration, ids
+
+
+def check_daisy(ncc: Path) -> Report:
+    """Check the DAISY 2.02 book whose NCC is `ncc` (the folder holding it is the book)."""
+    book = _Book(ncc.parent)
+    try:
+        tree = etree.parse(str(ncc), _PARSER)
+    except etree.XMLSyntaxError as exc:
+        problem = f"ncc.html: not well-formed XML: {exc}"
+        return Report(ncc, "DAISY 2.02", False, "DAISY 2.02: ncc.html is broken", [problem])
+    except OSError as exc:
+        return Report(ncc, "DAISY 2.02", False, "DAISY 2.02: no ncc.html", [f"ncc.html cannot be read: {exc}"])
+    root = tree.getroot()
+    if root.tag != f"{{{XHTML}}}html":
+        book.messages.append("ncc.html: the root element is not XHTML <html>")
+    meta = _meta(root)
+    _check_metadata(book, meta)
+    bodies = [el for el in root if _local(el) == "body"]
+    headings = _check_headings(book, bodies[0]) if bodies else []
+
+    smil_order: list[str] = []
+    for _level, href in headings:
+        smil, _ = _split(href)
+        if smil and smil not in smil_order:
+            smil_order.append(smil)
+    durations: dict[str, float] = {}
+    elapsed = 0.0
+    for smil in smil_order:
+        if not (book.folder / smil).is_file():
+            book.messages.append(f"ncc.html: links to {smil}, which does not exist")
+            continue
+        durations[smil], _ids = _check_smil(book, smil, elapsed)
+        elapsed += durations[smil]
+    for _level, href in headings:
+        smil, fragment = _split(href)
+        if smil in durations and fragment not in (book.ids.get(smil) or set()):
+            book.messages.append(f"ncc.html: link {href!r}: {smil} has no element with that id")
+    for path in sorted(book.folder.rglob("*.smil")):
+        name = path.relative_to(book.folder).as_posix()
+        if name not in smil_order:
+            book.messages.append(f"{name} is not referenced from ncc.html")
+
+    for path in sorted(book.folder.rglob("*.mp3")):
+        name = path.relative_to(book.folder).as_posix()
+        if name not in book.mp3:
+            book.messages.append(f"{name} is not played by any SMIL")
+    files = [p for p in book.folder.rglob("*") if p.is_file()]
+    stated = meta.get("ncc:files", [""])[0]
+    if stated.isdigit() and int(stated) != len(files):
+        book.messages.append(f"ncc.html: ncc:files is {stated}, the book has {len(files)} files")
+    toc = meta.get("ncc:tocItems", [""])[0]
+    items = len(headings) + len(root.xpath("//*[contains(concat(' ', @class, ' '), ' page-')]"))
+    if toc.isdigit() and int(toc) != items:
+        book.messages.append(f"ncc.html: ncc:tocItems is {toc}, the NCC has {items} items")
+    depth = meta.get("ncc:depth", [""])[0]
+    deepest = max((level for level, _ in headings), default=0)
+    if depth.isdigit() and int(depth) != deepest:
+        book.messages.append(f"ncc.html: ncc:depth is {depth}, the deepest heading is h{deepest}")
+
+    smil_total = sum(durations.values())
+    mp3_total = sum(v for v in book.mp3.values() if v is not None)
+    total_text = meta.get("ncc:totalTime", [""])[0]
+    try:
+        total = clock_value(total_text) if total_text else None
+    except ValueError:
+        book.messages.append(f"ncc.html: ncc:totalTime {total_text!r} is not hh:mm:ss")
+        total = None
+    if total is not None:
+        if abs(total - smil_total) > CLIP_TOLERANCE:
+            book.messages.append(f"ncc.html: ncc:totalTime {total:.3f} s ≠ the SMIL durations' {smil_total:.3f} s")
+        if abs(total - mp3_total) > CLIP_TOLERANCE:
+            book.messages.append(f"ncc.html: ncc:totalTime {total:.3f} s ≠ the MP3s' {mp3_total:.3f} s")
+    summary = (
+        f"DAISY 2.02: {len(headings)} NCC items, {len(durations)} SMIL files, {len(book.mp3)} MP3s, "
+        f"{len(book.messages)} problems"
+    )
+    return Report(ncc, "DAISY 2.02", not book.messages, summary, book.messages)
