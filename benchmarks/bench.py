@@ -61,15 +61,14 @@ def timed(args: list[str], cwd: Path) -> dict[str, float]:
 
 
 def script_of(source: Path) -> str:
-    from publisher.pipeline.publish import load_project_lexicon
     from publisher.readers import read_source
-    from publisher.settings import Settings
     from publisher.speech.credits import add_front_matter
+    from publisher.speech.lexicon import load_project_lexicon
     from publisher.speech.normalise import prepare_spoken
 
     pub = read_source(source)
     add_front_matter(pub, "Joe, a synthetic Piper voice")
-    prepare_spoken(pub, load_project_lexicon(Settings(), ROOT), True)
+    prepare_spoken(pub, load_project_lexicon(None, ROOT), True)
     return "\n".join(s.spoken for s in pub.sentences())
 
 
@@ -118,6 +117,7 @@ def bench_seed(rows: list[tuple[str, str]], wer: bool) -> None:
         if wer:
             from publisher.readers import read_source
             from publisher.speech.credits import add_front_matter
+
             sys.path.insert(0, str(ROOT / "tests"))
             from quality import transcribe, word_error_rate
 

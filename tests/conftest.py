@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import settings as hypothesis_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -43,3 +44,8 @@ def copy_fixture(name: str, dest: Path) -> Path:
     if name == "book.md":
         shutil.copy(FIXTURES / "engine.png", dest / "engine.png")
     return target
+
+
+# Hypothesis checks correctness, not speed: no per-example deadline (a loaded machine is not a bug).
+hypothesis_settings.register_profile("publisher", deadline=None)
+hypothesis_settings.load_profile("publisher")

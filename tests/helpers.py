@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from publisher.pipeline.publish import EngineCache, PublishResult, publish_source
+from publisher.pipeline.engines import EngineCache
+from publisher.pipeline.manifest import PublishResult
+from publisher.pipeline.publish import publish_source
 from publisher.settings import Settings
 
 NS = {

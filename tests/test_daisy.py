@@ -24,7 +24,7 @@ from mutagen.mp3 import MP3
 from tests.conftest import SEED, copy_fixture
 from tests.helpers import publish
 
-from publisher.pipeline.publish import PublishResult
+from publisher.pipeline.manifest import PublishResult
 from publisher.settings import source_date_epoch
 from publisher.validate.daisy import check_daisy, clock_value
 from publisher.validate.epub import check_paths

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from publisher.pipeline.publish import EngineCache, publish_source
+from publisher.pipeline.engines import EngineCache
+from publisher.pipeline.publish import publish_source
 from publisher.settings import Settings
 from publisher.speech.cache import ClipCache
 
@@ -206,7 +207,7 @@ def test_a_republish_starts_from_the_last_gain_and_still_lands_on_target(
     run(project, engine="espeak")
     first = _gains(project)
     source.write_text(source.read_text(encoding="utf-8").replace("another level", "a new level"), encoding="utf-8")
-    with caplog.at_level("INFO", logger="publisher.audio.master"):
+    with caplog.at_level("INFO", logger="publisher.audio.place"):
         edited = run(project, engine="espeak")
     assert not [r for r in caplog.records if "encoding it again" in r.message]
     assert _gains(project) == first  # the hint was right: used as it was
@@ -217,7 +218,7 @@ def test_a_republish_starts_from_the_last_gain_and_still_lands_on_target(
     manifest["levels"]["gains"]["1"] = first["1"] + 5.0  # a hint 5 dB too loud
     manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
     source.write_text(source.read_text(encoding="utf-8").replace("a new level", "another level"), encoding="utf-8")
-    with caplog.at_level("INFO", logger="publisher.audio.master"):
+    with caplog.at_level("INFO", logger="publisher.audio.place"):
         corrected = run(project, engine="espeak")
     assert [r for r in caplog.records if "encoding it again" in r.message]
     assert abs(_gains(project)["1"] - first["1"]) < 0.5
@@ -263,7 +264,7 @@ def test_interrupted_run_resumes_to_identical_outputs(project: Path, tmp_path_fa
 def test_a_new_voice_patch_makes_publications_render_again(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """A publication made with an older deterministic patch is not "unchanged": the patch decides
     the noise, so the audio would come out different."""
-    from publisher.pipeline.publish import voice_identity
+    from publisher.pipeline.fingerprint import voice_identity
     from publisher.speech.engines import determinism
 
     before = voice_identity(Settings(engine="piper"))

@@ -19,7 +19,7 @@ from tests.helpers import frame_kbps, publish
 
 from publisher.audio.loudness import measure
 from publisher.ffmpeg import ffmpeg_exe
-from publisher.pipeline.publish import PublishResult
+from publisher.pipeline.manifest import PublishResult
 
 CUE = re.compile(r"^(\S+)\n(\d\d:\d\d:\d\d\.\d{3}) --> (\d\d:\d\d:\d\d\.\d{3})\n(.+)$", re.MULTILINE)
 

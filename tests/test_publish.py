@@ -11,7 +11,9 @@ from mutagen.mp3 import MP3, BitrateMode
 from tests.conftest import copy_fixture
 from tests.helpers import NS, Epub, frame_kbps
 
-from publisher.pipeline.publish import EngineCache, PublishResult, publish_source
+from publisher.pipeline.engines import EngineCache
+from publisher.pipeline.manifest import PublishResult
+from publisher.pipeline.publish import publish_source
 from publisher.settings import Settings
 from publisher.validate.epub import run_epubcheck
 

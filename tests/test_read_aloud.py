@@ -11,7 +11,9 @@ import pytest
 from tests.conftest import copy_fixture
 from tests.helpers import NS, Epub
 
-from publisher.pipeline.publish import EngineCache, PublishResult, publish_source
+from publisher.pipeline.engines import EngineCache
+from publisher.pipeline.manifest import PublishResult
+from publisher.pipeline.publish import publish_source
 from publisher.settings import Settings
 from publisher.validate.epub import _clock, check_overlays, check_paths, run_ace, run_epubcheck
 

@@ -17,7 +17,9 @@ from mutagen.mp4 import MP4
 from publisher.audio import segments
 from publisher.audio.loudness import measure
 from publisher.ffmpeg import ffmpeg_exe
-from publisher.pipeline.publish import EngineCache, PublishResult, publish_source
+from publisher.pipeline.engines import EngineCache
+from publisher.pipeline.manifest import PublishResult
+from publisher.pipeline.publish import publish_source
 from publisher.settings import Settings
 
 SEED = Path(__file__).parent.parent / "sources" / "putin-today.txt"

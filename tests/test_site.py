@@ -25,11 +25,11 @@ import pytest
 from tests.conftest import ROOT, SEED, copy_fixture
 from tests.helpers import publish
 
-import publisher.pipeline.publish as publish_module
-from publisher.formats.web.catalogue import write_catalogue
+from publisher.formats import registry
 from publisher.formats.web.serve import make_server
-from publisher.formats.web.site import format_label, human_size, script_json, text_direction, write_readalong
-from publisher.pipeline.publish import PublishResult
+from publisher.formats.web.site import format_label, human_size, script_json, text_direction
+from publisher.pipeline.manifest import PublishResult
+from publisher.pipeline.publish import write_catalogue
 from publisher.settings import Settings
 
 AXE = ROOT / "tools" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
@@ -125,8 +125,10 @@ def test_downloads_link_every_format_present(site: Site) -> None:
 
 
 def test_downloads_only_for_files_present(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(publish_module, "FORMAT_RENDERERS", [write_readalong])
-    monkeypatch.setattr("publisher.formats.web.catalogue.CATALOGUE_RENDERERS", [])
+    """The page lists what the registry's renderers wrote, nothing found on the disk by guessing."""
+    kept = ("cover", "audio", "captions", "epub", "read-along page")
+    monkeypatch.setattr(registry, "RENDERERS", tuple(r for r in registry.RENDERERS if r.name in kept))
+    monkeypatch.setattr(registry, "CATALOGUE_RENDERERS", ())
     result = publish(SEED, tmp_path / "out", read_aloud=False)
     hrefs = download_hrefs(page_of(result.folder))
     assert hrefs == ["putin-today.epub", "putin-today.mp3", "putin-today.m4b", "putin-today.vtt",

@@ -14,7 +14,8 @@ import click
 
 from publisher import __version__
 from publisher.errors import BatchError, PublisherError, ValidationError
-from publisher.pipeline.publish import PublishResult, publish_all
+from publisher.pipeline.manifest import PublishResult
+from publisher.pipeline.publish import publish_all
 from publisher.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -143,22 +144,17 @@ def _progress_factory(
 @click.option("--announce/--no-announce", default=None, help="Spoken opening credits and closing line [default: on].")
 @click.option("-j", "--jobs", type=int, help="Synthesis processes [default: one per core].")
 @click.option("--cache/--no-cache", "use_cache", default=None, help="Reuse cached sentence audio [default: on].")
-@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Cache folder [.cache/publisher].")
+@click.option(
+    "--cache-dir", "cache", type=click.Path(file_okay=False, path_type=Path), help="Cache folder [.cache/publisher]."
+)
 @click.option(
     "-f", "--force", is_flag=True, default=None, help="Render even if nothing changed since the last publish."
 )
-@click.option("--publisher", "publisher_name", help="Publisher name for sources that do not name one.")
+@click.option("--publisher", "publisher", help="Publisher name for sources that do not name one.")
 @click.option("--language", help="Language of sources that do not say (BCP 47) [default: en].")
 @click.option("--base-url", help="Public URL of the output folder, for feeds and OPDS [http://localhost:8000/].")
 @click.pass_context
-def publish(ctx: click.Context, paths: tuple[Path, ...], output: Path | None, engine: str | None,
-            voice: str | None, speed: float | None, bitrate: int | None, sample_rate: int | None,
-            pause_sentence: float | None, pause_paragraph: float | None, pause_heading: float | None,
-            profile: str | None, lexicon: Path | None, read_aloud: bool | None, daisy: bool | None,
-            audiobooks: bool | None, read_aloud_bitrate: int | None,
-            announce: bool | None, jobs: int | None, use_cache: bool | None, cache_dir: Path | None,
-            force: bool | None, publisher_name: str | None, language: str | None,
-            base_url: str | None) -> None:  # fmt: skip
+def publish(ctx: click.Context, paths: tuple[Path, ...], **flags: Any) -> None:
     """Publish sources (files or folders; default: sources/) into OUTPUT/<slug>/.
 
     Each source becomes two EPUBs (text, and read-aloud with the narration), chapter MP3s, a
@@ -172,14 +168,7 @@ def publish(ctx: click.Context, paths: tuple[Path, ...], output: Path | None, en
       publisher publish essay.md -o site/ --engine espeak --voice en-gb
     """
     base = load_settings(ctx.obj.get("config"))
-    flags = {
-        "output": output, "engine": engine, "voice": voice, "speed": speed, "bitrate": bitrate,
-        "sample_rate": sample_rate, "announce": announce, "publisher": publisher_name, "language": language,
-        "pause_sentence": pause_sentence, "pause_paragraph": pause_paragraph, "pause_heading": pause_heading,
-        "profile": profile, "lexicon": lexicon, "read_aloud": read_aloud, "read_aloud_bitrate": read_aloud_bitrate,
-        "daisy": daisy, "audiobooks": audiobooks,
-        "jobs": jobs, "use_cache": use_cache, "cache": cache_dir, "force": force, "base_url": base_url,
-    }  # fmt: skip
+    language = flags["language"]
     if language:
         base = base.with_overrides({"language": language}, "command line")
     quiet = ctx.obj.get("quiet", False)

@@ -16,6 +16,10 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 CONFIG_NAME = "publisher.toml"
+#: field metadata: settings that change how a run works, or only the catalogue (feeds, OPDS, index
+#: page), never a publication; every other setting is part of a publication's fingerprint
+RUN = {"scope": "run"}
+CATALOGUE = {"scope": "catalogue"}
 MP3_BITRATES = (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
 
 
@@ -63,26 +67,30 @@ class Settings:
     """Also write the Readium (.audiobook) and W3C (.lpf) audiobook packages."""
     read_aloud_bitrate: int = 0
     """MP3 bitrate inside the read-aloud EPUB; 0 embeds the chapter MP3s as they are."""
-    cache: Path = field(default_factory=lambda: Path(".cache/publisher"))
+    cache: Path = field(default_factory=lambda: Path(".cache/publisher"), metadata=RUN)
     """Narration cache and derived voice models (content-addressed; safe to delete)."""
-    use_cache: bool = True
+    use_cache: bool = field(default=True, metadata=RUN)
     """Reuse sentence clips from the cache (off: synthesize everything into a temporary folder)."""
-    jobs: int = 0
+    jobs: int = field(default=0, metadata=RUN)
     """Synthesis processes; 0 = one per core."""
-    force: bool = False
+    force: bool = field(default=False, metadata=RUN)
     """Render even when nothing changed since the last publish."""
-    output: Path = field(default_factory=lambda: Path("output"))
+    output: Path = field(default_factory=lambda: Path("output"), metadata=RUN)
     """Where publications are written: output/<slug>/."""
-    base_url: str = "http://localhost:8000/"
+    base_url: str = field(default="http://localhost:8000/", metadata=CATALOGUE)
     """Public URL of the output folder: every link in feeds and the OPDS catalogue starts with it."""
-    site_title: str = "Publications"
+    site_title: str = field(default="Publications", metadata=CATALOGUE)
     """Title of the catalogue page, the site-wide podcast feed and the OPDS catalogue."""
-    category: str = "News"
+    category: str = field(default="News", metadata=CATALOGUE)
     """Apple Podcasts category of the feeds ("News", "Arts/Books", "Education", …)."""
-    explicit: bool = False
+    explicit: bool = field(default=False, metadata=CATALOGUE)
     """Mark podcast episodes as explicit."""
-    owner_email: str | None = None
+    owner_email: str | None = field(default=None, metadata=CATALOGUE)
     """Contact address for the podcast feeds' itunes:owner (Apple asks for one)."""
+
+    def publication_values(self) -> dict[str, Any]:
+        """The settings that change what a publication holds (its fingerprint's part)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if "scope" not in f.metadata}
 
     def with_overrides(self, values: dict[str, Any], origin: str) -> Settings:
         """A copy with `values` applied; every bad key or value is reported together."""

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from publisher.model.publication import Publication
-from publisher.model.timeline import ChapterMark, Cue, Narration
+from publisher.model.timeline import ChapterMark, Track
 
 MARK_TITLE_WORDS = 6
-
-
-def full_cues(narration: Narration) -> list[Cue]:
-    """Every cue shifted to its place in the full-length file."""
-    cues: list[Cue] = []
-    for track, offset in zip(narration.tracks, narration.offsets(), strict=True):
-        cues.extend(Cue(c.sentence_id, c.text, c.start + offset, c.end + offset) for c in track.cues)
-    return cues
 
 
 def first_words(text: str) -> str:
@@ -22,25 +16,25 @@ def first_words(text: str) -> str:
     return head + ("…" if len(words) > MARK_TITLE_WORDS else "")
 
 
-def chapter_marks(pub: Publication, narration: Narration) -> list[ChapterMark]:
+def chapter_marks(pub: Publication, tracks: Sequence[Track], starts: Sequence[float]) -> tuple[ChapterMark, ...]:
     """One mark per chapter; for a single-chapter publication, one per paragraph.
 
-    Marks cover the file end to end: each runs until the next one starts.
+    `tracks` are placed in the full-length file at `starts`. Marks cover the file end to end: each
+    runs until the next one starts.
     """
-    starts: list[tuple[str, float]] = []
-    if len(narration.tracks) > 1:
-        offsets = narration.offsets()
-        starts.extend((track.title, offset) for track, offset in zip(narration.tracks, offsets, strict=True))
+    heads: list[tuple[str, float]] = []
+    if len(tracks) > 1:
+        heads.extend((track.title, start) for track, start in zip(tracks, starts, strict=True))
     else:
-        where = {c.sentence_id: c.start for c in full_cues(narration)}
-        starts.append((pub.metadata.title, 0.0))  # title, credits, heading
+        where = {c.sentence_id: c.start + starts[0] for c in tracks[0].cues}
+        heads.append((pub.metadata.title, 0.0))  # title, credits, heading
         for block in pub.chapters[0].blocks:
             if block.kind in ("heading", "byline") or not block.sentences or block in pub.front:
                 continue
             first = block.sentences[0]
-            starts.append((first_words(block.text), where[first.id]))
-    total = narration.duration
-    return [
-        ChapterMark(title, start, starts[i + 1][1] if i + 1 < len(starts) else total)
-        for i, (title, start) in enumerate(starts)
-    ]
+            heads.append((first_words(block.text), where[first.id]))
+    total = starts[-1] + tracks[-1].duration
+    return tuple(
+        ChapterMark(title, start, heads[i + 1][1] if i + 1 < len(heads) else total)
+        for i, (title, start) in enumerate(heads)
+    )

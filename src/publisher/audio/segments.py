@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from publisher.audio.loudness import PROFILES, Measurement, level_filter, named_probe, probe_result
+from publisher.audio.mp3 import mp3_frames, mp3_rate
 from publisher.errors import RenderError
 from publisher.ffmpeg import ffmpeg_exe, run_ffmpeg_fed
 from publisher.model.timeline import Cue, Track
@@ -96,8 +97,6 @@ def plan(track: Track, rate: int) -> list[Piece]:
 
 
 def _key(wav: Path, piece: Piece, gain: float, settings: Settings) -> str:
-    from publisher.audio.master import mp3_rate
-
     profile = PROFILES[settings.profile]
     with wave.open(str(wav)) as audio:
         rate = audio.getframerate()
@@ -138,8 +137,6 @@ def _trims(piece: Piece, rate: int, settings: Settings) -> tuple[int, int, int]:
     by at most ±23 ms in the M4B; LAME's padding adds 12–38 ms to it in the MP3). A chapter's
     lead-in and tail stay whole.
     """
-    from publisher.audio.master import mp3_rate
-
     mp3_lead = round(MP3_DELAY * rate / mp3_rate(settings)) if piece.start else 0
     aac_lead = AAC_PRIMING if piece.start else 0
     spare = (piece.end - piece.start - aac_lead) % 1024
@@ -203,8 +200,6 @@ class _Streams:
 
 def _streams(job: _Job, rate: int, settings: Settings, tag: str) -> _Streams:
     """The MP3 and AAC branches of a piece (fed from [m{tag}] and [a{tag}] in a filter graph)."""
-    from publisher.audio.master import mp3_rate
-
     mp3_lead, aac_lead, aac_tail = _trims(job.piece, rate, settings)
     aac_end = job.piece.end - job.piece.start - max(aac_tail, 0)
     to_mp3 = [
@@ -235,8 +230,6 @@ def _both(levelled: str, streams: _Streams, tag: str) -> str:
 
 def _kept(job: _Job, rate: int, leads: tuple[int, int], loudness: Measurement) -> Encoded:
     """Move a piece's finished streams into the cache, its facts last."""
-    from publisher.audio.master import mp3_frames
-
     tmp_mp3, tmp_aac = job.tmp(".mp3"), job.tmp(".aac")
     mp3, aac, facts = job.base.with_suffix(".mp3"), job.base.with_suffix(".aac"), job.base.with_suffix(".json")
     frames, spf, frame_rate = mp3_frames(tmp_mp3)

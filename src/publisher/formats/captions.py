@@ -6,6 +6,8 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from publisher.formats.context import RenderContext
+from publisher.model import layout
 from publisher.model.timeline import ChapterMark, Cue
 
 
@@ -44,3 +46,16 @@ def chapters_json(marks: Sequence[ChapterMark], title: str) -> str:
         "chapters": [{"startTime": round(m.start, 3), "endTime": round(m.end, 3), "title": m.title} for m in marks],
     }
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def write_captions(ctx: RenderContext) -> dict[str, Path]:
+    """WebVTT captions for every chapter MP3 and the full-length MP3, and the full-length file's
+    Podcasting 2.0 chapters."""
+    language = ctx.pub.metadata.language
+    for track, mp3 in zip(ctx.timeline.tracks, ctx.audio, strict=True):
+        write_vtt(track.cues, language, mp3.path.with_suffix(".vtt"))
+    vtt = ctx.folder / layout.captions(ctx.slug)
+    write_vtt(ctx.timeline.full_cues(), language, vtt)
+    chapters = ctx.folder / layout.chapters_json(ctx.slug)
+    chapters.write_text(chapters_json(ctx.marks, ctx.pub.metadata.title), encoding="utf-8")
+    return {"vtt": vtt, "chapters": chapters}

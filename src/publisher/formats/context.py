@@ -1,39 +1,41 @@
-"""What every per-publication renderer receives: the publication, its narration and what is written so far."""
+"""What every per-publication renderer receives: immutable data about the publication, its placed
+timeline, and the outputs written before it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from publisher.audio.master import AudioFile
-from publisher.formats.cover import Cover
-from publisher.model.publication import Publication
-from publisher.model.timeline import ChapterMark, Narration
+from publisher.audio.place import AudioFile, PlacedAudio
+from publisher.model import layout
+from publisher.model.catalogue import CatalogueEntry
+from publisher.model.publication import Cover, Publication
+from publisher.model.timeline import ChapterMark, Timeline
 from publisher.settings import Settings
 
 
-@dataclass
+@dataclass(frozen=True)
 class RenderContext:
     """A publication being rendered into `folder` (a staging copy of `output/<slug>/`).
 
-    By the time the format renderers run, `folder` already holds the EPUBs, the chapter MP3s
-    (`audio/NN-title.mp3`, with one `.vtt` each), the full-length `<slug>.mp3`, `<slug>.m4b`,
-    `<slug>.vtt`, `<slug>.chapters.json` and the cover. Renderers write only inside `folder`
+    Renderers run in the registry's order (formats/registry.py); each sees in `written` the
+    outputs of those before it, and in `later` the kinds of output the catalogue stage will add
+    to the folder (the publication's own podcast feed). Renderers write only inside `folder`
     (final files) or `work` (scratch), and must be deterministic for a given SOURCE_DATE_EPOCH.
     """
 
     pub: Publication
-    narration: Narration  # tracks[i] is chapter i + 1: its cues are times inside that chapter's MP3
+    placed: PlacedAudio  # the narration placed in the audio files, and those files
     settings: Settings
     cover: Cover
     folder: Path
     work: Path
-    audio: list[AudioFile]  # chapter MP3s, in reading order, paths inside `folder`
-    full: AudioFile  # the full-length MP3
-    marks: list[ChapterMark]  # chapter marks in the full-length file
     identifier: str  # the EPUB's dc:identifier (stable across re-publishing)
     epoch: int | None  # SOURCE_DATE_EPOCH, when set
     modified: str  # ISO 8601 UTC timestamp of this publish (SOURCE_DATE_EPOCH when set)
+    written: Mapping[str, Path] = field(default_factory=dict)  # kind → file, from the renderers before
+    later: frozenset[str] = frozenset()  # kinds the catalogue stage writes into the folder afterwards
 
     @property
     def slug(self) -> str:
@@ -41,6 +43,38 @@ class RenderContext:
         return self.pub.slug
 
     @property
+    def timeline(self) -> Timeline:
+        """Where every sentence is heard: per chapter MP3, and in the full-length MP3."""
+        return self.placed.timeline
+
+    @property
+    def audio(self) -> tuple[AudioFile, ...]:
+        """The chapter MP3s in reading order (paths inside `folder`)."""
+        return self.placed.chapters
+
+    @property
+    def full(self) -> AudioFile:
+        """The full-length MP3."""
+        return self.placed.full
+
+    @property
+    def marks(self) -> tuple[ChapterMark, ...]:
+        """Chapter marks in the full-length file."""
+        return self.placed.timeline.marks
+
+    @property
     def cover_name(self) -> str:
         """The cover's file name inside `folder`."""
-        return f"cover.{self.cover.extension}"
+        return layout.cover(self.cover.extension)
+
+
+@dataclass(frozen=True)
+class CatalogueContext:
+    """What every catalogue renderer receives: every publication in `output/`, read back from the
+    manifests, and the names of the catalogue files this run writes (so pages link only to those)."""
+
+    entries: tuple[CatalogueEntry, ...]
+    output: Path
+    settings: Settings
+    files: frozenset[str]  # catalogue files written into `output/` (feed.xml, opds.xml, …)
+    kinds: frozenset[str]  # kinds of output written into each publication's folder (its serial feed)

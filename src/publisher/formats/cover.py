@@ -5,31 +5,16 @@ from __future__ import annotations
 import hashlib
 import io
 import textwrap
-from dataclasses import dataclass
 
 from PIL import Image, ImageDraw, ImageFont
 
-from publisher.model.publication import Metadata
-from publisher.speech.credits import join_names
+from publisher.model.publication import Cover, Metadata
+from publisher.text import join_names
 
 SIZE = 1600  # square, inside Apple Podcasts' 1400–3000 px
 
 # dark backgrounds: white text on each has a contrast ratio above 7:1 (WCAG AAA)
 _PALETTE = ["#1d3557", "#2b2d42", "#3d405b", "#264653", "#5f0f40", "#22223b", "#283618", "#370617"]
-
-
-@dataclass(frozen=True)
-class Cover:
-    """Cover image bytes with their media type and a text alternative."""
-
-    data: bytes
-    media_type: str  # image/jpeg or image/png
-    alt: str
-
-    @property
-    def extension(self) -> str:
-        """File name extension for the media type."""
-        return "png" if self.media_type == "image/png" else "jpg"
 
 
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:

@@ -1,27 +1,88 @@
-"""The per-publication format renderers, run in this order once the EPUBs and audio are written.
+"""The one registry of renderers: every format the publisher writes, in the order they run, each
+with the kinds of output it declares.
 
-Each takes a RenderContext and returns the files it wrote by kind ("daisy_zip", "audiobook", …),
-which go into the publication's manifest and from there into the catalogue pages and feeds.
-Adding a format means adding a module under render/ and one line here.
+Per-publication renderers take a RenderContext (the publication, its placed timeline, the files
+written before them) and return the files they wrote by kind; those go into the publication's
+manifest and from there into the catalogue. Catalogue renderers run once per batch, after every
+publication, over the entries read back from every manifest in `output/`. Adding a format means
+adding its module and one entry here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
+from publisher.audio.place import write_audio
 from publisher.formats.book.audiobook import write_audiobooks
 from publisher.formats.book.daisy import write_daisy
-from publisher.formats.context import RenderContext
-from publisher.formats.web.feed import write_artwork, write_chapter_files
-from publisher.formats.web.site import write_readalong
+from publisher.formats.book.epub import write_read_aloud_epub, write_text_epub
+from publisher.formats.captions import write_captions
+from publisher.formats.context import CatalogueContext, RenderContext
+from publisher.formats.web.feed import write_artwork, write_chapter_files, write_feeds
+from publisher.formats.web.opds import write_opds
+from publisher.formats.web.site import write_index, write_readalong
+from publisher.model import layout
 
-Renderer = Callable[[RenderContext], dict[str, Path]]
 
-FORMAT_RENDERERS: list[Renderer] = [
-    write_chapter_files,
-    write_artwork,
-    write_daisy,
-    write_audiobooks,
-    write_readalong,  # keep last: the read-along page links every file written before it
-]
+@dataclass(frozen=True)
+class Renderer:
+    """A per-publication format: what it is called, what it writes, and the function that does."""
+
+    name: str
+    kinds: tuple[str, ...]  # the kinds of output it returns (layout.KINDS); () for side files only
+    render: Callable[[RenderContext], dict[str, Path]]
+
+
+@dataclass(frozen=True)
+class CatalogueRenderer:
+    """A format written once per batch over every publication in `output/`."""
+
+    name: str
+    files: tuple[str, ...]  # what it writes into output/ (layout names)
+    kinds: tuple[str, ...]  # kinds it also writes into each publication's folder (the serial feed)
+    render: Callable[[CatalogueContext], list[Path]]
+
+
+def write_cover(ctx: RenderContext) -> dict[str, Path]:
+    """The cover image, as the source gave it or as generated."""
+    path = ctx.folder / ctx.cover_name
+    path.write_bytes(ctx.cover.data)
+    return {"cover": path}
+
+
+def write_audio_files(ctx: RenderContext) -> dict[str, Path]:
+    """Chapter MP3s, the full-length MP3 with chapter frames, and the M4B (audio/place.py)."""
+    write_audio(ctx.pub, ctx.placed, ctx.cover)
+    return {"mp3": ctx.full.path, "m4b": ctx.folder / layout.m4b(ctx.slug)}
+
+
+RENDERERS: tuple[Renderer, ...] = (
+    Renderer("cover", ("cover",), write_cover),
+    Renderer("audio", ("mp3", "m4b"), write_audio_files),
+    Renderer("captions", ("vtt", "chapters"), write_captions),
+    Renderer("epub", ("epub",), write_text_epub),
+    Renderer("read-aloud", ("read_aloud_epub",), write_read_aloud_epub),
+    Renderer("chapter marks", (), write_chapter_files),
+    Renderer("artwork", ("artwork",), write_artwork),
+    Renderer("daisy", ("daisy", "daisy_zip"), write_daisy),
+    Renderer("audiobooks", ("audiobook", "lpf"), write_audiobooks),
+    Renderer("read-along page", ("page",), write_readalong),  # last: it links every file written before it
+)
+
+CATALOGUE_RENDERERS: tuple[CatalogueRenderer, ...] = (
+    CatalogueRenderer("feeds", (layout.FEED,), ("feed",), write_feeds),
+    CatalogueRenderer("opds", (layout.OPDS_XML, layout.OPDS_JSON), (), write_opds),
+    CatalogueRenderer("index page", (layout.PAGE,), (), write_index),
+)
+
+
+def catalogue_kinds() -> frozenset[str]:
+    """Kinds of output the catalogue stage adds to each publication's folder."""
+    return frozenset(kind for renderer in CATALOGUE_RENDERERS for kind in renderer.kinds)
+
+
+def catalogue_files() -> frozenset[str]:
+    """Files the catalogue stage writes into `output/`."""
+    return frozenset(name for renderer in CATALOGUE_RENDERERS for name in renderer.files)

@@ -122,3 +122,17 @@ class Publication:
     def word_count(self) -> int:
         """Words of display text in the chapters."""
         return sum(len(b.text.split()) for c in self.chapters for b in c.blocks)
+
+
+@dataclass(frozen=True)
+class Cover:
+    """Cover image bytes with their media type and a text alternative."""
+
+    data: bytes
+    media_type: str  # image/jpeg or image/png
+    alt: str
+
+    @property
+    def extension(self) -> str:
+        """File name extension for the media type."""
+        return "png" if self.media_type == "image/png" else "jpg"

@@ -1,14 +1,15 @@
-"""The narration timeline as data: where every sentence is heard (Cue), one chapter's narration
-(Track), the whole publication's (Narration), and chapter marks in the full-length file."""
+"""The narration timeline as immutable data: where each sentence is heard (Cue), one chapter's
+narration (Track), the synthesized narration (Narration), and the narration placed in the
+published audio files (Timeline, with its chapter marks): the only timing every format reads."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 
-@dataclass
+@dataclass(frozen=True)
 class Cue:
     """Where one sentence is heard in its chapter's audio (seconds)."""
 
@@ -17,47 +18,25 @@ class Cue:
     start: float
     end: float
 
+    def shifted(self, by: float) -> Cue:
+        """The same cue `by` seconds later."""
+        return Cue(self.sentence_id, self.text, self.start + by, self.end + by)
 
-@dataclass
+
+@dataclass(frozen=True)
 class Track:
-    """One chapter's narration: the WAV on disk, its exact length, and the cues in it."""
+    """One chapter's narration: its audio, its exact length, and the cues in it.
+
+    In a Narration the audio is the chapter WAV as synthesized; in a Timeline the cues and the
+    duration are those of the published chapter MP3 (the WAV is still the source it was made from).
+    """
 
     index: int
     title: str
     wav: Path
     duration: float
-    cues: list[Cue] = field(default_factory=list)
+    cues: tuple[Cue, ...] = ()
     rms: float = -math.inf  # dBFS over the whole WAV (a first guess at its loudness)
-    offset: float | None = None  # where it starts in the full-length MP3, once that file is made
-
-
-@dataclass
-class Narration:
-    """The whole publication's narration."""
-
-    engine: str
-    narrator: str
-    sample_rate: int
-    tracks: list[Track] = field(default_factory=list)
-    synthesized: int = 0  # clips made in this run (the rest came from the cache)
-
-    @property
-    def duration(self) -> float:
-        """Seconds of the full-length file: the tracks back to back, and once that MP3 is made
-        from the chapter MP3s' frames, the few milliseconds of silence its frames add between them."""
-        if self.tracks and all(t.offset is not None for t in self.tracks):
-            last = self.tracks[-1]
-            assert last.offset is not None
-            return last.offset + last.duration
-        return sum(t.duration for t in self.tracks)
-
-    def offsets(self) -> list[float]:
-        """Where each track starts in the full-length file (back to back until that file is made)."""
-        starts, running = [], 0.0
-        for track in self.tracks:
-            starts.append(track.offset if track.offset is not None else running)
-            running += track.duration
-        return starts
 
 
 @dataclass(frozen=True)
@@ -67,3 +46,41 @@ class ChapterMark:
     title: str
     start: float
     end: float
+
+
+@dataclass(frozen=True)
+class Narration:
+    """The whole publication as synthesized: one WAV per chapter, laid back to back."""
+
+    engine: str
+    narrator: str
+    sample_rate: int
+    tracks: tuple[Track, ...] = ()
+    synthesized: int = 0  # clips made in this run (the rest came from the cache)
+
+    @property
+    def duration(self) -> float:
+        """Seconds of narration, the chapters back to back."""
+        return sum(t.duration for t in self.tracks)
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The narration placed in the published files: each track's cues and duration in its chapter
+    MP3, where each chapter starts in the full-length MP3, and that file's chapter marks."""
+
+    engine: str
+    narrator: str
+    sample_rate: int
+    tracks: tuple[Track, ...]
+    starts: tuple[float, ...]  # where each track starts in the full-length file
+    marks: tuple[ChapterMark, ...] = ()
+
+    @property
+    def duration(self) -> float:
+        """Seconds of the full-length file (the chapter MP3s joined frame for frame)."""
+        return self.starts[-1] + self.tracks[-1].duration if self.tracks else 0.0
+
+    def full_cues(self) -> list[Cue]:
+        """Every cue at its place in the full-length file."""
+        return [cue.shifted(start) for track, start in zip(self.tracks, self.starts, strict=True) for cue in track.cues]

@@ -9,82 +9,59 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from publisher import __version__
+from publisher.audio.place import AudioFile
+from publisher.model.catalogue import AudioEntry, CatalogueEntry
+from publisher.model.layout import MANIFEST
+from publisher.model.publication import Publication
+from publisher.model.timeline import ChapterMark, Cue
+
 log = logging.getLogger(__name__)
 
-MANIFEST = ".publisher.json"
 
-#: media types of every format the pipeline writes, by file name ending
-MEDIA_TYPES = {
-    ".epub": "application/epub+zip",
-    ".mp3": "audio/mpeg",
-    ".m4b": "audio/mp4",
-    ".vtt": "text/vtt",
-    ".chapters.json": "application/json+chapters",
-    ".json": "application/json",
-    ".jpg": "image/jpeg",
-    ".png": "image/png",
-    ".html": "text/html",
-    ".zip": "application/zip",
-    ".audiobook": "application/audiobook+zip",
-    ".lpf": "application/lpf+zip",
-    ".xml": "application/xml",
-    ".smil": "application/smil",
-}
+@dataclass(frozen=True)
+class PublishResult:
+    """What one source became."""
 
-
-def media_type(name: str, table: dict[str, str] = MEDIA_TYPES) -> str:
-    """The media type for a file name from `table` (longest matching ending wins)."""
-    lower = name.lower()
-    for ending in sorted(table, key=len, reverse=True):
-        if lower.endswith(ending):
-            return table[ending]
-    return "application/octet-stream"
-
-
-@dataclass
-class AudioEntry:
-    """One MP3 of a publication, as recorded in its manifest."""
-
-    path: str  # relative to the publication folder
-    chapter: int  # 0 for the full-length file
-    title: str
-    duration: float
-    size: int = 0
-
-
-@dataclass
-class CatalogueEntry:
-    """One published publication, read back from `output/<slug>/.publisher.json`."""
-
+    source: Path
     slug: str
     folder: Path
-    title: str
-    authors: list[str]
-    language: str
-    identifier: str
+    epub: Path
+    audio: list[AudioFile]
+    full: AudioFile
+    cues: list[Cue]  # every sentence where it is heard in the full-length file
     duration: float
-    published: str  # ISO 8601 UTC: the source's date when it has one, else the first publish
-    modified: str  # ISO 8601 UTC: this publish
-    date: str | None = None
-    description: str | None = None
-    publisher: str | None = None
-    rights: str | None = None
-    subjects: list[str] = field(default_factory=list)
-    narrator: str = ""
-    cover: str | None = None  # file name in the folder
-    audio: list[AudioEntry] = field(default_factory=list)
-    full: AudioEntry | None = None
-    chapters: list[dict[str, Any]] = field(default_factory=list)  # {"title", "start", "end"} in the full MP3
-    formats: dict[str, str] = field(default_factory=dict)  # kind ("epub", "mp3", "m4b", …) → path in folder
-    files: dict[str, int] = field(default_factory=dict)  # every file in the folder → size in bytes
+    seconds: float
+    sentences: int
+    chapters: int
+    skipped: bool = False  # unchanged since the last publish: nothing was rendered
+    synthesized: int = 0  # sentences synthesized in this run (the others came from the cache)
 
-    def size(self, path: str) -> int:
-        """The size in bytes of a file of this publication."""
-        return self.files.get(path, 0)
+
+def result_from_manifest(path: Path, dest: Path, manifest: dict[str, Any], seconds: float) -> PublishResult:
+    """What an unchanged publication holds, read back from its manifest."""
+
+    def audio_file(entry: dict[str, Any]) -> AudioFile:
+        return AudioFile(dest / entry["path"], entry["chapter"], entry["title"], entry["duration"])
+
+    return PublishResult(
+        source=path,
+        slug=dest.name,
+        folder=dest,
+        epub=dest / f"{dest.name}.epub",
+        audio=[audio_file(a) for a in manifest["audio"]],
+        full=audio_file(manifest["full"]),
+        duration=manifest["duration"],
+        seconds=seconds,
+        cues=[Cue(*c) for c in manifest["cues"]],
+        sentences=manifest["sentences"],
+        chapters=manifest["chapters"],
+        skipped=True,
+    )
 
 
 def read_manifest(folder: Path) -> dict[str, Any] | None:
@@ -150,3 +127,78 @@ def load_entries(output: Path) -> list[CatalogueEntry]:
     entries.sort(key=lambda e: e.title.casefold())
     entries.sort(key=lambda e: e.published, reverse=True)
     return entries
+
+
+def write_manifest(
+    staging: Path,
+    result: PublishResult,
+    print_: str,
+    meta: dict[str, Any],
+    marks: list[ChapterMark],
+    formats: dict[str, Path],
+    levels: dict[str, Any],
+) -> None:
+    def entry(a: AudioFile) -> dict[str, Any]:
+        return {
+            "path": str(a.path.relative_to(result.folder)),
+            "chapter": a.chapter,
+            "title": a.title,
+            "duration": a.duration,
+        }
+
+    files = {str(p.relative_to(staging)): p.stat().st_size for p in sorted(staging.rglob("*")) if p.is_file()}
+    manifest = {
+        "fingerprint": print_,
+        "version": __version__,
+        "metadata": meta,
+        "duration": result.duration,
+        "sentences": result.sentences,
+        "chapters": result.chapters,
+        "audio": [entry(a) for a in result.audio],
+        "full": entry(result.full),
+        "marks": [{"title": m.title, "start": round(m.start, 3), "end": round(m.end, 3)} for m in marks],
+        "formats": {kind: str(path.relative_to(staging)) for kind, path in sorted(formats.items())},
+        "cues": [[c.sentence_id, c.text, c.start, c.end] for c in result.cues],
+        "levels": levels,  # each chapter's gain, a starting point for the next publish
+        "files": files,
+    }
+    (staging / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def catalogue_metadata(
+    pub: Publication, narrator: str, book_id: str, modified: str, previous: dict[str, Any] | None, cover_name: str
+) -> dict[str, Any]:
+    """What the catalogue needs to know about a publication (kept in its manifest)."""
+    meta = pub.metadata
+    if meta.date:
+        published = f"{meta.date}T00:00:00Z"
+    elif previous and isinstance(previous.get("metadata"), dict) and previous["metadata"].get("published"):
+        published = previous["metadata"]["published"]  # first publish: an episode's date never moves
+    else:
+        published = modified
+    return {
+        "title": meta.title,
+        "authors": meta.authors,
+        "language": meta.language,
+        "identifier": book_id,
+        "date": meta.date,
+        "description": meta.description,
+        "publisher": meta.publisher,
+        "rights": meta.rights,
+        "subjects": meta.subjects,
+        "narrator": narrator,
+        "cover": cover_name,
+        "published": published,
+        "modified": modified,
+    }
+
+
+def previous_gains(previous: dict[str, Any] | None, profile: str) -> dict[int, float]:
+    """Each chapter's gain in the last publish of this publication, if it used the same profile."""
+    levels = previous.get("levels") if previous else None
+    if not isinstance(levels, dict) or levels.get("profile") != profile or not isinstance(levels.get("gains"), dict):
+        return {}
+    try:
+        return {int(index): float(gain) for index, gain in levels["gains"].items()}
+    except (TypeError, ValueError):
+        return {}

@@ -1,41 +1,43 @@
-"""The pipeline: read → narrate → render → move into output/ atomically, one source at a time."""
+"""The pipeline's stages, one source at a time: read → narrate → place the audio → render every
+format of the registry → manifest → move into output/ atomically; then the catalogue, once."""
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import hashlib
-import json
 import logging
-import os
-import shutil
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from publisher import __version__
-from publisher.audio.marks import full_cues
-from publisher.audio.master import AudioFile, Master, encode_embedded_audio, make_masters, write_audio
-from publisher.audio.segments import Placement
+from publisher.audio.master import make_masters
+from publisher.audio.place import AudioFile, PlacedAudio, place_audio
 from publisher.errors import PublisherError, RenderError, SourceError
-from publisher.formats.book.epub import ReadAloud, identifier, modified_time, write_epub
-from publisher.formats.captions import chapters_json, write_vtt
-from publisher.formats.context import RenderContext
-from publisher.formats.cover import Cover, load_cover
-from publisher.formats.registry import FORMAT_RENDERERS
-from publisher.formats.web.catalogue import write_catalogue
+from publisher.formats import registry
+from publisher.formats.book.epub import identifier, modified_time
+from publisher.formats.context import CatalogueContext, RenderContext
+from publisher.formats.cover import load_cover
+from publisher.model import layout
 from publisher.model.publication import Metadata, Publication
-from publisher.model.timeline import ChapterMark, Cue, Narration
-from publisher.pipeline.manifest import MANIFEST, read_manifest
+from publisher.model.timeline import Narration
+from publisher.pipeline.engines import EngineCache
+from publisher.pipeline.fingerprint import fingerprint, up_to_date
+from publisher.pipeline.manifest import (
+    PublishResult,
+    catalogue_metadata,
+    load_entries,
+    previous_gains,
+    read_manifest,
+    result_from_manifest,
+    write_manifest,
+)
+from publisher.pipeline.staging import commit, output_lock, remove_leftovers, staged
 from publisher.readers import is_source, read_source
 from publisher.settings import Settings, source_date_epoch
 from publisher.speech.cache import ClipCache
 from publisher.speech.credits import add_front_matter
-from publisher.speech.engines import Engine, EngineOptions, get_engine
-from publisher.speech.lexicon import Lexicon, from_mapping, load_lexicon
+from publisher.speech.engines import Engine, EngineOptions
+from publisher.speech.lexicon import from_mapping, load_project_lexicon, project_lexicon_files
 from publisher.speech.narrate import count_sentences, default_jobs, narrate
 from publisher.speech.normalise import prepare_spoken
 from publisher.text import slugify
@@ -44,27 +46,6 @@ log = logging.getLogger(__name__)
 
 #: called with the number of sentences to narrate; returns a per-sentence tick and a close()
 ProgressFactory = Callable[[str, int], tuple[Callable[[int], None], Callable[[], None]]]
-
-LOCK_NAME = ".publisher.lock"
-
-
-@dataclass
-class PublishResult:
-    """What one source became."""
-
-    source: Path
-    slug: str
-    folder: Path
-    epub: Path
-    audio: list[AudioFile]
-    full: AudioFile
-    cues: list[Cue]  # every sentence where it is heard in the full-length file
-    duration: float
-    seconds: float
-    sentences: int
-    chapters: int
-    skipped: bool = False  # unchanged since the last publish: nothing was rendered
-    synthesized: int = 0  # sentences synthesized in this run (the others came from the cache)
 
 
 @dataclass
@@ -92,254 +73,11 @@ def find_sources(paths: list[Path]) -> list[Path]:
     return found
 
 
-class EngineCache:
-    """Engines are expensive to load (Piper: ~0.5 s): build each configuration once per run."""
-
-    def __init__(self) -> None:
-        self._engines: dict[tuple[str, str | None, str, float], Engine] = {}
-        self._specs: dict[int, tuple[str, EngineOptions]] = {}
-
-    def spec(self, engine: Engine) -> tuple[str, EngineOptions] | None:
-        """How to build `engine` again in another process (for parallel synthesis)."""
-        return self._specs.get(id(engine))
-
-    def get(self, settings: Settings, language: str) -> Engine:
-        """The engine for `settings`; a voice that does not speak `language` gives way to eSpeak NG."""
-        key = (settings.engine, settings.voice, language, settings.speed)
-        if key not in self._engines:
-            options = EngineOptions(
-                voice=settings.voice, language=language, speed=settings.speed, cache_dir=settings.cache
-            )
-            engine = get_engine(settings.engine, options)
-            if _primary(engine.language) != _primary(language) and settings.engine != "silent":
-                log.warning(
-                    "the %s voice speaks %s, not %s: narrating with eSpeak NG in %s instead",
-                    settings.engine, engine.language, language, language,
-                )  # fmt: skip
-                options = EngineOptions(language=language, speed=settings.speed, cache_dir=settings.cache)
-                engine = get_engine("espeak", options)
-                self._specs[id(engine)] = ("espeak", options)
-            else:
-                self._specs[id(engine)] = (settings.engine, options)
-            self._engines[key] = engine
-        return self._engines[key]
-
-
-def _primary(language: str) -> str:
-    return language.replace("_", "-").split("-")[0].lower()
-
-
-def load_project_lexicon(settings: Settings, cwd: Path | None = None) -> Lexicon:
-    """The lexicon file named in settings, else lexicon.txt / lexicon.pls in the working folder."""
-    if settings.lexicon is not None:
-        return load_lexicon(settings.lexicon)
-    for name in ("lexicon.txt", "lexicon.pls"):
-        candidate = (cwd or Path.cwd()) / name
-        if candidate.is_file():
-            return load_lexicon(candidate)
-    return Lexicon()
-
-
-@contextlib.contextmanager
-def output_lock(output: Path) -> Iterator[None]:
-    """One publisher run per output folder at a time."""
-    output.mkdir(parents=True, exist_ok=True)
-    with open(output / LOCK_NAME, "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise PublisherError(
-                f"another publisher run is writing to {output}; wait for it to finish", path=None
-            ) from exc
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def remove_leftovers(output: Path) -> None:
-    """Clear what a killed run (SIGKILL, power cut) left behind: staging folders are never complete,
-    so they go; a previous good output caught between the two renames of replace_folder is put back.
-
-    Called with the output lock held, so no other run can be using them.
-    """
-    for leftover in sorted(output.glob(".*.tmp-*")):
-        if not leftover.is_dir():
-            continue
-        for old in leftover.glob(".old-*"):
-            dest = output / old.name.removeprefix(".old-")
-            if not dest.exists():
-                log.warning("restoring %s, which an interrupted run had moved aside", dest)
-                os.replace(old, dest)
-        log.info("removing %s, left behind by an interrupted run", leftover)
-        shutil.rmtree(leftover, ignore_errors=True)
-
-
-def replace_folder(staging: Path, dest: Path) -> None:
-    """Move a complete `staging` folder to `dest`, replacing the old one only once all is ready."""
-    old = None
-    if dest.exists():
-        old = staging.parent / f".old-{dest.name}"
-        os.replace(dest, old)
-    try:
-        os.replace(staging, dest)
-    except OSError:
-        if old is not None:
-            os.replace(old, dest)  # put the previous good output back
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def effective_settings(base: Settings, meta: Metadata, flags: dict[str, Any]) -> Settings:
     """defaults < publisher.toml (already in `base`) < front matter < command-line flags."""
     front = {"engine": meta.engine, "voice": meta.voice, **meta.settings}
     settings = base.with_overrides(front, f"{meta.title}: front matter")
     return settings.with_overrides(flags, "command line").for_profile()
-
-
-#: settings that change only the catalogue (feeds, OPDS, index page) or how a run works, not a publication
-NOT_FINGERPRINTED = {
-    "base_url", "site_title", "category", "explicit", "owner_email", "jobs", "force", "output", "use_cache", "cache",
-}  # fmt: skip
-
-
-def fingerprint(path: Path, pub: Publication, settings: Settings, lexicon_files: list[Path]) -> str:
-    """Everything an output depends on, hashed: a publication whose fingerprint has not changed
-    since its last publish is not rendered again."""
-    digest = hashlib.sha256()
-
-    def add(label: str, data: bytes) -> None:
-        digest.update(f"{label}:{len(data)}:".encode())
-        digest.update(data)
-
-    add("version", __version__.encode())
-    add("source", path.read_bytes())
-    relevant = {k: v for k, v in asdict(settings).items() if k not in NOT_FINGERPRINTED}
-    add("settings", json.dumps(relevant, default=str, sort_keys=True).encode())
-    add("epoch", str(source_date_epoch()).encode())
-    images = [Path(b.src) for c in pub.chapters for b in c.blocks if b.kind == "image" and b.src]
-    for extra in [*([pub.metadata.cover] if pub.metadata.cover else []), *images, *lexicon_files]:
-        add(str(extra), extra.read_bytes())
-    add("voice", voice_identity(settings).encode())
-    return digest.hexdigest()
-
-
-def voice_identity(settings: Settings) -> str:
-    """The voice's identity without loading it: a Piper model's path, size and modification time,
-    and the version of the patch that makes it deterministic (a new patch speaks differently)."""
-    if settings.engine != "piper":
-        return f"{settings.engine}:{settings.voice}"
-    from publisher.speech.engines.determinism import NOISE_SEED, PATCH_VERSION
-    from publisher.speech.engines.piper import default_voice
-
-    model = Path(settings.voice).expanduser() if settings.voice else default_voice()
-    try:
-        stat = model.stat()
-    except OSError:
-        return f"piper:{model}:missing"
-    return f"piper:{model.resolve()}:{stat.st_size}:{stat.st_mtime_ns}:{PATCH_VERSION}:{NOISE_SEED}"
-
-
-def _lexicon_files(settings: Settings) -> list[Path]:
-    if settings.lexicon is not None:
-        return [settings.lexicon] if settings.lexicon.is_file() else []
-    return [p for p in (Path.cwd() / "lexicon.txt", Path.cwd() / "lexicon.pls") if p.is_file()]
-
-
-def _up_to_date(dest: Path, manifest: dict[str, Any], print_: str) -> bool:
-    """Whether `dest`, described by its `manifest`, holds a complete publication with this fingerprint."""
-    if manifest.get("fingerprint") != print_:
-        return False
-    for name, size in manifest.get("files", {}).items():
-        file = dest / name
-        if not file.is_file() or file.stat().st_size != size:
-            return False
-    return True
-
-
-def _result_from_manifest(path: Path, dest: Path, manifest: dict[str, Any], started: float) -> PublishResult:
-    def audio_file(entry: dict[str, Any]) -> AudioFile:
-        return AudioFile(dest / entry["path"], entry["chapter"], entry["title"], entry["duration"])
-
-    return PublishResult(
-        source=path,
-        slug=dest.name,
-        folder=dest,
-        epub=dest / f"{dest.name}.epub",
-        audio=[audio_file(a) for a in manifest["audio"]],
-        full=audio_file(manifest["full"]),
-        duration=manifest["duration"],
-        seconds=time.perf_counter() - started,
-        cues=[Cue(*c) for c in manifest["cues"]],
-        sentences=manifest["sentences"],
-        chapters=manifest["chapters"],
-        skipped=True,
-    )
-
-
-def _write_manifest(
-    staging: Path,
-    result: PublishResult,
-    print_: str,
-    meta: dict[str, Any],
-    marks: list[ChapterMark],
-    formats: dict[str, Path],
-    levels: dict[str, Any],
-) -> None:
-    def entry(a: AudioFile) -> dict[str, Any]:
-        return {
-            "path": str(a.path.relative_to(result.folder)),
-            "chapter": a.chapter,
-            "title": a.title,
-            "duration": a.duration,
-        }
-
-    files = {str(p.relative_to(staging)): p.stat().st_size for p in sorted(staging.rglob("*")) if p.is_file()}
-    manifest = {
-        "fingerprint": print_,
-        "version": __version__,
-        "metadata": meta,
-        "duration": result.duration,
-        "sentences": result.sentences,
-        "chapters": result.chapters,
-        "audio": [entry(a) for a in result.audio],
-        "full": entry(result.full),
-        "marks": [{"title": m.title, "start": round(m.start, 3), "end": round(m.end, 3)} for m in marks],
-        "formats": {kind: str(path.relative_to(staging)) for kind, path in sorted(formats.items())},
-        "cues": [[c.sentence_id, c.text, c.start, c.end] for c in result.cues],
-        "levels": levels,  # each chapter's gain, a starting point for the next publish
-        "files": files,
-    }
-    (staging / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-
-
-def _metadata(
-    pub: Publication, engine: Engine, book_id: str, modified: str, previous: dict[str, Any] | None, cover_name: str
-) -> dict[str, Any]:
-    """What the catalogue needs to know about a publication (kept in its manifest)."""
-    meta = pub.metadata
-    if meta.date:
-        published = f"{meta.date}T00:00:00Z"
-    elif previous and isinstance(previous.get("metadata"), dict) and previous["metadata"].get("published"):
-        published = previous["metadata"]["published"]  # first publish: an episode's date never moves
-    else:
-        published = modified
-    return {
-        "title": meta.title,
-        "authors": meta.authors,
-        "language": meta.language,
-        "identifier": book_id,
-        "date": meta.date,
-        "description": meta.description,
-        "publisher": meta.publisher,
-        "rights": meta.rights,
-        "subjects": meta.subjects,
-        "narrator": engine.narrator,
-        "cover": cover_name,
-        "published": published,
-        "modified": modified,
-    }
 
 
 def publish_source(
@@ -355,121 +93,80 @@ def publish_source(
     publish is left as it is.
     """
     started = time.perf_counter()
-    defaults = Metadata(title="", language=base.language, publisher=base.publisher)
-    pub = read_source(path, defaults)
+    pub = read_source(path, Metadata(title="", language=base.language, publisher=base.publisher))
     settings = effective_settings(base, pub.metadata, flags)
-    output = settings.output
-    dest = output / pub.slug
-    print_ = fingerprint(path, pub, settings, _lexicon_files(settings))
+    dest = settings.output / pub.slug
+    print_ = fingerprint(path, pub, settings, project_lexicon_files(settings.lexicon))
     previous = read_manifest(dest)
-    if previous is not None and not settings.force and _up_to_date(dest, previous, print_):
+    if previous is not None and not settings.force and up_to_date(dest, previous, print_):
         log.info("%s: unchanged since the last publish; left as it is", path)
-        return _result_from_manifest(path, dest, previous, started)
-
+        return result_from_manifest(path, dest, previous, time.perf_counter() - started)
     engine = engines.get(settings, pub.metadata.language)
-    add_front_matter(pub, engine.narrator if settings.announce else None, closing=settings.announce)
-    lexicon = load_project_lexicon(settings).merged(from_mapping(pub.metadata.lexicon, str(path)))
-    prepare_spoken(pub, lexicon, engine.phonemes)
-    output.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=f".{pub.slug}.tmp-", dir=output) as tmp:
-        work = Path(tmp) / "work"
-        staging = Path(tmp) / pub.slug
-        work.mkdir()
-        staging.mkdir()
+    _prepare(pub, engine, settings, path)
+    with staged(settings.output, pub.slug) as (staging, work):
         cache = ClipCache(settings.cache if settings.use_cache else work / "clips")
-        jobs = settings.jobs or default_jobs()
-        narration = _narrate(pub, engine, settings, work, cache, jobs, engines.spec(engine), progress)
-        cover = load_cover(pub.metadata)
-        (staging / f"cover.{cover.extension}").write_bytes(cover.data)
-        hints = _previous_gains(previous, settings.profile)
+        narration = _narrate(pub, engine, settings, work, cache, engines.spec(engine), progress)
+        masters = make_masters(narration, settings, previous_gains(previous, settings.profile))
         store = cache.segments if settings.use_cache else work / "segments"
-        audio, full, masters, marks, placements = render_audio(pub, narration, cover, settings, staging, hints, store)
+        placed = place_audio(pub, narration, masters, staging, settings, store)
         epoch = source_date_epoch()
-        epub_path = staging / f"{pub.slug}.epub"
-        write_epub(pub, cover, epub_path, epoch, certifier=settings.publisher)
-        formats: dict[str, Path] = {
-            "epub": epub_path,
-            "mp3": full.path,
-            "m4b": staging / f"{pub.slug}.m4b",
-            "vtt": staging / f"{pub.slug}.vtt",
-            "chapters": staging / f"{pub.slug}.chapters.json",
-            "cover": staging / f"cover.{cover.extension}",
-        }
-        if settings.read_aloud:
-            embedded = {a.chapter: a.path for a in audio}
-            if settings.read_aloud_bitrate:
-                embedded = encode_embedded_audio(narration, masters, placements, work / "embedded", settings)
-            read_aloud = ReadAloud(narration, embedded)
-            formats["read_aloud_epub"] = staging / f"{pub.slug}-read-aloud.epub"
-            write_epub(pub, cover, formats["read_aloud_epub"], epoch, settings.publisher, read_aloud)
-        book_id = identifier(pub)
         modified = modified_time(epoch).strftime("%Y-%m-%dT%H:%M:%SZ")
-        ctx = RenderContext(
-            pub, narration, settings, cover, staging, work, audio, full, marks, book_id, epoch, modified
-        )
-        for render in FORMAT_RENDERERS:
-            formats.update(render(ctx))
-
-        def moved(a: AudioFile) -> AudioFile:
-            return AudioFile(dest / a.path.relative_to(staging), a.chapter, a.title, a.duration, a.loudness)
-
-        result = PublishResult(
-            source=path,
-            slug=pub.slug,
-            folder=dest,
-            epub=dest / epub_path.name,
-            audio=[moved(a) for a in audio],
-            full=moved(full),
-            duration=narration.duration,
-            seconds=0.0,
-            cues=full_cues(narration),
-            sentences=count_sentences(pub),
-            chapters=len(pub.chapters),
-            synthesized=narration.synthesized,
-        )
-        meta = _metadata(pub, engine, book_id, modified, previous, ctx.cover_name)
-        levels = {"profile": settings.profile, "gains": {str(i): round(m.gain, 2) for i, m in masters.items()}}
-        _write_manifest(staging, result, print_, meta, marks, formats, levels)
-        try:
-            replace_folder(staging, dest)
-        except OSError as exc:
-            raise RenderError(f"cannot move the finished publication into place: {exc}", path=dest) from exc
-    result.seconds = time.perf_counter() - started
-    return result
+        cover = load_cover(pub.metadata)
+        ctx = RenderContext(pub, placed, settings, cover, staging, work, identifier(pub), epoch, modified)
+        formats = render(ctx)
+        result = _result(path, dest, pub, narration, placed, staging)
+        meta = catalogue_metadata(pub, engine.narrator, ctx.identifier, modified, previous, ctx.cover_name)
+        levels = {"profile": settings.profile, "gains": {str(i): round(m.gain, 2) for i, m in placed.masters.items()}}
+        write_manifest(staging, result, print_, meta, list(placed.timeline.marks), formats, levels)
+        commit(staging, dest)
+    return replace(result, seconds=time.perf_counter() - started)
 
 
-def _previous_gains(previous: dict[str, Any] | None, profile: str) -> dict[int, float]:
-    """Each chapter's gain in the last publish of this publication, if it used the same profile."""
-    levels = previous.get("levels") if previous else None
-    if not isinstance(levels, dict) or levels.get("profile") != profile or not isinstance(levels.get("gains"), dict):
-        return {}
-    try:
-        return {int(index): float(gain) for index, gain in levels["gains"].items()}
-    except (TypeError, ValueError):
-        return {}
+def _prepare(pub: Publication, engine: Engine, settings: Settings, path: Path) -> None:
+    """The spoken credits and closing line, and every sentence's spoken text (normalised, with the
+    project's and the source's lexicon applied)."""
+    add_front_matter(pub, engine.narrator if settings.announce else None, closing=settings.announce)
+    lexicon = load_project_lexicon(settings.lexicon).merged(from_mapping(pub.metadata.lexicon, str(path)))
+    prepare_spoken(pub, lexicon, engine.phonemes)
 
 
-def render_audio(
-    pub: Publication,
-    narration: Narration,
-    cover: Cover,
-    settings: Settings,
-    staging: Path,
-    hints: dict[int, float],
-    store: Path,
-) -> tuple[list[AudioFile], AudioFile, dict[int, Master], list[ChapterMark], dict[int, Placement]]:
-    """Every audio output: chapter MP3s + VTTs, full MP3 with chapters, M4B, captions, chapters JSON.
+def render(ctx: RenderContext) -> dict[str, Path]:
+    """Every renderer of the registry in turn, each seeing what those before it wrote; returns every
+    output by kind. A renderer that returns a kind it did not declare is a bug, reported as one."""
+    written: dict[str, Path] = {}
+    later = registry.catalogue_kinds()
+    for renderer in registry.RENDERERS:
+        log.debug("%s: rendering %s", ctx.slug, renderer.name)
+        made = renderer.render(replace(ctx, written=dict(written), later=later))
+        undeclared = set(made) - set(renderer.kinds)
+        if undeclared:
+            raise RenderError(
+                f"renderer {renderer.name!r} wrote undeclared kinds {sorted(undeclared)}", path=ctx.folder
+            )
+        written.update(made)
+    return written
 
-    `hints` are the chapters' gains in the last publish (see make_masters); encoded segments are
-    kept in `store`.
-    """
-    masters = make_masters(narration, settings, hints)
-    audio, full, masters, marks, placements = write_audio(pub, narration, masters, cover, staging, settings, store)
-    for track, mp3 in zip(narration.tracks, audio, strict=True):
-        write_vtt(track.cues, pub.metadata.language, mp3.path.with_suffix(".vtt"))
-    write_vtt(full_cues(narration), pub.metadata.language, staging / f"{pub.slug}.vtt")
-    (staging / f"{pub.slug}.chapters.json").write_text(chapters_json(marks, pub.metadata.title), encoding="utf-8")
-    return audio, full, masters, marks, placements
+
+def _result(
+    path: Path, dest: Path, pub: Publication, narration: Narration, placed: PlacedAudio, staging: Path
+) -> PublishResult:
+    def moved(a: AudioFile) -> AudioFile:
+        return AudioFile(dest / a.path.relative_to(staging), a.chapter, a.title, a.duration, a.loudness)
+
+    return PublishResult(
+        source=path,
+        slug=pub.slug,
+        folder=dest,
+        epub=dest / layout.epub(pub.slug),
+        audio=[moved(a) for a in placed.chapters],
+        full=moved(placed.full),
+        duration=placed.timeline.duration,
+        seconds=0.0,
+        cues=placed.timeline.full_cues(),
+        sentences=count_sentences(pub),
+        chapters=len(pub.chapters),
+        synthesized=narration.synthesized,
+    )
 
 
 def _narrate(
@@ -478,10 +175,10 @@ def _narrate(
     settings: Settings,
     work: Path,
     cache: ClipCache,
-    jobs: int,
     spec: tuple[str, EngineOptions] | None,
     progress: ProgressFactory | None,
 ) -> Narration:
+    jobs = settings.jobs or default_jobs()
     if progress is None:
         return narrate(pub, engine, settings, work, cache, jobs, spec)
     tick, close = progress(pub.slug, count_sentences(pub))
@@ -489,6 +186,17 @@ def _narrate(
         return narrate(pub, engine, settings, work, cache, jobs, spec, tick)
     finally:
         close()
+
+
+def write_catalogue(output: Path, settings: Settings) -> list[Path]:
+    """Feeds, OPDS catalogue and index page for everything published in `output/`."""
+    cat = CatalogueContext(
+        tuple(load_entries(output)), output, settings, registry.catalogue_files(), registry.catalogue_kinds()
+    )
+    written: list[Path] = []
+    for renderer in registry.CATALOGUE_RENDERERS:
+        written.extend(renderer.render(cat))
+    return written
 
 
 def unexpected(exc: Exception, source: Path) -> PublisherError:

@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from publisher.model.publication import Block, Publication, Run, Sentence
 from publisher.readers.common import number_sentences
-from publisher.text import display_date, spoken_text
-
-
-def join_names(names: list[str]) -> str:
-    """ "A", "A and B", "A, B and C"."""
-    if len(names) <= 2:
-        return " and ".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
+from publisher.text import display_date, join_names, spoken_text
 
 
 def title_blocks(pub: Publication, narrator: str | None) -> list[Block]:

@@ -137,3 +137,21 @@ def _load_pls(raw: bytes, path: Path) -> Lexicon:
                     phoneme.strip() if phoneme else None, alias.strip() if alias else None
                 )
     return Lexicon(entries)
+
+
+def load_project_lexicon(named: Path | None, cwd: Path | None = None) -> Lexicon:
+    """The lexicon file named in settings, else lexicon.txt / lexicon.pls in the working folder."""
+    if named is not None:
+        return load_lexicon(named)
+    for name in ("lexicon.txt", "lexicon.pls"):
+        candidate = (cwd or Path.cwd()) / name
+        if candidate.is_file():
+            return load_lexicon(candidate)
+    return Lexicon()
+
+
+def project_lexicon_files(named: Path | None) -> list[Path]:
+    """The lexicon files a publish reads (for fingerprints)."""
+    if named is not None:
+        return [named] if named.is_file() else []
+    return [p for p in (Path.cwd() / "lexicon.txt", Path.cwd() / "lexicon.pls") if p.is_file()]

@@ -204,22 +204,20 @@ def narrate(
     and an interrupted run loses nothing it had finished.
     """
     made = synthesize_missing(pub, engine, cache, jobs, spec, progress)
-    narration = Narration(engine=engine.name, narrator=engine.narrator, sample_rate=TIMELINE_RATE, synthesized=made)
+    tracks = []
     for chapter in pub.chapters:
         wav = workdir / f"{chapter.index:02d}.wav"
         writer = _TrackWriter(wav, TIMELINE_RATE)
-        track = Track(index=chapter.index, title=chapter.title, wav=wav, duration=0.0)
+        cues = []
         try:
             writer.silence(settings.lead_in)
             for sentence, pause in script(pub, chapter.index, settings):
                 start = writer.seconds
                 writer.clip(cache.get(cache.key(engine.cache_key, sentence.spoken)))
-                track.cues.append(Cue(sentence.id, sentence.text, start, writer.seconds))
+                cues.append(Cue(sentence.id, sentence.text, start, writer.seconds))
                 writer.silence(pause)
             writer.silence(settings.tail)
         finally:
             writer.close()
-        track.duration = writer.seconds
-        track.rms = writer.rms
-        narration.tracks.append(track)
-    return narration
+        tracks.append(Track(chapter.index, chapter.title, wav, writer.seconds, tuple(cues), writer.rms))
+    return Narration(engine.name, engine.narrator, TIMELINE_RATE, tuple(tracks), made)

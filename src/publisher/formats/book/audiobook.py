@@ -127,7 +127,7 @@ def _published(ctx: RenderContext) -> str:
 
 def _accessibility_summary(ctx: RenderContext, entries: int) -> str:
     return (
-        f"The complete text of “{ctx.pub.metadata.title}” read aloud by {ctx.narration.narrator}: "
+        f"The complete text of “{ctx.pub.metadata.title}” read aloud by {ctx.timeline.narrator}: "
         f"{len(ctx.audio)} MP3 file{'s' if len(ctx.audio) != 1 else ''} in reading order and a table of "
         f"contents with {entries} entr{'ies' if entries != 1 else 'y'}. Audio only: no visual content, "
         "nothing that needs sight."
@@ -152,7 +152,7 @@ def readium_manifest(ctx: RenderContext, tracks: list[AudioTrack], toc: list[Toc
         "modified": ctx.modified,
         "published": _published(ctx),
         "duration": total,
-        "narrator": ctx.narration.narrator,
+        "narrator": ctx.timeline.narrator,
         "readingProgression": "ltr",
         "accessibility": {
             "accessMode": ["auditory"],
@@ -199,7 +199,7 @@ def w3c_manifest(ctx: RenderContext, tracks: list[AudioTrack], toc: list[TocEntr
         "type": "Audiobook",
         "id": ctx.identifier,
         "name": meta.title,
-        "readBy": ctx.narration.narrator,
+        "readBy": ctx.timeline.narrator,
         "inLanguage": _language(ctx),
         "datePublished": _published(ctx),
         "dateModified": ctx.modified,

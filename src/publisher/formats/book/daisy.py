@@ -100,7 +100,7 @@ def _tile(sentence_ids: Sequence[str], starts: Sequence[float], duration_ms: int
 
 
 def _chapter_clips(ctx: RenderContext, index: int, duration_ms: int) -> list[DaisyClip]:
-    track = ctx.narration.tracks[index - 1]
+    track = ctx.timeline.tracks[index - 1]
     if not track.cues:
         raise RenderError(f"chapter {index} has no narrated sentences; a DAISY book needs audio for each")
     ids = [cue.sentence_id for cue in track.cues]
@@ -357,7 +357,7 @@ def write_daisy(ctx: RenderContext) -> dict[str, Path]:
             ("ncc:generator", GENERATOR),
             ("ncc:maxPageNormal", "0"),
             ("ncc:multimediaType", "audioFullText"),
-            ("ncc:narrator", ctx.narration.narrator),
+            ("ncc:narrator", ctx.timeline.narrator),
             ("ncc:pageFront", "0"),
             ("ncc:pageNormal", "0"),
             ("ncc:pageSpecial", "0"),

@@ -13,12 +13,14 @@ from typing import Any
 from ebooklib import epub
 from lxml import etree
 
+from publisher.audio.place import encode_embedded_audio
 from publisher.errors import RenderError
 from publisher.formats.book.overlays import clips_for, clock, smil_document
 from publisher.formats.book.xhtml import EPUB_TYPE, XML_NS, E, document, render_blocks
-from publisher.formats.cover import Cover
-from publisher.model.publication import Block, Publication
-from publisher.model.timeline import Narration
+from publisher.formats.context import RenderContext
+from publisher.model import layout
+from publisher.model.publication import Block, Cover, Publication
+from publisher.model.timeline import Timeline
 from publisher.text import text_direction
 
 ACTIVE_CLASS = "-epub-media-overlay-active"
@@ -221,7 +223,7 @@ class _Writer(epub.EpubWriter):
 class ReadAloud:
     """What the read-aloud edition adds: the narration timeline and the MP3 of each track."""
 
-    narration: Narration
+    timeline: Timeline
     audio: dict[int, Path]  # track index → MP3 file to embed
 
 
@@ -373,7 +375,7 @@ def _add_overlays(
         audio_hrefs[index] = f"../{name}"
     total_ms = 0
     for item, sentence_ids, epub_type in narrated:
-        clips = clips_for(sentence_ids, read_aloud.narration, audio_hrefs)
+        clips = clips_for(sentence_ids, read_aloud.timeline, audio_hrefs)
         overlay = smil_document(f"../{item.file_name}", clips, epub_type)
         smil_id = f"mo-{item.id}"
         smil_name = f"smil/{item.id}.smil"
@@ -385,5 +387,25 @@ def _add_overlays(
         total_ms += ms
         _add_meta(book, "media:duration", clock(ms / 1000), refines=f"#{smil_id}")
     _add_meta(book, "media:duration", clock(total_ms / 1000))
-    _add_meta(book, "media:narrator", read_aloud.narration.narrator)
+    _add_meta(book, "media:narrator", read_aloud.timeline.narrator)
     _add_meta(book, "media:active-class", ACTIVE_CLASS)
+
+
+def write_text_epub(ctx: RenderContext) -> dict[str, Path]:
+    """The EPUB 3 text edition."""
+    path = ctx.folder / layout.epub(ctx.slug)
+    write_epub(ctx.pub, ctx.cover, path, ctx.epoch, certifier=ctx.settings.publisher)
+    return {"epub": path}
+
+
+def write_read_aloud_epub(ctx: RenderContext) -> dict[str, Path]:
+    """The EPUB 3 with the narration: the chapter MP3s (or smaller copies, with
+    `read_aloud_bitrate`) and media overlays."""
+    if not ctx.settings.read_aloud:
+        return {}
+    embedded = {a.chapter: a.path for a in ctx.audio}
+    if ctx.settings.read_aloud_bitrate:
+        embedded = encode_embedded_audio(ctx.placed, ctx.work / "embedded", ctx.settings)
+    path = ctx.folder / layout.read_aloud_epub(ctx.slug)
+    write_epub(ctx.pub, ctx.cover, path, ctx.epoch, ctx.settings.publisher, ReadAloud(ctx.timeline, embedded))
+    return {"read_aloud_epub": path}

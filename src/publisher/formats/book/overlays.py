@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from publisher.model.timeline import Narration
+from publisher.model.timeline import Timeline
 
 SMIL_NS = "http://www.w3.org/ns/SMIL"
 EPUB_NS = "http://www.idpf.org/2007/ops"
@@ -40,7 +40,7 @@ class Overlay:
     clips: list[OverlayClip]
 
 
-def clips_for(sentence_ids: list[str], narration: Narration, audio_hrefs: dict[int, str]) -> list[OverlayClip]:
+def clips_for(sentence_ids: list[str], narration: Timeline, audio_hrefs: dict[int, str]) -> list[OverlayClip]:
     """Clips for `sentence_ids` in order, from the narration timeline (exact, no alignment)."""
     where = {cue.sentence_id: (track.index, cue) for track in narration.tracks for cue in track.cues}
     clips = []

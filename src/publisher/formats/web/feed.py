@@ -22,15 +22,14 @@ from lxml import etree
 
 from publisher import __version__
 from publisher.audio.marks import first_words
-from publisher.formats.context import RenderContext
+from publisher.files import write_atomic
+from publisher.formats.context import CatalogueContext, RenderContext
 from publisher.formats.cover import podcast_artwork
-from publisher.formats.web.catalogue import write_atomic
+from publisher.model.catalogue import AudioEntry, CatalogueEntry
 from publisher.model.publication import Publication
-from publisher.model.timeline import ChapterMark, Narration
-from publisher.pipeline.manifest import AudioEntry, CatalogueEntry
+from publisher.model.timeline import ChapterMark, Timeline
 from publisher.settings import Settings
-from publisher.speech.credits import join_names
-from publisher.text import xml_safe
+from publisher.text import join_names, xml_safe
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST = "https://podcastindex.org/namespace/1.0"
@@ -44,7 +43,7 @@ FEED_NAME = "feed.xml"
 # --- per-chapter chapter files (rendered with the publication) ------------------------------
 
 
-def track_marks(pub: Publication, narration: Narration, index: int) -> list[ChapterMark]:
+def track_marks(pub: Publication, narration: Timeline, index: int) -> list[ChapterMark]:
     """Chapter marks inside one chapter's MP3 (0-based `index`): its title at 0, then one per paragraph."""
     track = narration.tracks[index]
     chapter = pub.chapters[index]
@@ -79,7 +78,7 @@ def _artwork(entry: CatalogueEntry) -> str | None:
 def write_chapter_files(ctx: RenderContext) -> dict[str, Path]:
     """`audio/NN-title.chapters.json` beside each chapter MP3 (Podcasting 2.0 JSON chapters)."""
     for index, audio in enumerate(ctx.audio):
-        marks = track_marks(ctx.pub, ctx.narration, index)
+        marks = track_marks(ctx.pub, ctx.timeline, index)
         data = {
             "version": "1.2.0",
             "title": audio.title,
@@ -252,8 +251,9 @@ def publication_feed(entry: CatalogueEntry, settings: Settings) -> bytes:
     return _serialise(rss)
 
 
-def write_feeds(entries: list[CatalogueEntry], output: Path, settings: Settings) -> list[Path]:
+def write_feeds(cat: CatalogueContext) -> list[Path]:
     """`output/feed.xml` and `output/<slug>/feed.xml` for every publication."""
+    entries, output, settings = list(cat.entries), cat.output, cat.settings
     written = []
     for entry in entries:
         path = entry.folder / FEED_NAME

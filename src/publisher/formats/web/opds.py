@@ -14,9 +14,11 @@ from pathlib import Path
 from lxml import etree
 
 from publisher import __version__
-from publisher.formats.web.catalogue import write_atomic
+from publisher.files import write_atomic
+from publisher.formats.context import CatalogueContext
 from publisher.formats.web.feed import absolute, podcast_guid, sub_element
-from publisher.pipeline.manifest import CatalogueEntry, media_type
+from publisher.model.catalogue import CatalogueEntry
+from publisher.model.layout import media_type
 from publisher.settings import Settings
 from publisher.text import xml_safe
 
@@ -153,8 +155,9 @@ def opds_json(entries: list[CatalogueEntry], settings: Settings) -> bytes:
     return (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
-def write_opds(entries: list[CatalogueEntry], output: Path, settings: Settings) -> list[Path]:
+def write_opds(cat: CatalogueContext) -> list[Path]:
     """`output/opds.xml` and `output/opds.json`."""
+    entries, output, settings = list(cat.entries), cat.output, cat.settings
     write_atomic(output / "opds.xml", opds_xml(entries, settings))
     write_atomic(output / "opds.json", opds_json(entries, settings))
     return [output / "opds.xml", output / "opds.json"]

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import unquote, urlsplit
 
-from publisher.pipeline.manifest import media_type
+from publisher.model.layout import media_type
 
 #: Content-Type by file name ending (longest ending wins): the manifest's media types, with charsets
 MEDIA_TYPES = {

@@ -23,16 +23,15 @@ from lxml import etree
 from PIL import Image
 
 from publisher import __version__
-from publisher.audio.marks import full_cues
 from publisher.errors import RenderError
+from publisher.files import write_atomic
 from publisher.formats.book.xhtml import render_blocks
-from publisher.formats.context import RenderContext
-from publisher.formats.web import catalogue
+from publisher.formats.context import CatalogueContext, RenderContext
+from publisher.model import layout
+from publisher.model.catalogue import CatalogueEntry
+from publisher.model.layout import media_type
 from publisher.model.publication import Block
-from publisher.pipeline.manifest import CatalogueEntry, media_type
-from publisher.settings import Settings
-from publisher.speech.credits import join_names
-from publisher.text import display_date, text_direction
+from publisher.text import display_date, join_names, text_direction
 
 PAGE_NAME = "index.html"
 FEED_NAME = "feed.xml"  # written by the catalogue stage into output/ and every output/<slug>/
@@ -485,42 +484,18 @@ READALONG_JS = """\
 # --- the read-along page ---------------------------------------------------------------------
 
 
-def _written_by_catalogue(module: str) -> bool:
-    return any(name.startswith(f"{module}:") for name in catalogue.CATALOGUE_RENDERERS)
-
-
-def _feed_link_expected(folder: Path) -> bool:
-    """Whether `feed.xml` is (or will be, once the catalogue stage runs) in `folder`: the feeds are
-    written after every publication, so at render time a publication's own feed is not there yet."""
-    return (folder / FEED_NAME).is_file() or _written_by_catalogue("publisher.formats.web.feed")
-
-
-def _opds_expected(output: Path) -> bool:
-    return (output / OPDS_NAME).is_file() or _written_by_catalogue("publisher.formats.web.opds")
-
-
 def _folder_downloads(ctx: RenderContext) -> list[tuple[str, str, int | None]]:
-    """(label, href, size) of every format present in the publication folder right now."""
-    folder, slug = ctx.folder, ctx.slug
+    """(label, href, size) of every format written before the page, and of the serial feed, which
+    the catalogue stage adds to the folder after every publication."""
     found: list[tuple[str, str, int | None]] = []
-    known = [
-        ("epub", f"{slug}.epub"),
-        ("read_aloud_epub", f"{slug}-read-aloud.epub"),
-        ("mp3", f"{slug}.mp3"),
-        ("m4b", f"{slug}.m4b"),
-        ("vtt", f"{slug}.vtt"),
-        ("chapters", f"{slug}.chapters.json"),
-    ]
-    for kind, name in known:
-        if (folder / name).is_file():
-            found.append((format_label(kind, name), name, (folder / name).stat().st_size))
-    if (folder / "daisy" / "ncc.html").is_file():
-        found.append((format_label("daisy", "daisy/ncc.html"), "daisy/ncc.html", None))
-    for suffix in SUFFIX_KINDS:
-        for path in sorted(folder.glob(f"*{suffix}")):
-            if path.is_file():
-                found.append((format_label("", path.name), path.name, path.stat().st_size))
-    if _feed_link_expected(folder):
+    for kind in layout.KINDS:
+        path = ctx.written.get(kind.name)
+        if path is None or not kind.download:
+            continue
+        href = path.relative_to(ctx.folder).as_posix()
+        size = None if kind.name == "daisy" else path.stat().st_size  # ncc.html alone would mislead
+        found.append((format_label(kind.name, href), href, size))
+    if "feed" in ctx.later:
         found.append((KIND_LABELS["feed"], FEED_NAME, None))
     return found
 
@@ -562,8 +537,8 @@ def _render(blocks: list[Block], images: _PageImages) -> list[etree._Element]:
 
 def _chapter_targets(ctx: RenderContext) -> list[str | None]:
     """For each chapter mark, the id of the sentence its link points to."""
-    cues = full_cues(ctx.narration)
-    if len(ctx.narration.tracks) > 1 and len(ctx.marks) == len(ctx.pub.chapters):
+    cues = ctx.timeline.full_cues()
+    if len(ctx.timeline.tracks) > 1 and len(ctx.marks) == len(ctx.pub.chapters):
         targets: list[str | None] = []
         for chapter in ctx.pub.chapters:
             first = next(chapter.sentences(), None)
@@ -692,15 +667,15 @@ def readalong_page(ctx: RenderContext) -> bytes:
             _el(dt, "kbd", key).tail = " or " if n < len(combo) - 1 else None
         _el(dl, "dd", meaning)
     about = _el(fwrap, "p", class_="muted")
-    about.text = f"Narrated by {ctx.narration.narrator}. " if ctx.narration.narrator else ""
+    about.text = f"Narrated by {ctx.timeline.narrator}. " if ctx.timeline.narrator else ""
     about.text += "Updated "
     _el(about, "time", ctx.modified[:10], datetime=ctx.modified).tail = f". Made with publisher {__version__}."
 
     data = {
         "title": meta.title,
-        "duration": round(ctx.narration.duration, 3),
+        "duration": round(ctx.timeline.duration, 3),
         "chapters": chapters_data,
-        "cues": [[c.sentence_id, round(c.start, 3), round(c.end, 3)] for c in full_cues(ctx.narration)],
+        "cues": [[c.sentence_id, round(c.start, 3), round(c.end, 3)] for c in ctx.timeline.full_cues()],
     }
     timeline = _el(body, "script", type="application/json", id="timeline")
     timeline.text = script_json(data)
@@ -718,7 +693,7 @@ def write_readalong(ctx: RenderContext) -> dict[str, Path]:
 # --- the catalogue page ----------------------------------------------------------------------
 
 
-def _entry_downloads(entry: CatalogueEntry) -> list[tuple[str, str, int | None]]:
+def _entry_downloads(entry: CatalogueEntry, feed: bool) -> list[tuple[str, str, int | None]]:
     """(label, href relative to the publication folder, size) of every format of a publication."""
     kinds = [k for k in entry.formats if k not in NOT_DOWNLOADS and k != "feed"]
     kinds.sort(key=lambda k: (KIND_ORDER.index(k) if k in KIND_ORDER else len(KIND_ORDER), k))
@@ -731,13 +706,14 @@ def _entry_downloads(entry: CatalogueEntry) -> list[tuple[str, str, int | None]]
         if kind == "daisy" and not path.endswith(".zip"):
             size = None  # the size of ncc.html alone would mislead: the book is the whole folder
         found.append((format_label(kind, path), path, size))
-    if "feed" in entry.formats or _feed_link_expected(entry.folder):
+    if "feed" in entry.formats or feed:
         found.append((KIND_LABELS["feed"], entry.formats.get("feed", FEED_NAME), None))
     return found
 
 
-def index_page(entries: list[CatalogueEntry], output: Path, settings: Settings) -> bytes:
+def index_page(cat: CatalogueContext) -> bytes:
     """The catalogue page, as bytes."""
+    entries, settings = cat.entries, cat.settings
     lang = settings.language
     title = settings.site_title
     html, body = _document(lang, title, f"{title}: read, listen and subscribe.", INDEX_CSS, None)
@@ -750,10 +726,10 @@ def index_page(entries: list[CatalogueEntry], output: Path, settings: Settings) 
     subscribe = _ui(_el(hwrap, "nav", class_="subscribe", aria_labelledby="subscribe-heading"), lang)
     _el(subscribe, "h2", "Subscribe", id="subscribe-heading", class_="visually-hidden")
     ul = _el(subscribe, "ul")
-    feed_expected = (output / FEED_NAME).is_file() or _feed_link_expected(output)
+    feed_expected = layout.FEED in cat.files
     if feed_expected:
         _el(_el(ul, "li"), "a", "Podcast feed (RSS)", href=FEED_NAME, type="application/rss+xml")
-    if _opds_expected(output):
+    if layout.OPDS_XML in cat.files:
         _el(_el(ul, "li"), "a", "OPDS catalogue (for reading apps)", href=OPDS_NAME, type="application/atom+xml")
     if feed_expected:
         base = settings.base_url if settings.base_url.endswith("/") else settings.base_url + "/"
@@ -795,7 +771,7 @@ def index_page(entries: list[CatalogueEntry], output: Path, settings: Settings) 
         if page:
             _ui(_el(_el(text, "p"), "a", "Read and listen", href=f"{entry.slug}/{page}"), entry.language)
         formats = _el(text, "ul", class_="formats", aria_label=f"Downloads of {entry.title}")
-        for label_text, href, size in _entry_downloads(entry):
+        for label_text, href, size in _entry_downloads(entry, "feed" in cat.kinds):
             item = _el(formats, "li")
             _ui(item, entry.language)
             link = _el(item, "a", label_text, href=f"{entry.slug}/{href}", type=media_type(href))
@@ -816,8 +792,8 @@ def index_page(entries: list[CatalogueEntry], output: Path, settings: Settings) 
     return _serialise(html)
 
 
-def write_index(entries: list[CatalogueEntry], output: Path, settings: Settings) -> list[Path]:
+def write_index(cat: CatalogueContext) -> list[Path]:
     """Write `output/index.html`, the catalogue page."""
-    path = output / PAGE_NAME
-    catalogue.write_atomic(path, index_page(entries, output, settings))
+    path = cat.output / PAGE_NAME
+    write_atomic(path, index_page(cat))
     return [path]
