@@ -27,8 +27,9 @@ from tests.helpers import publish
 
 import publisher.pipeline.publish as publish_module
 from publisher.formats.web.catalogue import write_catalogue
+from publisher.formats.web.downloads import format_label
 from publisher.formats.web.serve import make_server
-from publisher.formats.web.site import format_label, human_size, script_json, text_direction, write_readalong
+from publisher.formats.web.site import human_size, script_json, text_direction, write_readalong
 from publisher.pipeline.publish import PublishResult
 from publisher.settings import Settings
 
