@@ -103,7 +103,9 @@ def escape_html(value: object) -> Markup:
     """`value` as text or a double-quoted attribute value, escaped as lxml's HTML serialiser does.
 
     Unlike markupsafe's escape, `'` stays as it is (every attribute value in the templates is in
-    double quotes) and a carriage return becomes `&#13;`. `Markup` passes unchanged.
+    double quotes) and a carriage return becomes `&#13;`. The one difference from lxml: a straight
+    `"` is always `&quot;` (lxml leaves it in text, and puts such an attribute value in `'`
+    quotes); both read back the same. `Markup` passes unchanged.
     """
     if isinstance(value, Markup):
         return value
@@ -132,6 +134,7 @@ def _environment() -> Environment:
         finalize=escape_html,
         undefined=StrictUndefined,
         extensions=[JoinLines],
+        auto_reload=False,  # package data: the templates do not change while publisher runs
     )
     env.filters.update(
         clock=clock,
