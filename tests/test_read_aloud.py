@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import zipfile
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -83,8 +84,9 @@ def test_durations_and_media_metadata(book: PublishResult) -> None:
     assert sum(per) == pytest.approx(total, abs=0.01)
     assert epub.meta("media:narrator") == ["silence (test engine)"]
     assert epub.meta("media:active-class") == ["-epub-media-overlay-active"]
-    css = epub.zip.read(epub.base + "css/book.css").decode()
-    assert ".-epub-media-overlay-active" in css
+    css = epub.zip.read(epub.base + "css/book.css")
+    assert css == resources.files("publisher.formats.book").joinpath("static/book.css").read_bytes()  # package data
+    assert b".-epub-media-overlay-active" in css
 
 
 def test_accessibility_metadata(book: PublishResult) -> None:

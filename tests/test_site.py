@@ -9,25 +9,33 @@ axe-core finds no WCAG 2.2 A/AA violations.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
+import re
 import shutil
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import lxml.etree
 import lxml.html
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.conftest import ROOT, SEED, copy_fixture
 from tests.helpers import publish
 
 from publisher.formats import registry
+from publisher.formats.web.downloads import format_label
 from publisher.formats.web.serve import make_server
-from publisher.formats.web.site import format_label, human_size, script_json, text_direction
+from publisher.formats.web.site import escape_html, human_size, script_json, text_direction
 from publisher.pipeline.manifest import PublishResult
 from publisher.pipeline.publish import write_catalogue
 from publisher.settings import Settings
@@ -171,6 +179,102 @@ def test_script_json_cannot_end_its_element() -> None:
     text = script_json(nasty)
     assert json.loads(text) == nasty
     assert not any(ch in text for ch in "<>&\u2028\u2029")
+
+
+def static_bytes(*names: str) -> bytes:
+    """The shipped static files, read from the installed package (not through site.py)."""
+    folder = resources.files("publisher.formats.web").joinpath("static")
+    return b"".join(folder.joinpath(name).read_bytes() for name in names)
+
+
+def sha256_source(data: bytes) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(data).digest()).decode() + "'"
+
+
+def policy_of(doc: lxml.html.HtmlElement) -> dict[str, str]:
+    (content,) = doc.xpath("//meta[@http-equiv='Content-Security-Policy']/@content")
+    return dict(directive.split(" ", 1) for directive in content.split("; "))
+
+
+def test_csp_hashes_are_those_of_the_shipped_static_files(site: Site) -> None:
+    readalong, index = page_of(site.book.folder), page_of(site.output)
+    readalong_css, index_css = static_bytes("base.css", "readalong.css"), static_bytes("base.css", "index.css")
+    script = static_bytes("readalong.js")
+    assert policy_of(readalong)["style-src"] == sha256_source(readalong_css)
+    assert policy_of(readalong)["script-src"] == sha256_source(script)
+    assert policy_of(index)["style-src"] == sha256_source(index_css)
+    assert "script-src" not in policy_of(index) and policy_of(index)["default-src"] == "'none'"
+    # what is inline is those files, byte for byte (so the hashes hold in the browser too)
+    (style,) = readalong.xpath("//style")
+    assert style.text.encode() == readalong_css
+    assert [s.text.encode() for s in readalong.xpath("//script[not(@type)]")] == [script]
+    assert index.xpath("//style")[0].text.encode() == index_css
+    for data in (readalong_css, index_css, script):
+        assert b"</" not in data  # nothing in them can end their element early
+
+
+def test_a_script_in_a_title_is_escaped_in_both_pages(tmp_path: Path) -> None:
+    title = "</title><script>alert('t')</script> & \"quoted\""
+    source = tmp_path / "title.md"
+    source.write_text(
+        f"---\ntitle: {json.dumps(title)}\nauthor: \"O'Brien <script>alert('a')</script>\"\nlanguage: en\n---\n\n"
+        "# \\<script>alert('c')\\</script> chapter\n\nOne sentence.\n\n# Second\n\nTwo sentences. Here.\n",
+        encoding="utf-8",
+    )
+    output = tmp_path / "out"
+    result = publish(source, output)
+    write_catalogue(output, Settings(engine="silent", output=output))
+    escaped = "&lt;/title&gt;&lt;script&gt;alert('t')&lt;/script&gt; &amp; &quot;quoted&quot;"
+    readalong_raw = (result.folder / "index.html").read_text(encoding="utf-8")
+    index_raw = (output / "index.html").read_text(encoding="utf-8")
+    assert f"<title>{escaped}</title>" in readalong_raw and f"<title>{escaped}</title>" not in index_raw
+    assert f"alt=\"Cover of {escaped} by O'Brien &lt;script&gt;" in readalong_raw
+    assert f'aria-label="Downloads of {escaped}"' in index_raw and f">{escaped}</a></h2>" in index_raw
+    assert "&lt;script&gt;alert('c')&lt;/script&gt; chapter</a>" in readalong_raw  # the chapter list
+    for raw in (readalong_raw, index_raw):
+        assert "<script>alert" not in raw
+        doc = lxml.html.fromstring(raw)
+        assert not [s for s in doc.xpath("//script") if "alert" in (s.text or "") and s.get("type") is None]
+    assert page_of(result.folder).xpath("//title")[0].text == title
+    (heading,) = page_of(output).xpath("//article//h2")
+    assert heading.text_content() == title
+
+
+# characters lxml accepts in text and attributes: no C0/C1 controls but tab, line feed, return
+XML_TEXT = st.text(
+    st.one_of(
+        st.sampled_from("\t\n\r &<>\"'=/;#%?é\u00a0\u2028"),
+        st.characters(blacklist_categories=("Cs", "Cc", "Cn")),
+    ),
+    max_size=40,
+)
+
+
+@given(XML_TEXT)
+@settings(max_examples=300, deadline=None)
+def test_template_escaping_is_the_html_serialisers(value: str) -> None:
+    """The pages' escaping writes what lxml wrote before the templates (byte for byte, but for a
+    straight double quote: lxml writes it as is in text, and quotes such an attribute with '),
+    and always reads back as the value."""
+    html = lxml.etree.Element("html")
+    p = lxml.etree.SubElement(lxml.etree.SubElement(html, "body"), "p", title=value)
+    p.text = value
+    serialised = lxml.etree.tostring(html, method="html", encoding="unicode")
+    ours = f'<html><body><p title="{escape_html(value)}">{escape_html(value)}</p></body></html>'
+    if '"' not in value:
+        assert ours == serialised
+    parsed = lxml.html.fromstring(ours).xpath("//p")[0]
+    assert (parsed.get("title"), parsed.text or "") == (value, value)
+
+
+def test_templates_quote_every_attribute_with_double_quotes() -> None:
+    folder = resources.files("publisher.formats.web").joinpath("templates")
+    names = [t.name for t in folder.iterdir() if t.name.endswith(".html")]
+    assert sorted(names) == ["index.html", "macros.html", "page.html", "readalong.html"]
+    for name in names:
+        source = folder.joinpath(name).read_text(encoding="utf-8")
+        assert not re.search(r"[\w-]='", source), name  # escape_html leaves ' alone
+        assert not re.search(r"[\w-]=\{\{", source), name  # and unquoted values would be unsafe
 
 
 def test_right_to_left_languages(tmp_path: Path) -> None:

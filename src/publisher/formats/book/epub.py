@@ -7,6 +7,7 @@ import mimetypes
 import uuid
 import zipfile
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -25,24 +26,8 @@ from publisher.text import text_direction
 
 ACTIVE_CLASS = "-epub-media-overlay-active"
 
-CSS = """\
-html { font-family: serif; line-height: 1.5; }
-body { margin: 0 5%; }
-h1, h2, h3, h4, h5, h6 { font-family: sans-serif; line-height: 1.25; hyphens: none; }
-h1 { font-size: 1.6em; margin: 1.5em 0 1em; }
-p { margin: 0 0 0.9em; text-align: start; }
-p.byline { font-family: sans-serif; margin: 0.2em 0; }
-p.byline.narrator { font-style: italic; }
-header, section.titlepage { margin: 2em 0; }
-section.titlepage h1 { font-size: 2em; }
-blockquote { margin: 1em 2em; font-style: italic; }
-pre { white-space: pre-wrap; font-size: 0.9em; }
-figure { margin: 1em 0; text-align: center; }
-figure img, section.cover img { max-width: 100%; max-height: 95vh; }
-section.cover { text-align: center; margin: 0; }
-nav ol { list-style: none; padding-left: 1em; }
-.-epub-media-overlay-active { background-color: #ffe066; color: #000; }
-"""
+#: the books' style sheet (css/book.css), a package data file
+CSS = resources.files("publisher.formats.book").joinpath("static/book.css").read_bytes().decode("utf-8")
 
 
 @dataclass(frozen=True)
