@@ -89,7 +89,9 @@ def place_audio(
         full_loudness = combined_loudness([(t.duration, masters[t.index].loudness) for t in tracks])
     else:
         full_loudness = masters[tracks[0].index].loudness
-    full = AudioFile(folder / layout.full_mp3(pub.slug), 0, pub.metadata.title, timeline.duration, full_loudness)
+    full = AudioFile(
+        folder / layout.file_name("mp3", pub.slug), 0, pub.metadata.title, timeline.duration, full_loudness
+    )
     segments = {i: tuple(e) for i, e in encoded.items()}
     return PlacedAudio(timeline, files, full, masters, placements, segments)
 
@@ -106,7 +108,7 @@ def write_audio(pub: Publication, placed: PlacedAudio, cover: Cover) -> None:
         jobs = [pool.submit(join_mp3s, mp3s[i], paths[i]) for i in paths]
         if len(paths) > 1:
             jobs.append(pool.submit(join_mp3s, [part for t in timeline.tracks for part in mp3s[t.index]], full.path))
-        m4b_path = full.path.with_name(layout.m4b(pub.slug))
+        m4b_path = full.path.with_name(layout.file_name("m4b", pub.slug))
         jobs.append(pool.submit(write_m4b, pub, m4b, cover, list(timeline.marks), m4b_path))
         for job in jobs:
             job.result()

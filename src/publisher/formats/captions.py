@@ -54,8 +54,8 @@ def write_captions(ctx: RenderContext) -> dict[str, Path]:
     language = ctx.pub.metadata.language
     for track, mp3 in zip(ctx.timeline.tracks, ctx.audio, strict=True):
         write_vtt(track.cues, language, mp3.path.with_suffix(".vtt"))
-    vtt = ctx.folder / layout.captions(ctx.slug)
+    vtt = ctx.folder / layout.file_name("vtt", ctx.slug)
     write_vtt(ctx.timeline.full_cues(), language, vtt)
-    chapters = ctx.folder / layout.chapters_json(ctx.slug)
+    chapters = ctx.folder / layout.file_name("chapters", ctx.slug)
     chapters.write_text(chapters_json(ctx.marks, ctx.pub.metadata.title), encoding="utf-8")
     return {"vtt": vtt, "chapters": chapters}

@@ -55,7 +55,7 @@ def write_cover(ctx: RenderContext) -> dict[str, Path]:
 def write_audio_files(ctx: RenderContext) -> dict[str, Path]:
     """Chapter MP3s, the full-length MP3 with chapter frames, and the M4B (audio/place.py)."""
     write_audio(ctx.pub, ctx.placed, ctx.cover)
-    return {"mp3": ctx.full.path, "m4b": ctx.folder / layout.m4b(ctx.slug)}
+    return {"mp3": ctx.full.path, "m4b": ctx.folder / layout.file_name("m4b", ctx.slug)}
 
 
 RENDERERS: tuple[Renderer, ...] = (

@@ -26,54 +26,9 @@ IMAGE_DIR = "images"  # the read-along page's copies of the text's images
 ARTWORK = "artwork.jpg"  # the feeds' square artwork, when the cover is not fit for podcast apps
 
 
-def epub(slug: str) -> str:
-    """The EPUB 3 text edition."""
-    return f"{slug}.epub"
-
-
-def read_aloud_epub(slug: str) -> str:
-    """The EPUB 3 with the narration and media overlays."""
-    return f"{slug}-read-aloud.epub"
-
-
-def full_mp3(slug: str) -> str:
-    """The whole publication in one MP3, with ID3 chapter frames."""
-    return f"{slug}.mp3"
-
-
-def m4b(slug: str) -> str:
-    """The AAC audiobook."""
-    return f"{slug}.m4b"
-
-
-def captions(slug: str) -> str:
-    """WebVTT captions of the full-length MP3."""
-    return f"{slug}.vtt"
-
-
-def chapters_json(slug: str) -> str:
-    """Podcasting 2.0 chapters of the full-length MP3."""
-    return f"{slug}.chapters.json"
-
-
 def cover(extension: str) -> str:
     """The cover image ("jpg" or "png")."""
     return f"cover.{extension}"
-
-
-def daisy_zip(slug: str) -> str:
-    """The DAISY 2.02 book, zipped."""
-    return f"{slug}-daisy.zip"
-
-
-def readium_audiobook(slug: str) -> str:
-    """The Readium audiobook package."""
-    return f"{slug}.audiobook"
-
-
-def lpf(slug: str) -> str:
-    """The W3C Audiobooks publication in a Lightweight Packaging Format zip."""
-    return f"{slug}.lpf"
 
 
 def chapter_mp3(index: int, title: str) -> str:
@@ -133,30 +88,37 @@ def media_type(name: str, table: dict[str, str] = MEDIA_TYPES) -> str:
     return "application/octet-stream"
 
 
-# --- what each kind of output is called ------------------------------------------------------
+# --- the kinds of output, their names and labels ---------------------------------------------
 @dataclass(frozen=True)
 class Kind:
-    """A kind of output as the manifest records it, and what a reader is told it is."""
+    """A kind of output as the manifest records it, its file inside `output/<slug>/`, and what a
+    reader is told it is."""
 
     name: str  # the manifest's key: "epub", "read_aloud_epub", "mp3", …
     label: str  # for people: "EPUB", "M4B audiobook", …
+    pattern: str = ""  # its file name, "{slug}" standing for the publication's slug ("" if it varies)
     download: bool = True  # listed among a publication's downloads
 
 
 KINDS = (
-    Kind("epub", "EPUB"),
-    Kind("read_aloud_epub", "EPUB with narration (read-aloud)"),
-    Kind("mp3", "MP3"),
-    Kind("m4b", "M4B audiobook"),
-    Kind("vtt", "Captions (WebVTT)"),
-    Kind("chapters", "Chapters (JSON)"),
-    Kind("daisy", "DAISY 2.02 talking book (zip)"),
-    Kind("daisy_zip", "DAISY 2.02 talking book (zip)"),
-    Kind("audiobook", "Readium audiobook"),
-    Kind("lpf", "W3C audiobook (LPF)"),
-    Kind("feed", "Podcast feed (RSS)"),
-    Kind("cover", "Cover", download=False),
-    Kind("artwork", "Podcast artwork", download=False),
-    Kind("page", "Read-along page", download=False),
+    Kind("epub", "EPUB", "{slug}.epub"),
+    Kind("read_aloud_epub", "EPUB with narration (read-aloud)", "{slug}-read-aloud.epub"),
+    Kind("mp3", "MP3", "{slug}.mp3"),
+    Kind("m4b", "M4B audiobook", "{slug}.m4b"),
+    Kind("vtt", "Captions (WebVTT)", "{slug}.vtt"),
+    Kind("chapters", "Chapters (JSON)", "{slug}.chapters.json"),
+    Kind("daisy", "DAISY 2.02 talking book (zip)", DAISY_NCC),
+    Kind("daisy_zip", "DAISY 2.02 talking book (zip)", "{slug}-daisy.zip"),
+    Kind("audiobook", "Readium audiobook", "{slug}.audiobook"),
+    Kind("lpf", "W3C audiobook (LPF)", "{slug}.lpf"),
+    Kind("feed", "Podcast feed (RSS)", FEED),
+    Kind("cover", "Cover", download=False),  # cover.jpg or cover.png: see cover()
+    Kind("artwork", "Podcast artwork", ARTWORK, download=False),
+    Kind("page", "Read-along page", PAGE, download=False),
 )
 KIND_BY_NAME = {kind.name: kind for kind in KINDS}
+
+
+def file_name(kind: str, slug: str) -> str:
+    """The file of a kind of output inside `output/<slug>/` ("epub" → "<slug>.epub")."""
+    return KIND_BY_NAME[kind].pattern.format(slug=slug)

@@ -157,7 +157,7 @@ def _result(
         source=path,
         slug=pub.slug,
         folder=dest,
-        epub=dest / layout.epub(pub.slug),
+        epub=dest / layout.file_name("epub", pub.slug),
         audio=[moved(a) for a in placed.chapters],
         full=moved(placed.full),
         duration=placed.timeline.duration,

@@ -378,7 +378,7 @@ def _add_overlays(
 
 def write_text_epub(ctx: RenderContext) -> dict[str, Path]:
     """The EPUB 3 text edition."""
-    path = ctx.folder / layout.epub(ctx.slug)
+    path = ctx.folder / layout.file_name("epub", ctx.slug)
     write_epub(ctx.pub, ctx.cover, path, ctx.epoch, certifier=ctx.settings.publisher)
     return {"epub": path}
 
@@ -391,6 +391,6 @@ def write_read_aloud_epub(ctx: RenderContext) -> dict[str, Path]:
     embedded = {a.chapter: a.path for a in ctx.audio}
     if ctx.settings.read_aloud_bitrate:
         embedded = encode_embedded_audio(ctx.placed, ctx.work / "embedded", ctx.settings)
-    path = ctx.folder / layout.read_aloud_epub(ctx.slug)
+    path = ctx.folder / layout.file_name("read_aloud_epub", ctx.slug)
     write_epub(ctx.pub, ctx.cover, path, ctx.epoch, ctx.settings.publisher, ReadAloud(ctx.timeline, embedded))
     return {"read_aloud_epub": path}
