@@ -19,9 +19,9 @@ from mutagen.mp3 import MP3
 from tests import helpers
 from tests.conftest import SEED, copy_fixture
 
-from publisher.validate import audiobook as checker
-from publisher.formats.book.audiobook import iso_duration, seconds_text
+from publisher.clock import iso_duration, seconds_text
 from publisher.pipeline.publish import PublishResult
+from publisher.validate import audiobook as checker
 from publisher.validate.audiobook import (
     READIUM_SCHEMA,
     SCHEMAS,

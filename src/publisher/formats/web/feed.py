@@ -31,11 +31,8 @@ from publisher.pipeline.manifest import AudioEntry, CatalogueEntry
 from publisher.settings import Settings
 from publisher.speech.credits import join_names
 from publisher.text import xml_safe
+from publisher.xmlns import ATOM, CONTENT, ITUNES, PODCAST
 
-ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
-PODCAST = "https://podcastindex.org/namespace/1.0"
-ATOM = "http://www.w3.org/2005/Atom"
-CONTENT = "http://purl.org/rss/1.0/modules/content/"
 NSMAP = {"itunes": ITUNES, "podcast": PODCAST, "atom": ATOM, "content": CONTENT}
 
 FEED_NAME = "feed.xml"
