@@ -13,7 +13,7 @@ from tests.helpers import NS, Epub, frame_kbps
 
 from publisher.pipeline.publish import EngineCache, PublishResult, publish_source
 from publisher.settings import Settings
-from publisher.validate.epub import run_epubcheck
+from publisher.validate.tools import run_epubcheck
 
 
 def publish(source: Path, output: Path, **flags: object) -> PublishResult:

@@ -269,7 +269,7 @@ def check(outputs: tuple[Path, ...], no_ace: bool) -> None:
     Example:
       publisher check output/
     """
-    from publisher.validate.epub import check_paths
+    from publisher.validate.run import check_paths
 
     reports = check_paths(list(outputs) or [Path("output")], ace=not no_ace)
     if not reports:

@@ -347,6 +347,5 @@ def write_daisy(ctx: RenderContext) -> dict[str, Path]:
         write_folder_zip(folder, archive, ctx.epoch)
     except (OSError, MutagenError) as exc:
         raise RenderError(f"cannot write the DAISY book: {exc}", path=folder) from exc
-    total = full_clock(sum(durations) / 1000)
-    log.info("DAISY 2.02: %d SMIL files, %d NCC entries, %s", len(smil_names), len(headings), total)
+    log.info("DAISY 2.02: %d SMIL files, %d NCC entries, %.3f s", len(smil_names), len(headings), sum(durations) / 1000)
     return {"daisy": ncc, "daisy_zip": archive}

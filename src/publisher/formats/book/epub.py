@@ -16,7 +16,7 @@ from publisher.errors import RenderError
 from publisher.formats.book.overlays import clips_for, smil_document
 from publisher.formats.book.xhtml import EPUB_TYPE, E, document, render_blocks
 from publisher.formats.cover import Cover
-from publisher.formats.images import ImageCopies
+from publisher.formats.images import CopiedImage, ImageCopies
 from publisher.model.publication import Block, Publication
 from publisher.model.timeline import Narration
 from publisher.text import text_direction
@@ -84,6 +84,12 @@ def _section(epub_type: str, role: str | None, *children: etree._Element, cls: s
     if cls:
         attrib["class"] = cls
     return E("section", attrib, *children)
+
+
+def _image_item(image: CopiedImage) -> epub.EpubItem:
+    return epub.EpubItem(
+        uid=f"img{image.number:03d}", file_name=image.name, media_type=image.media_type, content=image.data
+    )
 
 
 def _xhtml_item(uid: str, file_name: str, content: bytes) -> epub.EpubItem:
@@ -290,8 +296,7 @@ def write_epub(
         toc.append(epub.Link(name, chapter.title, chapter.id))
         narrated.append((item, [s.id for s in chapter.sentences()], "bodymatter chapter"))
     for image in images:
-        book.add_item(epub.EpubItem(uid=f"img{image.number:03d}", file_name=image.name, media_type=image.media_type,
-                                    content=image.data))  # fmt: skip
+        book.add_item(_image_item(image))
 
     if read_aloud is not None:
         _add_overlays(book, narrated, read_aloud)
