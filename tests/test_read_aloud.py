@@ -9,7 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from tests.conftest import copy_fixture
+from tests.conftest import ROOT, copy_fixture
 from tests.helpers import NS, Epub
 
 from publisher.clock import parse_clock
@@ -17,7 +17,7 @@ from publisher.pipeline.publish import EngineCache, PublishResult, publish_sourc
 from publisher.settings import Settings
 from publisher.validate.overlays import check_overlays
 from publisher.validate.run import check_paths
-from publisher.validate.tools import run_ace, run_epubcheck
+from publisher.validate.tools import ace_command, run_ace, run_epubcheck
 from publisher.xmlns import SMIL
 
 
@@ -44,6 +44,16 @@ def test_both_editions_pass_ace_with_no_violation(book: PublishResult) -> None:
         report = run_ace(path)
         assert report.ok, "\n".join(report.messages)
         assert report.summary == "Ace 1.4.6: 0 violations"
+
+
+def test_ace_is_found_from_any_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`publisher check` run outside the checkout still finds the Ace that `make check` put in tools/."""
+    installed = ROOT / "tools" / "ace" / "node_modules" / ".bin" / "ace-cli"
+    if not installed.is_file():
+        pytest.skip("make check has not installed Ace into tools/")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PUBLISHER_ACE", raising=False)
+    assert ace_command() == [str(installed)]
 
 
 def test_one_overlay_per_narrated_document_with_a_par_per_sentence(book: PublishResult) -> None:
