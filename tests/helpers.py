@@ -12,14 +12,7 @@ from publisher.pipeline.engines import EngineCache
 from publisher.pipeline.manifest import PublishResult
 from publisher.pipeline.publish import publish_source
 from publisher.settings import Settings
-
-NS = {
-    "opf": "http://www.idpf.org/2007/opf",
-    "dc": "http://purl.org/dc/elements/1.1/",
-    "x": "http://www.w3.org/1999/xhtml",
-    "epub": "http://www.idpf.org/2007/ops",
-    "ncx": "http://www.daisy.org/z3986/2005/ncx/",
-}
+from publisher.xmlns import NS as NS  # re-exported: the tests' XPath prefixes
 
 
 class Epub:

@@ -19,19 +19,12 @@ from mutagen.mp3 import MP3
 from tests import helpers
 from tests.conftest import SEED, copy_fixture
 
-from publisher.formats.book.audiobook import iso_duration, seconds_text
+from publisher.clock import iso_duration, parse_iso_duration, seconds_text
 from publisher.pipeline.manifest import PublishResult
-from publisher.validate import audiobook as checker
-from publisher.validate.audiobook import (
-    READIUM_SCHEMA,
-    SCHEMAS,
-    W3C_SCHEMA,
-    SchemaUnavailable,
-    check_audiobook,
-    iso_seconds,
-    schema_errors,
-)
-from publisher.validate.epub import check_paths
+from publisher.validate import schema as checker
+from publisher.validate.audiobook import READIUM_SCHEMA, W3C_SCHEMA, check_audiobook
+from publisher.validate.run import check_paths
+from publisher.validate.schema import SCHEMAS, SchemaUnavailable, schema_errors
 
 EPOCH = "1719532800"  # 2024-06-28T00:00:00Z
 
@@ -250,10 +243,10 @@ def test_durations_add_up_and_match_the_mp3s(name: str, request: pytest.FixtureR
     audiobook, lpf = packages(result)
     readium, w3c = manifests(result)
     readium_durations = [link["duration"] for link in readium["readingOrder"]]
-    w3c_durations = [iso_seconds(link["duration"]) for link in w3c["readingOrder"]]
+    w3c_durations = [parse_iso_duration(link["duration"]) for link in w3c["readingOrder"]]
     assert readium_durations == w3c_durations
     assert abs(sum(readium_durations) - readium["metadata"]["duration"]) < 1.0
-    assert abs(sum(readium_durations) - (iso_seconds(w3c["duration"]) or 0)) < 1.0
+    assert abs(sum(readium_durations) - (parse_iso_duration(w3c["duration"]) or 0)) < 1.0
     assert abs(readium["metadata"]["duration"] - result.duration) < 1.0  # and the narration's own length
     for link, audio in zip(readium["readingOrder"], result.audio, strict=True):
         assert link["href"] == audio.path.relative_to(result.folder).as_posix()
@@ -389,7 +382,9 @@ def test_checker_reports_a_wrong_duration(walk: PublishResult, tmp_path: Path) -
     assert any("total duration" in m for m in report.messages)
 
     def shorter(data: dict[str, Any]) -> None:
-        data["readingOrder"][1]["duration"] = iso_duration(iso_seconds(data["readingOrder"][1]["duration"]) - 0.5)
+        seconds = parse_iso_duration(data["readingOrder"][1]["duration"])
+        assert seconds is not None
+        data["readingOrder"][1]["duration"] = iso_duration(seconds - 0.5)
 
     report = check_audiobook(rewrite(lpf, tmp_path / lpf.name, edit_json("publication.json", shorter)))
     assert not report.ok

@@ -24,13 +24,14 @@ from mutagen.mp3 import MP3
 from tests.conftest import SEED, copy_fixture
 from tests.helpers import publish
 
+from publisher.clock import parse_clock
 from publisher.pipeline.manifest import PublishResult
 from publisher.settings import source_date_epoch
-from publisher.validate.daisy import check_daisy, clock_value
-from publisher.validate.epub import check_paths
+from publisher.validate.daisy import check_daisy
+from publisher.validate.run import check_paths
+from publisher.xmlns import XHTML
 from publisher.zipfiles import zip_time
 
-XHTML = "http://www.w3.org/1999/xhtml"
 NS = {"x": XHTML}
 TOLERANCE = 0.05  # seconds: one MP3 frame is 26 ms
 HOSTILE_TITLE = '<script>alert("x")</script> & ]]> “quoted” مرحبا بالعالم 🎧📚'
@@ -104,8 +105,8 @@ def clips(smil: Path) -> list[tuple[str, str, float, float]]:
             (
                 text.get("src", "").split("#")[1],
                 audio.get("src", ""),
-                clock_value(audio.get("clip-begin", "")),
-                clock_value(audio.get("clip-end", "")),
+                parse_clock(audio.get("clip-begin", "")),
+                parse_clock(audio.get("clip-end", "")),
             )
         )
     return out
@@ -161,7 +162,7 @@ def test_timings_agree_with_the_mp3s(name: str, request: pytest.FixtureRequest) 
     folder = daisy(result)
     lengths = {p.name: float(MP3(p).info.length) for p in sorted(folder.glob("*.mp3"))}
     ncc = xml(folder / "ncc.html")
-    total = clock_value(meta(ncc, "ncc:totalTime"))
+    total = parse_clock(meta(ncc, "ncc:totalTime"))
     assert abs(total - sum(lengths.values())) <= TOLERANCE
     assert re.fullmatch(r"\d\d:\d\d:\d\d\.\d{3}", meta(ncc, "ncc:totalTime"))
     elapsed = 0.0
@@ -176,10 +177,10 @@ def test_timings_agree_with_the_mp3s(name: str, request: pytest.FixtureRequest) 
         for _, _, begin, end in pars:
             assert begin < end <= lengths[mp3] + TOLERANCE
         assert abs(pars[-1][3] - lengths[mp3]) <= TOLERANCE
-        duration = clock_value(root.xpath("/smil/body/seq/@dur")[0])
+        duration = parse_clock(root.xpath("/smil/body/seq/@dur")[0])
         assert abs(duration - lengths[mp3]) <= TOLERANCE
-        assert abs(clock_value(meta(root, "ncc:timeInThisSmil")) - duration) <= 0.001
-        assert abs(clock_value(meta(root, "ncc:totalElapsedTime")) - elapsed) <= 0.001
+        assert abs(parse_clock(meta(root, "ncc:timeInThisSmil")) - duration) <= 0.001
+        assert abs(parse_clock(meta(root, "ncc:totalElapsedTime")) - elapsed) <= 0.001
         elapsed += duration
         # every sentence where the chapter's captions say it is heard, in the same order
         cues = vtt_starts(audio.path.with_suffix(".vtt"))
@@ -428,7 +429,7 @@ def daisy_player_screen(book: Path, tmp: Path, expected: list[str], timeout: flo
 def test_daisy_player_reads_the_book(packaging: str, book: PublishResult, tmp_path: Path) -> None:
     target = daisy(book) if packaging == "folder" else book.folder / "book-daisy.zip"
     titles = ["A Small Book of Tests", "The First Chapter", "A Section", "The Second Chapter"]
-    total = clock_value(meta(xml(daisy(book) / "ncc.html"), "ncc:totalTime"))
+    total = parse_clock(meta(xml(daisy(book) / "ncc.html"), "ncc:totalTime"))
     length = time.strftime("%H:%M:%S", time.gmtime(math.floor(total)))
     screen, after = daisy_player_screen(target, tmp_path, [*titles, "total length"])
     lines = screen.splitlines()

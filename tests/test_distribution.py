@@ -18,11 +18,10 @@ from publisher.formats.web.feed import podcast_guid
 from publisher.formats.web.serve import make_server, parse_range
 from publisher.pipeline.publish import BatchResult, publish_all
 from publisher.settings import Settings
+from publisher.xmlns import ATOM, DCTERMS, ITUNES, PODCAST
 
 BASE = "https://example.org/pod/"
-ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
-PODCAST = "https://podcastindex.org/namespace/1.0"
-NS = {"itunes": ITUNES, "podcast": PODCAST, "a": "http://www.w3.org/2005/Atom", "dc": "http://purl.org/dc/terms/"}
+NS = {"itunes": ITUNES, "podcast": PODCAST, "a": ATOM, "dc": DCTERMS}
 HOSTILE = "<script>alert(\"x\")</script> & ]]> 'quoted'"
 
 
@@ -148,7 +147,7 @@ def test_opds_catalogue(site: Path) -> None:
     assert parsed.bozo == 0
     tree = etree.parse(str(site / "opds.xml"))
     root = tree.getroot()
-    assert root.tag == "{http://www.w3.org/2005/Atom}feed"
+    assert root.tag == f"{{{ATOM}}}feed"
     kinds = root.xpath("a:link[@rel='self']/@type", namespaces=NS)
     assert kinds == ["application/atom+xml;profile=opds-catalog;kind=acquisition"]
     entries = root.findall("a:entry", NS)
@@ -185,7 +184,7 @@ def test_chapter_files_for_each_chapter_mp3(site: Path) -> None:
 
 
 def test_check_feed_passes_real_feeds_and_catches_a_wrong_length(site: Path) -> None:
-    from publisher.validate.epub import check_feed
+    from publisher.validate.feeds import check_feed
 
     assert all(check_feed(feed).ok for feed in feeds(site))
     feed = site / "long-walk" / "feed.xml"

@@ -17,7 +17,8 @@ from publisher.audio.loudness import measure
 from publisher.cli import cli
 from publisher.readers import read_source
 from publisher.speech.credits import add_front_matter
-from publisher.validate.epub import check_overlays, run_ace, run_epubcheck
+from publisher.validate.overlays import check_overlays
+from publisher.validate.tools import run_ace, run_epubcheck
 from quality import transcribe, word_error_rate
 
 pytestmark = pytest.mark.slow

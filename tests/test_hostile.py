@@ -29,7 +29,7 @@ from publisher.readers import read_source
 from publisher.speech.credits import add_front_matter
 from publisher.speech.lexicon import Lexicon
 from publisher.speech.normalise import prepare_spoken
-from publisher.validate.epub import run_epubcheck
+from publisher.validate.tools import run_epubcheck
 
 SCRIPT = "<script>alert(1)</script>"
 HOSTILE_TITLE = f"{SCRIPT} & ]]> \"quotes\" 'apostrophes' <!-- --> &amp;"

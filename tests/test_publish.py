@@ -15,7 +15,7 @@ from publisher.pipeline.engines import EngineCache
 from publisher.pipeline.manifest import PublishResult
 from publisher.pipeline.publish import publish_source
 from publisher.settings import Settings
-from publisher.validate.epub import run_epubcheck
+from publisher.validate.tools import run_epubcheck
 
 
 def publish(source: Path, output: Path, **flags: object) -> PublishResult:

@@ -3,22 +3,25 @@ and the checks (EPUBCheck, Ace, our own) that `publisher check` runs."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import zipfile
 from importlib import resources
 from pathlib import Path
 
 import pytest
-from tests.conftest import copy_fixture
+from tests.conftest import ROOT, copy_fixture
 from tests.helpers import NS, Epub
 
+from publisher.clock import parse_clock
 from publisher.pipeline.engines import EngineCache
 from publisher.pipeline.manifest import PublishResult
 from publisher.pipeline.publish import publish_source
 from publisher.settings import Settings
-from publisher.validate.epub import _clock, check_overlays, check_paths, run_ace, run_epubcheck
-
-SMIL = "http://www.w3.org/ns/SMIL"
+from publisher.validate.overlays import check_overlays
+from publisher.validate.run import check_paths
+from publisher.validate.tools import ace_command, run_ace, run_epubcheck
+from publisher.xmlns import SMIL
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +49,16 @@ def test_both_editions_pass_ace_with_no_violation(book: PublishResult) -> None:
         assert report.summary == "Ace 1.4.6: 0 violations"
 
 
+def test_ace_is_found_from_any_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`publisher check` run outside the checkout still finds the Ace that `make check` put in tools/."""
+    installed = ROOT / "tools" / "ace" / "node_modules" / ".bin" / "ace-cli"
+    if not installed.is_file():
+        pytest.skip("make check has not installed Ace into tools/")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PUBLISHER_ACE", raising=False)
+    assert ace_command() == [str(installed)]
+
+
 def test_one_overlay_per_narrated_document_with_a_par_per_sentence(book: PublishResult) -> None:
     epub = Epub(read_aloud(book))
     manifest = epub.manifest()
@@ -68,18 +81,17 @@ def test_clip_times_are_the_narration_timeline(book: PublishResult, tmp_path: Pa
     clips = [(a.get("clipBegin"), a.get("clipEnd")) for a in smil.iter(f"{{{SMIL}}}audio")]
     # the silent engine is exact: the chapter heading is clip n°1 after the title page (4 clips)
     # in track 1; its length is len("Chapter One") × 0.06 s
-    begins = [_clock(b) for b, _ in clips]
-    ends = [_clock(e) for _, e in clips]
+    begins = [parse_clock(b) for b, _ in clips]
+    ends = [parse_clock(e) for _, e in clips]
     assert ends[0] - begins[0] == pytest.approx(len("Chapter One") * 0.06, abs=0.0011)
     assert all(a < b for a, b in zip(ends, begins[1:], strict=False))
 
 
 def test_durations_and_media_metadata(book: PublishResult) -> None:
     epub = Epub(read_aloud(book))
-    per = [_clock(m.text) for m in epub.opf.xpath("//opf:meta[@property='media:duration'][@refines]", namespaces=NS)]
-    (total,) = [
-        _clock(t) for t in epub.opf.xpath("//opf:meta[@property='media:duration'][not(@refines)]/text()", namespaces=NS)
-    ]
+    durations = "//opf:meta[@property='media:duration']"
+    per = [parse_clock(m.text) for m in epub.opf.xpath(f"{durations}[@refines]", namespaces=NS)]
+    (total,) = [parse_clock(t) for t in epub.opf.xpath(f"{durations}[not(@refines)]/text()", namespaces=NS)]
     assert len(per) == 3
     assert sum(per) == pytest.approx(total, abs=0.01)
     assert epub.meta("media:narrator") == ["silence (test engine)"]
@@ -143,6 +155,35 @@ def test_own_checks_catch_an_unnarrated_block(book: PublishResult, tmp_path: Pat
     report = check_overlays(broken)
     assert any("sentence #c02-s0003 not narrated: 'Nobody was there.'" in m for m in report.messages)
     assert any("media:duration" in m for m in report.messages)
+
+
+def test_own_checks_read_every_smil_clock_value_form(book: PublishResult, tmp_path: Path) -> None:
+    """SMIL 3.0 allows timecounts in ms, min and h: the same times written that way check clean."""
+
+    def timecounts(data: bytes) -> bytes:
+        def one(match: re.Match[bytes]) -> bytes:
+            seconds = parse_clock(match[2].decode())
+            value = f"{round(seconds * 1000)}ms" if match[1] == b"clipBegin" else f"{seconds / 60!r}min"
+            return match[1] + b'="' + value.encode() + b'"'
+
+        return re.sub(rb'(clipBegin|clipEnd)="([^"]+)"', one, data)
+
+    def hours(data: bytes) -> bytes:
+        def one(match: re.Match[bytes]) -> bytes:
+            return match[1] + f"{parse_clock(match[2].decode()) / 3600!r}h".encode() + b"<"
+
+        return re.sub(rb'(refines="#mo-c02"[^>]*>)([^<]+)<', one, data)
+
+    step = tmp_path / "step.epub"
+    rewritten = tmp_path / "units-read-aloud.epub"
+    _rewrite(read_aloud(book), step, "EPUB/smil/c02.smil", timecounts)
+    _rewrite(step, rewritten, "EPUB/content.opf", hours)
+    with zipfile.ZipFile(rewritten) as zf:
+        assert b"min" in zf.read("EPUB/smil/c02.smil") and b"ms" in zf.read("EPUB/smil/c02.smil")
+        assert re.search(rb'refines="#mo-c02"[^>]*>[0-9.e-]+h<', zf.read("EPUB/content.opf"))
+    report = check_overlays(rewritten)
+    assert report.ok, report.messages
+    assert report.summary == "media overlays: 3 narrated documents, 0 problems"
 
 
 def test_check_paths_covers_every_file(book: PublishResult) -> None:

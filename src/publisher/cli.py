@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from publisher import __version__
+from publisher.clock import player_clock
 from publisher.errors import BatchError, PublisherError, ValidationError
 from publisher.pipeline.manifest import PublishResult
 from publisher.pipeline.publish import publish_all
@@ -84,12 +85,6 @@ def cli(ctx: click.Context, debug: bool, verbose: int, quiet: bool, config: Path
     _setup_logging(2 if debug else verbose, quiet)
     ctx.ensure_object(dict)
     ctx.obj.update(debug=debug, quiet=quiet, config=config)
-
-
-def _duration(seconds: float) -> str:
-    minutes, secs = divmod(round(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def _size(path: Path) -> str:
@@ -182,7 +177,7 @@ def publish(ctx: click.Context, paths: tuple[Path, ...], **flags: Any) -> None:
         mp3s = len(result.audio)
         click.echo(
             f"{result.slug}: {result.chapters} chapter{'s' * (result.chapters != 1)}, "
-            f"{_duration(result.duration)} narrated, EPUB {_size(result.epub)}, "
+            f"{player_clock(round(result.duration))} narrated, EPUB {_size(result.epub)}, "
             f"{mp3s} MP3{'s' * (mp3s != 1)}, {result.synthesized} of {result.sentences} sentences synthesized "
             f"in {result.seconds:.1f} s → {result.folder}"
         )
@@ -263,7 +258,7 @@ def check(outputs: tuple[Path, ...], no_ace: bool) -> None:
     Example:
       publisher check output/
     """
-    from publisher.validate.epub import check_paths
+    from publisher.validate.run import check_paths
 
     reports = check_paths(list(outputs) or [Path("output")], ace=not no_ace)
     if not reports:

@@ -6,18 +6,10 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from publisher.clock import full_clock
 from publisher.formats.context import RenderContext
 from publisher.model import layout
 from publisher.model.timeline import ChapterMark, Cue
-
-
-def vtt_time(seconds: float) -> str:
-    """hh:mm:ss.mmm"""
-    ms = round(seconds * 1000)
-    hours, rest = divmod(ms, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    secs, millis = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}.{millis:03d}"
 
 
 def _escape(text: str) -> str:
@@ -29,7 +21,7 @@ def webvtt(cues: Sequence[Cue], language: str) -> str:
     """A WebVTT file with one cue per sentence, identified by the sentence id."""
     lines = ["WEBVTT", f"Language: {language}", ""]
     for cue in cues:
-        lines += [cue.sentence_id, f"{vtt_time(cue.start)} --> {vtt_time(cue.end)}", _escape(cue.text), ""]
+        lines += [cue.sentence_id, f"{full_clock(cue.start)} --> {full_clock(cue.end)}", _escape(cue.text), ""]
     return "\n".join(lines)
 
 

@@ -14,6 +14,7 @@ import yaml
 from publisher.errors import SourceError
 from publisher.model.publication import Block, Chapter, Metadata, Publication, Run, Sentence
 from publisher.text import ISO_639_1, collapse_ws, parse_date, slugify, split_sentences, spoken_text, xml_safe
+from publisher.xmlns import SVG
 
 log = logging.getLogger(__name__)
 
@@ -347,7 +348,7 @@ def _is_image(file: Path) -> bool:
             root = etree.parse(str(file), etree.XMLParser(resolve_entities=False, no_network=True)).getroot()
         except (OSError, etree.XMLSyntaxError):
             return False
-        return root.tag == "{http://www.w3.org/2000/svg}svg" and not root.xpath("//*[local-name()='script']")
+        return root.tag == f"{{{SVG}}}svg" and not root.xpath("//*[local-name()='script']")
     try:
         with Image.open(file) as img:
             img.verify()

@@ -12,6 +12,7 @@ from publisher.errors import SourceError
 from publisher.model.publication import Block, BlockKind, Metadata, Publication, Run, Style
 from publisher.readers.common import assemble, check_language
 from publisher.text import collapse_ws, parse_date
+from publisher.xmlns import XML
 
 _DROP = (
     "script", "style", "noscript", "template", "nav", "aside", "form", "iframe", "button",
@@ -135,7 +136,7 @@ def read(text: str, path: Path, defaults: Metadata) -> Publication:
         meta.date = parse_date(published[:10]) or meta.date
     meta.description = _meta(doc, "description", "og:description") or meta.description
     meta.publisher = _meta(doc, "og:site_name", "publisher") or meta.publisher
-    lang = doc.get("lang") or doc.get("{http://www.w3.org/XML/1998/namespace}lang")
+    lang = doc.get("lang") or doc.get(f"{{{XML}}}lang")
     if lang:
         meta.language = check_language(lang, path)
 

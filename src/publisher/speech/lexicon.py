@@ -24,8 +24,7 @@ from pathlib import Path
 from lxml import etree
 
 from publisher.errors import ConfigError
-
-PLS_NS = "http://www.w3.org/2005/01/pronunciation-lexicon"
+from publisher.xmlns import PLS
 
 
 @dataclass(frozen=True)
@@ -126,7 +125,7 @@ def _load_pls(raw: bytes, path: Path) -> Lexicon:
         root = etree.fromstring(raw, parser=etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError as exc:
         raise ConfigError(f"{path}: not a valid PLS file: {exc}") from exc
-    ns = {"p": PLS_NS}
+    ns = {"p": PLS}
     entries = {}
     for lexeme in root.iterfind("p:lexeme", ns):
         phoneme = lexeme.findtext("p:phoneme", namespaces=ns)

@@ -1,8 +1,8 @@
 """Checks of audiobook packages: Readium `.audiobook` (manifest.json) and W3C Audiobooks `.lpf` (publication.json).
 
-Each manifest is validated against the published JSON Schemas vendored in `publisher/schemas/`
-(Readium Web Publication Manifest; W3C Audiobooks + Publication Manifest modules), loaded into one
-`referencing` registry so that no `$ref` is ever fetched. Without `jsonschema` installed (it comes
+Each manifest is validated against the published JSON Schemas vendored in `validate/schemas/`
+(Readium Web Publication Manifest; W3C Audiobooks + Publication Manifest modules; see schema.py),
+offline. Without `jsonschema` installed (it comes
 with the `test` extra) only the structural checks run, and the summary says so. Either way: every
 reading-order file is in the zip, the durations add up to the total within 1 s and match the real
 MP3s within 0.1 s, the table of contents points at audio inside the package, the cover is there.
@@ -10,24 +10,21 @@ MP3s within 0.1 s, the table of contents points at audio inside the package, the
 
 from __future__ import annotations
 
-import io
 import json
 import posixpath
-import re
 import zipfile
-from collections.abc import Iterator
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeGuard
 from urllib.parse import unquote, urlsplit
 
 from lxml import html as lxml_html
 from mutagen import MutagenError
-from mutagen.mp3 import MP3
 
-from publisher.validate.epub import Report
+from publisher.clock import parse_clock, parse_iso_duration
+from publisher.validate.audio import mp3_length
+from publisher.validate.report import Report
+from publisher.validate.schema import SchemaUnavailable, schema_errors
 
-SCHEMAS = Path(__file__).resolve().parent / "schemas"
 READIUM_SCHEMA = "https://readium.org/webpub-manifest/schema/publication.schema.json"
 W3C_SCHEMA = "https://www.w3.org/ns/pub-schema/audiobooks/audiobooks.schema.json"
 READIUM_PROFILE = "https://readium.org/webpub-manifest/profiles/audiobook"
@@ -39,126 +36,9 @@ TOTAL_TOLERANCE = 1.0
 #: how far a declared duration may be from the MP3's own (MP3 frames are 26 ms)
 FILE_TOLERANCE = 0.1
 MAX_SCHEMA_MESSAGES = 20
-_ISO_SECONDS = re.compile(
-    r"^P(?:(?P<d>\d+(?:\.\d+)?)D)?(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
-)
-_ECMA_NAMED_GROUP = re.compile(r"\(\?<(?![=!])")
-
-
-# --- schema validation -------------------------------------------------------------------------
-
-
-class SchemaUnavailable(Exception):
-    """The vendored schemas or the jsonschema package are not there: only structural checks run."""
-
-
-@lru_cache(maxsize=256)
-def ecma_regex(pattern: str) -> re.Pattern[str]:
-    """A JSON Schema (ECMA-262) pattern compiled by Python's `re`.
-
-    The only ECMA construct in these schemas that `re` spells differently is the named group
-    `(?<name>…)` (Readium's BCP 47 patterns); it becomes `(?P<name>…)`. Lookbehinds are kept.
-    """
-    return re.compile(_ECMA_NAMED_GROUP.sub("(?P<", pattern))
-
-
-@lru_cache(maxsize=1)
-def _validator_class() -> Any:
-    """Draft 7 with ECMA patterns in `pattern`, `patternProperties` and `additionalProperties`."""
-    from jsonschema import Draft7Validator, ValidationError, validators
-
-    def pattern(validator: Any, patrn: str, instance: Any, schema: Any) -> Iterator[Any]:
-        if validator.is_type(instance, "string") and not ecma_regex(patrn).search(instance):
-            yield ValidationError(f"{instance!r} does not match {patrn!r}")
-
-    def pattern_properties(validator: Any, patterns: dict[str, Any], instance: Any, schema: Any) -> Iterator[Any]:
-        if not validator.is_type(instance, "object"):
-            return
-        for patrn, subschema in patterns.items():
-            for key, value in instance.items():
-                if ecma_regex(patrn).search(key):
-                    yield from validator.descend(value, subschema, path=key, schema_path=patrn)
-
-    def additional_properties(validator: Any, extra: Any, instance: Any, schema: Any) -> Iterator[Any]:
-        if not validator.is_type(instance, "object"):
-            return
-        known = schema.get("properties", {})
-        patterns = [ecma_regex(p) for p in schema.get("patternProperties", {})]
-        extras = [k for k in instance if k not in known and not any(p.search(k) for p in patterns)]
-        if validator.is_type(extra, "object"):
-            for key in extras:
-                yield from validator.descend(instance[key], extra, path=key)
-        elif extra is False and extras:
-            yield ValidationError(f"additional properties are not allowed ({', '.join(map(repr, extras))})")
-
-    return validators.extend(
-        Draft7Validator,
-        {"pattern": pattern, "patternProperties": pattern_properties, "additionalProperties": additional_properties},
-    )
-
-
-@lru_cache(maxsize=1)
-def _registry() -> Any:
-    try:
-        import jsonschema  # noqa: F401  (the validator; referencing comes with it)
-        from referencing import Registry, Resource
-        from referencing.jsonschema import DRAFT7
-    except ImportError as exc:
-        raise SchemaUnavailable("jsonschema is not installed (pip install 'publisher[test]')") from exc
-    files = sorted(SCHEMAS.rglob("*.schema.json")) if SCHEMAS.is_dir() else []
-    if not files:
-        raise SchemaUnavailable(f"no vendored schemas in {SCHEMAS}")
-
-    resources = []
-    for file in files:
-        contents = json.loads(file.read_text(encoding="utf-8"))
-        # every one says draft-07; without "$schema" in memory, jsonschema keeps our Draft 7 subclass
-        # (with ECMA patterns) when it follows a $ref instead of switching to its stock Draft7Validator
-        contents.pop("$schema", None)
-        resources.append((contents["$id"], Resource.from_contents(contents, default_specification=DRAFT7)))
-    # a Registry without a `retrieve` function never fetches: a $ref outside it is reported, not downloaded
-    return Registry().with_resources(resources)
-
-
-def schema_validator(schema_id: str) -> Any:
-    """A Draft 7 validator for the vendored schema `schema_id`, with format checks, resolving offline."""
-    registry = _registry()
-    from jsonschema import Draft7Validator
-
-    schema = registry.contents(schema_id)
-    cls = _validator_class()
-    return cls(schema, registry=registry, format_checker=Draft7Validator.FORMAT_CHECKER)
-
-
-def schema_errors(data: Any, schema_id: str) -> list[str]:
-    """Every way `data` breaks the schema, as "where: what" lines (raises SchemaUnavailable)."""
-    from referencing.exceptions import Unresolvable
-
-    validator = schema_validator(schema_id)
-    try:
-        errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
-    except Unresolvable as exc:
-        return [f"schema reference not available offline: {exc}"]
-    lines = []
-    for error in errors:
-        where = "/".join(str(p) for p in error.absolute_path) or "(root)"
-        detail = error.message
-        if error.context:  # anyOf/oneOf: say what each branch wanted
-            detail += " — " + "; ".join(sorted({c.message for c in error.context}))[:300]
-        lines.append(f"{where}: {detail[:400]}")
-    return lines
 
 
 # --- the package --------------------------------------------------------------------------------
-
-
-def iso_seconds(value: Any) -> float | None:
-    """Seconds in an ISO 8601 duration of days/hours/minutes/seconds ("PT1H2M3.5S"), else None."""
-    match = _ISO_SECONDS.match(value) if isinstance(value, str) else None
-    if match is None or value in ("P", "PT"):
-        return None
-    parts = {k: float(v) for k, v in match.groupdict().items() if v}
-    return parts.get("d", 0) * 86400 + parts.get("h", 0) * 3600 + parts.get("m", 0) * 60 + parts.get("s", 0)
 
 
 def _member(base: str, href: str) -> tuple[str, str]:
@@ -174,14 +54,10 @@ def _fragment_start(fragment: str) -> float | None:
     """The start of a media fragment `t=<start>[,<end>]` (Normal Play Time seconds or hh:mm:ss)."""
     if not fragment.startswith("t="):
         return None
-    start = fragment[2:].split(",")[0].removeprefix("npt:")
     try:
-        total = 0.0
-        for part in start.split(":"):
-            total = total * 60 + float(part)
+        return parse_clock(fragment[2:].split(",")[0].removeprefix("npt:"))
     except ValueError:
         return None
-    return total
 
 
 class _Package:
@@ -196,10 +72,9 @@ class _Package:
         """Seconds of audio in the MP3 member `name`; None when it is not a readable MP3."""
         if name not in self._lengths:
             try:
-                info = MP3(io.BytesIO(self.zf.read(name))).info
+                self._lengths[name] = mp3_length(self.zf.read(name))
             except (MutagenError, zipfile.BadZipFile, OSError):
-                info = None
-            self._lengths[name] = float(info.length) if info is not None else None
+                self._lengths[name] = None
         return self._lengths[name]
 
 
@@ -308,11 +183,11 @@ def _check_w3c(pkg: _Package, data: dict[str, Any]) -> tuple[list[str], int, flo
         messages.append(f"conformsTo is not {W3C_AUDIOBOOKS}")
     entries = []
     for link in _links(data.get("readingOrder")):
-        seconds = iso_seconds(link.get("duration"))
+        seconds = parse_iso_duration(link.get("duration"))
         if "duration" in link and seconds is None:
             messages.append(f"reading order {link.get('url')!r}: duration {link['duration']!r} is not ISO 8601")
         entries.append((str(link.get("url", "")), str(link.get("encodingFormat", "")), seconds))
-    total = iso_seconds(data.get("duration"))
+    total = parse_iso_duration(data.get("duration"))
     messages += _check_audio(pkg, "publication.json", entries, total)
     names = {_member("publication.json", url)[0] for url, _, _ in entries}
     resources = _links(data.get("resources"))

@@ -10,11 +10,12 @@ from urllib.parse import unquote
 
 from lxml import etree
 from mutagen import MutagenError
-from mutagen.mp3 import MP3
 
-from publisher.validate.epub import CLIP_TOLERANCE, Report
+from publisher.clock import parse_clock
+from publisher.validate.audio import CLIP_TOLERANCE, mp3_length
+from publisher.validate.report import Report
+from publisher.xmlns import XHTML
 
-XHTML = "http://www.w3.org/1999/xhtml"
 #: metadata the DAISY 2.02 NCC must carry (the specification's required set, plus what this
 #: project promises: narrator, depth, files, maxPageNormal, multimediaType and setInfo)
 REQUIRED_META = (
@@ -29,23 +30,8 @@ NUMERIC_META = ("ncc:pageFront", "ncc:pageNormal", "ncc:pageSpecial", "ncc:depth
 HEADINGS = tuple(f"h{n}" for n in range(1, 7))
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-
-
-def clock_value(value: str) -> float:
-    """Seconds in a SMIL 1.0 clock value: "npt=1.5s", "1.5s", "150ms", "2min", "1h", "0:01:02.5", "01:02.5"."""
-    text = value.strip()
-    if text.startswith("npt="):
-        text = text[4:]
-    for unit, factor in (("ms", 0.001), ("min", 60.0), ("h", 3600.0), ("s", 1.0)):
-        if text.endswith(unit):
-            return float(text[: -len(unit)]) * factor
-    parts = text.split(":")
-    if len(parts) > 3 or not all(parts):
-        raise ValueError(f"not a SMIL clock value: {value!r}")
-    total = 0.0
-    for part in parts:
-        total = total * 60 + float(part)
-    return total
+#: an NCC's or a SMIL's <meta name="…" content="…"> values, by name
+Meta = dict[str, list[str]]
 
 
 def _local(el: etree._Element) -> str:
@@ -80,12 +66,13 @@ class _Book:
     def mp3_length(self, name: str) -> float | None:
         if name not in self.mp3:
             path = self.folder / name
-            try:
-                info = MP3(path).info if path.is_file() else None
-            except MutagenError as exc:
-                self.messages.append(f"{name}: not a readable MP3: {exc}")
-                info = None
-            self.mp3[name] = float(info.length) if info is not None else None
+            length = None
+            if path.is_file():
+                try:
+                    length = mp3_length(path)
+                except MutagenError as exc:
+                    self.messages.append(f"{name}: not a readable MP3: {exc}")
+            self.mp3[name] = length
         return self.mp3[name]
 
 
@@ -94,7 +81,7 @@ def _split(href: str) -> tuple[str, str]:
     return unquote(file), unquote(fragment)
 
 
-def _meta(root: etree._Element) -> dict[str, list[str]]:
+def _meta(root: etree._Element) -> Meta:
     found: dict[str, list[str]] = {}
     for el in root.iter():
         if _local(el) == "meta" and el.get("name"):
@@ -102,7 +89,7 @@ def _meta(root: etree._Element) -> dict[str, list[str]]:
     return found
 
 
-def _check_metadata(book: _Book, meta: dict[str, list[str]]) -> None:
+def _check_metadata(book: _Book, meta: Meta) -> None:
     for name in REQUIRED_META:
         if not meta.get(name) or not any(v.strip() for v in meta[name]):
             book.messages.append(f"ncc.html: required metadata {name} is missing or empty")
@@ -148,75 +135,152 @@ def _check_headings(book: _Book, body: etree._Element) -> list[tuple[int, str]]:
     return out
 
 
-def _check_smil(book: _Book, name: str, elapsed: float) -> tuple[float, set[str]]:
-    """One SMIL file; returns its duration (seconds) and its ids."""
-    tree = book.parse(name)
-    if tree is None:
-        return 0.0, set()
-    root = tree.getroot()
-    ids = {str(v) for v in root.xpath("//@id")}
-    book.ids[name] = ids
+def _check_smil_head(book: _Book, name: str, root: etree._Element, meta: Meta) -> None:
+    """The root is <smil>, dc:format says DAISY 2.02, and the layout has the txtView region."""
     if _local(root) != "smil":
         book.messages.append(f"{name}: the root element is <{_local(root)}>, not <smil>")
-    meta = _meta(root)
     if meta.get("dc:format", [""])[0] != "Daisy 2.02":
         book.messages.append(f'{name}: no <meta name="dc:format" content="Daisy 2.02"/>')
     if not root.xpath("//*[local-name()='layout']/*[local-name()='region'][@id='txtView']"):
         book.messages.append(f'{name}: no <layout><region id="txtView"/></layout>')
-    seqs = root.xpath("/*[local-name()='smil']/*[local-name()='body']/*[local-name()='seq']")
-    if len(seqs) != 1:
-        book.messages.append(f"{name}: the body must hold exactly one <seq>, found {len(seqs)}")
-        return 0.0, ids
-    seq = seqs[0]
-    clips_total = 0.0
-    for par in seq.iter():
-        if _local(par) != "par":
+
+
+def _check_par(book: _Book, where: str, par: etree._Element) -> float:
+    """One `par`: its text points at an element that exists, its clips lie inside their MP3s;
+    returns the length of its clips (seconds)."""
+    texts = [el for el in par if _local(el) == "text"]
+    audios = [el for el in par if _local(el) == "audio"]
+    if not texts or not audios:
+        book.messages.append(f"{where} lacks a text or an audio element")
+    for text in texts:
+        doc, fragment = _split(text.get("src", ""))
+        doc_ids = book.ids_in(doc) if doc else None
+        if doc_ids is None:
+            book.messages.append(f"{where}: text src {text.get('src')!r}: no such content document")
+        elif fragment not in doc_ids:
+            book.messages.append(f"{where}: text src {text.get('src')!r}: no element with that id")
+    clips = 0.0
+    for audio in audios:
+        src = unquote(audio.get("src", ""))
+        try:
+            begin = parse_clock(audio.get("clip-begin", ""))
+            end = parse_clock(audio.get("clip-end", ""))
+        except ValueError:
+            book.messages.append(f"{where}: unreadable clip-begin/clip-end")
             continue
-        where = f"{name}: par {par.get('id') or '?'}"
-        texts = [el for el in par if _local(el) == "text"]
-        audios = [el for el in par if _local(el) == "audio"]
-        if not texts or not audios:
-            book.messages.append(f"{where} lacks a text or an audio element")
-        for text in texts:
-            doc, fragment = _split(text.get("src", ""))
-            doc_ids = book.ids_in(doc) if doc else None
-            if doc_ids is None:
-                book.messages.append(f"{where}: text src {text.get('src')!r}: no such content document")
-            elif fragment not in doc_ids:
-                book.messages.append(f"{where}: text src {text.get('src')!r}: no element with that id")
-        for audio in audios:
-            src = unquote(audio.get("src", ""))
-            try:
-                begin = clock_value(audio.get("clip-begin", ""))
-                end = clock_value(audio.get("clip-end", ""))
-            except ValueError:
-                book.messages.append(f"{where}: unreadable clip-begin/clip-end")
-                continue
-            clips_total += end - begin
-            if not begin < end:
-                book.messages.append(f"{where}: clip-begin {begin:.3f} s is not before clip-end {end:.3f} s")
-            length = book.mp3_length(src)
-            if length is None:
-                book.messages.append(f"{where}: audio file {src!r} does not exist")
-            elif begin < 0 or end > length + CLIP_TOLERANCE:
-                book.messages.append(f"{where}: clip {begin:.3f}–{end:.3f} s lies outside {src} ({length:.3f} s)")
+        clips += end - begin
+        if not begin < end:
+            book.messages.append(f"{where}: clip-begin {begin:.3f} s is not before clip-end {end:.3f} s")
+        length = book.mp3_length(src)
+        if length is None:
+            book.messages.append(f"{where}: audio file {src!r} does not exist")
+        elif begin < 0 or end > length + CLIP_TOLERANCE:
+            book.messages.append(f"{where}: clip {begin:.3f}–{end:.3f} s lies outside {src} ({length:.3f} s)")
+    return clips
+
+
+def _check_smil_times(book: _Book, name: str, seq: etree._Element, meta: Meta, clips: float, elapsed: float) -> float:
+    """The main seq's dur is its clips' total, and the ncc:timeInThisSmil / ncc:totalElapsedTime
+    metadata agree with it and with `elapsed`; returns the SMIL's duration (seconds)."""
     try:
-        duration = clock_value(seq.get("dur", ""))
+        duration = parse_clock(seq.get("dur", ""))
     except ValueError:
         book.messages.append(f"{name}: the main seq has no readable dur")
-        duration = clips_total
-    if abs(duration - clips_total) > CLIP_TOLERANCE:
-        book.messages.append(f"{name}: seq dur {duration:.3f} s ≠ its clips' {clips_total:.3f} s")
+        duration = clips
+    if abs(duration - clips) > CLIP_TOLERANCE:
+        book.messages.append(f"{name}: seq dur {duration:.3f} s ≠ its clips' {clips:.3f} s")
     for key, expected in (("ncc:timeInThisSmil", duration), ("ncc:totalElapsedTime", elapsed)):
         if key in meta:
             try:
-                stated = clock_value(meta[key][0])
+                stated = parse_clock(meta[key][0])
             except ValueError:
                 book.messages.append(f"{name}: {key} {meta[key][0]!r} is not a clock value")
                 continue
             if abs(stated - expected) > CLIP_TOLERANCE:
                 book.messages.append(f"{name}: {key} is {stated:.3f} s, expected {expected:.3f} s")
-    return duration, ids
+    return duration
+
+
+def _check_smil(book: _Book, name: str, elapsed: float) -> float:
+    """One SMIL file (its ids recorded in `book.ids`); returns its duration (seconds)."""
+    tree = book.parse(name)
+    if tree is None:
+        return 0.0
+    root = tree.getroot()
+    book.ids[name] = {str(v) for v in root.xpath("//@id")}
+    meta = _meta(root)
+    _check_smil_head(book, name, root, meta)
+    seqs = root.xpath("/*[local-name()='smil']/*[local-name()='body']/*[local-name()='seq']")
+    if len(seqs) != 1:
+        book.messages.append(f"{name}: the body must hold exactly one <seq>, found {len(seqs)}")
+        return 0.0
+    clips = 0.0
+    for par in seqs[0].iter():
+        if _local(par) == "par":
+            clips += _check_par(book, f"{name}: par {par.get('id') or '?'}", par)
+    return _check_smil_times(book, name, seqs[0], meta, clips, elapsed)
+
+
+def _check_smils(book: _Book, headings: list[tuple[int, str]]) -> dict[str, float]:
+    """Every SMIL the NCC links to, in order, and every link's target; returns each one's duration."""
+    smil_order: list[str] = []
+    for _level, href in headings:
+        smil, _ = _split(href)
+        if smil and smil not in smil_order:
+            smil_order.append(smil)
+    durations: dict[str, float] = {}
+    elapsed = 0.0
+    for smil in smil_order:
+        if not (book.folder / smil).is_file():
+            book.messages.append(f"ncc.html: links to {smil}, which does not exist")
+            continue
+        durations[smil] = _check_smil(book, smil, elapsed)
+        elapsed += durations[smil]
+    for _level, href in headings:
+        smil, fragment = _split(href)
+        if smil in durations and fragment not in (book.ids.get(smil) or set()):
+            book.messages.append(f"ncc.html: link {href!r}: {smil} has no element with that id")
+    for path in sorted(book.folder.rglob("*.smil")):
+        name = path.relative_to(book.folder).as_posix()
+        if name not in smil_order:
+            book.messages.append(f"{name} is not referenced from ncc.html")
+    return durations
+
+
+def _check_counts(book: _Book, root: etree._Element, meta: Meta, headings: list[tuple[int, str]]) -> None:
+    """Every MP3 is played; ncc:files, ncc:tocItems and ncc:depth say what the book holds."""
+    for path in sorted(book.folder.rglob("*.mp3")):
+        name = path.relative_to(book.folder).as_posix()
+        if name not in book.mp3:
+            book.messages.append(f"{name} is not played by any SMIL")
+    files = [p for p in book.folder.rglob("*") if p.is_file()]
+    stated = meta.get("ncc:files", [""])[0]
+    if stated.isdigit() and int(stated) != len(files):
+        book.messages.append(f"ncc.html: ncc:files is {stated}, the book has {len(files)} files")
+    toc = meta.get("ncc:tocItems", [""])[0]
+    items = len(headings) + len(root.xpath("//*[contains(concat(' ', @class, ' '), ' page-')]"))
+    if toc.isdigit() and int(toc) != items:
+        book.messages.append(f"ncc.html: ncc:tocItems is {toc}, the NCC has {items} items")
+    depth = meta.get("ncc:depth", [""])[0]
+    deepest = max((level for level, _ in headings), default=0)
+    if depth.isdigit() and int(depth) != deepest:
+        book.messages.append(f"ncc.html: ncc:depth is {depth}, the deepest heading is h{deepest}")
+
+
+def _check_total_time(book: _Book, meta: Meta, smil_total: float) -> None:
+    """ncc:totalTime is the SMIL durations' sum and the MP3s' playing time."""
+    mp3_total = sum(v for v in book.mp3.values() if v is not None)
+    total_text = meta.get("ncc:totalTime", [""])[0]
+    try:
+        total = parse_clock(total_text) if total_text else None
+    except ValueError:
+        book.messages.append(f"ncc.html: ncc:totalTime {total_text!r} is not hh:mm:ss")
+        total = None
+    if total is not None:
+        if abs(total - smil_total) > CLIP_TOLERANCE:
+            book.messages.append(f"ncc.html: ncc:totalTime {total:.3f} s ≠ the SMIL durations' {smil_total:.3f} s")
+        if abs(total - mp3_total) > CLIP_TOLERANCE:
+            book.messages.append(f"ncc.html: ncc:totalTime {total:.3f} s ≠ the MP3s' {mp3_total:.3f} s")
 
 
 def check_daisy(ncc: Path) -> Report:
@@ -236,59 +300,9 @@ def check_daisy(ncc: Path) -> Report:
     _check_metadata(book, meta)
     bodies = [el for el in root if _local(el) == "body"]
     headings = _check_headings(book, bodies[0]) if bodies else []
-
-    smil_order: list[str] = []
-    for _level, href in headings:
-        smil, _ = _split(href)
-        if smil and smil not in smil_order:
-            smil_order.append(smil)
-    durations: dict[str, float] = {}
-    elapsed = 0.0
-    for smil in smil_order:
-        if not (book.folder / smil).is_file():
-            book.messages.append(f"ncc.html: links to {smil}, which does not exist")
-            continue
-        durations[smil], _ids = _check_smil(book, smil, elapsed)
-        elapsed += durations[smil]
-    for _level, href in headings:
-        smil, fragment = _split(href)
-        if smil in durations and fragment not in (book.ids.get(smil) or set()):
-            book.messages.append(f"ncc.html: link {href!r}: {smil} has no element with that id")
-    for path in sorted(book.folder.rglob("*.smil")):
-        name = path.relative_to(book.folder).as_posix()
-        if name not in smil_order:
-            book.messages.append(f"{name} is not referenced from ncc.html")
-
-    for path in sorted(book.folder.rglob("*.mp3")):
-        name = path.relative_to(book.folder).as_posix()
-        if name not in book.mp3:
-            book.messages.append(f"{name} is not played by any SMIL")
-    files = [p for p in book.folder.rglob("*") if p.is_file()]
-    stated = meta.get("ncc:files", [""])[0]
-    if stated.isdigit() and int(stated) != len(files):
-        book.messages.append(f"ncc.html: ncc:files is {stated}, the book has {len(files)} files")
-    toc = meta.get("ncc:tocItems", [""])[0]
-    items = len(headings) + len(root.xpath("//*[contains(concat(' ', @class, ' '), ' page-')]"))
-    if toc.isdigit() and int(toc) != items:
-        book.messages.append(f"ncc.html: ncc:tocItems is {toc}, the NCC has {items} items")
-    depth = meta.get("ncc:depth", [""])[0]
-    deepest = max((level for level, _ in headings), default=0)
-    if depth.isdigit() and int(depth) != deepest:
-        book.messages.append(f"ncc.html: ncc:depth is {depth}, the deepest heading is h{deepest}")
-
-    smil_total = sum(durations.values())
-    mp3_total = sum(v for v in book.mp3.values() if v is not None)
-    total_text = meta.get("ncc:totalTime", [""])[0]
-    try:
-        total = clock_value(total_text) if total_text else None
-    except ValueError:
-        book.messages.append(f"ncc.html: ncc:totalTime {total_text!r} is not hh:mm:ss")
-        total = None
-    if total is not None:
-        if abs(total - smil_total) > CLIP_TOLERANCE:
-            book.messages.append(f"ncc.html: ncc:totalTime {total:.3f} s ≠ the SMIL durations' {smil_total:.3f} s")
-        if abs(total - mp3_total) > CLIP_TOLERANCE:
-            book.messages.append(f"ncc.html: ncc:totalTime {total:.3f} s ≠ the MP3s' {mp3_total:.3f} s")
+    durations = _check_smils(book, headings)
+    _check_counts(book, root, meta, headings)
+    _check_total_time(book, meta, sum(durations.values()))
     summary = (
         f"DAISY 2.02: {len(headings)} NCC items, {len(durations)} SMIL files, {len(book.mp3)} MP3s, "
         f"{len(book.messages)} problems"

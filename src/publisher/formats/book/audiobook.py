@@ -28,6 +28,7 @@ from lxml.builder import E
 from mutagen.mp3 import MP3
 from PIL import Image
 
+from publisher.clock import iso_duration, seconds_text
 from publisher.errors import RenderError
 from publisher.formats.context import RenderContext
 from publisher.text import text_direction
@@ -63,17 +64,6 @@ class TocEntry:
 
     title: str
     href: str  # a reading-order href, with `#t=<seconds>` when it starts inside the file
-
-
-def seconds_text(value: float) -> str:
-    """Seconds for a media fragment or an ISO 8601 duration: up to 3 decimals, no trailing zeros."""
-    text = f"{value:.3f}".rstrip("0").rstrip(".")
-    return text or "0"
-
-
-def iso_duration(value: float) -> str:
-    """An ISO 8601 duration in seconds ("PT123.456S"), as the W3C manifests write it."""
-    return f"PT{seconds_text(value)}S"
 
 
 def json_bytes(data: dict[str, Any]) -> bytes:

@@ -21,11 +21,14 @@ from mutagen import MutagenError
 from mutagen.mp3 import MP3
 
 from publisher import __version__
+from publisher.clock import full_clock, npt, timecount
 from publisher.errors import RenderError
-from publisher.formats.book.xhtml import XHTML_NS, XML_NS, fill_block, render_blocks
+from publisher.formats.book.xhtml import fill_block, render_blocks
 from publisher.formats.context import RenderContext
+from publisher.formats.images import ImageCopies
 from publisher.model.publication import Block, Publication, Run, Sentence
 from publisher.text import xml_safe
+from publisher.xmlns import XHTML, XML
 from publisher.zipfiles import write_folder_zip
 
 log = logging.getLogger(__name__)
@@ -43,24 +46,6 @@ SMIL_DOCTYPE = '<!DOCTYPE smil PUBLIC "-//W3C//DTD SMIL 1.0//EN" "http://www.w3.
 
 #: files the zip keeps as they are (already compressed)
 #: characters XML 1.0 forbids: dropped from metadata rather than failing the whole publish
-def hms(ms: int) -> str:
-    """A SMIL full clock value in the DAISY "hh:mm:ss" syntax, with milliseconds: 01:02:03.456."""
-    hours, rest = divmod(ms, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    seconds, millis = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}"
-
-
-def npt(ms: int) -> str:
-    """A SMIL 1.0 clip time: npt=12.345s."""
-    return f"npt={ms // 1000}.{ms % 1000:03d}s"
-
-
-def timecount(ms: int) -> str:
-    """A SMIL 1.0 duration: 12.345s."""
-    return f"{ms // 1000}.{ms % 1000:03d}s"
-
-
 def mp3_ms(path: Path) -> int:
     """The playing time of an MP3 in whole milliseconds, rounded down (never past its real end)."""
     info = MP3(path).info
@@ -143,7 +128,7 @@ def _headings(pub: Publication, smil_names: list[str], first_ids: list[str]) -> 
 
 
 def _x(tag: str, attrib: dict[str, str] | None = None, text: str | None = None) -> etree._Element:
-    el = etree.Element(f"{{{XHTML_NS}}}{tag}", attrib or {})
+    el = etree.Element(f"{{{XHTML}}}{tag}", attrib or {})
     if text is not None:
         el.text = xml_safe(text)
     return el
@@ -159,9 +144,9 @@ def _sub(
 
 def _html(language: str, title: str, metas: list[tuple[str, str]]) -> tuple[etree._Element, etree._Element]:
     """An XHTML 1.0 root with its head filled in; returns (html, body)."""
-    html = etree.Element(f"{{{XHTML_NS}}}html", nsmap={None: XHTML_NS})
+    html = etree.Element(f"{{{XHTML}}}html", nsmap={None: XHTML})
     html.set("lang", language)
-    html.set(f"{{{XML_NS}}}lang", language)
+    html.set(f"{{{XML}}}lang", language)
     head = _sub(html, "head")
     _sub(head, "meta", {"http-equiv": "Content-Type", "content": "text/html; charset=utf-8"})
     _sub(head, "title", text=title)
@@ -176,31 +161,11 @@ def _serialise(root: etree._Element, doctype: str) -> bytes:
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + body
 
 
-class _Images:
-    """Images of the text, copied into the book as images/img-NNN.ext (in order of appearance)."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.hrefs: dict[str, str] = {}
-
-    def href(self, src: str) -> str:
-        if src not in self.hrefs:
-            path = Path(src)
-            name = f"images/img-{len(self.hrefs) + 1:03d}{path.suffix.lower()}"
-            (self.folder / "images").mkdir(exist_ok=True)
-            try:
-                shutil.copyfile(path, self.folder / name)
-            except OSError as exc:
-                raise RenderError(f"cannot copy an image into the DAISY book: {exc}", path=path) from exc
-            self.hrefs[src] = name
-        return self.hrefs[src]
-
-
 def _xhtml1(elements: list[etree._Element]) -> Iterator[etree._Element]:
     """render_blocks' XHTML5 → XHTML 1.0: <figure> becomes <div class="figure">, no ARIA roles."""
     for el in elements:
-        for node in el.iter(f"{{{XHTML_NS}}}figure"):
-            node.tag = f"{{{XHTML_NS}}}div"
+        for node in el.iter(f"{{{XHTML}}}figure"):
+            node.tag = f"{{{XHTML}}}div"
             node.set("class", "figure")
         for node in el.iter():
             if "role" in node.attrib:
@@ -211,8 +176,8 @@ def _xhtml1(elements: list[etree._Element]) -> Iterator[etree._Element]:
 def _number_headings(elements: list[etree._Element]) -> None:
     """Every heading gets an id (h-<its first sentence>), as DAISY text documents have."""
     for el in elements:
-        for node in el.iter(*(f"{{{XHTML_NS}}}h{n}" for n in range(1, 7))):
-            span = node.find(f"{{{XHTML_NS}}}span")
+        for node in el.iter(*(f"{{{XHTML}}}h{n}" for n in range(1, 7))):
+            span = node.find(f"{{{XHTML}}}span")
             if span is not None and span.get("id"):
                 node.set("id", f"h-{span.get('id')}")
 
@@ -220,7 +185,7 @@ def _number_headings(elements: list[etree._Element]) -> None:
 def _content_document(pub: Publication, folder: Path, metas: list[tuple[str, str]]) -> bytes:
     """content.html: the whole text (title page, chapters, closing words), a span per sentence."""
     html, body = _html(pub.metadata.language, pub.metadata.title, metas)
-    images = _Images(folder)
+    images = ImageCopies(folder)
     if pub.has_title_page and pub.front:
         div = _sub(body, "div", {"class": "titlepage", "id": "titlepage"})
         for el in _xhtml1(render_blocks(pub.front, images.href)):
@@ -256,8 +221,8 @@ def _smil_document(
         ("dc:identifier", ctx.identifier),
         ("dc:title", ctx.pub.metadata.title),
         ("ncc:generator", GENERATOR),
-        ("ncc:timeInThisSmil", hms(duration_ms)),
-        ("ncc:totalElapsedTime", hms(elapsed_ms)),
+        ("ncc:timeInThisSmil", full_clock(duration_ms / 1000)),
+        ("ncc:totalElapsedTime", full_clock(elapsed_ms / 1000)),
         ("title", title),
     ]
     for name, content in metas:
@@ -265,7 +230,7 @@ def _smil_document(
     layout = etree.SubElement(head, "layout")
     etree.SubElement(layout, "region", {"id": "txtView"})
     body = etree.SubElement(smil, "body")
-    seq = etree.SubElement(body, "seq", {"dur": timecount(duration_ms)})
+    seq = etree.SubElement(body, "seq", {"dur": timecount(duration_ms / 1000)})
     for clip in clips:
         par = etree.SubElement(seq, "par", {"endsync": "last", "id": clip.par_id})
         etree.SubElement(par, "text", {"src": f"{CONTENT_NAME}#{clip.sentence_id}", "id": f"t-{clip.sentence_id}"})
@@ -274,8 +239,8 @@ def _smil_document(
             "audio",
             {
                 "src": audio_name,
-                "clip-begin": npt(clip.begin),
-                "clip-end": npt(clip.end),
+                "clip-begin": npt(clip.begin / 1000),
+                "clip-end": npt(clip.end / 1000),
                 "id": f"a-{clip.sentence_id}",
             },
         )
@@ -367,7 +332,7 @@ def write_daisy(ctx: RenderContext) -> dict[str, Path]:
             ("ncc:sidebars", "0"),
             ("ncc:sourcePublisher", publisher),
             ("ncc:tocItems", str(len(headings))),
-            ("ncc:totalTime", hms(sum(durations))),
+            ("ncc:totalTime", full_clock(sum(durations) / 1000)),
         ]
         if pub.metadata.date:
             ncc_meta.append(("ncc:sourceDate", pub.metadata.date))
@@ -382,5 +347,5 @@ def write_daisy(ctx: RenderContext) -> dict[str, Path]:
         write_folder_zip(folder, archive, ctx.epoch)
     except (OSError, MutagenError) as exc:
         raise RenderError(f"cannot write the DAISY book: {exc}", path=folder) from exc
-    log.info("DAISY 2.02: %d SMIL files, %d NCC entries, %s", len(smil_names), len(headings), hms(sum(durations)))
+    log.info("DAISY 2.02: %d SMIL files, %d NCC entries, %.3f s", len(smil_names), len(headings), sum(durations) / 1000)
     return {"daisy": ncc, "daisy_zip": archive}

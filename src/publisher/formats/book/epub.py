@@ -3,26 +3,28 @@
 from __future__ import annotations
 
 import datetime as _dt
-import mimetypes
 import uuid
 import zipfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from ebooklib import epub
 from lxml import etree
 
 from publisher.audio.place import encode_embedded_audio
+from publisher.clock import full_clock
 from publisher.errors import RenderError
-from publisher.formats.book.overlays import clips_for, clock, smil_document
-from publisher.formats.book.xhtml import EPUB_TYPE, XML_NS, E, document, render_blocks
+from publisher.formats.book.overlays import clips_for, smil_document
+from publisher.formats.book.xhtml import EPUB_TYPE, E, document, render_blocks
 from publisher.formats.context import RenderContext
+from publisher.formats.images import CopiedImage, ImageCopies
 from publisher.model import layout
 from publisher.model.publication import Block, Cover, Publication
 from publisher.model.timeline import Timeline
 from publisher.text import text_direction
+from publisher.xmlns import NCX, XML
+from publisher.zipfiles import StampedZip, zip_time
 
 ACTIVE_CLASS = "-epub-media-overlay-active"
 
@@ -71,35 +73,17 @@ def _section(epub_type: str, role: str | None, *children: etree._Element, cls: s
     return E("section", attrib, *children)
 
 
-class _Images:
-    """Source images copied into the book under images/."""
-
-    def __init__(self) -> None:
-        self.items: dict[str, epub.EpubItem] = {}
-
-    def href(self, src: str) -> str:
-        if src not in self.items:
-            path = Path(src)
-            media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            name = f"images/img-{len(self.items) + 1:03d}{path.suffix.lower()}"
-            try:
-                content = path.read_bytes()
-            except OSError as exc:
-                raise RenderError(f"cannot read image: {exc.strerror or exc}", path=path) from exc
-            self.items[src] = epub.EpubItem(
-                uid=f"img{len(self.items) + 1:03d}",
-                file_name=name,
-                media_type=media_type,
-                content=content,
-            )
-        return "../" + self.items[src].file_name
+def _image_item(image: CopiedImage) -> epub.EpubItem:
+    return epub.EpubItem(
+        uid=f"img{image.number:03d}", file_name=image.name, media_type=image.media_type, content=image.data
+    )
 
 
 def _xhtml_item(uid: str, file_name: str, content: bytes) -> epub.EpubItem:
     return epub.EpubItem(uid=uid, file_name=file_name, media_type="application/xhtml+xml", content=content)
 
 
-def _chapter_body(pub: Publication, index: int, images: _Images) -> etree._Element:
+def _chapter_body(pub: Publication, index: int, images: ImageCopies) -> etree._Element:
     chapter = pub.chapters[index - 1]
     blocks: list[Block] = chapter.blocks
     children: list[etree._Element] = []
@@ -151,40 +135,14 @@ def _nav_document(pub: Publication, chapter_files: list[str], has_title: bool) -
     return document("Contents", pub.metadata.language, body, "../css/book.css")
 
 
-def _zip_time(epoch: int | None) -> tuple[int, int, int, int, int, int]:
-    when = modified_time(epoch)
-    if when.year < 1980:  # the ZIP format starts in 1980
-        when = when.replace(year=1980, month=1, day=1)
-    return (when.year, when.month, when.day, when.hour, when.minute, when.second)
-
-
-class _StampedZip(zipfile.ZipFile):
-    """A ZipFile whose members all carry one timestamp (reproducible with SOURCE_DATE_EPOCH)."""
-
-    date_time: tuple[int, int, int, int, int, int] = (1980, 1, 1, 0, 0, 0)
-
-    def writestr(
-        self, zinfo_or_arcname: Any, data: Any, compress_type: int | None = None, compresslevel: int | None = None
-    ) -> None:
-        if isinstance(zinfo_or_arcname, str):
-            info = zipfile.ZipInfo(zinfo_or_arcname, date_time=self.date_time)
-            stored = zinfo_or_arcname.lower().endswith((".mp3", ".jpg", ".jpeg", ".png", ".m4a"))
-            info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
-            if compress_type is not None:
-                info.compress_type = compress_type
-            info.external_attr = 0o644 << 16
-            zinfo_or_arcname = info
-        super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
-
-
 class _Writer(epub.EpubWriter):
-    """ebooklib's writer, plus: xml:lang on the package and NCX, a true NCX depth, fixed zip times."""
+    """ebooklib's writer, plus: xml:lang on the package and NCX, a true NCX depth, and the members
+    written by `zipfiles.StampedZip` (one timestamp: the book's dcterms:modified)."""
 
     zip_time: tuple[int, int, int, int, int, int] = (1980, 1, 1, 0, 0, 0)
 
     def write(self) -> None:
-        self.out = _StampedZip(self.file_name, "w", zipfile.ZIP_DEFLATED, compresslevel=self.options["compresslevel"])
-        self.out.date_time = self.zip_time
+        self.out = StampedZip(self.file_name, self.zip_time)
         self.out.writestr("mimetype", "application/epub+zip", compress_type=zipfile.ZIP_STORED)
         self._write_container()
         self._write_opf()
@@ -192,13 +150,13 @@ class _Writer(epub.EpubWriter):
         self.out.close()
 
     def _write_opf_file(self, root: etree._Element) -> None:
-        root.set(f"{{{XML_NS}}}lang", self.book.language)
+        root.set(f"{{{XML}}}lang", self.book.language)
         super()._write_opf_file(root)
 
     def _get_ncx(self) -> bytes:
         ncx = etree.fromstring(super()._get_ncx())
-        ncx.set(f"{{{XML_NS}}}lang", self.book.language)
-        for meta in ncx.iter("{http://www.daisy.org/z3986/2005/ncx/}meta"):
+        ncx.set(f"{{{XML}}}lang", self.book.language)
+        for meta in ncx.iter(f"{{{NCX}}}meta"):
             if meta.get("name") == "dtb:depth":
                 meta.set("content", "1")
         return etree.tostring(ncx, xml_declaration=True, encoding="utf-8", pretty_print=True)
@@ -302,7 +260,7 @@ def write_epub(
     book.add_item(cover_page)
     spine: list[epub.EpubItem | str] = [cover_page]
 
-    images = _Images()
+    images = ImageCopies(prefix="../")
     narrated: list[tuple[epub.EpubItem, list[str], str]] = []  # (document, sentence ids, epub:type)
     if pub.has_title_page:
         title_section = _section("titlepage", None, *render_blocks(pub.front, images.href), cls="titlepage")
@@ -324,8 +282,8 @@ def write_epub(
         chapter_files.append(f"{chapter.id}.xhtml")
         toc.append(epub.Link(name, chapter.title, chapter.id))
         narrated.append((item, [s.id for s in chapter.sentences()], "bodymatter chapter"))
-    for image in images.items.values():
-        book.add_item(image)
+    for image in images:
+        book.add_item(_image_item(image))
 
     if read_aloud is not None:
         _add_overlays(book, narrated, read_aloud)
@@ -339,7 +297,7 @@ def write_epub(
     book.spine = spine
     try:
         writer = _Writer(str(dest), book, {"mtime": modified_time(epoch), "epub3_pages": False})
-        writer.zip_time = _zip_time(epoch)
+        writer.zip_time = zip_time(round(modified_time(epoch).timestamp()))
         writer.process()
         writer.write()
     except OSError as exc:
@@ -370,8 +328,8 @@ def _add_overlays(
         item.media_overlay = smil_id
         ms = round(overlay.duration * 1000)
         total_ms += ms
-        _add_meta(book, "media:duration", clock(ms / 1000), refines=f"#{smil_id}")
-    _add_meta(book, "media:duration", clock(total_ms / 1000))
+        _add_meta(book, "media:duration", full_clock(ms / 1000, pad_hours=False), refines=f"#{smil_id}")
+    _add_meta(book, "media:duration", full_clock(total_ms / 1000, pad_hours=False))
     _add_meta(book, "media:narrator", read_aloud.timeline.narrator)
     _add_meta(book, "media:active-class", ACTIVE_CLASS)
 

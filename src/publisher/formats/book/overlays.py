@@ -6,19 +6,9 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from publisher.clock import full_clock
 from publisher.model.timeline import Timeline
-
-SMIL_NS = "http://www.w3.org/ns/SMIL"
-EPUB_NS = "http://www.idpf.org/2007/ops"
-
-
-def clock(seconds: float) -> str:
-    """A SMIL full clock value, millisecond precision: 0:01:02.345."""
-    ms = round(seconds * 1000)
-    hours, rest = divmod(ms, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    secs, millis = divmod(rest, 1000)
-    return f"{hours}:{minutes:02d}:{secs:02d}.{millis:03d}"
+from publisher.xmlns import EPUB, SMIL
 
 
 @dataclass(frozen=True)
@@ -54,19 +44,23 @@ def clips_for(sentence_ids: list[str], narration: Timeline, audio_hrefs: dict[in
 
 def smil_document(text_href: str, clips: list[OverlayClip], epub_type: str) -> Overlay:
     """The SMIL 3.0 document for one XHTML document (`text_href` relative to the SMIL)."""
-    nsmap = {None: SMIL_NS, "epub": EPUB_NS}
-    root = etree.Element(f"{{{SMIL_NS}}}smil", nsmap=nsmap, version="3.0")
-    body = etree.SubElement(root, f"{{{SMIL_NS}}}body")
+    nsmap = {None: SMIL, "epub": EPUB}
+    root = etree.Element(f"{{{SMIL}}}smil", nsmap=nsmap, version="3.0")
+    body = etree.SubElement(root, f"{{{SMIL}}}body")
     seq = etree.SubElement(
-        body, f"{{{SMIL_NS}}}seq", {"id": "seq1", f"{{{EPUB_NS}}}textref": text_href, f"{{{EPUB_NS}}}type": epub_type}
+        body, f"{{{SMIL}}}seq", {"id": "seq1", f"{{{EPUB}}}textref": text_href, f"{{{EPUB}}}type": epub_type}
     )
     for n, clip in enumerate(clips, start=1):
-        par = etree.SubElement(seq, f"{{{SMIL_NS}}}par", {"id": f"par{n}"})
-        etree.SubElement(par, f"{{{SMIL_NS}}}text", {"src": f"{text_href}#{clip.sentence_id}"})
+        par = etree.SubElement(seq, f"{{{SMIL}}}par", {"id": f"par{n}"})
+        etree.SubElement(par, f"{{{SMIL}}}text", {"src": f"{text_href}#{clip.sentence_id}"})
         etree.SubElement(
             par,
-            f"{{{SMIL_NS}}}audio",
-            {"src": clip.audio_href, "clipBegin": clock(clip.begin), "clipEnd": clock(clip.end)},
+            f"{{{SMIL}}}audio",
+            {
+                "src": clip.audio_href,
+                "clipBegin": full_clock(clip.begin, pad_hours=False),
+                "clipEnd": full_clock(clip.end, pad_hours=False),
+            },
         )
     data = etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
     duration = sum(round(c.end * 1000) - round(c.begin * 1000) for c in clips) / 1000

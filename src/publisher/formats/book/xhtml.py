@@ -9,11 +9,9 @@ from lxml import etree
 
 from publisher.model.publication import Block, Run, Style
 from publisher.text import text_direction
+from publisher.xmlns import EPUB, XHTML, XML
 
-XHTML_NS = "http://www.w3.org/1999/xhtml"
-EPUB_NS = "http://www.idpf.org/2007/ops"
-XML_NS = "http://www.w3.org/XML/1998/namespace"
-EPUB_TYPE = f"{{{EPUB_NS}}}type"
+EPUB_TYPE = f"{{{EPUB}}}type"
 
 _SAFE_HREF = re.compile(r"^(https?://|mailto:)", re.IGNORECASE)
 _MARK_TAGS = {"em": "em", "strong": "strong", "code": "code", "link": "a"}
@@ -29,7 +27,7 @@ def E(
     text: str | None = None,
 ) -> etree._Element:
     """An XHTML element (lxml escapes every text and attribute value)."""
-    el = etree.Element(f"{{{XHTML_NS}}}{tag}", attrib or {})
+    el = etree.Element(f"{{{XHTML}}}{tag}", attrib or {})
     if text is not None:
         el.text = text
     for child in children:
@@ -56,9 +54,9 @@ def _mark_element(parent: etree._Element, mark: Style) -> etree._Element:
     if mark.kind == "link":
         if not mark.href or not _SAFE_HREF.match(mark.href):
             return parent  # relative or script links would break the book: keep the text only
-        el = etree.SubElement(parent, f"{{{XHTML_NS}}}a", {"href": mark.href})
+        el = etree.SubElement(parent, f"{{{XHTML}}}a", {"href": mark.href})
         return el
-    return etree.SubElement(parent, f"{{{XHTML_NS}}}{_MARK_TAGS[mark.kind]}")
+    return etree.SubElement(parent, f"{{{XHTML}}}{_MARK_TAGS[mark.kind]}")
 
 
 def slice_runs(runs: Sequence[Run], start: int, end: int) -> list[Run]:
@@ -81,7 +79,7 @@ def fill_block(parent: etree._Element, block: Block) -> None:
     for sentence in block.sentences:
         for run in slice_runs(runs, pos, sentence.start):  # white space between sentences
             _append_run(parent, run)
-        span = etree.SubElement(parent, f"{{{XHTML_NS}}}span", {"id": sentence.id})
+        span = etree.SubElement(parent, f"{{{XHTML}}}span", {"id": sentence.id})
         for run in slice_runs(runs, sentence.start, sentence.end):
             _append_run(span, run)
         pos = sentence.end
@@ -138,19 +136,19 @@ def _single(block: Block, image_href: ImageHref) -> etree._Element:
 
 def document(title: str, language: str, body: etree._Element, css: str | None, epub_type_ns: bool = True) -> bytes:
     """A complete XHTML5 document (polyglot, UTF-8) with `lang` and `xml:lang` on the root."""
-    nsmap: dict[str | None, str] = {None: XHTML_NS}
+    nsmap: dict[str | None, str] = {None: XHTML}
     if epub_type_ns:
-        nsmap["epub"] = EPUB_NS
-    html = etree.Element(f"{{{XHTML_NS}}}html", nsmap=nsmap)
+        nsmap["epub"] = EPUB
+    html = etree.Element(f"{{{XHTML}}}html", nsmap=nsmap)
     html.set("lang", language)
-    html.set(f"{{{XML_NS}}}lang", language)
+    html.set(f"{{{XML}}}lang", language)
     if text_direction(language) == "rtl":
         html.set("dir", "rtl")
-    head = etree.SubElement(html, f"{{{XHTML_NS}}}head")
-    etree.SubElement(head, f"{{{XHTML_NS}}}meta", {"charset": "utf-8"})
-    etree.SubElement(head, f"{{{XHTML_NS}}}title").text = title
+    head = etree.SubElement(html, f"{{{XHTML}}}head")
+    etree.SubElement(head, f"{{{XHTML}}}meta", {"charset": "utf-8"})
+    etree.SubElement(head, f"{{{XHTML}}}title").text = title
     if css:
-        etree.SubElement(head, f"{{{XHTML_NS}}}link", {"rel": "stylesheet", "type": "text/css", "href": css})
+        etree.SubElement(head, f"{{{XHTML}}}link", {"rel": "stylesheet", "type": "text/css", "href": css})
     html.append(body)
     return b'<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html>\n' + etree.tostring(
         html, encoding="utf-8", pretty_print=True

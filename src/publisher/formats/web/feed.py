@@ -30,11 +30,8 @@ from publisher.model.publication import Publication
 from publisher.model.timeline import ChapterMark, Timeline
 from publisher.settings import Settings
 from publisher.text import join_names, xml_safe
+from publisher.xmlns import ATOM, CONTENT, ITUNES, PODCAST
 
-ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
-PODCAST = "https://podcastindex.org/namespace/1.0"
-ATOM = "http://www.w3.org/2005/Atom"
-CONTENT = "http://purl.org/rss/1.0/modules/content/"
 NSMAP = {"itunes": ITUNES, "podcast": PODCAST, "atom": ATOM, "content": CONTENT}
 
 FEED_NAME = "feed.xml"

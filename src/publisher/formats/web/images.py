@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image
-
-from publisher.errors import RenderError
 
 IMAGE_DIR = "images"
 
@@ -36,26 +33,3 @@ def cover_picture(folder: Path, name: str, alt: str, href_prefix: str = "") -> P
     """The cover `folder/name` as a page shows it, linked as `href_prefix + name`."""
     size = image_size(folder / name)
     return Picture(href_prefix + name, alt, *(size or (None, None)))
-
-
-class PageImages:
-    """Images of the text, copied into `<folder>/images/` under names taken from their content."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.names: dict[str, str] = {}
-
-    def href(self, src: str) -> str:
-        """The page's address of the image at `src` (copied on first use)."""
-        if src not in self.names:
-            path = Path(src)
-            try:
-                data = path.read_bytes()
-            except OSError as exc:
-                raise RenderError(f"cannot read image: {exc.strerror or exc}", path=path) from exc
-            name = f"{IMAGE_DIR}/{hashlib.sha256(data).hexdigest()[:16]}{path.suffix.lower()}"
-            target = self.folder / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-            self.names[src] = name
-        return self.names[src]

@@ -21,11 +21,9 @@ from publisher.model.catalogue import CatalogueEntry
 from publisher.model.layout import media_type
 from publisher.settings import Settings
 from publisher.text import xml_safe
+from publisher.xmlns import ATOM, DCTERMS, OPDS
 
-ATOM = "http://www.w3.org/2005/Atom"
-DC = "http://purl.org/dc/terms/"
-OPDS = "http://opds-spec.org/2010/catalog"
-NSMAP = {None: ATOM, "dc": DC, "opds": OPDS}
+NSMAP = {None: ATOM, "dc": DCTERMS, "opds": OPDS}
 
 ACQUISITION = "application/atom+xml;profile=opds-catalog;kind=acquisition"
 OPEN_ACCESS = "http://opds-spec.org/acquisition/open-access"
@@ -76,11 +74,11 @@ def opds_xml(entries: list[CatalogueEntry], settings: Settings) -> bytes:
         sub_element(item, _a("published"), entry.published)
         for name in entry.authors:
             sub_element(sub_element(item, _a("author")), _a("name"), name)
-        sub_element(item, f"{{{DC}}}language", entry.language)
+        sub_element(item, f"{{{DCTERMS}}}language", entry.language)
         if entry.date:
-            sub_element(item, f"{{{DC}}}issued", entry.date)
+            sub_element(item, f"{{{DCTERMS}}}issued", entry.date)
         if entry.publisher:
-            sub_element(item, f"{{{DC}}}publisher", entry.publisher)
+            sub_element(item, f"{{{DCTERMS}}}publisher", entry.publisher)
         if entry.rights:
             sub_element(item, _a("rights"), entry.rights)
         for subject in entry.subjects:

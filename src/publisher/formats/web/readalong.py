@@ -17,8 +17,9 @@ from markupsafe import Markup
 
 from publisher.formats.book.xhtml import render_blocks
 from publisher.formats.context import RenderContext
+from publisher.formats.images import ImageCopies, by_content
 from publisher.formats.web.downloads import PAGE_NAME, folder_downloads
-from publisher.formats.web.images import PageImages, cover_picture
+from publisher.formats.web.images import cover_picture
 from publisher.model.publication import Block
 
 
@@ -67,7 +68,7 @@ def _shift_headings(elements: list[etree._Element], by: int) -> None:
             el.tag = f"h{max(2, min(6, int(el.tag[1]) + by))}"
 
 
-def _html(blocks: list[Block], images: PageImages, shift: int | None = None) -> Markup:
+def _html(blocks: list[Block], images: ImageCopies, shift: int | None = None) -> Markup:
     """Blocks as HTML, each block element followed by a line break; headings shifted when asked."""
     elements = _strip_namespaces(render_blocks(blocks, images.href))
     if shift is not None:
@@ -93,7 +94,7 @@ def _chapter_targets(ctx: RenderContext) -> list[str | None]:
     return out
 
 
-def _sections(ctx: RenderContext, images: PageImages) -> list[Section]:
+def _sections(ctx: RenderContext, images: ImageCopies) -> list[Section]:
     """The chapters' markup; the title is the h1, so chapter headings start at h2 (an article's
     headings too: its title is the h1, its sections h2 and below)."""
     pub = ctx.pub
@@ -128,7 +129,7 @@ def _chapter_audio(ctx: RenderContext) -> list[ChapterAudio]:
 def readalong_data(ctx: RenderContext) -> dict[str, Any]:
     """Everything `templates/readalong.html` shows of the publication in `ctx` (copies its images)."""
     meta = ctx.pub.metadata
-    images = PageImages(ctx.folder)
+    images = ImageCopies(ctx.folder, by_content)
     front = _html(ctx.pub.front, images)
     targets = _chapter_targets(ctx)
     return {

@@ -19,6 +19,7 @@ import base64
 import hashlib
 import json
 import re
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from jinja2.ext import Extension
 from markupsafe import Markup
 
 from publisher import __version__
+from publisher.clock import human_duration, iso_duration, player_clock
 from publisher.files import write_atomic
 from publisher.formats.context import CatalogueContext, RenderContext
 from publisher.formats.web.downloads import PAGE_NAME
@@ -48,34 +50,6 @@ def human_size(size: int) -> str:
             return f"{size_f:.0f} {unit}" if size_f >= 100 else f"{size_f:.1f} {unit}"
         size = round(size_f)
     return f"{size} bytes"  # pragma: no cover
-
-
-def clock(seconds: float) -> str:
-    """A time as a player shows it: "4:05", "1:02:03"."""
-    whole = max(0, int(seconds))
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
-def human_duration(seconds: float) -> str:
-    """A duration in words: "45 s", "12 min 5 s", "1 h 2 min"."""
-    whole = max(0, round(seconds))
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours} h {minutes} min"
-    if minutes:
-        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
-    return f"{secs} s"
-
-
-def iso_duration(seconds: float) -> str:
-    """An ISO 8601 duration for `<time datetime>`: "PT12M5S"."""
-    whole = max(0, round(seconds))
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return "PT" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "") + f"{secs}S"
 
 
 def script_json(data: object) -> str:
@@ -135,9 +109,9 @@ def _environment() -> Environment:
         auto_reload=False,  # package data: the templates do not change while publisher runs
     )
     env.filters.update(
-        clock=clock,
+        clock=player_clock,
         human_duration=human_duration,
-        iso_duration=iso_duration,
+        iso_duration=partial(iso_duration, units=True),
         human_size=human_size,
         script_json=lambda data: Markup(script_json(data)),
     )

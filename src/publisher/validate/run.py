@@ -1,0 +1,52 @@
+"""`publisher check`: find the outputs in files and folders and run the checks that fit each one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from publisher.validate.audio import check_mp3_tags
+from publisher.validate.audiobook import check_audiobook
+from publisher.validate.daisy import check_daisy
+from publisher.validate.feeds import check_feed
+from publisher.validate.overlays import check_overlays
+from publisher.validate.report import Report
+from publisher.validate.tools import run_ace, run_epubcheck
+
+
+def _wanted(path: Path) -> bool:
+    if path.parent.name == "daisy":  # the DAISY book's MP3s are the chapter MP3s (hard links)
+        return path.name == "ncc.html"
+    return path.suffix in (".epub", ".mp3", ".audiobook", ".lpf") or path.name == "feed.xml"
+
+
+def find_outputs(paths: list[Path]) -> list[Path]:
+    """The files `check_paths` checks: `paths` that are files, and what folders hold (recursively)."""
+    files: list[Path] = []
+    for path in paths:
+        files.extend(sorted(p for p in path.rglob("*") if _wanted(p)) if path.is_dir() else [path])
+    return files
+
+
+def check_file(file: Path, ace: bool = True) -> list[Report]:
+    """The checks for one output, by its name: DAISY NCC, feed, MP3, audiobook package, else EPUB
+    (EPUBCheck, Ace unless `ace` is False, and the overlay checks for a read-aloud edition)."""
+    if file.name == "ncc.html":
+        return [check_daisy(file)]
+    if file.name == "feed.xml":
+        return [check_feed(file)]
+    if file.suffix == ".mp3":
+        return [check_mp3_tags(file)]
+    if file.suffix in (".audiobook", ".lpf"):
+        return [check_audiobook(file)]
+    reports = [run_epubcheck(file)]
+    if ace:
+        reports.append(run_ace(file))
+    if file.stem.endswith("-read-aloud"):
+        reports.append(check_overlays(file))
+    return reports
+
+
+def check_paths(paths: list[Path], ace: bool = True) -> list[Report]:
+    """Check every EPUB, MP3, DAISY book (daisy/ncc.html), audiobook package (.audiobook, .lpf) and
+    podcast feed (feed.xml) in `paths` (files or folders, searched recursively)."""
+    return [report for file in find_outputs(paths) for report in check_file(file, ace)]
