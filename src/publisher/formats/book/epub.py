@@ -8,6 +8,7 @@ import zipfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from xml.sax.saxutils import quoteattr
 
 from ebooklib import epub
 from lxml import etree
@@ -135,31 +136,45 @@ def _nav_document(pub: Publication, chapter_files: list[str], has_title: bool) -
     return document("Contents", pub.metadata.language, body, "../css/book.css")
 
 
-class _Writer(epub.EpubWriter):
-    """ebooklib's writer, plus: xml:lang on the package and NCX, a true NCX depth, and the members
-    written by `zipfiles.StampedZip` (one timestamp: the book's dcterms:modified)."""
+def _package(book: epub.EpubBook, dest: Path, epoch: int | None) -> None:
+    """Write `book` with ebooklib's public writer, then copy its members in the same order into a
+    reproducible zip (`zipfiles.StampedZip`: one timestamp, the book's dcterms:modified), adding what
+    ebooklib leaves out: xml:lang on the package document and the NCX, and the NCX's true depth."""
+    raw = dest.with_name(f".{dest.name}.ebooklib")
+    modified = modified_time(epoch)
+    try:
+        epub.write_epub(str(raw), book, {"mtime": modified, "epub3_pages": False, "raise_exceptions": True})
+        with zipfile.ZipFile(raw) as source, StampedZip(dest, zip_time(round(modified.timestamp()))) as out:
+            for info in source.infolist():
+                data = source.read(info)
+                if info.filename == "mimetype":
+                    out.writestr("mimetype", data, compress_type=zipfile.ZIP_STORED)
+                    continue
+                if info.filename.endswith(".opf"):
+                    data = _package_language(data, book.language)
+                elif info.filename.endswith(".ncx"):
+                    data = _ncx_language_and_depth(data, book.language)
+                out.writestr(info.filename, data)
+    finally:
+        raw.unlink(missing_ok=True)
 
-    zip_time: tuple[int, int, int, int, int, int] = (1980, 1, 1, 0, 0, 0)
 
-    def write(self) -> None:
-        self.out = StampedZip(self.file_name, self.zip_time)
-        self.out.writestr("mimetype", "application/epub+zip", compress_type=zipfile.ZIP_STORED)
-        self._write_container()
-        self._write_opf()
-        self._write_items()
-        self.out.close()
+def _package_language(opf: bytes, language: str) -> bytes:
+    """The package document with xml:lang as the root's last attribute, the rest byte for byte
+    (a parse and re-serialisation would turn ebooklib's `<meta …></meta>` into `<meta …/>`)."""
+    start = opf.index(b"<package ")
+    end = opf.index(b">", start)
+    return opf[:end] + f" xml:lang={quoteattr(language)}".encode() + opf[end:]
 
-    def _write_opf_file(self, root: etree._Element) -> None:
-        root.set(f"{{{XML}}}lang", self.book.language)
-        super()._write_opf_file(root)
 
-    def _get_ncx(self) -> bytes:
-        ncx = etree.fromstring(super()._get_ncx())
-        ncx.set(f"{{{XML}}}lang", self.book.language)
-        for meta in ncx.iter(f"{{{NCX}}}meta"):
-            if meta.get("name") == "dtb:depth":
-                meta.set("content", "1")
-        return etree.tostring(ncx, xml_declaration=True, encoding="utf-8", pretty_print=True)
+def _ncx_language_and_depth(ncx: bytes, language: str) -> bytes:
+    """The NCX with xml:lang and its true depth (one level of chapters; ebooklib writes a placeholder)."""
+    root = etree.fromstring(ncx)
+    root.set(f"{{{XML}}}lang", language)
+    for meta in root.iter(f"{{{NCX}}}meta"):
+        if meta.get("name") == "dtb:depth":
+            meta.set("content", "1")
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
 
 
 @dataclass(frozen=True)
@@ -220,6 +235,38 @@ def _add_meta(book: epub.EpubBook, prop: str, value: str, ident: str | None = No
     book.add_metadata(None, "meta", value, attrs)
 
 
+def _add_metadata(book: epub.EpubBook, pub: Publication, book_id: str, certifier: str | None, narrated: bool) -> None:
+    """Identifier, title, language and direction, creators, Dublin Core fields, accessibility."""
+    meta = pub.metadata
+    book.set_identifier(book_id)
+    book.set_title(meta.title)
+    book.set_language(meta.language)
+    if text_direction(meta.language) == "rtl":
+        book.set_direction("rtl")  # spine page-progression-direction
+    for n, author in enumerate(meta.authors, start=1):
+        book.add_author(author, role="aut", uid=f"creator{n}")
+    dc_fields = {"date": meta.date, "description": meta.description, "publisher": meta.publisher, "rights": meta.rights}
+    for name, value in dc_fields.items():
+        if value:
+            book.add_metadata("DC", name, value)
+    for subject in meta.subjects:
+        book.add_metadata("DC", "subject", subject)
+    certified_by = certifier or meta.publisher or (meta.authors[0] if meta.authors else meta.title)
+    for prop, value, ident in accessibility_metadata(pub, certified_by, narrated):
+        _add_meta(book, prop, value, ident, "#conformance" if prop == "a11y:certifiedBy" else None)
+
+
+def _cover_page(book: epub.EpubBook, cover: Cover, title: str, lang: str) -> epub.EpubItem:
+    """The cover image (marked cover-image) and the page that shows it, with its alt text."""
+    cover_name = f"images/cover.{cover.extension}"
+    book.set_cover(cover_name, cover.data, create_page=False)
+    cover_img = E("img", {"src": f"../{cover_name}", "alt": cover.alt, "role": "doc-cover"})
+    cover_body = E("body", {}, _section("cover", None, cover_img, cls="cover"))
+    cover_page = _xhtml_item("cover", "text/cover.xhtml", document(title, lang, cover_body, "../css/book.css"))
+    book.add_item(cover_page)
+    return cover_page
+
+
 def write_epub(
     pub: Publication,
     cover: Cover,
@@ -233,32 +280,9 @@ def write_epub(
     lang = meta.language
     book = epub.EpubBook()
     book_id = identifier(pub)
-    book.set_identifier(book_id)
-    book.set_title(meta.title)
-    book.set_language(lang)
-    if text_direction(lang) == "rtl":
-        book.set_direction("rtl")  # spine page-progression-direction
-    for n, author in enumerate(meta.authors, start=1):
-        book.add_author(author, role="aut", uid=f"creator{n}")
-    dc_fields = {"date": meta.date, "description": meta.description, "publisher": meta.publisher, "rights": meta.rights}
-    for name, value in dc_fields.items():
-        if value:
-            book.add_metadata("DC", name, value)
-    for subject in meta.subjects:
-        book.add_metadata("DC", "subject", subject)
-    certified_by = certifier or meta.publisher or (meta.authors[0] if meta.authors else meta.title)
-    for prop, value, ident in accessibility_metadata(pub, certified_by, read_aloud is not None):
-        _add_meta(book, prop, value, ident, "#conformance" if prop == "a11y:certifiedBy" else None)
-
-    css = epub.EpubItem(uid="css", file_name="css/book.css", media_type="text/css", content=CSS.encode())
-    book.add_item(css)
-    cover_name = f"images/cover.{cover.extension}"
-    book.set_cover(cover_name, cover.data, create_page=False)
-    cover_img = E("img", {"src": f"../{cover_name}", "alt": cover.alt, "role": "doc-cover"})
-    cover_body = E("body", {}, _section("cover", None, cover_img, cls="cover"))
-    cover_page = _xhtml_item("cover", "text/cover.xhtml", document(meta.title, lang, cover_body, "../css/book.css"))
-    book.add_item(cover_page)
-    spine: list[epub.EpubItem | str] = [cover_page]
+    _add_metadata(book, pub, book_id, certifier, read_aloud is not None)
+    book.add_item(epub.EpubItem(uid="css", file_name="css/book.css", media_type="text/css", content=CSS.encode()))
+    spine: list[epub.EpubItem | str] = [_cover_page(book, cover, meta.title, lang)]
 
     images = ImageCopies(prefix="../")
     narrated: list[tuple[epub.EpubItem, list[str], str]] = []  # (document, sentence ids, epub:type)
@@ -296,10 +320,7 @@ def write_epub(
     book.toc = toc
     book.spine = spine
     try:
-        writer = _Writer(str(dest), book, {"mtime": modified_time(epoch), "epub3_pages": False})
-        writer.zip_time = zip_time(round(modified_time(epoch).timestamp()))
-        writer.process()
-        writer.write()
+        _package(book, dest, epoch)
     except OSError as exc:
         raise RenderError(f"cannot write the EPUB: {exc.strerror or exc}", path=dest) from exc
     return EpubResult(dest, book_id)
