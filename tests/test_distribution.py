@@ -23,6 +23,7 @@ BASE = "https://example.org/pod/"
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST = "https://podcastindex.org/namespace/1.0"
 NS = {"itunes": ITUNES, "podcast": PODCAST, "a": "http://www.w3.org/2005/Atom", "dc": "http://purl.org/dc/terms/"}
+OPEN_ACCESS = "http://opds-spec.org/acquisition/open-access"
 HOSTILE = "<script>alert(\"x\")</script> & ]]> 'quoted'"
 
 
@@ -161,7 +162,8 @@ def test_opds_catalogue(site: Path) -> None:
         rels = {(link.get("rel"), link.get("type")) for link in links}
         assert ("http://opds-spec.org/acquisition/open-access", "application/epub+zip") in rels
         assert ("http://opds-spec.org/image", "image/jpeg") in rels
-        assert ("alternate", "audio/mpeg") in rels and ("alternate", "audio/mp4") in rels
+        assert (OPEN_ACCESS, "audio/mpeg") in rels and (OPEN_ACCESS, "audio/mp4") in rels
+        assert ("alternate", "text/html") in rels  # the read-along page
         for link in links:
             file = url_to_path(link.get("href"), site)
             assert file.is_file()

@@ -54,6 +54,7 @@ class AudioEntry:
     title: str
     duration: float
     size: int = 0
+    updated: str | None = None  # ISO 8601 UTC: when this chapter's audio last changed after its first publish
 
 
 @dataclass
@@ -104,7 +105,8 @@ def entry_from_manifest(folder: Path, data: dict[str, Any]) -> CatalogueEntry | 
     files = {str(k): int(v) for k, v in data.get("files", {}).items()}
 
     def audio(raw: dict[str, Any]) -> AudioEntry:
-        return AudioEntry(raw["path"], raw["chapter"], raw["title"], raw["duration"], files.get(raw["path"], 0))
+        size = files.get(raw["path"], 0)
+        return AudioEntry(raw["path"], raw["chapter"], raw["title"], raw["duration"], size, raw.get("updated"))
 
     try:
         return CatalogueEntry(

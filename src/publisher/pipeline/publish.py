@@ -27,6 +27,7 @@ from publisher.formats.context import RenderContext
 from publisher.formats.cover import Cover, load_cover
 from publisher.formats.registry import FORMAT_RENDERERS
 from publisher.formats.web.catalogue import write_catalogue
+from publisher.formats.web.feed import chapter_history
 from publisher.model.publication import Metadata, Publication
 from publisher.model.timeline import ChapterMark, Cue, Narration
 from publisher.pipeline.manifest import MANIFEST, read_manifest
@@ -200,7 +201,8 @@ def effective_settings(base: Settings, meta: Metadata, flags: dict[str, Any]) ->
 
 #: settings that change only the catalogue (feeds, OPDS, index page) or how a run works, not a publication
 NOT_FINGERPRINTED = {
-    "base_url", "site_title", "category", "explicit", "owner_email", "jobs", "force", "output", "use_cache", "cache",
+    "base_url", "site_title", "category", "explicit", "owner_email", "locked", "page_size",
+    "jobs", "force", "output", "use_cache", "cache",
 }  # fmt: skip
 
 
@@ -286,6 +288,7 @@ def _write_manifest(
     marks: list[ChapterMark],
     formats: dict[str, Path],
     levels: dict[str, Any],
+    previous: dict[str, Any] | None = None,
 ) -> None:
     def entry(a: AudioFile) -> dict[str, Any]:
         return {
@@ -303,7 +306,7 @@ def _write_manifest(
         "duration": result.duration,
         "sentences": result.sentences,
         "chapters": result.chapters,
-        "audio": [entry(a) for a in result.audio],
+        "audio": chapter_history([entry(a) for a in result.audio], staging, previous, meta["modified"]),
         "full": entry(result.full),
         "marks": [{"title": m.title, "start": round(m.start, 3), "end": round(m.end, 3)} for m in marks],
         "formats": {kind: str(path.relative_to(staging)) for kind, path in sorted(formats.items())},
@@ -429,7 +432,7 @@ def publish_source(
         )
         meta = _metadata(pub, engine, book_id, modified, previous, ctx.cover_name)
         levels = {"profile": settings.profile, "gains": {str(i): round(m.gain, 2) for i, m in masters.items()}}
-        _write_manifest(staging, result, print_, meta, marks, formats, levels)
+        _write_manifest(staging, result, print_, meta, marks, formats, levels, previous)
         try:
             replace_folder(staging, dest)
         except OSError as exc:

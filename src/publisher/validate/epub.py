@@ -330,6 +330,9 @@ def check_feed(feed: Path) -> Report:
             target = local(element.get("url")) if element is not None else None
             if target is None or not target.is_file():
                 problems.append(f"{name}: podcast:{tag} missing or not found")
+    from publisher.validate.feeds import feed_problems  # it imports Report from here
+
+    problems += feed_problems(tree)
     summary = f"{len(items)} episodes" + (f", {len(problems)} problems" if problems else ", all complete")
     return Report(feed, "feed", not problems and bool(items), summary, problems)
 
@@ -342,11 +345,13 @@ def check_paths(paths: list[Path], ace: bool = True) -> list[Report]:
     (files or folders, searched recursively)."""
     from publisher.validate.audiobook import check_audiobook  # it imports Report from here
     from publisher.validate.daisy import check_daisy  # it imports Report from here
+    from publisher.validate.feeds import is_feed_page
+    from publisher.validate.opds import check_opds, is_opds_file  # it imports Report from here
 
     def wanted(p: Path) -> bool:
         if p.parent.name == "daisy":  # the DAISY book's MP3s are the chapter MP3s (hard links)
             return p.name == "ncc.html"
-        return p.suffix in (".epub", ".mp3", ".audiobook", ".lpf") or p.name == "feed.xml"
+        return p.suffix in (".epub", ".mp3", ".audiobook", ".lpf") or is_feed_page(p) or is_opds_file(p)
 
     files: list[Path] = []
     for path in paths:
@@ -356,8 +361,11 @@ def check_paths(paths: list[Path], ace: bool = True) -> list[Report]:
         if file.name == "ncc.html":
             reports.append(check_daisy(file))
             continue
-        if file.name == "feed.xml":
+        if is_feed_page(file):
             reports.append(check_feed(file))
+            continue
+        if is_opds_file(file):
+            reports.append(check_opds(file))
             continue
         if file.suffix == ".mp3":
             reports.append(check_mp3_tags(file))

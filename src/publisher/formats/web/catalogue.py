@@ -2,19 +2,30 @@
 
 Each takes the entries (read back from every publication's manifest), the output folder and the
 settings, and returns the files it wrote. Files are written atomically (temporary name, then
-rename), so a reader of the web folder never sees half a feed.
+rename), so a reader of the web folder never sees half a feed, and only when their bytes change,
+so re-publishing one title of thousands rewrites only the pages that show it.
+
+Large catalogues are split into pages the same way everywhere (site feed, OPDS 1.2 and 2.0, the
+index page): `page_size` entries per page in catalogue order (newest first, then by title); page 1
+keeps the plain name (`feed.xml`, `opds.xml`, `index.html`) and page n ≥ 2 is `<stem>-<n><suffix>`
+(`feed-2.xml`, `opds-2.xml`, `index-2.html`). `paged_name` and `pages` are the one definition.
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from publisher.pipeline.manifest import CatalogueEntry, load_entries
 from publisher.settings import Settings
+
+log = logging.getLogger(__name__)
 
 CatalogueRenderer = Callable[[list[CatalogueEntry], Path, Settings], list[Path]]
 
@@ -26,9 +37,20 @@ CATALOGUE_RENDERERS: list[str] = [
     "publisher.formats.web.site:write_index",
 ]
 
+T = TypeVar("T")
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file in the same folder, then rename it."""
+
+def write_atomic(path: Path, data: bytes) -> bool:
+    """Write `data` to `path` through a temporary file in the same folder, then rename it.
+
+    A file that already holds exactly `data` is left alone (same bytes, same modification time,
+    so HTTP caches and feed readers revalidating by ETag see nothing new). True when written.
+    """
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    except OSError:
+        pass
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -39,6 +61,56 @@ def write_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return True
+
+
+def paged_name(name: str, number: int) -> str:
+    """The file name of page `number` (1-based) of a paginated document: "feed.xml", "feed-2.xml"."""
+    if number == 1:
+        return name
+    stem, dot, suffix = name.rpartition(".")
+    return f"{stem}-{number}.{suffix}" if dot else f"{name}-{number}"
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a paginated document: its items and where it sits among the others."""
+
+    items: Sequence[T]
+    number: int  # 1-based
+    count: int  # how many pages there are (at least 1)
+    total: int  # how many items across all pages
+    size: int  # items per page
+
+    def name(self, first: str) -> str:
+        """This page's file name, given page 1's."""
+        return paged_name(first, self.number)
+
+    def neighbours(self, first: str) -> dict[str, str]:
+        """File names by link relation (RFC 5005 §3 / RFC 8288): first, last, and prev/next when they exist."""
+        links = {"first": paged_name(first, 1), "last": paged_name(first, self.count)}
+        if self.number > 1:
+            links["prev"] = paged_name(first, self.number - 1)
+        if self.number < self.count:
+            links["next"] = paged_name(first, self.number + 1)
+        return links
+
+
+def pages(items: Sequence[T], size: int) -> list[Page[T]]:
+    """`items` cut into pages of `size` (one empty page when there are none)."""
+    size = max(1, size)
+    count = max(1, -(-len(items) // size))
+    return [Page(items[i * size : (i + 1) * size], i + 1, count, len(items), size) for i in range(count)]
+
+
+def remove_stale_pages(folder: Path, first: str, keep: int) -> None:
+    """Delete pages beyond `keep` left by a larger catalogue ("feed-7.xml" when there are now 6)."""
+    stem, _, suffix = first.rpartition(".")
+    for path in folder.glob(f"{stem}-*.{suffix}"):
+        number = path.name[len(stem) + 1 : -len(suffix) - 1]
+        if number.isdigit() and int(number) > keep:
+            path.unlink(missing_ok=True)
+            log.info("removed %s (the catalogue has %d pages now)", path, keep)
 
 
 def write_catalogue(output: Path, settings: Settings) -> list[Path]:
