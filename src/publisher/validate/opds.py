@@ -37,8 +37,9 @@ THUMBNAIL_MAX = 400  # px: a thumbnail larger than this is a cover, not a thumbn
 
 
 def is_opds_file(path: Path) -> bool:
-    """Whether `path` is a catalogue document publisher writes (opds.xml/.json, their pages, facet feeds)."""
-    if _NAME.match(path.name):
+    """Whether `path` is a catalogue document publisher writes (opds.xml/.json, their pages, facet
+    feeds, the OpenSearch description)."""
+    if _NAME.match(path.name) or path.name == "opensearch.xml":
         return True
     return path.suffix in (".xml", ".json") and len(path.parts) >= 3 and path.parts[-3] == "catalog"
 
@@ -237,5 +238,8 @@ def check_opds_json(path: Path) -> Report:
 
 
 def check_opds(path: Path) -> Report:
-    """An OPDS document of either version, by its suffix."""
+    """An OPDS document of either version, by its suffix, or the OpenSearch description."""
+    if path.name == "opensearch.xml":
+        problems = check_opensearch(path)
+        return Report(path, "OpenSearch", not problems, f"{len(problems)} problems" if problems else "valid", problems)
     return check_opds_json(path) if path.suffix == ".json" else check_opds_xml(path)
