@@ -325,3 +325,21 @@ def test_fewer_pages_remove_the_stale_ones(library: Path, tmp_path: Path) -> Non
     )
     root = tree(out / "opds.xml")
     assert root.find("a:link[@rel='next']", NS) is None and len(root.findall("a:entry", NS)) == 3
+
+
+def test_unchanged_files_are_neither_rendered_nor_rewritten(library: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(library, out)
+    settings = Settings(base_url=BASE, page_size=2, owner_email="pod@example.org")
+    for cache in out.glob(".publisher-*.json"):  # without the render cache every file is rendered again...
+        cache.unlink()
+    assert [
+        p for p in write_catalogue(out, settings) if not p.name.startswith("index")
+    ] == []  # ...and its bytes compared
+    assert {p.name for p in out.glob(".publisher-*.json")} == {".publisher-feeds.json", ".publisher-opds.json"}
+    (out / "opds-2.json").unlink()  # a file deleted by hand comes back
+    (out / "old" / "feed.xml").write_bytes(b"edited by hand")  # the cache trusts the files it wrote...
+    assert {p.relative_to(out).as_posix() for p in write_catalogue(out, settings)} - {"index.html"} == {"opds-2.json"}
+    forced = write_catalogue(out, Settings(base_url=BASE, page_size=2, owner_email="pod@example.org", force=True))
+    assert out / "old" / "feed.xml" in forced  # ...until --force renders everything again
+    assert feed_problems(etree.parse(str(out / "old" / "feed.xml"))) == []

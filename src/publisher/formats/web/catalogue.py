@@ -13,7 +13,9 @@ keeps the plain name (`feed.xml`, `opds.xml`, `index.html`) and page n ≥ 2 is 
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import json
 import logging
 import os
 import tempfile
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from publisher import __version__
 from publisher.pipeline.manifest import CatalogueEntry, load_entries
 from publisher.settings import Settings
 
@@ -111,6 +114,47 @@ def remove_stale_pages(folder: Path, first: str, keep: int) -> None:
         if number.isdigit() and int(number) > keep:
             path.unlink(missing_ok=True)
             log.info("removed %s (the catalogue has %d pages now)", path, keep)
+
+
+def entry_key(entry: CatalogueEntry) -> str:
+    """A digest of everything the manifest says about a publication (its catalogue entries change only with it)."""
+    return hashlib.sha256(repr(entry).encode("utf-8")).hexdigest()
+
+
+class RenderCache:
+    """What each catalogue file was last rendered from, kept in `output/.publisher-<name>.json` (hidden,
+    never served), so a file whose inputs have not changed is not even rendered again.
+
+    A key covers the publisher version and every setting, so an upgrade or a new base_url renders
+    everything; `force` ignores the cache; a file deleted by hand is written again.
+    """
+
+    def __init__(self, output: Path, name: str, settings: Settings) -> None:
+        self.path = output / f".publisher-{name}.json"
+        self.salt = f"{__version__}\n{settings!r}"
+        self.keys: dict[str, str] = {}
+        if not settings.force:
+            try:
+                loaded = json.loads(self.path.read_text(encoding="utf-8"))
+                self.keys = {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
+            except (OSError, ValueError):
+                self.keys = {}
+        self.seen: dict[str, str] = {}
+
+    def key(self, *parts: object) -> str:
+        """The key of a file rendered from `parts` (strings, numbers, tuples of them)."""
+        return hashlib.sha256(f"{self.salt}\n{parts!r}".encode()).hexdigest()
+
+    def fresh(self, path: Path, key: str) -> bool:
+        """Whether `path` exists and was last rendered from `key` (the key is remembered either way)."""
+        name = path.relative_to(self.path.parent).as_posix()
+        self.seen[name] = key
+        return self.keys.get(name) == key and path.is_file()
+
+    def save(self) -> None:
+        """Remember the keys of this run's files (only those: files no longer written are forgotten)."""
+        data = json.dumps(self.seen, sort_keys=True, separators=(",", ":")).encode()
+        write_atomic(self.path, data)
 
 
 def write_catalogue(output: Path, settings: Settings) -> list[Path]:

@@ -22,6 +22,7 @@ import hashlib
 import io
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ from publisher import __version__
 from publisher.audio.marks import first_words
 from publisher.formats.context import RenderContext
 from publisher.formats.cover import podcast_artwork
-from publisher.formats.web.catalogue import pages, remove_stale_pages, write_atomic
+from publisher.formats.web.catalogue import Page, RenderCache, entry_key, pages, remove_stale_pages, write_atomic
 from publisher.model.publication import Publication
 from publisher.model.timeline import ChapterMark, Narration
 from publisher.pipeline.manifest import AudioEntry, CatalogueEntry
@@ -149,7 +150,7 @@ def absolute(settings: Settings, *parts: str) -> str:
 
 def parse_iso(iso: str) -> _dt.datetime:
     """An ISO 8601 UTC timestamp ("2024-06-28T00:00:00Z") as an aware datetime."""
-    return _dt.datetime.strptime(iso, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=_dt.timezone.utc)
+    return _dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(_dt.timezone.utc)
 
 
 def rfc2822(iso: str) -> str:
@@ -334,17 +335,27 @@ def _page_links(channel: etree._Element, settings: Settings, links: dict[str, st
             )
 
 
-def site_feed_pages(entries: list[CatalogueEntry], settings: Settings) -> list[tuple[str, bytes]]:
-    """The site-wide podcast: one episode per publication (the full-length MP3), newest first,
-    as (file name, bytes) of each page of `page_size` episodes."""
-    audible = [e for e in entries if e.full is not None]
-    language = entries[0].language if entries else settings.language
+def _site_image(entries: list[CatalogueEntry], settings: Settings) -> str | None:
     cover = next((e for e in entries if _artwork(e)), None)
     artwork = _artwork(cover) if cover else None
-    image = absolute(settings, cover.slug, artwork) if cover and artwork else None
+    return absolute(settings, cover.slug, artwork) if cover and artwork else None
+
+
+def site_feed_pages(
+    entries: list[CatalogueEntry], settings: Settings, skip: Callable[[Page[CatalogueEntry]], bool] | None = None
+) -> list[tuple[str, bytes | None]]:
+    """The site-wide podcast: one episode per publication (the full-length MP3), newest first,
+    as (file name, bytes) of each page of `page_size` episodes; None for the pages `skip` says need
+    no rendering."""
+    audible = [e for e in entries if e.full is not None]
+    language = entries[0].language if entries else settings.language
+    image = _site_image(entries, settings)
     description = f"{settings.site_title}: every publication, narrated, with transcripts and chapters."
-    result = []
+    result: list[tuple[str, bytes | None]] = []
     for page in pages(audible, settings.page_size):
+        if skip is not None and skip(page):
+            result.append((page.name(FEED_NAME), None))
+            continue
         modified = max((e.modified for e in page.items), default="1970-01-01T00:00:00Z")
         info = Channel(
             settings.site_title, absolute(settings, "index.html"), absolute(settings, page.name(FEED_NAME)),
@@ -364,7 +375,9 @@ def site_feed_pages(entries: list[CatalogueEntry], settings: Settings) -> list[t
 
 def site_feed(entries: list[CatalogueEntry], settings: Settings) -> bytes:
     """The first page of the site-wide podcast (all of it, when it fits on one page)."""
-    return site_feed_pages(entries, settings)[0][1]
+    data = site_feed_pages(entries, settings)[0][1]
+    assert data is not None
+    return data
 
 
 def publication_feed(entry: CatalogueEntry, settings: Settings) -> bytes:
@@ -394,14 +407,25 @@ def publication_feed(entry: CatalogueEntry, settings: Settings) -> bytes:
 def write_feeds(entries: list[CatalogueEntry], output: Path, settings: Settings) -> list[Path]:
     """`output/feed.xml` (and its further pages) and `output/<slug>/feed.xml` for every publication;
     returns the files whose bytes changed."""
+    cache = RenderCache(output, "feeds", settings)
+    keys = {entry.identifier: entry_key(entry) for entry in entries}
     written = []
     for entry in entries:
         path = entry.folder / FEED_NAME
-        if write_atomic(path, publication_feed(entry, settings)):
+        if not cache.fresh(path, cache.key(keys[entry.identifier])) and write_atomic(
+            path, publication_feed(entry, settings)
+        ):
             written.append(path)
-    site = site_feed_pages(entries, settings)
+    image = _site_image(entries, settings)
+
+    def skip(page: Page[CatalogueEntry]) -> bool:
+        key = cache.key(page.number, page.count, image, tuple(keys[e.identifier] for e in page.items))
+        return cache.fresh(output / page.name(FEED_NAME), key)
+
+    site = site_feed_pages(entries, settings, skip)
     for name, data in site:
-        if write_atomic(output / name, data):
+        if data is not None and write_atomic(output / name, data):
             written.append(output / name)
     remove_stale_pages(output, FEED_NAME, len(site))
+    cache.save()
     return written

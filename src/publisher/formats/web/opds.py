@@ -24,7 +24,7 @@ from typing import Any
 from lxml import etree
 
 from publisher import __version__
-from publisher.formats.web.catalogue import Page, pages, remove_stale_pages, write_atomic
+from publisher.formats.web.catalogue import Page, RenderCache, entry_key, pages, remove_stale_pages, write_atomic
 from publisher.formats.web.feed import absolute, podcast_guid, sub_element
 from publisher.pipeline.manifest import CatalogueEntry, media_type
 from publisher.settings import Settings
@@ -259,9 +259,12 @@ def _publication(entry: CatalogueEntry, settings: Settings) -> dict[str, Any]:
 
 
 def opds_json_page(
-    page: Page[CatalogueEntry], first: str, title: str, offered: list[Facet], settings: Settings
-) -> bytes:
-    """One page of the OPDS 2.0 feed (`first` is page 1's path under output/)."""
+    page: Page[CatalogueEntry], first: str, title: str, offered: list[Facet], settings: Settings,
+    memo: dict[str, dict[str, Any]] | None = None,
+) -> bytes:  # fmt: skip
+    """One page of the OPDS 2.0 feed (`first` is page 1's path under output/); `memo` keeps each
+    publication's object for the next page that shows it."""
+    memo = {} if memo is None else memo
     links: list[dict[str, Any]] = [
         {"rel": "self", "href": absolute(settings, page.name(first)), "type": OPDS_JSON},
         {"rel": "start", "href": absolute(settings, JSON_NAME), "type": OPDS_JSON},
@@ -283,10 +286,11 @@ def opds_json_page(
     if groups:
         data["facets"] = [{"metadata": {"title": group}, "links": items} for group, items in groups.items()]
     if page.items:
-        data["publications"] = [_publication(e, settings) for e in page.items]
+        data["publications"] = [memo.get(e.identifier) or memo.setdefault(e.identifier, _publication(e, settings))
+                                for e in page.items]  # fmt: skip
     else:  # a feed needs publications, navigation or groups: an empty catalogue points at the site
         data["navigation"] = [{"href": absolute(settings, "index.html"), "type": "text/html", "title": title}]
-    return (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    return (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 
 def opds_json(entries: list[CatalogueEntry], settings: Settings) -> bytes:
@@ -333,45 +337,62 @@ def search_index(entries: list[CatalogueEntry], settings: Settings) -> bytes:
 # --- writing --------------------------------------------------------------------------------
 
 
-def _write_paged(
-    output: Path, entries: list[CatalogueEntry], stem: str, title: str, every: dict[str, Facet], settings: Settings
-) -> list[Path]:
-    """Every page of one acquisition feed in both formats; the files whose bytes changed."""
-    written = []
-    split = pages(entries, settings.page_size)
-    for page in split:
-        offered = _page_facets(page, every)
-        for suffix, render in ((".xml", opds_xml_page), (".json", opds_json_page)):
-            path = output / page.name(stem + suffix)
-            if write_atomic(path, render(page, stem + suffix, title, offered, settings)):
-                written.append(path)
-    for suffix in (".xml", ".json"):
-        remove_stale_pages(output / Path(stem).parent, Path(stem).name + suffix, len(split))
-    return written
+class _Writer:
+    """Writes every page of the acquisition feeds, rendering only those whose inputs changed."""
+
+    def __init__(self, entries: list[CatalogueEntry], output: Path, settings: Settings) -> None:
+        self.output, self.settings = output, settings
+        self.every = facets(entries)
+        self.cache = RenderCache(output, "opds", settings)
+        self.keys = {entry.identifier: entry_key(entry) for entry in entries}
+        self.publications: dict[str, dict[str, Any]] = {}  # rendered once, shared by every page showing it
+        self.written: list[Path] = []
+        self.expected: set[Path] = set()
+
+    def feed(self, entries: list[CatalogueEntry], stem: str, title: str) -> int:
+        """Every page of one acquisition feed (`stem` under output/) in both formats; the number of pages."""
+        split = pages(entries, self.settings.page_size)
+        for page in split:
+            offered = _page_facets(page, self.every)
+            facet_keys = tuple((f.stem, f.title, len(f.entries)) for f in offered)
+            items = tuple(self.keys[e.identifier] for e in page.items)
+            key = (title, page.number, page.count, page.total, facet_keys, items)
+            for suffix in (".xml", ".json"):
+                path = self.output / page.name(stem + suffix)
+                self.expected.add(path)
+                if self.cache.fresh(path, self.cache.key(suffix, stem, key)):
+                    continue
+                if suffix == ".xml":
+                    data = opds_xml_page(page, stem + suffix, title, offered, self.settings)
+                else:
+                    data = opds_json_page(page, stem + suffix, title, offered, self.settings, self.publications)
+                if write_atomic(path, data):
+                    self.written.append(path)
+        return len(split)
 
 
 def write_opds(entries: list[CatalogueEntry], output: Path, settings: Settings) -> list[Path]:
     """`opds.xml`, `opds.json` (and their further pages), a feed per facet under `catalog/`,
     `opensearch.xml` and `search.json`; returns the files whose bytes changed."""
-    every = facets(entries)
-    written = _write_paged(output, entries, "opds", settings.site_title, every, settings)
-    for facet in every.values():
-        title = f"{settings.site_title}: {facet.title}"
-        written += _write_paged(output, facet.entries, facet.stem, title, every, settings)
+    writer = _Writer(entries, output, settings)
+    count = writer.feed(entries, "opds", settings.site_title)
+    for suffix in (".xml", ".json"):
+        remove_stale_pages(output, "opds" + suffix, count)
+    for facet in writer.every.values():
+        writer.feed(facet.entries, facet.stem, f"{settings.site_title}: {facet.title}")
     for name, data in ((OPENSEARCH_NAME, opensearch(settings)), (SEARCH_INDEX, search_index(entries, settings))):
         if write_atomic(output / name, data):
-            written.append(output / name)
-    _remove_stale_facets(output, every)
-    return written
+            writer.written.append(output / name)
+    _remove_stale_facets(output, writer.expected)
+    writer.cache.save()
+    return writer.written
 
 
-def _remove_stale_facets(output: Path, every: dict[str, Facet]) -> None:
-    """Delete facet feeds of authors and languages no longer in the catalogue."""
+def _remove_stale_facets(output: Path, expected: set[Path]) -> None:
+    """Delete facet feeds (and pages of them) this run did not write: authors and languages gone."""
     folder = output / FACET_DIR
     if not folder.is_dir():
         return
     for path in folder.glob("*/*"):
-        stem = f"{FACET_DIR}/{path.parent.name}/{path.name.rsplit('.', 1)[0]}"
-        base = stem.rsplit("-", 1)[0] if stem not in every and stem.rsplit("-", 1)[-1].isdigit() else stem
-        if base not in every and path.suffix in (".xml", ".json"):
+        if path.suffix in (".xml", ".json") and path not in expected:
             path.unlink(missing_ok=True)
