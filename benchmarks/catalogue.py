@@ -60,11 +60,10 @@ def manifest(index: int, rng: random.Random) -> dict[str, object]:
         "daisy_zip": f"{slug}-daisy.zip",
         "page": "index.html",
         "cover": "cover.jpg",
-        "thumbnail": "thumbnail.jpg",
         "chapters": f"{slug}.chapters.json",
         "vtt": f"{slug}.vtt",
     }
-    files = {path: rng.randint(10_000, 90_000_000) for path in formats.values()}
+    files = {path: rng.randint(10_000, 90_000_000) for path in formats.values()} | {"thumbnail.jpg": 4000}
     for record in audio:
         stem = str(record["path"])[: -len(".mp3")]
         files |= {f"{stem}.mp3": rng.randint(1_000_000, 9_000_000), f"{stem}.vtt": 4000, f"{stem}.chapters.json": 300}

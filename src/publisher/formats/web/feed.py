@@ -73,8 +73,9 @@ def track_marks(pub: Publication, narration: Narration, index: int) -> list[Chap
     ]
 
 
-#: longest side of the catalogue thumbnail (OPDS image/thumbnail), in pixels
+#: longest side of the catalogue thumbnail (OPDS image/thumbnail), in pixels, and its file name
 THUMBNAIL_SIZE = 200
+THUMBNAIL_NAME = "thumbnail.jpg"
 
 
 def thumbnail(data: bytes, size: int = THUMBNAIL_SIZE) -> bytes:
@@ -89,11 +90,11 @@ def thumbnail(data: bytes, size: int = THUMBNAIL_SIZE) -> bytes:
 
 
 def write_artwork(ctx: RenderContext) -> dict[str, Path]:
-    """`thumbnail.jpg` (about 200 px, for catalogues), and `artwork.jpg` when the cover is not
-    square 1400–3000 px RGB as Apple Podcasts requires."""
-    small = ctx.folder / "thumbnail.jpg"
-    small.write_bytes(thumbnail(ctx.cover.data))
-    written = {"thumbnail": small}
+    """`thumbnail.jpg` (about 200 px, for catalogues: found through the manifest's file list, not a
+    download of its own), and `artwork.jpg` when the cover is not square 1400–3000 px RGB as Apple
+    Podcasts requires."""
+    (ctx.folder / THUMBNAIL_NAME).write_bytes(thumbnail(ctx.cover.data))
+    written: dict[str, Path] = {}
     data = podcast_artwork(ctx.cover)
     if data is not None:
         path = ctx.folder / "artwork.jpg"

@@ -5,7 +5,7 @@ Large catalogues are paginated like every catalogue document (`page_size` entrie
 is `opds-<n>.xml` / `opds-<n>.json`, linked first/previous/next/last), and faceted: each page offers
 the languages of the whole catalogue and the authors on that page as facets, each facet being its own
 paginated acquisition feed under `catalog/language/<tag>` and `catalog/author/<key>`. `opensearch.xml`
-describes search; the static site answers it from `search.json`, an index of every publication.
+describes search over `search.json`, a generated index of every publication the static site serves.
 
 Each publication is one entry: every format it has as an open-access acquisition (the read-along page
 as an HTML alternate) with its media type and size, the cover as image and a ~200 px thumbnail,
@@ -25,7 +25,7 @@ from lxml import etree
 
 from publisher import __version__
 from publisher.formats.web.catalogue import Page, RenderCache, entry_key, pages, remove_stale_pages, write_atomic
-from publisher.formats.web.feed import absolute, podcast_guid, sub_element
+from publisher.formats.web.feed import THUMBNAIL_NAME, absolute, podcast_guid, sub_element
 from publisher.pipeline.manifest import CatalogueEntry, media_type
 from publisher.settings import Settings
 from publisher.text import slugify, xml_safe
@@ -91,8 +91,8 @@ def _images(entry: CatalogueEntry) -> list[tuple[str, str]]:
     """(rel, path) of the cover and its thumbnail (the cover itself for publications made before thumbnails)."""
     if not entry.cover:
         return []
-    return [("http://opds-spec.org/image", entry.cover),
-            ("http://opds-spec.org/image/thumbnail", entry.formats.get("thumbnail") or entry.cover)]  # fmt: skip
+    small = THUMBNAIL_NAME if THUMBNAIL_NAME in entry.files else entry.cover
+    return [("http://opds-spec.org/image", entry.cover), ("http://opds-spec.org/image/thumbnail", small)]
 
 
 def author_key(name: str) -> str:
@@ -304,15 +304,13 @@ def opds_json(entries: list[CatalogueEntry], settings: Settings) -> bytes:
 
 
 def opensearch(settings: Settings) -> bytes:
-    """The OpenSearch 1.1 description: search the site's index page, which reads `search.json`."""
+    """The OpenSearch 1.1 description: its template is `search.json`, the generated index of every
+    publication, which the static site serves as it is (the client filters it by the query)."""
     root = etree.Element(f"{{{OPENSEARCH}}}OpenSearchDescription", nsmap={None: OPENSEARCH})
     sub_element(root, f"{{{OPENSEARCH}}}ShortName", settings.site_title[:16])
     sub_element(root, f"{{{OPENSEARCH}}}Description", f"Search {settings.site_title} by title, author or subject.")
     sub_element(root, f"{{{OPENSEARCH}}}InputEncoding", "UTF-8")
     sub_element(root, f"{{{OPENSEARCH}}}OutputEncoding", "UTF-8")
-    sub_element(
-        root, f"{{{OPENSEARCH}}}Url", type="text/html", template=absolute(settings, "index.html") + "?q={searchTerms}"
-    )
     sub_element(root, f"{{{OPENSEARCH}}}Url", type="application/json", rel="results",
                 template=absolute(settings, SEARCH_INDEX) + "?q={searchTerms}")  # fmt: skip
     sub_element(root, f"{{{OPENSEARCH}}}Url", type="application/opensearchdescription+xml", rel="self",
