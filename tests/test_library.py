@@ -265,6 +265,7 @@ def test_opds_validators_catch_broken_documents(library: Path, tmp_path: Path) -
     feed.write(str(out / "opds.xml"))
     messages = "\n".join(check_opds_xml(out / "opds.xml").messages)
     assert "§5.1.3" in messages and "§5.4" in messages and "§3" in messages
+    assert "RELAX NG" in messages and "summary" in messages  # the grammar too: OPDS allows only type="text"
     thumb = out / "long-walk" / "thumbnail.jpg"
     shutil.copy(out / "long-walk" / "cover.jpg", thumb)
     assert any(
@@ -343,3 +344,13 @@ def test_unchanged_files_are_neither_rendered_nor_rewritten(library: Path, tmp_p
     forced = write_catalogue(out, Settings(base_url=BASE, page_size=2, owner_email="pod@example.org", force=True))
     assert out / "old" / "feed.xml" in forced  # ...until --force renders everything again
     assert feed_problems(etree.parse(str(out / "old" / "feed.xml"))) == []
+
+
+def test_the_opds_grammar_as_published_rejects_every_http_url(library: Path) -> None:
+    """Why opds12_schema corrects one pattern: as written ("\\nrt") it excludes the letters r and t."""
+    from publisher.validate.opds import OPDS12_RNG, relax_ng_problems
+
+    assert relax_ng_problems(etree.parse(str(library / "opds.xml"))) == []
+    as_published = etree.RelaxNG(etree.parse(str(OPDS12_RNG)))
+    assert not as_published.validate(etree.parse(str(library / "opds.xml")))
+    assert "anyURI" in str(as_published.error_log)
