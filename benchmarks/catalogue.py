@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from publisher.formats.web.feed import write_feeds
@@ -101,14 +102,22 @@ def synthesise(output: Path, count: int) -> None:
         (folder / MANIFEST).write_text(json.dumps(manifest(index, rng)), encoding="utf-8")
 
 
-def timed(action: Callable[[], list[Path]]) -> tuple[float, list[Path]]:
-    started = time.perf_counter()
-    written = action()
-    return time.perf_counter() - started, written
+def timed(action: Callable[[], list[Path]]) -> tuple[float, float, list[Path]]:
+    """(wall seconds, CPU seconds of this process, what the action returned)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = action()
+    return time.perf_counter() - wall, time.process_time() - cpu, result
 
 
-def renderers(output: Path, settings: Settings) -> list[Path]:
+def best(action: Callable[[], list[Path]], runs: int = 3) -> tuple[float, float, list[Path]]:
+    """The fastest of `runs` timings (other processes on a shared machine only ever add time)."""
+    results = [timed(action) for _ in range(runs)]
+    return min(results, key=lambda r: r[0])
+
+
+def renderers(output: Path, settings: Settings, force: bool = False) -> list[Path]:
     """The feeds and the OPDS catalogue (the index page is timed on its own: it belongs to the site renderer)."""
+    settings = replace(settings, force=force)
     entries = load_entries(output)
     return write_feeds(entries, output, settings) + write_opds(entries, output, settings)
 
@@ -127,13 +136,18 @@ def index_page(output: Path, settings: Settings) -> str:
     return f"{seconds:.2f} s, {(output / 'index.html').stat().st_size / 1e6:.1f} MB (one page: not paginated yet)"
 
 
-def change_one(output: Path, index: int) -> None:
+def change_one(output: Path, index: int, when: str) -> None:
+    """Publication `index` re-published at `when` with its first chapter's audio changed."""
     path = output / f"title-{index:05d}" / MANIFEST
     data = json.loads(path.read_text(encoding="utf-8"))
-    data["metadata"]["modified"] = "2026-11-28T12:00:00Z"
-    data["audio"][0]["digest"] = "changed"
-    data["audio"][0]["updated"] = "2026-11-28T12:00:00Z"
+    data["metadata"]["modified"] = when
+    data["audio"][0]["digest"] = f"changed at {when}"
+    data["audio"][0]["updated"] = when
     path.write_text(json.dumps(data), encoding="utf-8")
+
+
+def _clock(wall: float, cpu: float) -> str:
+    return f"{wall:.2f} s wall, {cpu:.2f} s CPU"
 
 
 def run(count: int, page_size: int) -> list[tuple[str, str]]:
@@ -142,39 +156,46 @@ def run(count: int, page_size: int) -> list[tuple[str, str]]:
         one, full = Path(tmp) / "one", Path(tmp) / "full"
         synthesise(one, 1)
         synthesise(full, count)
-        single, _ = timed(lambda: renderers(one, settings))
-        started = time.perf_counter()
-        load_entries(full)
-        loading = time.perf_counter() - started
-        cold, written = timed(lambda: renderers(full, settings))
+        single, single_cpu, _ = best(lambda: renderers(one, settings, force=True))
+        loading, loading_cpu, _ = best(lambda: load_entries(full))  # type: ignore[arg-type,return-value]
+        cold, cold_cpu, written = timed(lambda: renderers(full, settings))
         largest = max(written, key=lambda p: p.stat().st_size)
         biggest = f"{largest.relative_to(full)}: {largest.stat().st_size / 1e3:.0f} kB"
         total = sum(p.stat().st_size for p in written)
-        same, unchanged = timed(lambda: renderers(full, settings))
-        change_one(full, count // 2)
-        warm, rewritten = timed(lambda: renderers(full, settings))
+        same, same_cpu, unchanged = best(lambda: renderers(full, settings))
+        times = iter(f"2026-11-28T12:00:0{n}Z" for n in range(10))
+
+        def edit_and_rebuild() -> list[Path]:
+            change_one(full, count // 2, next(times))
+            return renderers(full, settings)
+
+        warm, warm_cpu, rewritten = best(edit_and_rebuild)
         names = ", ".join(sorted(p.relative_to(full).as_posix() for p in rewritten))
         index = index_page(full, settings)
     return [
         (
             "catalogue",
-            f"{count:,} publications (manifests only), {page_size} per page: "
-            "site feed, serial feeds, OPDS 1.2 + 2.0 with facets",
+            f"{count:,} publications (manifests only, 1–12 chapters, 1,500 authors, 8 languages), {page_size} per "
+            "page: site feed, serial feeds, OPDS 1.2 + 2.0 with language and author facets, search index",
         ),
-        ("one publication's catalogue (the unit)", f"{single * 1000:.0f} ms"),
-        (f"reading {count:,} manifests", f"{loading:.2f} s"),
         (
-            "write the whole catalogue, empty folder",
-            f"{cold:.1f} s = {cold / single:.0f} × one publication; {len(written):,} files, {total / 1e6:.1f} MB",
+            "one publication's catalogue, rendered and written (the unit; best of 3)",
+            f"{single * 1000:.0f} ms wall, {single_cpu * 1000:.0f} ms CPU",
+        ),
+        (f"reading {count:,} manifests (best of 3)", _clock(loading, loading_cpu)),
+        (
+            "write the whole catalogue into an empty folder",
+            f"{_clock(cold, cold_cpu)} = {cold / single:.0f} × the unit; {len(written):,} files, {total / 1e6:.1f} MB",
         ),
         ("largest file written", biggest),
         (
-            "rebuild, nothing changed",
-            f"{same:.2f} s = {same / single:.1f} × one publication; {len(unchanged)} files rewritten",
+            "rebuild, nothing changed (best of 3)",
+            f"{_clock(same, same_cpu)} = {same / single:.0f} × the unit; {len(unchanged)} files written",
         ),
         (
-            "rebuild after one publication changed",
-            f"{warm:.2f} s = {warm / single:.1f} × one publication; {len(rewritten)} files rewritten: {names}",
+            "rebuild after one publication changed (best of 3)",
+            f"{_clock(warm, warm_cpu)} = {warm / single:.0f} × "
+            f"the unit, {warm / cold:.1%} of the whole; {len(rewritten)} files written: {names}",
         ),
         ("index page (site renderer), whole catalogue", index),
     ]

@@ -182,7 +182,7 @@ def test_opds_pages_facets_and_search(library: Path) -> None:
               for f in root.findall("a:link[@rel='http://opds-spec.org/facet']", NS)]  # fmt: skip
     assert ("Language", "en", "2") in facets and ("Language", "fr", "1") in facets
     assert any(group == "Author" and title == "Ada Old" for group, title, _ in facets)
-    french = json.loads((library / "catalog" / "language" / "fr.json").read_text(encoding="utf-8"))
+    french = json.loads((library / "_opds" / "language" / "fr.json").read_text(encoding="utf-8"))
     assert [p["metadata"]["title"] for p in french["publications"]] == ["An Undated Article"]
     active = [link for group in french["facets"] for link in group["links"] if link.get("rel") == "self"]
     assert [link["title"] for link in active] == ["fr"]
@@ -236,7 +236,7 @@ def test_opds_entries_offer_every_format_with_type_size_and_a_real_thumbnail(lib
 def test_check_passes_the_whole_output(library: Path) -> None:
     # the catalogue's documents as `publisher check` finds them (EPUBCheck on the EPUBs is tested elsewhere)
     documents = [*library.glob("feed*.xml"), *library.glob("opds*"), library / "opensearch.xml"]
-    documents += [*library.glob("*/feed.xml"), library / "catalog"]
+    documents += [*library.glob("*/feed.xml"), library / "_opds"]
     reports = check_paths(documents, ace=False)
     kinds = {r.check for r in reports}
     assert kinds == {"feed", "OPDS 1.2", "OPDS 2.0", "OpenSearch"}
@@ -308,8 +308,8 @@ def test_rebuilding_rewrites_only_the_files_whose_content_changed(library: Path,
         n for n in ("feed.xml", "feed-2.xml") if "An Undated Article" in (out / n).read_text(encoding="utf-8")
     )
     expected = {"article/feed.xml", feed_page, page, page.replace(".xml", ".json"),
-                "catalog/language/fr.xml", "catalog/language/fr.json"}  # fmt: skip
-    author = next(p.relative_to(out).as_posix() for p in (out / "catalog" / "author").glob("ada-old-*.xml"))
+                "_opds/language/fr.xml", "_opds/language/fr.json"}  # fmt: skip
+    author = next(p.relative_to(out).as_posix() for p in (out / "_opds" / "author").glob("ada-old-*.xml"))
     expected |= {author, author.replace(".xml", ".json")}
     assert written - {"index.html", "index-2.html"} == expected
     untouched = [p for p in before if p.relative_to(out).as_posix() not in written]

@@ -150,7 +150,7 @@ def test_multi_range_is_one_correct_multipart_206(served: tuple[str, Path]) -> N
         ("feed-2.xml", "application/rss+xml; charset=utf-8"),
         ("opds-2.xml", "application/atom+xml;profile=opds-catalog;kind=acquisition; charset=utf-8"),
         ("opds-2.json", "application/opds+json; charset=utf-8"),
-        ("catalog/language/en.json", "application/opds+json; charset=utf-8"),
+        ("_opds/language/en.json", "application/opds+json; charset=utf-8"),
         ("opensearch.xml", "application/opensearchdescription+xml; charset=utf-8"),
     ],
 )

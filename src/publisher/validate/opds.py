@@ -68,7 +68,7 @@ def is_opds_file(path: Path) -> bool:
     feeds, the OpenSearch description)."""
     if _NAME.match(path.name) or path.name == "opensearch.xml":
         return True
-    return path.suffix in (".xml", ".json") and len(path.parts) >= 3 and path.parts[-3] == "catalog"
+    return path.suffix in (".xml", ".json") and len(path.parts) >= 3 and path.parts[-3] == "_opds"
 
 
 def _root_of(path: Path) -> Path:

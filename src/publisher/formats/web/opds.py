@@ -4,7 +4,7 @@
 Large catalogues are paginated like every catalogue document (`page_size` entries a page; page n ≥ 2
 is `opds-<n>.xml` / `opds-<n>.json`, linked first/previous/next/last), and faceted: each page offers
 the languages of the whole catalogue and the authors on that page as facets, each facet being its own
-paginated acquisition feed under `catalog/language/<tag>` and `catalog/author/<key>`. `opensearch.xml`
+paginated acquisition feed under `_opds/language/<tag>` and `_opds/author/<key>`. `opensearch.xml`
 describes search over `search.json`, a generated index of every publication the static site serves.
 
 Each publication is one entry: every format it has as an open-access acquisition (the read-along page
@@ -44,7 +44,7 @@ OPEN_ACCESS = "http://opds-spec.org/acquisition/open-access"
 FACET = "http://opds-spec.org/facet"
 XML_NAME, JSON_NAME = "opds.xml", "opds.json"
 OPENSEARCH_NAME, SEARCH_INDEX = "opensearch.xml", "search.json"
-FACET_DIR = "catalog"
+FACET_DIR = "_opds"  # "_" is never in a slug: no publication folder can take this name
 
 #: every format offered, in order: acquisitions (downloads), then the read-along page (an alternate)
 KINDS = ("epub", "read_aloud_epub", "m4b", "mp3", "audiobook", "lpf", "daisy_zip", "page")
@@ -110,7 +110,7 @@ class Facet:
         self.group, self.title, self.stem, self.entries = group, title, stem, entries
 
     def name(self, suffix: str) -> str:
-        """Page 1's path under output/ ("catalog/language/en.xml")."""
+        """Page 1's path under output/ ("_opds/language/en.xml")."""
         return f"{self.stem}{suffix}"
 
 
@@ -125,9 +125,16 @@ def facets(entries: list[CatalogueEntry]) -> dict[str, Facet]:
     return found
 
 
-def _page_facets(page: Page[CatalogueEntry], every: dict[str, Facet]) -> list[Facet]:
-    """The facets offered on a page: every language, and the authors of the page's entries."""
-    languages = sorted((f for f in every.values() if f.group == "Language"), key=lambda f: f.title)
+def _languages(every: dict[str, Facet]) -> list[Facet]:
+    return sorted((f for f in every.values() if f.group == "Language"), key=lambda f: f.title)
+
+
+def _page_facets(
+    page: Page[CatalogueEntry], every: dict[str, Facet], languages: list[Facet] | None = None
+) -> list[Facet]:
+    """The facets offered on a page: every language (`languages`, when already sorted out), and
+    the authors of the page's entries."""
+    languages = _languages(every) if languages is None else languages
     names = Counter(name for entry in page.items for name in entry.authors)
     authors = [every[f"{FACET_DIR}/author/{author_key(n)}"] for n in sorted(names, key=str.casefold)]
     return languages + authors
@@ -341,6 +348,7 @@ class _Writer:
     def __init__(self, entries: list[CatalogueEntry], output: Path, settings: Settings) -> None:
         self.output, self.settings = output, settings
         self.every = facets(entries)
+        self.languages = _languages(self.every)
         self.cache = RenderCache(output, "opds", settings)
         self.keys = {entry.identifier: entry_key(entry) for entry in entries}
         self.publications: dict[str, dict[str, Any]] = {}  # rendered once, shared by every page showing it
@@ -351,7 +359,7 @@ class _Writer:
         """Every page of one acquisition feed (`stem` under output/) in both formats; the number of pages."""
         split = pages(entries, self.settings.page_size)
         for page in split:
-            offered = _page_facets(page, self.every)
+            offered = _page_facets(page, self.every, self.languages)
             facet_keys = tuple((f.stem, f.title, len(f.entries)) for f in offered)
             items = tuple(self.keys[e.identifier] for e in page.items)
             key = (title, page.number, page.count, page.total, facet_keys, items)
@@ -370,7 +378,7 @@ class _Writer:
 
 
 def write_opds(entries: list[CatalogueEntry], output: Path, settings: Settings) -> list[Path]:
-    """`opds.xml`, `opds.json` (and their further pages), a feed per facet under `catalog/`,
+    """`opds.xml`, `opds.json` (and their further pages), a feed per facet under `_opds/`,
     `opensearch.xml` and `search.json`; returns the files whose bytes changed."""
     writer = _Writer(entries, output, settings)
     count = writer.feed(entries, "opds", settings.site_title)

@@ -54,8 +54,8 @@ MEDIA_TYPES = {
 #: the catalogue's further pages and facet feeds, by path (page 1 is in MEDIA_TYPES)
 PAGED_TYPES = (
     (re.compile(r"(^|/)feed-\d+\.xml$"), MEDIA_TYPES["feed.xml"]),
-    (re.compile(r"(^|/)(opds-\d+|catalog/[^/]+/[^/]+)\.xml$"), MEDIA_TYPES["opds.xml"]),
-    (re.compile(r"(^|/)(opds-\d+|catalog/[^/]+/[^/]+)\.json$"), MEDIA_TYPES["opds.json"]),
+    (re.compile(r"(^|/)(opds-\d+|_opds/[^/]+/[^/]+)\.xml$"), MEDIA_TYPES["opds.xml"]),
+    (re.compile(r"(^|/)(opds-\d+|_opds/[^/]+/[^/]+)\.json$"), MEDIA_TYPES["opds.json"]),
 )
 #: more ranges than this in one request get the whole file (RFC 9110 §14.2 lets a server ignore Range)
 MAX_RANGES = 16
