@@ -20,7 +20,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Generic, TypeVar
 
@@ -131,7 +131,7 @@ class RenderCache:
 
     def __init__(self, output: Path, name: str, settings: Settings) -> None:
         self.path = output / f".publisher-{name}.json"
-        self.salt = f"{__version__}\n{settings!r}"
+        self.salt = f"{__version__}\n{replace(settings, force=False)!r}"
         self.keys: dict[str, str] = {}
         if not settings.force:
             try:

@@ -409,18 +409,17 @@ def write_feeds(entries: list[CatalogueEntry], output: Path, settings: Settings)
     """`output/feed.xml` (and its further pages) and `output/<slug>/feed.xml` for every publication;
     returns the files whose bytes changed."""
     cache = RenderCache(output, "feeds", settings)
-    keys = {entry.identifier: entry_key(entry) for entry in entries}
+    keys = {entry.slug: entry_key(entry) for entry in entries}
     written = []
     for entry in entries:
         path = entry.folder / FEED_NAME
-        if not cache.fresh(path, cache.key(keys[entry.identifier])) and write_atomic(
-            path, publication_feed(entry, settings)
-        ):
+        if not cache.fresh(path, cache.key(keys[entry.slug])) and write_atomic(path, publication_feed(entry, settings)):
             written.append(path)
     image = _site_image(entries, settings)
+    language = entries[0].language if entries else settings.language
 
     def skip(page: Page[CatalogueEntry]) -> bool:
-        key = cache.key(page.number, page.count, image, tuple(keys[e.identifier] for e in page.items))
+        key = cache.key(page.number, page.count, image, language, tuple(keys[e.slug] for e in page.items))
         return cache.fresh(output / page.name(FEED_NAME), key)
 
     site = site_feed_pages(entries, settings, skip)

@@ -293,7 +293,7 @@ def opds_json_page(
     if groups:
         data["facets"] = [{"metadata": {"title": group}, "links": items} for group, items in groups.items()]
     if page.items:
-        data["publications"] = [memo.get(e.identifier) or memo.setdefault(e.identifier, _publication(e, settings))
+        data["publications"] = [memo.get(e.slug) or memo.setdefault(e.slug, _publication(e, settings))
                                 for e in page.items]  # fmt: skip
     else:  # a feed needs publications, navigation or groups: an empty catalogue points at the site
         data["navigation"] = [{"href": absolute(settings, "index.html"), "type": "text/html", "title": title}]
@@ -350,7 +350,7 @@ class _Writer:
         self.every = facets(entries)
         self.languages = _languages(self.every)
         self.cache = RenderCache(output, "opds", settings)
-        self.keys = {entry.identifier: entry_key(entry) for entry in entries}
+        self.keys = {entry.slug: entry_key(entry) for entry in entries}
         self.publications: dict[str, dict[str, Any]] = {}  # rendered once, shared by every page showing it
         self.written: list[Path] = []
         self.expected: set[Path] = set()
@@ -361,7 +361,7 @@ class _Writer:
         for page in split:
             offered = _page_facets(page, self.every, self.languages)
             facet_keys = tuple((f.stem, f.title, len(f.entries)) for f in offered)
-            items = tuple(self.keys[e.identifier] for e in page.items)
+            items = tuple(self.keys[e.slug] for e in page.items)
             key = (title, page.number, page.count, page.total, facet_keys, items)
             for suffix in (".xml", ".json"):
                 path = self.output / page.name(stem + suffix)
