@@ -191,6 +191,8 @@ def test_opds_pages_facets_and_search(library: Path) -> None:
     assert {link["rel"] for link in data["links"]} >= {"self", "next", "first", "last", "search"}
     search = tree(library / "opensearch.xml")
     assert any("{searchTerms}" in u.get("template", "") for u in search)
+    for atom in [*library.glob("opds*.xml"), *library.glob("_opds/*/*.xml")]:
+        assert feedparser.parse(atom.read_bytes()).bozo == 0, atom
     index = json.loads((library / "search.json").read_text(encoding="utf-8"))
     assert sorted(r["title"] for r in index["publications"]) == [
         "A Book of 1891",
