@@ -22,6 +22,7 @@ from publisher.xmlns import ATOM, DCTERMS, ITUNES, PODCAST
 
 BASE = "https://example.org/pod/"
 NS = {"itunes": ITUNES, "podcast": PODCAST, "a": ATOM, "dc": DCTERMS}
+OPEN_ACCESS = "http://opds-spec.org/acquisition/open-access"
 HOSTILE = "<script>alert(\"x\")</script> & ]]> 'quoted'"
 
 
@@ -160,7 +161,8 @@ def test_opds_catalogue(site: Path) -> None:
         rels = {(link.get("rel"), link.get("type")) for link in links}
         assert ("http://opds-spec.org/acquisition/open-access", "application/epub+zip") in rels
         assert ("http://opds-spec.org/image", "image/jpeg") in rels
-        assert ("alternate", "audio/mpeg") in rels and ("alternate", "audio/mp4") in rels
+        assert (OPEN_ACCESS, "audio/mpeg") in rels and (OPEN_ACCESS, "audio/mp4") in rels
+        assert ("alternate", "text/html") in rels  # the read-along page
         for link in links:
             file = url_to_path(link.get("href"), site)
             assert file.is_file()

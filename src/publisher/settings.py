@@ -87,6 +87,10 @@ class Settings:
     """Mark podcast episodes as explicit."""
     owner_email: str | None = field(default=None, metadata=CATALOGUE)
     """Contact address for the podcast feeds' itunes:owner (Apple asks for one)."""
+    locked: bool = field(default=False, metadata=CATALOGUE)
+    """Ask podcast platforms not to import the feeds elsewhere (podcast:locked yes, owner = owner_email)."""
+    page_size: int = field(default=100, metadata=CATALOGUE)
+    """Entries per page of the site feed, the OPDS catalogue and the index page."""
 
     def publication_values(self) -> dict[str, Any]:
         """The settings that change what a publication holds (its fingerprint's part)."""
@@ -135,6 +139,8 @@ class Settings:
             problems.append(f"jobs {self.jobs} is outside 0–64")
         if not 24 <= self.m4b_bitrate <= 320:
             problems.append(f"m4b_bitrate {self.m4b_bitrate} is outside 24–320")
+        if not 1 <= self.page_size <= 10000:
+            problems.append(f"page_size {self.page_size} is outside 1–10000")
         if not self.base_url.startswith(("http://", "https://")):
             problems.append(f"base_url {self.base_url!r} is not an http:// or https:// URL")
         if problems:

@@ -18,6 +18,8 @@ ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST = "https://podcastindex.org/namespace/1.0"
 CONTENT = "http://purl.org/rss/1.0/modules/content/"
 OPDS = "http://opds-spec.org/2010/catalog"
+THR = "http://purl.org/syndication/thread/1.0"  # Atom threading: facet counts
+OPENSEARCH = "http://a9.com/-/spec/opensearch/1.1/"
 PLS = "http://www.w3.org/2005/01/pronunciation-lexicon"
 
 #: prefixes for XPath over EPUB packages, content documents and overlays

@@ -58,6 +58,9 @@ def write_audio_files(ctx: RenderContext) -> dict[str, Path]:
     return {"mp3": ctx.full.path, "m4b": ctx.folder / layout.file_name("m4b", ctx.slug)}
 
 
+#: page 1 of the paginated catalogue files; page n is `<stem>-<n><suffix>` (formats/web/catalogue.py)
+OPDS_FILES = (layout.OPDS_XML, layout.OPDS_JSON, layout.OPENSEARCH, layout.SEARCH_INDEX, layout.FACET_DIR)
+
 RENDERERS: tuple[Renderer, ...] = (
     Renderer("cover", ("cover",), write_cover),
     Renderer("audio", ("mp3", "m4b"), write_audio_files),
@@ -65,7 +68,7 @@ RENDERERS: tuple[Renderer, ...] = (
     Renderer("epub", ("epub",), write_text_epub),
     Renderer("read-aloud", ("read_aloud_epub",), write_read_aloud_epub),
     Renderer("chapter marks", (), write_chapter_files),
-    Renderer("artwork", ("artwork",), write_artwork),
+    Renderer("artwork", ("artwork", "thumbnail"), write_artwork),
     Renderer("daisy", ("daisy", "daisy_zip"), write_daisy),
     Renderer("audiobooks", ("audiobook", "lpf"), write_audiobooks),
     Renderer("read-along page", ("page",), write_readalong),  # last: it links every file written before it
@@ -73,7 +76,12 @@ RENDERERS: tuple[Renderer, ...] = (
 
 CATALOGUE_RENDERERS: tuple[CatalogueRenderer, ...] = (
     CatalogueRenderer("feeds", (layout.FEED,), ("feed",), write_feeds),
-    CatalogueRenderer("opds", (layout.OPDS_XML, layout.OPDS_JSON), (), write_opds),
+    CatalogueRenderer(
+        "opds",
+        (layout.OPDS_XML, layout.OPDS_JSON, layout.OPENSEARCH, layout.SEARCH_INDEX, layout.FACET_DIR),
+        (),
+        write_opds,
+    ),
     CatalogueRenderer("index page", (layout.PAGE,), (), write_index),
 )
 

@@ -16,6 +16,7 @@ class AudioEntry:
     title: str
     duration: float
     size: int = 0
+    updated: str | None = None  # ISO 8601 UTC: when this chapter's audio last changed after its first publish
 
 
 @dataclass

@@ -16,6 +16,9 @@ PAGE = "index.html"  # the catalogue page, and each publication's read-along pag
 FEED = "feed.xml"  # the site feed, and each publication's serial feed
 OPDS_XML = "opds.xml"
 OPDS_JSON = "opds.json"
+OPENSEARCH = "opensearch.xml"  # the search description reading apps discover
+SEARCH_INDEX = "search.json"  # every publication, for the search template
+FACET_DIR = "_opds"  # OPDS facet feeds ("_" is never in a slug: no publication can take this name)
 
 # --- output/<slug>/ --------------------------------------------------------------------------
 MANIFEST = ".publisher.json"  # what was published from what
@@ -24,6 +27,7 @@ DAISY_DIR = "daisy"
 DAISY_NCC = "daisy/ncc.html"
 IMAGE_DIR = "images"  # the read-along page's copies of the text's images
 ARTWORK = "artwork.jpg"  # the feeds' square artwork, when the cover is not fit for podcast apps
+THUMBNAIL = "thumbnail.jpg"  # about 200 px, for catalogues
 
 
 def cover(extension: str) -> str:
@@ -74,6 +78,7 @@ MEDIA_TYPES = {
 #: the catalogue files, whose names do not say enough
 NAMED_TYPES = {
     FEED: "application/rss+xml",
+    OPENSEARCH: "application/opensearchdescription+xml",
     OPDS_XML: "application/atom+xml;profile=opds-catalog;kind=acquisition",
     OPDS_JSON: "application/opds+json",
 }
@@ -114,6 +119,7 @@ KINDS = (
     Kind("feed", "Podcast feed (RSS)", FEED),
     Kind("cover", "Cover", download=False),  # cover.jpg or cover.png: see cover()
     Kind("artwork", "Podcast artwork", ARTWORK, download=False),
+    Kind("thumbnail", "Thumbnail", THUMBNAIL, download=False),
     Kind("page", "Read-along page", PAGE, download=False),
 )
 KIND_BY_NAME = {kind.name: kind for kind in KINDS}

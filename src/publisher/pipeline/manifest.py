@@ -7,6 +7,7 @@ publication that was not re-rendered in this run still appears in them.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from dataclasses import dataclass
@@ -81,7 +82,8 @@ def entry_from_manifest(folder: Path, data: dict[str, Any]) -> CatalogueEntry | 
     files = {str(k): int(v) for k, v in data.get("files", {}).items()}
 
     def audio(raw: dict[str, Any]) -> AudioEntry:
-        return AudioEntry(raw["path"], raw["chapter"], raw["title"], raw["duration"], files.get(raw["path"], 0))
+        size = files.get(raw["path"], 0)
+        return AudioEntry(raw["path"], raw["chapter"], raw["title"], raw["duration"], size, raw.get("updated"))
 
     try:
         return CatalogueEntry(
@@ -137,6 +139,7 @@ def write_manifest(
     marks: list[ChapterMark],
     formats: dict[str, Path],
     levels: dict[str, Any],
+    previous: dict[str, Any] | None,
 ) -> None:
     def entry(a: AudioFile) -> dict[str, Any]:
         return {
@@ -154,7 +157,7 @@ def write_manifest(
         "duration": result.duration,
         "sentences": result.sentences,
         "chapters": result.chapters,
-        "audio": [entry(a) for a in result.audio],
+        "audio": chapter_history([entry(a) for a in result.audio], staging, previous, meta["modified"]),
         "full": entry(result.full),
         "marks": [{"title": m.title, "start": round(m.start, 3), "end": round(m.end, 3)} for m in marks],
         "formats": {kind: str(path.relative_to(staging)) for kind, path in sorted(formats.items())},
@@ -202,3 +205,21 @@ def previous_gains(previous: dict[str, Any] | None, profile: str) -> dict[int, f
         return {int(index): float(gain) for index, gain in levels["gains"].items()}
     except (TypeError, ValueError):
         return {}
+
+
+def chapter_history(
+    records: list[dict[str, Any]], folder: Path, previous: dict[str, Any] | None, modified: str
+) -> list[dict[str, Any]]:
+    """The chapter MP3s' manifest records with each file's SHA-256 `digest` and `updated`: when its
+    audio last changed after its first publish (None while it never has), from the `previous` manifest.
+
+    A manifest written before digests were kept says nothing about changes: its chapters count as unchanged.
+    """
+    before = {a.get("chapter"): a for a in (previous or {}).get("audio", []) if isinstance(a, dict)}
+    history = []
+    for record in records:
+        digest = hashlib.sha256((folder / record["path"]).read_bytes()).hexdigest()
+        old = before.get(record["chapter"], {})
+        changed = bool(old.get("digest")) and old.get("digest") != digest
+        history.append({**record, "digest": digest, "updated": modified if changed else old.get("updated")})
+    return history

@@ -117,7 +117,7 @@ def publish_source(
         result = _result(path, dest, pub, narration, placed, staging)
         meta = catalogue_metadata(pub, engine.narrator, ctx.identifier, modified, previous, ctx.cover_name)
         levels = {"profile": settings.profile, "gains": {str(i): round(m.gain, 2) for i, m in placed.masters.items()}}
-        write_manifest(staging, result, print_, meta, list(placed.timeline.marks), formats, levels)
+        write_manifest(staging, result, print_, meta, list(placed.timeline.marks), formats, levels, previous)
         commit(staging, dest)
     return replace(result, seconds=time.perf_counter() - started)
 

@@ -7,6 +7,7 @@ from urllib.parse import unquote
 
 from lxml import etree
 
+from publisher.validate.feed_rules import feed_problems
 from publisher.validate.report import Report
 from publisher.xmlns import ATOM, ITUNES, PODCAST
 
@@ -56,5 +57,6 @@ def check_feed(feed: Path) -> Report:
             target = local(element.get("url")) if element is not None else None
             if target is None or not target.is_file():
                 problems.append(f"{name}: podcast:{tag} missing or not found")
+    problems += feed_problems(tree)
     summary = f"{len(items)} episodes" + (f", {len(problems)} problems" if problems else ", all complete")
     return Report(feed, "feed", not problems and bool(items), summary, problems)

@@ -7,7 +7,9 @@ from pathlib import Path
 from publisher.validate.audio import check_mp3_tags
 from publisher.validate.audiobook import check_audiobook
 from publisher.validate.daisy import check_daisy
+from publisher.validate.feed_rules import is_feed_page
 from publisher.validate.feeds import check_feed
+from publisher.validate.opds import check_opds, is_opds_file
 from publisher.validate.overlays import check_overlays
 from publisher.validate.report import Report
 from publisher.validate.tools import run_ace, run_epubcheck
@@ -16,7 +18,7 @@ from publisher.validate.tools import run_ace, run_epubcheck
 def _wanted(path: Path) -> bool:
     if path.parent.name == "daisy":  # the DAISY book's MP3s are the chapter MP3s (hard links)
         return path.name == "ncc.html"
-    return path.suffix in (".epub", ".mp3", ".audiobook", ".lpf") or path.name == "feed.xml"
+    return path.suffix in (".epub", ".mp3", ".audiobook", ".lpf") or is_feed_page(path) or is_opds_file(path)
 
 
 def find_outputs(paths: list[Path]) -> list[Path]:
@@ -32,8 +34,10 @@ def check_file(file: Path, ace: bool = True) -> list[Report]:
     (EPUBCheck, Ace unless `ace` is False, and the overlay checks for a read-aloud edition)."""
     if file.name == "ncc.html":
         return [check_daisy(file)]
-    if file.name == "feed.xml":
+    if is_feed_page(file):
         return [check_feed(file)]
+    if is_opds_file(file):
+        return [check_opds(file)]
     if file.suffix == ".mp3":
         return [check_mp3_tags(file)]
     if file.suffix in (".audiobook", ".lpf"):
