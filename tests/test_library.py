@@ -356,3 +356,27 @@ def test_the_opds_grammar_as_published_rejects_every_http_url(library: Path) -> 
     as_published = etree.RelaxNG(etree.parse(str(OPDS12_RNG)))
     assert not as_published.validate(etree.parse(str(library / "opds.xml")))
     assert "anyURI" in str(as_published.error_log)
+
+
+def test_index_page_is_paginated_like_the_feeds(library: Path, tmp_path: Path) -> None:
+    """index.html, index-2.html: page_size publications each, in the site feed's order, linked
+    first/prev/next/last; a one-page catalogue has no page links; fewer pages remove the stale ones."""
+    import lxml.html
+
+    site_order = [item.findtext("title") for item in tree(library / "feed.xml").iter("item")]
+    site_order += [item.findtext("title") for item in tree(library / "feed-2.xml").iter("item")]
+    shown, links = [], {}
+    for name in ("index.html", "index-2.html"):
+        doc = lxml.html.parse(str(library / name)).getroot()
+        shown += [h.text_content().strip() for h in doc.xpath("//article[@class='pub']//h2")]
+        links[name] = {a.get("rel"): a.get("href") for a in doc.xpath("//nav[@class='pages']//a")}
+        assert doc.xpath("//nav[@class='pages']/p/text()")[0].startswith("Page ")
+    assert len(shown) == 3 and shown == site_order
+    assert links["index.html"] == {"first": "index.html", "next": "index-2.html", "last": "index-2.html"}
+    assert links["index-2.html"] == {"first": "index.html", "prev": "index.html", "last": "index-2.html"}
+    assert not (library / "index-3.html").exists()
+    out = tmp_path / "out"
+    shutil.copytree(library, out)
+    write_catalogue(out, Settings(base_url=BASE, page_size=10))
+    assert not (out / "index-2.html").exists()
+    assert lxml.html.parse(str(out / "index.html")).getroot().xpath("//nav[@class='pages']") == []

@@ -10,7 +10,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from publisher.formats.context import CatalogueContext
-from publisher.formats.web.downloads import FEED_NAME, FEED_TYPE, OPDS_NAME, OPDS_TYPE, Download, entry_downloads
+from publisher.formats.web.catalogue import Page
+from publisher.formats.web.downloads import (
+    FEED_NAME,
+    FEED_TYPE,
+    OPDS_NAME,
+    OPDS_TYPE,
+    PAGE_NAME,
+    Download,
+    entry_downloads,
+)
 from publisher.formats.web.images import Picture, cover_picture
 from publisher.model.catalogue import CatalogueEntry
 from publisher.model.layout import KIND_BY_NAME
@@ -64,7 +73,25 @@ def listing(entry: CatalogueEntry, feed: bool) -> Listing:
     )
 
 
-def index_data(cat: CatalogueContext) -> dict[str, Any]:
+@dataclass(frozen=True)
+class PageLink:
+    """A link between the catalogue's pages."""
+
+    rel: str  # first, prev, next, last
+    label: str
+    href: str
+
+
+def page_links(page: Page[CatalogueEntry]) -> list[PageLink]:
+    """Links to the first, previous, next and last pages (none for a one-page catalogue)."""
+    if page.count == 1:
+        return []
+    labels = {"first": "First page", "prev": "Previous page", "next": "Next page", "last": "Last page"}
+    links = page.neighbours(PAGE_NAME)
+    return [PageLink(rel, label, links[rel]) for rel, label in labels.items() if rel in links]
+
+
+def index_data(cat: CatalogueContext, page: Page[CatalogueEntry]) -> dict[str, Any]:
     """Everything `templates/index.html` shows: subscription links (to the catalogue files this run
     writes, as the registry declares them), publications, last update."""
     settings = cat.settings
@@ -74,6 +101,8 @@ def index_data(cat: CatalogueContext) -> dict[str, Any]:
         "feed": Download(KIND_BY_NAME["feed"].label, FEED_NAME, FEED_TYPE, None) if FEED_NAME in cat.files else None,
         "opds": opds if OPDS_NAME in cat.files else None,
         "feed_url": base + FEED_NAME,
-        "publications": [listing(entry, "feed" in cat.kinds) for entry in cat.entries],
+        "publications": [listing(entry, "feed" in cat.kinds) for entry in page.items],
+        "page": page,
+        "page_links": page_links(page),
         "modified": max((e.modified for e in cat.entries), default=None),
     }

@@ -32,9 +32,11 @@ from publisher import __version__
 from publisher.clock import human_duration, iso_duration, player_clock
 from publisher.files import write_atomic
 from publisher.formats.context import CatalogueContext, RenderContext
+from publisher.formats.web.catalogue import Page, pages, remove_stale_pages
 from publisher.formats.web.downloads import PAGE_NAME
 from publisher.formats.web.index import index_data
 from publisher.formats.web.readalong import readalong_data
+from publisher.model.catalogue import CatalogueEntry
 from publisher.text import text_direction
 
 # --- formatters (also the templates' filters) ------------------------------------------------
@@ -206,22 +208,30 @@ def write_readalong(ctx: RenderContext) -> dict[str, Path]:
     return {"page": path}
 
 
-def index_page(cat: CatalogueContext) -> bytes:
-    """The catalogue page, as bytes."""
+def index_page(cat: CatalogueContext, page: Page[CatalogueEntry] | None = None) -> bytes:
+    """One page of the catalogue page (the first, or the only one), as bytes."""
+    page = page or pages(cat.entries, cat.settings.page_size)[0]
     title = cat.settings.site_title
+    shown = title if page.count == 1 else f"{title} (page {page.number} of {page.count})"
     return render_page(
         "index.html",
         language=cat.settings.language,
-        title=title,
+        title=shown,
         description=f"{title}: read, listen and subscribe.",
         css=INDEX_CSS,
         script=None,
-        **index_data(cat),
+        **index_data(cat, page),
     )
 
 
 def write_index(cat: CatalogueContext) -> list[Path]:
-    """Write `output/index.html`, the catalogue page."""
-    path = cat.output / PAGE_NAME
-    write_atomic(path, index_page(cat))
-    return [path]
+    """Write `output/index.html`, the catalogue page, and its further pages (`index-2.html`, …) when
+    there are more publications than `page_size`; returns the files whose bytes changed."""
+    written = []
+    every = pages(cat.entries, cat.settings.page_size)
+    for page in every:
+        path = cat.output / page.name(PAGE_NAME)
+        if write_atomic(path, index_page(cat, page)):
+            written.append(path)
+    remove_stale_pages(cat.output, PAGE_NAME, len(every))
+    return written
