@@ -31,6 +31,7 @@ from publisher.model.publication import Metadata, Publication
 from publisher.model.timeline import ChapterMark, Cue, Narration
 from publisher.pipeline.manifest import MANIFEST, read_manifest
 from publisher.readers import is_source, read_source
+from publisher.readers.common import place_notes
 from publisher.settings import Settings, source_date_epoch
 from publisher.speech.cache import ClipCache
 from publisher.speech.credits import add_front_matter
@@ -356,8 +357,10 @@ def publish_source(
     """
     started = time.perf_counter()
     defaults = Metadata(title="", language=base.language, publisher=base.publisher)
+    defaults.settings["typographer"] = base.typographer  # publisher.toml's choice; front matter may override
     pub = read_source(path, defaults)
     settings = effective_settings(base, pub.metadata, flags)
+    place_notes(pub, settings.notes)
     output = settings.output
     dest = output / pub.slug
     print_ = fingerprint(path, pub, settings, _lexicon_files(settings))

@@ -13,6 +13,13 @@ import yaml
 
 from publisher.errors import SourceError
 from publisher.model.publication import Block, Chapter, Metadata, Publication, Run, Sentence
+from publisher.readers.structure import (
+    arrange_notes,
+    code_announcement,
+    row_text,
+    spoken_display,
+    table_announcement,
+)
 from publisher.text import ISO_639_1, collapse_ws, parse_date, slugify, split_sentences, spoken_text, xml_safe
 
 log = logging.getLogger(__name__)
@@ -137,6 +144,7 @@ def _xml_safe_values(value: Any, seen: dict[int, Any] | None = None) -> Any:
 #: settings a source may choose for itself in its front matter (see settings.py)
 FRONT_MATTER_SETTINGS = {
     "speed", "pause_sentence", "pause_paragraph", "pause_heading", "lead_in", "tail", "profile", "announce",
+    "typographer", "notes",
 }  # fmt: skip
 
 _KEYS = {
@@ -321,6 +329,8 @@ def assemble(meta: Metadata, blocks: list[Block], path: Path) -> Publication:
         chapters=chapters,
         has_title_page=bool(headings),
     )
+    if any(b.kind == "note" for b in blocks):
+        arrange_notes(chapters)
     for chapter in chapters:
         number_sentences(chapter.id, chapter.blocks, meta.language)
     return publication
@@ -332,8 +342,19 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".svg", ".webp"}
 def _clean(block: Block, path: Path) -> Block | None:
     if block.kind == "image":
         return _resolve_image(block, path)
+    if block.kind == "figure" and _resolve_image(block, path) is None:
+        block.kind, block.src = "paragraph", None  # the caption is still text worth keeping
+    if block.kind == "row":
+        for cell in block.cells:
+            cell.runs = clean_runs(cell.runs)
+        block.runs = clean_runs(block.runs)
+        return block if any(c.runs for c in block.cells) else None
+    if block.kind == "code":  # a program keeps its lines and indentation
+        text = "".join(r.text for r in block.runs).strip("\n")
+        block.runs = [Run(text, block.runs[0].marks)] if text.strip() else []
+        return block if block.runs else None
     block.runs = clean_runs(block.runs)
-    return block if block.runs else None
+    return block if block.runs or block.kind in ("table", "figure") else None
 
 
 def _is_image(file: Path) -> bool:
@@ -387,26 +408,48 @@ def _resolve_image(block: Block, path: Path) -> Block | None:
     return block
 
 
+def place_notes(pub: Publication, mode: str) -> None:
+    """Put notes where `mode` says they are read (see structure.arrange_notes) and renumber sentences."""
+    if mode == "paragraph" or not any(b.kind == "note" for c in pub.chapters for b in c.blocks):
+        return  # readers already place notes after the paragraph citing them
+    arrange_notes(pub.chapters, mode)
+    for chapter in pub.chapters:
+        number_sentences(chapter.id, chapter.blocks, pub.metadata.language)
+
+
 def number_sentences(prefix: str, blocks: list[Block], language: str) -> None:
-    """Cut each block into sentences and give each a stable id `<prefix>-s<n>`."""
+    """Cut each block into sentences and give each a stable id `<prefix>-s<n>`.
+
+    Tables are announced (caption and size) and read row by row with their column names; a
+    code block is announced, not spelled out; a note's first sentence says it is a note.
+    """
     n = 0
-    for block in blocks:
-        text = block.text
-        if block.kind == "image" or not text.strip():
-            block.sentences = []
-            continue
-        whole = block.kind in ("heading", "byline")
-        spans = [(0, len(text))] if whole else split_sentences(text, language)
+    for index, block in enumerate(blocks):
         block.sentences = []
-        for start, end in spans:
+        for start, end, display in _sentence_spans(blocks, index, language):
             n += 1
-            display = text[start:end]
             block.sentences.append(
-                Sentence(
-                    id=f"{prefix}-s{n:04d}",
-                    text=display,
-                    spoken=spoken_text(display),
-                    start=start,
-                    end=end,
-                )
+                Sentence(id=f"{prefix}-s{n:04d}", text=display, spoken=spoken_text(display), start=start, end=end)
             )
+
+
+def _sentence_spans(blocks: list[Block], index: int, language: str) -> list[tuple[int, int, str]]:
+    """(start, end, text heard) of each sentence of blocks[index]."""
+    block = blocks[index]
+    text = block.text
+    if block.kind == "table":
+        return [(0, len(text), table_announcement(blocks, index))]
+    if block.kind == "row":
+        return [(0, len(text), row_text(blocks, index))]
+    if block.kind == "code" and text.strip():
+        return [(0, len(text), code_announcement(block))]
+    if block.kind == "image" or not text.strip() or not block.narrated:
+        return []
+    whole = block.kind in ("heading", "byline")
+    spans = [(0, len(text))] if whole else split_sentences(text, language)
+    out = [(start, end, spoken_display(block, start, end)) for start, end in spans]
+    previous = blocks[index - 1] if index else None
+    if block.kind == "note" and out and not (previous and previous.kind == "note" and previous.anchor == block.anchor):
+        start, end, said = out[0]
+        out[0] = (start, end, f"Note {block.label}: {said}")
+    return [span for span in out if span[2].strip()]

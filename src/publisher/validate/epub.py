@@ -22,7 +22,7 @@ from mutagen.mp3 import MP3
 from publisher.errors import ValidationError
 
 ACE_VERSION = "1.4.6"
-_REPO = Path(__file__).resolve().parents[2]
+_REPO = Path(__file__).resolve().parents[3]
 NS = {
     "opf": "http://www.idpf.org/2007/opf",
     "x": "http://www.w3.org/1999/xhtml",
@@ -181,6 +181,21 @@ def _text_blocks(doc: etree._Element) -> Iterator[etree._Element]:
             yield el
 
 
+_NOTE_TYPES = {"footnote", "endnote", "endnotes", "rearnote", "note"}
+
+
+def _skippable(block: etree._Element, referenced: set[str]) -> bool:
+    """A block heard as part of a narrated ancestor (a table row's cells), or a note left unread
+    on purpose (`notes = "none"`): reading systems let listeners skip notes anyway."""
+    for el in block.iterancestors():
+        if el.get("id") in referenced:
+            return True
+        types = set((el.get(f"{{{NS['epub']}}}type") or "").split())
+        if types & _NOTE_TYPES and not any(s.get("id") in referenced for s in el.iter(f"{{{NS['x']}}}span")):
+            return True
+    return False
+
+
 def check_overlays(epub_path: Path) -> Report:
     """Every narrated document fully covered by `par`s; clips inside their audio; durations add up."""
     messages: list[str] = []
@@ -229,6 +244,8 @@ def check_overlays(epub_path: Path) -> Report:
                     )
             for block in blocks:
                 spans = [el for el in block.iter(f"{{{NS['x']}}}span") if el.get("id")]
+                if _skippable(block, referenced):
+                    continue
                 if not spans and block.get("id") not in referenced:
                     snippet = " ".join("".join(block.itertext()).split())[:50]
                     messages.append(f"{doc_name}: text block not narrated: {snippet!r}")

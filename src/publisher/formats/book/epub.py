@@ -15,7 +15,7 @@ from lxml import etree
 
 from publisher.errors import RenderError
 from publisher.formats.book.overlays import clips_for, clock, smil_document
-from publisher.formats.book.xhtml import EPUB_TYPE, XML_NS, E, document, render_blocks
+from publisher.formats.book.xhtml import EPUB_TYPE, XML_NS, E, document, render_blocks, structure_roles
 from publisher.formats.cover import Cover
 from publisher.model.publication import Block, Publication
 from publisher.model.timeline import Narration
@@ -41,6 +41,28 @@ section.cover { text-align: center; margin: 0; }
 nav ol { list-style: none; padding-left: 1em; }
 .-epub-media-overlay-active { background-color: #ffe066; color: #000; }
 """
+
+#: added to the style sheet only for books with tables, notes or definition lists (other books'
+#: outputs stay byte for byte as they were)
+STRUCTURE_CSS = """\
+table { border-collapse: collapse; margin: 1em 0; }
+caption { font-family: sans-serif; font-weight: bold; text-align: start; margin-bottom: 0.3em; }
+th, td { border: 1px solid #888; padding: 0.2em 0.5em; text-align: start; vertical-align: top; }
+aside[role="doc-footnote"], section[role="doc-endnotes"] { font-size: 0.9em; margin: 0.5em 0 1em; }
+section[role="doc-endnotes"] { border-top: 1px solid #888; margin-top: 2em; }
+dt { font-weight: bold; margin-top: 0.5em; }
+dd { margin: 0 0 0.5em 1.5em; }
+figcaption { font-style: italic; font-size: 0.9em; }
+del { text-decoration: line-through; }
+"""
+STRUCTURE_KINDS = frozenset({"table", "row", "note", "term", "definition", "figure"})
+
+
+def style_sheet(pub: Publication) -> str:
+    """The book's CSS: the house style, plus table/note/definition styles when the book has them."""
+    structured = any(b.kind in STRUCTURE_KINDS for c in pub.chapters for b in c.blocks)
+    struck = any(m.kind == "del" for c in pub.chapters for b in c.blocks for r in b.runs for m in r.marks)
+    return CSS + STRUCTURE_CSS if structured or struck else CSS
 
 
 @dataclass(frozen=True)
@@ -243,7 +265,8 @@ def accessibility_metadata(pub: Publication, certifier: str, read_aloud: bool) -
     if read_aloud:
         props.append(("schema:accessMode", "auditory", None))
     props.append(("schema:accessModeSufficient", "textual", None))
-    if read_aloud and not has_images:  # every text is narrated, and nothing is only visual
+    all_narrated = all(b.narrated for c in pub.chapters for b in c.blocks)
+    if read_aloud and not has_images and all_narrated:  # every text is narrated, nothing only visual
         props.append(("schema:accessModeSufficient", "auditory", None))
     props += [("schema:accessibilityFeature", f, None) for f in features]
     props.append(("schema:accessibilityHazard", "none", None))
@@ -255,6 +278,8 @@ def accessibility_metadata(pub: Publication, certifier: str, read_aloud: bool) -
         + (
             " Every sentence, headings included, is narrated by a synthetic voice and highlighted "
             "while it is read (media overlays)."
+            if read_aloud and all_narrated
+            else " Its text, except the notes, is narrated by a synthetic voice and highlighted while it is read."
             if read_aloud
             else ""
         )
@@ -305,7 +330,7 @@ def write_epub(
     for prop, value, ident in accessibility_metadata(pub, certified_by, read_aloud is not None):
         _add_meta(book, prop, value, ident, "#conformance" if prop == "a11y:certifiedBy" else None)
 
-    css = epub.EpubItem(uid="css", file_name="css/book.css", media_type="text/css", content=CSS.encode())
+    css = epub.EpubItem(uid="css", file_name="css/book.css", media_type="text/css", content=style_sheet(pub).encode())
     book.add_item(css)
     cover_name = f"images/cover.{cover.extension}"
     book.set_cover(cover_name, cover.data, create_page=False)
@@ -341,7 +366,8 @@ def write_epub(
         book.add_item(image)
 
     if read_aloud is not None:
-        _add_overlays(book, narrated, read_aloud)
+        roles = structure_roles([b for c in pub.chapters for b in c.blocks])
+        _add_overlays(book, narrated, read_aloud, roles)
 
     nav_content = _nav_document(pub, chapter_files, pub.has_title_page)
     nav = epub.EpubItem(uid="nav", file_name="text/nav.xhtml", media_type="application/xhtml+xml", content=nav_content)
@@ -361,7 +387,10 @@ def write_epub(
 
 
 def _add_overlays(
-    book: epub.EpubBook, narrated: list[tuple[epub.EpubItem, list[str], str]], read_aloud: ReadAloud
+    book: epub.EpubBook,
+    narrated: list[tuple[epub.EpubItem, list[str], str]],
+    read_aloud: ReadAloud,
+    roles: dict[str, tuple[str, str, str]],
 ) -> None:
     """Embed the audio and one SMIL per narrated document; media:* metadata with durations."""
     audio_hrefs: dict[int, str] = {}
@@ -374,7 +403,7 @@ def _add_overlays(
     total_ms = 0
     for item, sentence_ids, epub_type in narrated:
         clips = clips_for(sentence_ids, read_aloud.narration, audio_hrefs)
-        overlay = smil_document(f"../{item.file_name}", clips, epub_type)
+        overlay = smil_document(f"../{item.file_name}", clips, epub_type, roles)
         smil_id = f"mo-{item.id}"
         smil_name = f"smil/{item.id}.smil"
         book.add_item(
