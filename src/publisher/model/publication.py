@@ -118,6 +118,9 @@ class Metadata:
     rights: str | None = None
     identifier: str | None = None  # filled in by the pipeline when the source has none
     subjects: list[str] = field(default_factory=list)
+    contributors: list[tuple[str, str]] = field(default_factory=list)  # (name, MARC relator: "trl", "ill"…)
+    series: str | None = None  # the series the book belongs to (an input EPUB's collection)
+    series_position: str | None = None  # its number in the series ("3")
     cover: Path | None = None  # a cover image supplied by the source (absolute path)
     voice: str | None = None  # a voice requested by the source (front matter)
     engine: str | None = None  # an engine requested by the source (front matter)

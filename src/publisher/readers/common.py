@@ -268,21 +268,15 @@ def clean_runs(runs: list[Run]) -> list[Run]:
     return out
 
 
-def assemble(meta: Metadata, blocks: list[Block], path: Path) -> Publication:
+def assemble(meta: Metadata, blocks: list[Block], path: Path, media: Path | None = None) -> Publication:
     """Turn a flat list of blocks into chapters, number sentences, and fill missing metadata.
 
     Chapters start at the shallowest heading level that occurs more than once; a single top
     heading that opens the document is the title. A document without headings is one chapter
     named after its title.
     """
-    blocks = [b for b in (_clean(b, path) for b in blocks) if b is not None]
-    for number, block in enumerate(blocks, start=1):
-        if len(block.text) > MAX_BLOCK_CHARS:
-            raise SourceError(
-                f"block {number} ({block.text[:30]!r}…) is {len(block.text):,} characters long; "
-                f"the limit is {MAX_BLOCK_CHARS:,} per paragraph",
-                path=path,
-            )
+    blocks = [b for b in (_clean(b, path, media) for b in blocks) if b is not None]
+    _check_lengths(blocks, path)
     headings = [b for b in blocks if b.kind == "heading"]
     if headings and headings[0] is blocks[0]:
         top = min(b.level for b in headings)
@@ -339,10 +333,10 @@ def assemble(meta: Metadata, blocks: list[Block], path: Path) -> Publication:
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".svg", ".webp"}
 
 
-def _clean(block: Block, path: Path) -> Block | None:
+def _clean(block: Block, path: Path, media: Path | None = None) -> Block | None:
     if block.kind == "image":
-        return _resolve_image(block, path)
-    if block.kind == "figure" and _resolve_image(block, path) is None:
+        return _resolve_image(block, path, media)
+    if block.kind == "figure" and _resolve_image(block, path, media) is None:
         block.kind, block.src = "paragraph", None  # the caption is still text worth keeping
     if block.kind == "row":
         for cell in block.cells:
@@ -390,13 +384,14 @@ def _cover_path(value: str, path: Path) -> Path:
     return cover
 
 
-def _resolve_image(block: Block, path: Path) -> Block | None:
-    """Keep an image only if it is a local image file inside the source's folder."""
+def _resolve_image(block: Block, path: Path, media: Path | None = None) -> Block | None:
+    """Keep an image only if it is a local image file inside the source's folder (or `media`, the
+    folder a package's images were unpacked into)."""
     src = block.src or ""
     if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", src):
         log.warning("%s: remote image %r left out (images must be local files)", path, src)
         return None
-    folder = path.parent.resolve()
+    folder = (media or path.parent).resolve()
     target = (folder / src).resolve()
     if not target.is_relative_to(folder):
         log.warning("%s: image %r is outside the source's folder; left out", path, src)
@@ -406,6 +401,53 @@ def _resolve_image(block: Block, path: Path) -> Block | None:
         return None
     block.src = str(target)
     return block
+
+
+def assemble_parts(
+    meta: Metadata, parts: list[tuple[str, list[Block]]], path: Path, media: Path | None = None
+) -> Publication:
+    """Chapters given by the source itself (an EPUB's spine): one per (title, blocks) part.
+
+    The part's first heading becomes its level-1 heading (one is added from the title when the
+    part has none) and the other headings follow it without skipping levels.
+    """
+    chapters: list[Chapter] = []
+    stray: list[Block] = []  # notes of parts that are not chapters (an endnotes document)
+    for title, raw in parts:
+        blocks = [b for b in (_clean(b, path, media) for b in raw) if b is not None]
+        _check_lengths(blocks, path)
+        if all(b.kind in ("heading", "note") for b in blocks):
+            stray.extend(b for b in blocks if b.kind == "note")
+            continue
+        if not blocks or blocks[0].kind != "heading":
+            blocks.insert(0, Block(kind="heading", runs=[Run(title)], level=1))
+        chapter = Chapter(index=len(chapters) + 1, title=collapse_ws(title) or blocks[0].text, blocks=blocks)
+        top, prev = blocks[0].level, 1
+        blocks[0].level = 1
+        for block in blocks[1:]:
+            if block.kind == "heading":
+                block.level = prev = max(2, min(block.level - top + 1, prev + 1, 6))
+        chapters.append(chapter)
+    if not chapters:
+        raise SourceError("has no text to publish (every document is empty or front/back matter)", path=path)
+    if not meta.title:
+        meta.title = path.stem.replace("-", " ").replace("_", " ").strip().capitalize() or "Untitled"
+    publication = Publication(slug=slugify(path.stem), source=path, metadata=meta, chapters=chapters)
+    chapters[-1].blocks.extend(stray)  # arrange_notes moves each to the chapter citing it
+    arrange_notes(chapters)
+    for chapter in chapters:
+        number_sentences(chapter.id, chapter.blocks, meta.language)
+    return publication
+
+
+def _check_lengths(blocks: list[Block], path: Path) -> None:
+    for number, block in enumerate(blocks, start=1):
+        if len(block.text) > MAX_BLOCK_CHARS:
+            raise SourceError(
+                f"block {number} ({block.text[:30]!r}…) is {len(block.text):,} characters long; "
+                f"the limit is {MAX_BLOCK_CHARS:,} per paragraph",
+                path=path,
+            )
 
 
 def place_notes(pub: Publication, mode: str) -> None:

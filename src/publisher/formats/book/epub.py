@@ -300,6 +300,20 @@ def _add_meta(book: epub.EpubBook, prop: str, value: str, ident: str | None = No
     book.add_metadata(None, "meta", value, attrs)
 
 
+def _add_contributors_and_series(book: epub.EpubBook, pub: Publication) -> None:
+    """Contributors with their MARC roles and the series (an input EPUB's), as EPUB 3 declares them."""
+    meta = pub.metadata
+    for n, (name, role) in enumerate(meta.contributors, start=1):
+        book.add_metadata("DC", "contributor", name, {"id": f"contributor{n}"})
+        attrs = {"refines": f"#contributor{n}", "property": "role", "scheme": "marc:relators"}
+        book.add_metadata(None, "meta", role, attrs)
+    if meta.series:
+        _add_meta(book, "belongs-to-collection", meta.series, "series")
+        _add_meta(book, "collection-type", "series", refines="#series")
+        if meta.series_position:
+            _add_meta(book, "group-position", meta.series_position, refines="#series")
+
+
 def write_epub(
     pub: Publication,
     cover: Cover,
@@ -326,6 +340,7 @@ def write_epub(
             book.add_metadata("DC", name, value)
     for subject in meta.subjects:
         book.add_metadata("DC", "subject", subject)
+    _add_contributors_and_series(book, pub)
     certified_by = certifier or meta.publisher or (meta.authors[0] if meta.authors else meta.title)
     for prop, value, ident in accessibility_metadata(pub, certified_by, read_aloud is not None):
         _add_meta(book, prop, value, ident, "#conformance" if prop == "a11y:certifiedBy" else None)
