@@ -275,8 +275,8 @@ def assemble(meta: Metadata, blocks: list[Block], path: Path, media: Path | None
     heading that opens the document is the title. A document without headings is one chapter
     named after its title.
     """
-    blocks = [b for b in (_clean(b, path, media) for b in blocks) if b is not None]
-    _check_lengths(blocks, path)
+    blocks = [b for b in (clean_block(b, path, media) for b in blocks) if b is not None]
+    check_lengths(blocks, path)
     headings = [b for b in blocks if b.kind == "heading"]
     if headings and headings[0] is blocks[0]:
         top = min(b.level for b in headings)
@@ -333,7 +333,7 @@ def assemble(meta: Metadata, blocks: list[Block], path: Path, media: Path | None
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".svg", ".webp"}
 
 
-def _clean(block: Block, path: Path, media: Path | None = None) -> Block | None:
+def clean_block(block: Block, path: Path, media: Path | None = None) -> Block | None:
     if block.kind == "image":
         return _resolve_image(block, path, media)
     if block.kind == "figure" and _resolve_image(block, path, media) is None:
@@ -351,7 +351,7 @@ def _clean(block: Block, path: Path, media: Path | None = None) -> Block | None:
     return block if block.runs or block.kind in ("table", "figure") else None
 
 
-def _is_image(file: Path) -> bool:
+def is_image(file: Path) -> bool:
     """Whether `file` decodes as an image (header and structure, without decoding all pixels)."""
     from PIL import Image, UnidentifiedImageError
 
@@ -379,7 +379,7 @@ def _cover_path(value: str, path: Path) -> Path:
         raise SourceError(f"cover image {value!r} is outside the source's folder", path=path)
     if not cover.is_file():
         raise SourceError(f"cover image {value!r} not found", path=path)
-    if cover.suffix.lower() not in IMAGE_SUFFIXES - {".svg"} or not _is_image(cover):
+    if cover.suffix.lower() not in IMAGE_SUFFIXES - {".svg"} or not is_image(cover):
         raise SourceError(f"cover {value!r} is not a JPEG, PNG, GIF or WebP image", path=path)
     return cover
 
@@ -396,51 +396,14 @@ def _resolve_image(block: Block, path: Path, media: Path | None = None) -> Block
     if not target.is_relative_to(folder):
         log.warning("%s: image %r is outside the source's folder; left out", path, src)
         return None
-    if target.suffix.lower() not in IMAGE_SUFFIXES or not target.is_file() or not _is_image(target):
+    if target.suffix.lower() not in IMAGE_SUFFIXES or not target.is_file() or not is_image(target):
         log.warning("%s: image %r not found or not an image; left out", path, src)
         return None
     block.src = str(target)
     return block
 
 
-def assemble_parts(
-    meta: Metadata, parts: list[tuple[str, list[Block]]], path: Path, media: Path | None = None
-) -> Publication:
-    """Chapters given by the source itself (an EPUB's spine): one per (title, blocks) part.
-
-    The part's first heading becomes its level-1 heading (one is added from the title when the
-    part has none) and the other headings follow it without skipping levels.
-    """
-    chapters: list[Chapter] = []
-    stray: list[Block] = []  # notes of parts that are not chapters (an endnotes document)
-    for title, raw in parts:
-        blocks = [b for b in (_clean(b, path, media) for b in raw) if b is not None]
-        _check_lengths(blocks, path)
-        if all(b.kind in ("heading", "note") for b in blocks):
-            stray.extend(b for b in blocks if b.kind == "note")
-            continue
-        if not blocks or blocks[0].kind != "heading":
-            blocks.insert(0, Block(kind="heading", runs=[Run(title)], level=1))
-        chapter = Chapter(index=len(chapters) + 1, title=collapse_ws(title) or blocks[0].text, blocks=blocks)
-        top, prev = blocks[0].level, 1
-        blocks[0].level = 1
-        for block in blocks[1:]:
-            if block.kind == "heading":
-                block.level = prev = max(2, min(block.level - top + 1, prev + 1, 6))
-        chapters.append(chapter)
-    if not chapters:
-        raise SourceError("has no text to publish (every document is empty or front/back matter)", path=path)
-    if not meta.title:
-        meta.title = path.stem.replace("-", " ").replace("_", " ").strip().capitalize() or "Untitled"
-    publication = Publication(slug=slugify(path.stem), source=path, metadata=meta, chapters=chapters)
-    chapters[-1].blocks.extend(stray)  # arrange_notes moves each to the chapter citing it
-    arrange_notes(chapters)
-    for chapter in chapters:
-        number_sentences(chapter.id, chapter.blocks, meta.language)
-    return publication
-
-
-def _check_lengths(blocks: list[Block], path: Path) -> None:
+def check_lengths(blocks: list[Block], path: Path) -> None:
     for number, block in enumerate(blocks, start=1):
         if len(block.text) > MAX_BLOCK_CHARS:
             raise SourceError(

@@ -11,9 +11,10 @@ from lxml import etree
 
 from publisher.errors import SourceError
 from publisher.model.publication import Block, Metadata, Publication
-from publisher.readers.common import IMAGE_SUFFIXES, _is_image, assemble_parts, check_language
+from publisher.readers.common import IMAGE_SUFFIXES, check_language, is_image
 from publisher.readers.markup import Notes, Walker, plain_tree, tag_of, types_of
 from publisher.readers.package import Package, media_folder
+from publisher.readers.parts import assemble_parts
 from publisher.text import collapse_ws, parse_date
 
 log = logging.getLogger(__name__)
@@ -244,7 +245,7 @@ def read_file(path: Path, defaults: Metadata) -> Publication:
     cover = cover_member(book)
     if cover and cover in book.package.names:
         extracted = book.package.extract(cover, images.folder)
-        meta.cover = extracted if _is_image(extracted) and extracted.suffix.lower() != ".svg" else None
+        meta.cover = extracted if is_image(extracted) and extracted.suffix.lower() != ".svg" else None
     docs = spine(book)
     roots = {doc: plain_tree(book.package.xml(doc)) for doc in docs}
     notes = Notes()
