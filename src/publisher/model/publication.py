@@ -79,6 +79,7 @@ class Block:
     label: str = ""  # notes: the marker shown and spoken ("1"); the reader's own label before arranging
     narrated: bool = True  # False for notes the listener chose not to hear (notes = "none")
     endnote: bool = False  # notes: shown with the chapter's endnotes (else as a footnote in place)
+    origin: str = ""  # where the block sits in its source: "<member>#<child indices>" ("text/c1.xhtml#1/0/3")
 
     @property
     def text(self) -> str:

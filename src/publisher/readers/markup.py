@@ -155,7 +155,24 @@ class Walker:
         self.blocks: list[Block] = []
 
     def walk(self, el: Element, quote: int = 0) -> None:
-        """Add the blocks of `el` (and everything inside it)."""
+        """Add the blocks of `el` (and everything inside it), each noting the element it came from."""
+        first = len(self.blocks)
+        self._walk(el, quote)
+        for block in self.blocks[first:]:
+            if not block.origin:
+                block.origin = self.where(el)
+
+    def where(self, el: Element) -> str:
+        """The element's place in its document: "<doc>#<index of each ancestor among its parent's children>"."""
+        steps = []
+        node = el
+        while node.getparent() is not None:
+            parent = node.getparent()
+            steps.append(str(parent.index(node)))
+            node = parent
+        return f"{self.doc}#{'/'.join(reversed(steps))}"
+
+    def _walk(self, el: Element, quote: int) -> None:
         tag = tag_of(el)
         if not tag or is_pagebreak(el):
             return
@@ -213,7 +230,8 @@ class Walker:
 
     def _table(self, el: Element) -> None:
         caption = next((c for c in el if tag_of(c) == "caption"), None)
-        self.blocks.append(Block(kind="table", runs=self.runs(caption) if caption is not None else []))
+        runs = self.runs(caption) if caption is not None else []
+        self.blocks.append(Block(kind="table", runs=runs, origin=self.where(caption if caption is not None else el)))
         for tr in el.iter("tr"):
             cells = [Cell(self.runs(td), header=tag_of(td) == "th") for td in tr if tag_of(td) in ("td", "th")]
             parent = tr.getparent()
@@ -222,6 +240,7 @@ class Walker:
             )
             if cells:
                 self.blocks.append(row_block(cells, header=header))
+                self.blocks[-1].origin = self.where(tr)
 
     def _figure(self, el: Element, quote: int) -> None:
         imgs = list(el.iter("img"))
@@ -231,14 +250,15 @@ class Walker:
             path = self.image(src) if src else None
             alt = collapse_ws(imgs[0].get("alt") or "")
             if path:
-                self.blocks.append(Block(kind="figure", runs=self.runs(caption), src=path, alt=alt))
+                figure = Block(kind="figure", runs=self.runs(caption), src=path, alt=alt, origin=self.where(caption))
+                self.blocks.append(figure)
                 return
         self._container(el, "figure", quote)
 
     def _definitions(self, el: Element) -> None:
         for child in el.iter("dt", "dd"):
             kind: BlockKind = "term" if tag_of(child) == "dt" else "definition"
-            self.blocks.append(Block(kind=kind, runs=self.runs(child)))
+            self.blocks.append(Block(kind=kind, runs=self.runs(child), origin=self.where(child)))
 
     def _note(self, el: Element, key: str) -> None:
         inner = Walker(self.doc, self.notes, self.image, self.resolve)
@@ -250,7 +270,7 @@ class Walker:
                 block.runs[0] = Run(re.sub(r"^[\s.:)\]]+", "", block.runs[0].text), block.runs[0].marks)
                 first = False
             if block.kind in ("paragraph", "quote", "list_item", "definition", "term") and block.runs:
-                self.blocks.append(Block(kind="note", runs=block.runs, label=key))
+                self.blocks.append(Block(kind="note", runs=block.runs, label=key, origin=block.origin))
             elif block.kind == "note":
                 self.blocks.append(block)
 
