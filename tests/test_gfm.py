@@ -165,3 +165,22 @@ def test_gfm_book_renders_accessibly(gfm: Path, tmp_path: Path) -> None:
     content = etree.parse(str(result.folder / "daisy" / "content.html")).getroot()
     assert content.find(".//x:table/x:caption", ns) is not None
     assert "http://www.idpf.org/2007/ops" not in etree.tostring(content).decode()
+
+
+@pytest.mark.parametrize("mode", ["chapter", "none"])
+def test_notes_at_chapter_end_or_unread_render_valid_overlays(gfm: Path, tmp_path: Path, mode: str) -> None:
+    result = helpers.publish(gfm, tmp_path / "out", notes=mode)
+    read_aloud = result.folder / "field-notes-read-aloud.epub"
+    overlays = check_overlays(read_aloud)
+    assert overlays.ok, overlays.messages
+    c01 = helpers.Epub(read_aloud).xml("text/c01.xhtml")
+    section = c01.find(".//x:section[@role='doc-endnotes']", helpers.NS)
+    assert section is not None and section.find("x:ol/x:li", helpers.NS).get("id") == "c01-note-1"
+    spans = section.findall(".//x:span", helpers.NS)
+    assert (len(spans) == 0) == (mode == "none")  # unread notes carry no sentence ids
+    if mode == "chapter":
+        report = run_epubcheck(read_aloud)
+        assert report.ok, report.messages
+    else:
+        opf = helpers.Epub(read_aloud)
+        assert "auditory" not in opf.meta("schema:accessModeSufficient")
