@@ -186,30 +186,30 @@ def _snap(atoms: list[_Atom], start: int, end: int) -> tuple[int, int]:
 
 
 def _rebuild(el: etree._Element, atoms: list[_Atom], spans: list[tuple[int, int, str]]) -> None:
-    """Put `el`'s content back with a span (class-free, id only) around each range of `spans`."""
+    """Put `el`'s content back with a span (id only) around each range of `spans`."""
     for child in list(el):
         el.remove(child)
     el.text = None
-    target = el
     cuts = sorted({0, *(s for s, _, _ in spans), *(e for _, e, _ in spans)})
-    opening = {s: ident for s, _, ident in spans}
-    closing = {e for _, e, _ in spans}
+    starts = {s: (e, ident) for s, e, ident in spans}
+    target, end = el, -1
     pos = 0
     for atom in atoms:
         pieces = [(atom.text, pos)] if atom.child is not None else _split(atom.text, pos, cuts)
         for text, at in pieces:
-            if at in closing and target is not el:
+            if not text and atom.child is None:
+                continue  # an empty text piece opens and closes nothing
+            if target is not el and at >= end:
                 target = el
-            if at in opening:
-                target = etree.SubElement(el, f"{{{XHTML_NS}}}span", {"id": opening[at]})
+            if at in starts and target is el:
+                end, ident = starts.pop(at)
+                target = etree.SubElement(el, f"{{{XHTML_NS}}}span", {"id": ident})
             if atom.child is not None:
                 atom.child.tail = None
                 target.append(atom.child)
             else:
                 _append_text(target, text)
         pos += len(atom.text)
-    if pos in closing:
-        target = el
 
 
 def _split(text: str, pos: int, cuts: list[int]) -> list[tuple[str, int]]:
