@@ -50,10 +50,25 @@ def test_enhanced_epub_keeps_the_book_and_adds_narration(tmp_path: Path, enhanci
     assert set(run_ace(enhanced).messages) <= own  # no new violations (pandoc's own: no summary)
 
 
-def test_ebooklib_book_is_enhanced_and_epub2_is_left_alone(tmp_path: Path, enhancing: None) -> None:
+def test_ebooklib_book_is_enhanced(tmp_path: Path, enhancing: None) -> None:
     result = helpers.publish(ebooklib_epub(tmp_path), tmp_path / "out")
     enhanced = result.folder / f"{result.slug}-enhanced.epub"
     report = run_epubcheck(enhanced)
     assert report.ok, report.messages
-    two = helpers.publish(pandoc_epub(tmp_path, "epub2"), tmp_path / "out2")
-    assert not (two.folder / f"{two.slug}-enhanced.epub").exists()
+
+
+def test_epub2_becomes_epub3_with_nav_and_ncx_kept(tmp_path: Path, enhancing: None) -> None:
+    source = pandoc_epub(tmp_path, "epub2")
+    two = helpers.publish(source, tmp_path / "out")
+    enhanced = two.folder / f"{two.slug}-enhanced.epub"
+    book = helpers.Epub(enhanced)
+    assert book.opf.get("version") == "3.0" and book.meta("dcterms:modified")
+    items = book.manifest().values()
+    nav = next(i for i in items if "nav" in (i.get("properties") or "").split())
+    toc = [a.text for a in book.xml(nav.get("href")).iter("{http://www.w3.org/1999/xhtml}a")]
+    assert "The First Chapter" in toc and any(i.get("media-type") == "application/x-dtbncx+xml" for i in items)
+    assert any(i.get("media-overlay") for i in items)
+    report = run_epubcheck(enhanced)
+    assert report.ok, report.messages
+    own = set(run_ace(source).messages)
+    assert set(run_ace(enhanced).messages) <= own

@@ -1,5 +1,5 @@
-"""The enhanced read-aloud EPUB: the input EPUB 3 itself (its XHTML, CSS, fonts, images, nav, metadata),
-with sentence spans, SMIL media overlays and the narration added."""
+"""The enhanced read-aloud EPUB: the input EPUB itself (its XHTML, CSS, fonts, images, nav, metadata;
+an EPUB 2 made EPUB 3) with sentence spans, SMIL media overlays and the narration added."""
 
 from __future__ import annotations
 
@@ -10,11 +10,13 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote
 
 from lxml import etree
 
 from publisher.errors import RenderError
 from publisher.formats.book.overlays import OverlayClip, clock, smil_document
+from publisher.formats.book.upgrade import html5_doctype, upgrade_package, xhtml_members
 from publisher.formats.context import RenderContext
 from publisher.model.publication import Block, Sentence
 from publisher.zipfiles import zip_time
@@ -42,24 +44,26 @@ class _Doc:
 
 
 def write_enhanced(ctx: RenderContext) -> dict[str, Path]:
-    """`<slug>-enhanced.epub`: an EPUB 3 source kept as it is, narrated sentence by sentence.
-
-    Sources that are not EPUB 3 (and publications without a read-aloud edition) get nothing.
-    """
+    """`<slug>-enhanced.epub`: an EPUB source kept as it is, narrated sentence by sentence (an
+    EPUB 2 is made EPUB 3: nav added, NCX kept). Other sources, and publications without a
+    read-aloud edition, get nothing."""
     source = ctx.pub.source
     if source.suffix.lower() != ".epub" or not ctx.settings.read_aloud:
         return {}
     with zipfile.ZipFile(source) as zin:
         opf_name = _opf_name(zin)
         opf = etree.fromstring(zin.read(opf_name), _PARSER)
-        if not (opf.get("version") or "").startswith("3"):
-            log.warning("%s: an EPUB %s is not enhanced in place (only EPUB 3)", source, opf.get("version"))
+        version = opf.get("version") or ""
+        if not version.startswith(("2", "3")):
+            log.warning("%s: EPUB version %r is not enhanced", source, version)
             return {}
+        upgraded = upgrade_package(opf, opf_name, zin, ctx.modified) if version.startswith("2") else {}
+        html5 = xhtml_members(opf, opf_name) if upgraded else set()
         docs = _place_sentences(zin, ctx)
         dest = ctx.folder / f"{ctx.slug}-enhanced.epub"
         added = _added_files(ctx, docs, opf_name)
         _update_package(opf, opf_name, docs, added, ctx)
-        _write(zin, dest, opf_name, opf, docs, added, ctx.epoch)
+        _write(zin, dest, opf_name, opf, docs, {**added, **upgraded}, ctx.epoch, html5)
     return {"enhanced_epub": dest}
 
 
@@ -81,7 +85,11 @@ def _place_sentences(zin: zipfile.ZipFile, ctx: RenderContext) -> dict[str, _Doc
     for origin, blocks in by_block.items():
         member, _, path = origin.partition("#")
         if member not in docs:
-            root = etree.ElementTree(etree.fromstring(zin.read(member), _PARSER))
+            try:
+                root = etree.ElementTree(etree.fromstring(zin.read(member), _PARSER))
+            except (etree.XMLSyntaxError, KeyError):
+                log.warning("%s is not well-formed XML; its sentences are heard but not highlighted", member)
+                continue
             ids = {str(i) for i in root.xpath("//@id")}
             docs[member] = _Doc(member, root, ids)
         doc = docs[member]
@@ -259,7 +267,7 @@ def _update_package(
     manifest = opf.find(f"{{{OPF_NS}}}manifest")
     metadata = opf.find(f"{{{OPF_NS}}}metadata")
     assert manifest is not None and metadata is not None
-    items = {posixpath.normpath(posixpath.join(base, i.get("href") or "")): i for i in manifest}
+    items = {posixpath.normpath(posixpath.join(base, unquote(i.get("href") or ""))): i for i in manifest}
     types = {".mp3": "audio/mpeg", ".smil": "application/smil+xml", ".css": "text/css"}
     total = 0
     for n, name in enumerate(sorted(added), start=1):
@@ -268,7 +276,7 @@ def _update_package(
         media_type = types[posixpath.splitext(name)[1]]
         etree.SubElement(manifest, f"{{{OPF_NS}}}item", {"id": ident, "href": href, "media-type": media_type})
         for doc in docs.values():
-            if doc.smil == name:
+            if doc.smil == name and doc.member in items:
                 items[doc.member].set("media-overlay", ident)
                 _meta(metadata, "media:duration", clock(doc.duration), refines=f"#{ident}")
                 total += round(doc.duration * 1000)
@@ -297,10 +305,12 @@ def _write(
     docs: dict[str, _Doc],
     added: dict[str, bytes | Path],
     epoch: int | None,
+    html5: set[str],
 ) -> None:
-    """The new package: mimetype first and stored, the book's members in their order, then the narration."""
+    """The new package: mimetype first and stored, the book's members in their order, then the
+    narration; documents in `html5` (an EPUB 2's) get the HTML5 doctype."""
     stamp = zip_time(epoch)
-    css = next(n for n in added if n.endswith(".css"))
+    css = next(n for n in added if n.endswith("narration.css"))
     css_href = {d.member: posixpath.relpath(css, posixpath.dirname(d.member) or ".") for d in docs.values()}
     stored = (".jpg", ".jpeg", ".png", ".mp3", ".woff", ".woff2")
 
@@ -323,6 +333,8 @@ def _write(
                     data = _with_css(docs[name], css_href[name])
                 else:
                     data = zin.read(name)
+                if name in html5:
+                    data = html5_doctype(data)
                 put(zout, name, data, stored=name.lower().endswith(stored))
             for name, content in sorted(added.items()):
                 data = content.read_bytes() if isinstance(content, Path) else content
