@@ -311,7 +311,8 @@ def _as_txt(paragraphs: list[str]) -> str:
 
 
 def _as_markdown(paragraphs: list[str]) -> str:
-    return "---\ntitle: T\n---\n\n" + "\n\n".join(paragraphs) + "\n"
+    # typographer off: ".." → "…" and "--" → "–" are typography, not words lost (tests/test_gfm.py checks them)
+    return "---\ntitle: T\ntypographer: false\n---\n\n" + "\n\n".join(paragraphs) + "\n"
 
 
 def _as_html(paragraphs: list[str]) -> str:

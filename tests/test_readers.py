@@ -108,7 +108,8 @@ def test_corpus_book_has_27_chapters() -> None:
         ("lang.md", b"---\nlanguage: not a language\n---\nText.\n", "BCP 47"),
         ("date.md", b"---\ndate: someday\n---\nText.\n", "not a date"),
         ("title.md", b"# Only a title\n", "no text"),
-        ("thing.docx", b"PK", "unknown source type"),
+        ("thing.pages", b"PK", "unknown source type"),
+        ("thing.docx", b"PK", "broken or truncated zip"),
     ],
 )
 def test_bad_sources_raise_one_clear_error(tmp_path: Path, name: str, content: bytes, message: str) -> None:

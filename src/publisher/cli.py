@@ -188,7 +188,7 @@ def publish(ctx: click.Context, paths: tuple[Path, ...], **flags: Any) -> None:
     sources = list(paths) or [Path("sources")]
     result = publish_all(sources, base, flags, _progress_factory(not quiet), done, failed)
     if not result.published and not result.failed:
-        click.echo("nothing to publish: no .txt, .md or .html sources found", err=True)
+        click.echo("nothing to publish: no sources found (.txt, .md, .html, .epub, .docx, .odt…)", err=True)
         ctx.exit(BatchError.exit_code)
     if result.failed:
         n = len(result.failed)

@@ -57,6 +57,10 @@ class Settings:
     """Pronunciation lexicon (lexicon.txt or .pls); default: lexicon.txt or lexicon.pls here, if any."""
     announce: bool = True
     """Speak an opening (title, author, date, voice) and a closing line, as audiobooks do."""
+    typographer: bool = True
+    """Markdown: curly quotes, dashes (-- and ---) and ellipses (...) from their typewriter forms."""
+    notes: str = "paragraph"
+    """Where footnotes are read: paragraph (after the paragraph citing them), chapter (at its end) or none."""
     publisher: str | None = None
     """Publisher name for sources that do not name one (also certifies accessibility)."""
     read_aloud: bool = True
@@ -135,6 +139,8 @@ class Settings:
             problems.append(f"read_aloud_bitrate {self.read_aloud_bitrate} is not 0 or a standard MP3 bitrate")
         if self.profile not in ("podcast", "acx"):
             problems.append(f"profile {self.profile!r} is not podcast or acx")
+        if self.notes not in ("paragraph", "chapter", "none"):
+            problems.append(f"notes {self.notes!r} is not paragraph, chapter or none")
         if not 0 <= self.jobs <= 64:
             problems.append(f"jobs {self.jobs} is outside 0–64")
         if not 24 <= self.m4b_bitrate <= 320:

@@ -17,6 +17,7 @@ from pathlib import Path
 from publisher.audio.place import write_audio
 from publisher.formats.book.audiobook import write_audiobooks
 from publisher.formats.book.daisy import write_daisy
+from publisher.formats.book.enhance import write_enhanced
 from publisher.formats.book.epub import write_read_aloud_epub, write_text_epub
 from publisher.formats.captions import write_captions
 from publisher.formats.context import CatalogueContext, RenderContext
@@ -67,6 +68,7 @@ RENDERERS: tuple[Renderer, ...] = (
     Renderer("captions", ("vtt", "chapters"), write_captions),
     Renderer("epub", ("epub",), write_text_epub),
     Renderer("read-aloud", ("read_aloud_epub",), write_read_aloud_epub),
+    Renderer("enhanced EPUB", ("enhanced_epub",), write_enhanced),  # an EPUB source, kept and narrated
     Renderer("chapter marks", (), write_chapter_files),
     Renderer("artwork", ("artwork", "thumbnail"), write_artwork),
     Renderer("daisy", ("daisy", "daisy_zip"), write_daisy),

@@ -108,6 +108,7 @@ class Kind:
 KINDS = (
     Kind("epub", "EPUB", "{slug}.epub"),
     Kind("read_aloud_epub", "EPUB with narration (read-aloud)", "{slug}-read-aloud.epub"),
+    Kind("enhanced_epub", "The original EPUB with narration (read-aloud)", "{slug}-enhanced.epub"),
     Kind("mp3", "MP3", "{slug}.mp3"),
     Kind("m4b", "M4B audiobook", "{slug}.m4b"),
     Kind("vtt", "Captions (WebVTT)", "{slug}.vtt"),

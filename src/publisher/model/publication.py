@@ -7,15 +7,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-BlockKind = Literal["heading", "paragraph", "quote", "list_item", "image", "byline", "code"]
+BlockKind = Literal[
+    "heading", "paragraph", "quote", "list_item", "image", "byline", "code",
+    "table", "row", "note", "term", "definition", "figure",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Style:
-    """An inline style on a run of text: em, strong, code, or a link with its href."""
+    """An inline style on a run of text: em, strong, code, del, a link with its href, or a note
+    reference (`href` is the note's anchor, `ident` the id of the first reference, for back-links)."""
 
-    kind: Literal["em", "strong", "code", "link"]
+    kind: Literal["em", "strong", "code", "link", "del", "noteref"]
     href: str | None = None
+    ident: str | None = None
 
 
 @dataclass(frozen=True)
@@ -41,8 +46,24 @@ class Sentence:
 
 
 @dataclass
+class Cell:
+    """One table cell: its inline text, and whether it is a header cell (for a column or a row)."""
+
+    runs: list[Run] = field(default_factory=list)
+    header: bool = False
+
+    @property
+    def text(self) -> str:
+        """The cell's plain text."""
+        return "".join(run.text for run in self.runs)
+
+
+@dataclass
 class Block:
-    """A block of a chapter: heading, paragraph, quote, list item, image, byline line or code."""
+    """A block of a chapter: heading, paragraph, quote, list item, image, byline line or code;
+    a table (its caption; its rows follow as `row` blocks), a note, a definition term or
+    description, or a figure (an image with a caption).
+    """
 
     kind: BlockKind
     runs: list[Run] = field(default_factory=list)
@@ -52,6 +73,13 @@ class Block:
     alt: str = ""  # images: alternative text
     sentences: list[Sentence] = field(default_factory=list)
     role: str = ""  # bylines: "author", "date", "narrator", "publisher"
+    cells: list[Cell] = field(default_factory=list)  # rows: the cells, in order
+    header: bool = False  # rows: a header row (all cells name columns)
+    anchor: str = ""  # notes: the note's id, which note references point to ("c01-note-1")
+    label: str = ""  # notes: the marker shown and spoken ("1"); the reader's own label before arranging
+    narrated: bool = True  # False for notes the listener chose not to hear (notes = "none")
+    endnote: bool = False  # notes: shown with the chapter's endnotes (else as a footnote in place)
+    origin: str = ""  # where the block sits in its source: "<member>#<child indices>" ("text/c1.xhtml#1/0/3")
 
     @property
     def text(self) -> str:
@@ -91,6 +119,9 @@ class Metadata:
     rights: str | None = None
     identifier: str | None = None  # filled in by the pipeline when the source has none
     subjects: list[str] = field(default_factory=list)
+    contributors: list[tuple[str, str]] = field(default_factory=list)  # (name, MARC relator: "trl", "ill"…)
+    series: str | None = None  # the series the book belongs to (an input EPUB's collection)
+    series_position: str | None = None  # its number in the series ("3")
     cover: Path | None = None  # a cover image supplied by the source (absolute path)
     voice: str | None = None  # a voice requested by the source (front matter)
     engine: str | None = None  # an engine requested by the source (front matter)

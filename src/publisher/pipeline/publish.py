@@ -33,6 +33,7 @@ from publisher.pipeline.manifest import (
 )
 from publisher.pipeline.staging import commit, output_lock, remove_leftovers, staged
 from publisher.readers import is_source, read_source
+from publisher.readers.common import place_notes
 from publisher.settings import Settings, source_date_epoch
 from publisher.speech.cache import ClipCache
 from publisher.speech.credits import add_front_matter
@@ -93,8 +94,11 @@ def publish_source(
     publish is left as it is.
     """
     started = time.perf_counter()
-    pub = read_source(path, Metadata(title="", language=base.language, publisher=base.publisher))
+    defaults = Metadata(title="", language=base.language, publisher=base.publisher)
+    defaults.settings["typographer"] = base.typographer  # publisher.toml's choice; front matter may override
+    pub = read_source(path, defaults)
     settings = effective_settings(base, pub.metadata, flags)
+    place_notes(pub, settings.notes)
     dest = settings.output / pub.slug
     print_ = fingerprint(path, pub, settings, project_lexicon_files(settings.lexicon))
     previous = read_manifest(dest)

@@ -13,6 +13,13 @@ import yaml
 
 from publisher.errors import SourceError
 from publisher.model.publication import Block, Chapter, Metadata, Publication, Run, Sentence
+from publisher.readers.structure import (
+    arrange_notes,
+    code_announcement,
+    row_text,
+    spoken_display,
+    table_announcement,
+)
 from publisher.text import ISO_639_1, collapse_ws, parse_date, slugify, split_sentences, spoken_text, xml_safe
 from publisher.xmlns import SVG
 
@@ -138,6 +145,7 @@ def _xml_safe_values(value: Any, seen: dict[int, Any] | None = None) -> Any:
 #: settings a source may choose for itself in its front matter (see settings.py)
 FRONT_MATTER_SETTINGS = {
     "speed", "pause_sentence", "pause_paragraph", "pause_heading", "lead_in", "tail", "profile", "announce",
+    "typographer", "notes",
 }  # fmt: skip
 
 _KEYS = {
@@ -261,21 +269,15 @@ def clean_runs(runs: list[Run]) -> list[Run]:
     return out
 
 
-def assemble(meta: Metadata, blocks: list[Block], path: Path) -> Publication:
+def assemble(meta: Metadata, blocks: list[Block], path: Path, media: Path | None = None) -> Publication:
     """Turn a flat list of blocks into chapters, number sentences, and fill missing metadata.
 
     Chapters start at the shallowest heading level that occurs more than once; a single top
     heading that opens the document is the title. A document without headings is one chapter
     named after its title.
     """
-    blocks = [b for b in (_clean(b, path) for b in blocks) if b is not None]
-    for number, block in enumerate(blocks, start=1):
-        if len(block.text) > MAX_BLOCK_CHARS:
-            raise SourceError(
-                f"block {number} ({block.text[:30]!r}…) is {len(block.text):,} characters long; "
-                f"the limit is {MAX_BLOCK_CHARS:,} per paragraph",
-                path=path,
-            )
+    blocks = [b for b in (clean_block(b, path, media) for b in blocks) if b is not None]
+    check_lengths(blocks, path)
     headings = [b for b in blocks if b.kind == "heading"]
     if headings and headings[0] is blocks[0]:
         top = min(b.level for b in headings)
@@ -322,6 +324,8 @@ def assemble(meta: Metadata, blocks: list[Block], path: Path) -> Publication:
         chapters=chapters,
         has_title_page=bool(headings),
     )
+    if any(b.kind == "note" for b in blocks):
+        arrange_notes(chapters)
     for chapter in chapters:
         number_sentences(chapter.id, chapter.blocks, meta.language)
     return publication
@@ -330,14 +334,25 @@ def assemble(meta: Metadata, blocks: list[Block], path: Path) -> Publication:
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".svg", ".webp"}
 
 
-def _clean(block: Block, path: Path) -> Block | None:
+def clean_block(block: Block, path: Path, media: Path | None = None) -> Block | None:
     if block.kind == "image":
-        return _resolve_image(block, path)
+        return _resolve_image(block, path, media)
+    if block.kind == "figure" and _resolve_image(block, path, media) is None:
+        block.kind, block.src = "paragraph", None  # the caption is still text worth keeping
+    if block.kind == "row":
+        for cell in block.cells:
+            cell.runs = clean_runs(cell.runs)
+        block.runs = clean_runs(block.runs)
+        return block if any(c.runs for c in block.cells) else None
+    if block.kind == "code":  # a program keeps its lines and indentation
+        text = "".join(r.text for r in block.runs).strip("\n")
+        block.runs = [Run(text, block.runs[0].marks)] if text.strip() else []
+        return block if block.runs else None
     block.runs = clean_runs(block.runs)
-    return block if block.runs else None
+    return block if block.runs or block.kind in ("table", "figure") else None
 
 
-def _is_image(file: Path) -> bool:
+def is_image(file: Path) -> bool:
     """Whether `file` decodes as an image (header and structure, without decoding all pixels)."""
     from PIL import Image, UnidentifiedImageError
 
@@ -365,49 +380,82 @@ def _cover_path(value: str, path: Path) -> Path:
         raise SourceError(f"cover image {value!r} is outside the source's folder", path=path)
     if not cover.is_file():
         raise SourceError(f"cover image {value!r} not found", path=path)
-    if cover.suffix.lower() not in IMAGE_SUFFIXES - {".svg"} or not _is_image(cover):
+    if cover.suffix.lower() not in IMAGE_SUFFIXES - {".svg"} or not is_image(cover):
         raise SourceError(f"cover {value!r} is not a JPEG, PNG, GIF or WebP image", path=path)
     return cover
 
 
-def _resolve_image(block: Block, path: Path) -> Block | None:
-    """Keep an image only if it is a local image file inside the source's folder."""
+def _resolve_image(block: Block, path: Path, media: Path | None = None) -> Block | None:
+    """Keep an image only if it is a local image file inside the source's folder (or `media`, the
+    folder a package's images were unpacked into)."""
     src = block.src or ""
     if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", src):
         log.warning("%s: remote image %r left out (images must be local files)", path, src)
         return None
-    folder = path.parent.resolve()
+    folder = (media or path.parent).resolve()
     target = (folder / src).resolve()
     if not target.is_relative_to(folder):
         log.warning("%s: image %r is outside the source's folder; left out", path, src)
         return None
-    if target.suffix.lower() not in IMAGE_SUFFIXES or not target.is_file() or not _is_image(target):
+    if target.suffix.lower() not in IMAGE_SUFFIXES or not target.is_file() or not is_image(target):
         log.warning("%s: image %r not found or not an image; left out", path, src)
         return None
     block.src = str(target)
     return block
 
 
-def number_sentences(prefix: str, blocks: list[Block], language: str) -> None:
-    """Cut each block into sentences and give each a stable id `<prefix>-s<n>`."""
-    n = 0
-    for block in blocks:
-        text = block.text
-        if block.kind == "image" or not text.strip():
-            block.sentences = []
-            continue
-        whole = block.kind in ("heading", "byline")
-        spans = [(0, len(text))] if whole else split_sentences(text, language)
-        block.sentences = []
-        for start, end in spans:
-            n += 1
-            display = text[start:end]
-            block.sentences.append(
-                Sentence(
-                    id=f"{prefix}-s{n:04d}",
-                    text=display,
-                    spoken=spoken_text(display),
-                    start=start,
-                    end=end,
-                )
+def check_lengths(blocks: list[Block], path: Path) -> None:
+    for number, block in enumerate(blocks, start=1):
+        if len(block.text) > MAX_BLOCK_CHARS:
+            raise SourceError(
+                f"block {number} ({block.text[:30]!r}…) is {len(block.text):,} characters long; "
+                f"the limit is {MAX_BLOCK_CHARS:,} per paragraph",
+                path=path,
             )
+
+
+def place_notes(pub: Publication, mode: str) -> None:
+    """Put notes where `mode` says they are read (see structure.arrange_notes) and renumber sentences."""
+    if mode == "paragraph" or not any(b.kind == "note" for c in pub.chapters for b in c.blocks):
+        return  # readers already place notes after the paragraph citing them
+    arrange_notes(pub.chapters, mode)
+    for chapter in pub.chapters:
+        number_sentences(chapter.id, chapter.blocks, pub.metadata.language)
+
+
+def number_sentences(prefix: str, blocks: list[Block], language: str) -> None:
+    """Cut each block into sentences and give each a stable id `<prefix>-s<n>`.
+
+    Tables are announced (caption and size) and read row by row with their column names; a
+    code block is announced, not spelled out; a note's first sentence says it is a note.
+    """
+    n = 0
+    for index, block in enumerate(blocks):
+        block.sentences = []
+        for start, end, display in _sentence_spans(blocks, index, language):
+            n += 1
+            block.sentences.append(
+                Sentence(id=f"{prefix}-s{n:04d}", text=display, spoken=spoken_text(display), start=start, end=end)
+            )
+
+
+def _sentence_spans(blocks: list[Block], index: int, language: str) -> list[tuple[int, int, str]]:
+    """(start, end, text heard) of each sentence of blocks[index]."""
+    block = blocks[index]
+    text = block.text
+    if block.kind == "table":
+        return [(0, len(text), table_announcement(blocks, index))]
+    if block.kind == "row":
+        return [(0, len(text), row_text(blocks, index))]
+    if block.kind == "code" and text.strip():
+        return [(0, len(text), code_announcement(block))]
+    if block.kind == "image" or not text.strip() or not block.narrated:
+        return []
+    whole = block.kind in ("heading", "byline")
+    spans = [(0, len(text))] if whole else split_sentences(text, language)
+    out = [(start, end, spoken_display(block, start, end)) for start, end in spans]
+    previous = blocks[index - 1] if index else None
+    if block.kind == "note" and out and not (previous and previous.kind == "note" and previous.anchor == block.anchor):
+        start, end, said = out[0]
+        out[0] = (start, end, f"Note {block.label}: {said}")
+    return [span for span in out if span[2].strip()]

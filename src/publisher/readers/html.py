@@ -1,7 +1,8 @@
-"""HTML reader: a saved article page → Publication (chrome, scripts and styles dropped)."""
+"""HTML reader: a web page's main content → Publication (navigation, ads, comments, scripts dropped)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -9,8 +10,9 @@ import lxml.html
 from lxml import etree
 
 from publisher.errors import SourceError
-from publisher.model.publication import Block, BlockKind, Metadata, Publication, Run, Style
+from publisher.model.publication import Metadata, Publication
 from publisher.readers.common import assemble, check_language
+from publisher.readers.markup import Notes, Walker, same_doc
 from publisher.text import collapse_ws, parse_date
 from publisher.xmlns import XML
 
@@ -18,19 +20,12 @@ _DROP = (
     "script", "style", "noscript", "template", "nav", "aside", "form", "iframe", "button",
     "footer", "svg", "canvas", "video", "audio", "object", "embed", "select", "dialog",
 )  # fmt: skip
-_HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
-_INLINE_MARKS = {
-    "em": "em",
-    "i": "em",
-    "cite": "em",
-    "strong": "strong",
-    "b": "strong",
-    "code": "code",
-}
-_CONTAINERS = {
-    "div", "section", "article", "main", "body", "header", "hgroup", "figure", "details",
-    "center", "span", "table", "tbody", "thead", "tr", "dl",
-}  # fmt: skip
+#: class or id words of page furniture: navigation, ads, comments, sharing, newsletters
+_CHROME = re.compile(
+    r"(^|[\s_-])(comments?|advert\w*|ads?|sponsor\w*|promo\w*|share|sharing|social|related|newsletter|"
+    r"subscribe|cookie\w*|banner|sidebar|menu|breadcrumbs?|popup|modal|masthead|site-header|site-footer)($|[\s_-])",
+    re.IGNORECASE,
+)
 
 
 def _meta(doc: lxml.html.HtmlElement, *names: str) -> str | None:
@@ -43,68 +38,67 @@ def _meta(doc: lxml.html.HtmlElement, *names: str) -> str | None:
     return None
 
 
-def _runs(el: lxml.html.HtmlElement, marks: tuple[Style, ...] = ()) -> list[Run]:
-    runs: list[Run] = []
-    if el.text:
-        runs.append(Run(el.text, marks))
-    for child in el:
-        if not isinstance(child.tag, str):  # comments, processing instructions
-            pass
-        elif child.tag == "br":
-            runs.append(Run(" ", marks))
-        elif child.tag == "img":
-            pass
-        elif child.tag == "a" and child.get("href"):
-            runs.extend(_runs(child, (*marks, Style("link", child.get("href")))))
-        elif child.tag in _INLINE_MARKS:
-            runs.extend(_runs(child, (*marks, Style(_INLINE_MARKS[child.tag]))))  # type: ignore[arg-type]
-        else:
-            runs.extend(_runs(child, marks))
-        if child.tail:
-            runs.append(Run(child.tail, marks))
-    return runs
+def _text_length(el: lxml.html.HtmlElement) -> int:
+    return len(collapse_ws(el.text_content()))
 
 
-def _walk(el: lxml.html.HtmlElement, blocks: list[Block], quote: int = 0) -> None:
-    tag = el.tag if isinstance(el.tag, str) else ""
-    if tag in _HEADINGS:
-        blocks.append(Block(kind="heading", runs=_runs(el), level=_HEADINGS[tag]))
-    elif tag == "p" or tag in ("figcaption", "dt", "dd", "caption", "td", "th", "address"):
-        kind: BlockKind = "quote" if quote else "paragraph"
-        blocks.append(Block(kind=kind, runs=_runs(el), level=quote))
-        for img in el.iter("img"):
-            _image(img, blocks)
-    elif tag == "li":
-        parent = el.getparent()
-        ordered = parent is not None and parent.tag == "ol"
-        blocks.append(Block(kind="list_item", runs=_runs(el), level=1, ordered=ordered))
-    elif tag == "pre":
-        blocks.append(Block(kind="code", runs=[Run(el.text_content(), (Style("code"),))]))
-    elif tag == "img":
-        _image(el, blocks)
-    elif tag == "blockquote" or tag in _CONTAINERS or tag in ("ul", "ol"):
-        depth = quote + 1 if tag == "blockquote" else quote
-        if el.text and el.text.strip():
-            blocks.append(Block(kind="quote" if depth else "paragraph", runs=[Run(el.text)], level=depth))
-        for child in el:
-            _walk(child, blocks, depth)
-            if child.tail and child.tail.strip():
-                kind2: BlockKind = "quote" if depth else "paragraph"
-                blocks.append(Block(kind=kind2, runs=[Run(child.tail)], level=depth))
-    elif tag:  # unknown element: keep its text as a paragraph rather than lose it
-        runs = _runs(el)
-        if "".join(r.text for r in runs).strip():
-            blocks.append(Block(kind="quote" if quote else "paragraph", runs=runs, level=quote))
+def _link_density(el: lxml.html.HtmlElement) -> float:
+    total = _text_length(el) or 1
+    return sum(_text_length(a) for a in el.iter("a")) / total
 
 
-def _image(img: lxml.html.HtmlElement, blocks: list[Block]) -> None:
-    src = img.get("src")
-    if src:
-        blocks.append(Block(kind="image", src=src, alt=collapse_ws(img.get("alt") or "")))
+def main_content(doc: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+    """The element holding the page's text: the largest <article> or <main>; failing those, the
+    block whose own paragraphs hold the most prose (a readability-style score: text of its
+    paragraphs, less what is links); failing that, the body."""
+    for tag in ("article", "main"):
+        found = doc.xpath(f"//{tag}")
+        if found:
+            return max(found, key=_text_length)
+    scores: dict[lxml.html.HtmlElement, float] = {}
+    for p in doc.xpath("//p | //pre | //blockquote"):
+        parent = p.getparent()
+        length = _text_length(p)
+        if parent is None or length < 25:
+            continue
+        score = (1 + length / 100 + collapse_ws(p.text_content()).count(",")) * (1 - _link_density(p))
+        scores[parent] = scores.get(parent, 0.0) + score
+        grand = parent.getparent()
+        if grand is not None:
+            scores[grand] = scores.get(grand, 0.0) + score / 2
+    if scores:
+        best = max(scores, key=lambda el: scores[el] * (1 - _link_density(el)))
+        if best.tag != "html":
+            return best
+    bodies = doc.xpath("//body")
+    return bodies[0] if bodies else doc
+
+
+def drop_chrome(doc: lxml.html.HtmlElement) -> None:
+    """Remove scripts, styles, navigation, ads, comments and hidden elements from the page."""
+    for bad in doc.xpath("|".join(f"//{t}" for t in _DROP)):
+        if not (set((bad.get("epub:type") or bad.get("role") or "").split()) & NOTE_ROLES):
+            bad.drop_tree()
+    for el in doc.xpath("//*[@hidden or @aria-hidden='true' or @role='navigation' or @role='complementary']"):
+        el.drop_tree()
+    for el in doc.xpath("//*[@class or @id]"):
+        words = f"{el.get('class') or ''} {el.get('id') or ''}"
+        if el.tag not in ("html", "body", "article", "main") and _CHROME.search(words) and el.getparent() is not None:
+            el.drop_tree()
+
+
+#: asides that are notes, not page furniture: kept
+NOTE_ROLES = {"footnote", "endnote", "doc-footnote", "doc-endnote", "rearnote", "note"}
 
 
 def read(text: str, path: Path, defaults: Metadata) -> Publication:
-    """Read a saved web page (the article in it) into a Publication."""
+    """Read a web page (its main content) into a Publication."""
+    return read_html(text, path, defaults)
+
+
+def read_html(text: str, path: Path, defaults: Metadata, media: Path | None = None, whole: bool = False) -> Publication:
+    """Read HTML into a Publication: the page's main content, or with `whole` all of the body (a
+    document converted by pandoc); `media` is the folder its images were unpacked into."""
     parser = lxml.html.HTMLParser(huge_tree=True, no_network=True)
     try:
         doc = lxml.html.document_fromstring(text, parser=parser)
@@ -114,6 +108,25 @@ def read(text: str, path: Path, defaults: Metadata) -> Publication:
         raise SourceError(
             "its elements are nested too deeply (over 2,048 levels) to read without losing text", path=path
         )
+    meta = page_metadata(doc, path, defaults)
+    drop_chrome(doc)
+    bodies = doc.xpath("//body")
+    root = (bodies[0] if bodies else doc) if whole else main_content(doc)
+    notes = Notes()
+    notes.scan(doc, "", lambda d, href: same_doc(d, href))
+    walker = Walker("", notes)
+    for child in root:
+        walker.walk(child)
+    for el in doc.iter():  # notes kept outside the main content (a page's footnotes section)
+        if notes.keys.get(id(el)) and not _inside(el, root):
+            walker.walk(el)
+    # a byline inside the article repeats the metadata: leave it out of the text
+    blocks = [b for b in walker.blocks if not (b.kind == "paragraph" and _is_byline(b.text, meta))]
+    return assemble(meta, blocks, path, media)
+
+
+def page_metadata(doc: lxml.html.HtmlElement, path: Path, defaults: Metadata) -> Metadata:
+    """Title, authors, date, description, publisher, keywords and language from a page's head."""
     meta = replace(defaults, authors=list(defaults.authors), subjects=list(defaults.subjects))
     title_el = doc.find(".//title")
     first_h1 = doc.find(".//h1")
@@ -127,7 +140,8 @@ def read(text: str, path: Path, defaults: Metadata) -> Publication:
         by = doc.xpath("//*[@rel='author' or contains(@class,'byline') or @itemprop='author']")
         author = collapse_ws(by[0].text_content()) if by else None
     if author:
-        meta.authors = [collapse_ws(author.removeprefix("By ").removeprefix("by "))]
+        others = [collapse_ws(m.get("content") or "") for m in doc.xpath("//meta[@name='author']")[1:]]
+        meta.authors = [collapse_ws(author.removeprefix("By ").removeprefix("by ")), *filter(None, others)]
     published = _meta(doc, "article:published_time", "date", "dc.date", "DC.date", "pubdate")
     if published is None:
         times = doc.xpath("//time[@datetime]")
@@ -136,21 +150,17 @@ def read(text: str, path: Path, defaults: Metadata) -> Publication:
         meta.date = parse_date(published[:10]) or meta.date
     meta.description = _meta(doc, "description", "og:description") or meta.description
     meta.publisher = _meta(doc, "og:site_name", "publisher") or meta.publisher
+    keywords = _meta(doc, "keywords")
+    if keywords:
+        meta.subjects = [collapse_ws(k) for k in keywords.split(",") if k.strip()]
     lang = doc.get("lang") or doc.get(f"{{{XML}}}lang")
     if lang:
         meta.language = check_language(lang, path)
+    return meta
 
-    for bad in doc.xpath("|".join(f"//{t}" for t in _DROP)):
-        bad.drop_tree()
-    for el in doc.xpath("//*[@hidden or @aria-hidden='true' or @role='navigation']"):
-        el.drop_tree()
-    roots = doc.xpath("//article") or doc.xpath("//main") or doc.xpath("//body") or [doc]
-    blocks: list[Block] = []
-    for child in roots[0]:
-        _walk(child, blocks)
-    # a byline inside the article repeats the metadata: leave it out of the text
-    blocks = [b for b in blocks if not (b.kind == "paragraph" and _is_byline(b.text, meta))]
-    return assemble(meta, blocks, path)
+
+def _inside(el: lxml.html.HtmlElement, root: lxml.html.HtmlElement) -> bool:
+    return el is root or any(a is root for a in el.iterancestors())
 
 
 def _is_byline(text: str, meta: Metadata) -> bool:

@@ -21,8 +21,8 @@ from lxml import etree
 
 from publisher.validate.report import Report
 from publisher.validate.schema import SchemaUnavailable, schema_errors
+from publisher.xmlns import ATOM
 
-ATOM = "http://www.w3.org/2005/Atom"
 OPDS = "http://opds-spec.org/2010/catalog"
 OPENSEARCH = "http://a9.com/-/spec/opensearch/1.1/"
 FEED_SCHEMA = "https://specs.opds.io/schema/feed.schema.json"

@@ -102,10 +102,27 @@ def _check_clips(book: _Book, smil_name: str) -> tuple[set[str], float]:
     return referenced, clip_total
 
 
+_NOTE_TYPES = {"footnote", "endnote", "endnotes", "rearnote", "note"}
+
+
+def _skippable(block: etree._Element, referenced: set[str]) -> bool:
+    """A block heard as part of a narrated ancestor (a table row's cells), or a note left unread
+    on purpose (`notes = "none"`): reading systems let listeners skip notes anyway."""
+    for el in block.iterancestors():
+        if el.get("id") in referenced:
+            return True
+        types = set((el.get(f"{{{NS['epub']}}}type") or "").split())
+        if types & _NOTE_TYPES and not any(s.get("id") in referenced for s in el.iter(f"{{{NS['x']}}}span")):
+            return True
+    return False
+
+
 def _check_narrated(book: _Book, doc_name: str, blocks: list[etree._Element], referenced: set[str]) -> None:
     """Every sentence span (or, in a block without spans, the block) is the text of some `par`."""
     for block in blocks:
         spans = [el for el in block.iter(f"{{{NS['x']}}}span") if el.get("id")]
+        if _skippable(block, referenced):
+            continue
         if not spans and block.get("id") not in referenced:
             book.messages.append(f"{doc_name}: text block not narrated: {_snippet(block)!r}")
         for span in spans:

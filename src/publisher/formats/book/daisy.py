@@ -23,12 +23,12 @@ from mutagen.mp3 import MP3
 from publisher import __version__
 from publisher.clock import full_clock, npt, timecount
 from publisher.errors import RenderError
-from publisher.formats.book.xhtml import fill_block, render_blocks
+from publisher.formats.book.xhtml import EPUB_TYPE, fill_block, render_blocks
 from publisher.formats.context import RenderContext
 from publisher.formats.images import ImageCopies
 from publisher.model.publication import Block, Publication, Run, Sentence
 from publisher.text import xml_safe
-from publisher.xmlns import XHTML, XML
+from publisher.xmlns import EPUB, XHTML, XML
 from publisher.zipfiles import write_folder_zip
 
 log = logging.getLogger(__name__)
@@ -161,15 +161,23 @@ def _serialise(root: etree._Element, doctype: str) -> bytes:
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + body
 
 
+#: XHTML5 elements render_blocks makes → their XHTML 1.0 stand-ins (a div or p with a class)
+_XHTML1_TAGS = {"figure": "div", "aside": "div", "section": "div", "figcaption": "p"}
+
+
 def _xhtml1(elements: list[etree._Element]) -> Iterator[etree._Element]:
-    """render_blocks' XHTML5 → XHTML 1.0: <figure> becomes <div class="figure">, no ARIA roles."""
+    """render_blocks' XHTML5 → XHTML 1.0: <figure>, <aside>, <section> become <div class=…>,
+    <figcaption> a <p class="figcaption">; no ARIA roles or labels, no epub:type."""
     for el in elements:
-        for node in el.iter(f"{{{XHTML}}}figure"):
-            node.tag = f"{{{XHTML}}}div"
-            node.set("class", "figure")
+        for node in el.iter(*(f"{{{XHTML}}}{t}" for t in _XHTML1_TAGS)):
+            name = etree.QName(node).localname
+            kind = node.get(EPUB_TYPE) or name
+            node.tag = f"{{{XHTML}}}{_XHTML1_TAGS[name]}"
+            node.set("class", kind)
         for node in el.iter():
-            if "role" in node.attrib:
-                del node.attrib["role"]
+            for attr in [a for a in node.attrib if a in ("role", "aria-label") or a.startswith(f"{{{EPUB}}}")]:
+                del node.attrib[attr]
+        etree.cleanup_namespaces(el)
         yield el
 
 

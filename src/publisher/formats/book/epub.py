@@ -17,7 +17,7 @@ from publisher.audio.place import encode_embedded_audio
 from publisher.clock import full_clock
 from publisher.errors import RenderError
 from publisher.formats.book.overlays import clips_for, smil_document
-from publisher.formats.book.xhtml import EPUB_TYPE, E, document, render_blocks
+from publisher.formats.book.xhtml import EPUB_TYPE, E, document, render_blocks, structure_roles
 from publisher.formats.context import RenderContext
 from publisher.formats.images import CopiedImage, ImageCopies
 from publisher.model import layout
@@ -31,6 +31,22 @@ ACTIVE_CLASS = "-epub-media-overlay-active"
 
 #: the books' style sheet (css/book.css), a package data file
 CSS = resources.files("publisher.formats.book").joinpath("static/book.css").read_bytes().decode("utf-8")
+
+#: added to the style sheet only for books with tables, notes or definition lists (other books'
+#: outputs stay byte for byte as they were)
+STRUCTURE_CSS = resources.files("publisher.formats.book").joinpath("static/structure.css").read_text("utf-8")
+STRUCTURE_KINDS = frozenset({"table", "row", "note", "term", "definition", "figure"})
+
+
+def has_structure(pub: Publication) -> bool:
+    """Whether the text has tables, notes, definitions, figures or struck text (which need their styles)."""
+    structured = any(b.kind in STRUCTURE_KINDS for c in pub.chapters for b in c.blocks)
+    return structured or any(m.kind == "del" for c in pub.chapters for b in c.blocks for r in b.runs for m in r.marks)
+
+
+def style_sheet(pub: Publication) -> str:
+    """The book's CSS: the house style, plus table/note/definition styles when the book has them."""
+    return CSS + STRUCTURE_CSS if has_structure(pub) else CSS
 
 
 @dataclass(frozen=True)
@@ -203,7 +219,8 @@ def accessibility_metadata(pub: Publication, certifier: str, read_aloud: bool) -
     if read_aloud:
         props.append(("schema:accessMode", "auditory", None))
     props.append(("schema:accessModeSufficient", "textual", None))
-    if read_aloud and not has_images:  # every text is narrated, and nothing is only visual
+    all_narrated = all(b.narrated for c in pub.chapters for b in c.blocks)
+    if read_aloud and not has_images and all_narrated:  # every text is narrated, nothing only visual
         props.append(("schema:accessModeSufficient", "auditory", None))
     props += [("schema:accessibilityFeature", f, None) for f in features]
     props.append(("schema:accessibilityHazard", "none", None))
@@ -215,6 +232,8 @@ def accessibility_metadata(pub: Publication, certifier: str, read_aloud: bool) -
         + (
             " Every sentence, headings included, is narrated by a synthetic voice and highlighted "
             "while it is read (media overlays)."
+            if read_aloud and all_narrated
+            else " Its text, except the notes, is narrated by a synthetic voice and highlighted while it is read."
             if read_aloud
             else ""
         )
@@ -251,6 +270,7 @@ def _add_metadata(book: epub.EpubBook, pub: Publication, book_id: str, certifier
             book.add_metadata("DC", name, value)
     for subject in meta.subjects:
         book.add_metadata("DC", "subject", subject)
+    _add_contributors_and_series(book, pub)
     certified_by = certifier or meta.publisher or (meta.authors[0] if meta.authors else meta.title)
     for prop, value, ident in accessibility_metadata(pub, certified_by, narrated):
         _add_meta(book, prop, value, ident, "#conformance" if prop == "a11y:certifiedBy" else None)
@@ -267,6 +287,20 @@ def _cover_page(book: epub.EpubBook, cover: Cover, title: str, lang: str) -> epu
     return cover_page
 
 
+def _add_contributors_and_series(book: epub.EpubBook, pub: Publication) -> None:
+    """Contributors with their MARC roles and the series (an input EPUB's), as EPUB 3 declares them."""
+    meta = pub.metadata
+    for n, (name, role) in enumerate(meta.contributors, start=1):
+        book.add_metadata("DC", "contributor", name, {"id": f"contributor{n}"})
+        attrs = {"refines": f"#contributor{n}", "property": "role", "scheme": "marc:relators"}
+        book.add_metadata(None, "meta", role, attrs)
+    if meta.series:
+        _add_meta(book, "belongs-to-collection", meta.series, "series")
+        _add_meta(book, "collection-type", "series", refines="#series")
+        if meta.series_position:
+            _add_meta(book, "group-position", meta.series_position, refines="#series")
+
+
 def write_epub(
     pub: Publication,
     cover: Cover,
@@ -281,7 +315,9 @@ def write_epub(
     book = epub.EpubBook()
     book_id = identifier(pub)
     _add_metadata(book, pub, book_id, certifier, read_aloud is not None)
-    book.add_item(epub.EpubItem(uid="css", file_name="css/book.css", media_type="text/css", content=CSS.encode()))
+    book.add_item(
+        epub.EpubItem(uid="css", file_name="css/book.css", media_type="text/css", content=style_sheet(pub).encode())
+    )
     spine: list[epub.EpubItem | str] = [_cover_page(book, cover, meta.title, lang)]
 
     images = ImageCopies(prefix="../")
@@ -310,7 +346,8 @@ def write_epub(
         book.add_item(_image_item(image))
 
     if read_aloud is not None:
-        _add_overlays(book, narrated, read_aloud)
+        roles = structure_roles([b for c in pub.chapters for b in c.blocks])
+        _add_overlays(book, narrated, read_aloud, roles)
 
     nav_content = _nav_document(pub, chapter_files, pub.has_title_page)
     nav = epub.EpubItem(uid="nav", file_name="text/nav.xhtml", media_type="application/xhtml+xml", content=nav_content)
@@ -327,7 +364,10 @@ def write_epub(
 
 
 def _add_overlays(
-    book: epub.EpubBook, narrated: list[tuple[epub.EpubItem, list[str], str]], read_aloud: ReadAloud
+    book: epub.EpubBook,
+    narrated: list[tuple[epub.EpubItem, list[str], str]],
+    read_aloud: ReadAloud,
+    roles: dict[str, tuple[str, str, str]],
 ) -> None:
     """Embed the audio and one SMIL per narrated document; media:* metadata with durations."""
     audio_hrefs: dict[int, str] = {}
@@ -340,7 +380,7 @@ def _add_overlays(
     total_ms = 0
     for item, sentence_ids, epub_type in narrated:
         clips = clips_for(sentence_ids, read_aloud.timeline, audio_hrefs)
-        overlay = smil_document(f"../{item.file_name}", clips, epub_type)
+        overlay = smil_document(f"../{item.file_name}", clips, epub_type, roles)
         smil_id = f"mo-{item.id}"
         smil_name = f"smil/{item.id}.smil"
         book.add_item(

@@ -42,16 +42,36 @@ def clips_for(sentence_ids: list[str], narration: Timeline, audio_hrefs: dict[in
     return clips
 
 
-def smil_document(text_href: str, clips: list[OverlayClip], epub_type: str) -> Overlay:
-    """The SMIL 3.0 document for one XHTML document (`text_href` relative to the SMIL)."""
+def smil_document(
+    text_href: str, clips: list[OverlayClip], epub_type: str, roles: dict[str, tuple[str, str, str]] | None = None
+) -> Overlay:
+    """The SMIL 3.0 document for one XHTML document (`text_href` relative to the SMIL).
+
+    Sentences of a table, figure or note (`roles`: sentence id → element id, its epub:type, the
+    sentence's own epub:type) are grouped in a `seq` marked with the element's epub:type, so a
+    reading system can skip notes or escape a table.
+    """
     nsmap = {None: SMIL, "epub": EPUB}
     root = etree.Element(f"{{{SMIL}}}smil", nsmap=nsmap, version="3.0")
     body = etree.SubElement(root, f"{{{SMIL}}}body")
     seq = etree.SubElement(
         body, f"{{{SMIL}}}seq", {"id": "seq1", f"{{{EPUB}}}textref": text_href, f"{{{EPUB}}}type": epub_type}
     )
+    roles = roles or {}
+    group: tuple[str, etree._Element] | None = None
     for n, clip in enumerate(clips, start=1):
-        par = etree.SubElement(seq, f"{{{SMIL}}}par", {"id": f"par{n}"})
+        parent = seq
+        role = roles.get(clip.sentence_id)
+        if role is not None:
+            if group is None or group[0] != role[0]:
+                attrib = {f"{{{EPUB}}}textref": f"{text_href}#{role[0]}", f"{{{EPUB}}}type": role[1]}
+                group = (role[0], etree.SubElement(seq, f"{{{SMIL}}}seq", attrib))
+            parent = group[1]
+        else:
+            group = None
+        par = etree.SubElement(parent, f"{{{SMIL}}}par", {"id": f"par{n}"})
+        if role is not None and role[2]:
+            par.set(f"{{{EPUB}}}type", role[2])
         etree.SubElement(par, f"{{{SMIL}}}text", {"src": f"{text_href}#{clip.sentence_id}"})
         etree.SubElement(
             par,

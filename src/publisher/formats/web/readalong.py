@@ -15,7 +15,7 @@ from typing import Any
 from lxml import etree
 from markupsafe import Markup
 
-from publisher.formats.book.xhtml import render_blocks
+from publisher.formats.book.xhtml import EPUB_TYPE, render_blocks
 from publisher.formats.context import RenderContext
 from publisher.formats.images import ImageCopies, by_content
 from publisher.formats.web.downloads import PAGE_NAME, folder_downloads
@@ -51,12 +51,15 @@ class ChapterAudio:
 
 
 def _strip_namespaces(elements: Iterable[etree._Element]) -> list[etree._Element]:
-    """XHTML elements from xhtml.render_blocks → plain HTML elements."""
+    """XHTML elements from xhtml.render_blocks → plain HTML elements (an EPUB `epub:type`, on notes
+    and note references, becomes `data-epub-type`: HTML has no namespaced attributes)."""
     out = []
     for root in elements:
         for el in root.iter():
             if isinstance(el.tag, str) and el.tag.startswith("{"):
                 el.tag = etree.QName(el).localname
+            if isinstance(el.tag, str) and EPUB_TYPE in el.attrib:
+                el.set("data-epub-type", el.attrib.pop(EPUB_TYPE))
         etree.cleanup_namespaces(root)
         out.append(root)
     return out

@@ -31,6 +31,7 @@ from markupsafe import Markup
 from publisher import __version__
 from publisher.clock import human_duration, iso_duration, player_clock
 from publisher.files import write_atomic
+from publisher.formats.book.epub import STRUCTURE_CSS, has_structure
 from publisher.formats.context import CatalogueContext, RenderContext
 from publisher.formats.web.catalogue import Page, pages, remove_stale_pages
 from publisher.formats.web.downloads import PAGE_NAME
@@ -195,7 +196,7 @@ def readalong_page(ctx: RenderContext) -> bytes:
         language=meta.language,
         title=meta.title,
         description=meta.description,
-        css=READALONG_CSS,
+        css=READALONG_CSS + STRUCTURE_CSS if has_structure(ctx.pub) else READALONG_CSS,
         script=READALONG_JS,
         **data,
     )

@@ -1,0 +1,48 @@
+"""Chapters the source itself defines (an EPUB's spine documents) → Publication."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from publisher.errors import SourceError
+from publisher.model.publication import Block, Chapter, Metadata, Publication, Run
+from publisher.readers.common import check_lengths, clean_block, number_sentences
+from publisher.readers.structure import arrange_notes
+from publisher.text import collapse_ws, slugify
+
+
+def assemble_parts(
+    meta: Metadata, parts: list[tuple[str, list[Block]]], path: Path, media: Path | None = None
+) -> Publication:
+    """Chapters given by the source itself (an EPUB's spine): one per (title, blocks) part.
+
+    The part's first heading becomes its level-1 heading (one is added from the title when the
+    part has none) and the other headings follow it without skipping levels.
+    """
+    chapters: list[Chapter] = []
+    stray: list[Block] = []  # notes of parts that are not chapters (an endnotes document)
+    for title, raw in parts:
+        blocks = [b for b in (clean_block(b, path, media) for b in raw) if b is not None]
+        check_lengths(blocks, path)
+        if all(b.kind in ("heading", "note") for b in blocks):
+            stray.extend(b for b in blocks if b.kind == "note")
+            continue
+        if not blocks or blocks[0].kind != "heading":
+            blocks.insert(0, Block(kind="heading", runs=[Run(title)], level=1))
+        chapter = Chapter(index=len(chapters) + 1, title=collapse_ws(title) or blocks[0].text, blocks=blocks)
+        top, prev = blocks[0].level, 1
+        blocks[0].level = 1
+        for block in blocks[1:]:
+            if block.kind == "heading":
+                block.level = prev = max(2, min(block.level - top + 1, prev + 1, 6))
+        chapters.append(chapter)
+    if not chapters:
+        raise SourceError("has no text to publish (every document is empty or front/back matter)", path=path)
+    if not meta.title:
+        meta.title = path.stem.replace("-", " ").replace("_", " ").strip().capitalize() or "Untitled"
+    publication = Publication(slug=slugify(path.stem), source=path, metadata=meta, chapters=chapters)
+    chapters[-1].blocks.extend(stray)  # arrange_notes moves each to the chapter citing it
+    arrange_notes(chapters)
+    for chapter in chapters:
+        number_sentences(chapter.id, chapter.blocks, meta.language)
+    return publication

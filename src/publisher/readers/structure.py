@@ -1,0 +1,192 @@
+"""Structured blocks every reader shares: tables read row by row, notes placed where heard, code announced."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Literal
+
+from publisher.model.publication import Block, Cell, Chapter, Run, Style
+from publisher.text import collapse_ws
+
+log = logging.getLogger(__name__)
+
+#: where notes are read: after the paragraph that cites them, at the chapter's end, or not at all
+NoteMode = Literal["paragraph", "chapter", "none"]
+NOTE_MODES = ("paragraph", "chapter", "none")
+
+
+def row_block(cells: list[Cell], header: bool = False) -> Block:
+    """A table row as a block; its runs are the cells' text (what word counts and captions see)."""
+    runs: list[Run] = []
+    for n, cell in enumerate(cells):
+        if n:
+            runs.append(Run(" "))
+        runs.extend(cell.runs)
+    return Block(kind="row", runs=runs, cells=cells, header=header)
+
+
+def _rows_after(blocks: Sequence[Block], index: int) -> list[Block]:
+    rows = []
+    for block in blocks[index + 1 :]:
+        if block.kind != "row":
+            break
+        rows.append(block)
+    return rows
+
+
+def table_announcement(blocks: Sequence[Block], index: int) -> str:
+    """What a listener hears first: "Table: Bird counts. 2 rows, 3 columns." (header rows not counted)."""
+    rows = _rows_after(blocks, index)
+    body = [r for r in rows if not r.header]
+    columns = max((len(r.cells) for r in rows), default=0)
+    caption = collapse_ws(blocks[index].text).rstrip(".")
+    size = f"{_count(len(body), 'row')}, {_count(columns, 'column')}."
+    return f"Table: {caption}. {size}" if caption else f"Table, {size}"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def column_names(blocks: Sequence[Block], index: int) -> list[str]:
+    """The names of the columns of the table row at `index`: its table's header row, if any."""
+    start = index
+    while start > 0 and blocks[start - 1].kind == "row":
+        start -= 1
+    for block in blocks[start:]:
+        if block.kind != "row":
+            break
+        if block.header:
+            return [collapse_ws(c.text) for c in block.cells]
+    return []
+
+
+def row_text(blocks: Sequence[Block], index: int) -> str:
+    """A row as a listener can follow it: "Site A: birds, 12; fish, 3." (header names before values)."""
+    row = blocks[index]
+    cells = [collapse_ws(c.text) for c in row.cells]
+    if row.header:
+        return "Columns: " + ", ".join(c for c in cells if c) + "."
+    names = column_names(blocks, index)
+    if not names:
+        return ", ".join(c for c in cells if c) + "."
+    parts = []
+    for n, value in enumerate(cells):
+        name = names[n] if n < len(names) else ""
+        if value and name:
+            parts.append(f"{name} {value}" if n == 0 else f"{_lower(name)}, {value}")
+        elif value:
+            parts.append(value)
+    if not parts:
+        return "Empty row."
+    if len(parts) > 1 and cells[0] and names[0]:
+        return parts[0] + ": " + "; ".join(parts[1:]) + "."
+    return "; ".join(parts) + "."
+
+
+def _lower(name: str) -> str:
+    """ "Birds" → "birds" in the middle of a sentence; "GDP" and "pH" stay as they are."""
+    return name[:1].lower() + name[1:] if name[1:2].islower() else name
+
+
+def code_announcement(block: Block) -> str:
+    """A code block is announced, never spelled out: "Code, Python, 12 lines (shown in the text)."""
+    lines = len(block.text.rstrip("\n").split("\n")) if block.text.strip() else 0
+    language = f", {block.role}" if block.role else ""
+    return f"Code{language}, {_count(lines, 'line')}, shown in the text."
+
+
+def spoken_display(block: Block, start: int, end: int) -> str:
+    """The sentence text of block[start:end] without note markers (a "1" after a word is not read)."""
+    text = block.text
+    if block.kind == "list_item" and start == 0 and text.startswith(("☐ ", "☑ ")):  # a task list item
+        return ("To do: " if text[0] == "☐" else "Done: ") + spoken_display(block, 2, end)
+    hidden: list[tuple[int, int]] = []
+    pos = 0
+    for run in block.runs:
+        if any(m.kind == "noteref" for m in run.marks):
+            hidden.append((pos, pos + len(run.text)))
+        pos += len(run.text)
+    if not hidden:
+        return text[start:end]
+    kept = "".join(ch for i, ch in enumerate(text[start:end], start) if not any(a <= i < b for a, b in hidden))
+    return collapse_ws(kept)
+
+
+def arrange_notes(chapters: list[Chapter], mode: str = "paragraph") -> None:
+    """Give every note a per-chapter number and anchor and put it where it is read.
+
+    Readers leave notes where they found them (often at the end of the document) with their own
+    label, which note references point to. Here each note moves to the chapter that first cites
+    it: after the citing block ("paragraph"), or with the chapter's endnotes ("chapter"), or there
+    but not narrated ("none"). A note nobody cites stays in its chapter as an endnote.
+    """
+    notes: dict[str, list[Block]] = {}
+    home: dict[str, int] = {}
+    for n, chapter in enumerate(chapters):
+        for block in chapter.blocks:
+            if block.kind == "note":
+                notes.setdefault(block.anchor or block.label, []).append(block)
+                home.setdefault(block.anchor or block.label, n)
+        chapter.blocks = [b for b in chapter.blocks if b.kind != "note"]
+    placed: set[str] = set()
+    for chapter in chapters:
+        out: list[Block] = []
+        endnotes: list[Block] = []
+        numbers: dict[str, str] = {}
+        for block in chapter.blocks:
+            cited = _cite(block, chapter, notes, numbers, placed)
+            out.append(block)
+            for label in cited:
+                group = _number_note(notes[label], chapter, numbers[label], mode)
+                (out if mode == "paragraph" else endnotes).extend(group)
+        chapter.blocks = out + endnotes
+    for label, group in notes.items():
+        if label not in placed:
+            log.info("note %r is never cited; kept with its chapter's endnotes", label)
+            chapter = chapters[home[label]]
+            number = str(len({b.anchor for b in chapter.blocks if b.kind == "note"}) + 1)
+            chapter.blocks.extend(_number_note(group, chapter, number, "chapter" if mode == "paragraph" else mode))
+
+
+def _cite(
+    block: Block, chapter: Chapter, notes: dict[str, list[Block]], numbers: dict[str, str], placed: set[str]
+) -> list[str]:
+    """Rewrite `block`'s note references to this chapter's numbering; the notes first cited here."""
+    first: list[str] = []
+    runs: list[Run] = []
+    for run in block.runs:
+        ref = next((m for m in run.marks if m.kind == "noteref"), None)
+        if ref is None:
+            runs.append(run)
+            continue
+        label = ref.href or ""
+        if label not in notes or (label in placed and label not in numbers):
+            runs.append(Run(run.text, tuple(m for m in run.marks if m.kind != "noteref")))
+            continue
+        if label not in numbers:
+            numbers[label] = str(len(numbers) + 1)
+            placed.add(label)
+            first.append(label)
+            ident: str | None = f"ref-{chapter.id}-note-{numbers[label]}"
+        else:
+            ident = None
+        marks = tuple(
+            Style("noteref", f"{chapter.id}-note-{numbers[label]}", ident) if m.kind == "noteref" else m
+            for m in run.marks
+        )
+        runs.append(Run(numbers[label], marks))
+    block.runs = runs
+    for cell in block.cells:  # references inside table cells keep their text only
+        cell.runs = [Run(r.text, tuple(m for m in r.marks if m.kind != "noteref")) for r in cell.runs]
+    return first
+
+
+def _number_note(group: list[Block], chapter: Chapter, number: str, mode: str) -> list[Block]:
+    anchor = f"{chapter.id}-note-{number}"
+    return [
+        replace(b, anchor=anchor, label=number, narrated=mode != "none", endnote=mode != "paragraph", sentences=[])
+        for b in group
+    ]

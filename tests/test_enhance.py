@@ -1,0 +1,74 @@
+"""The enhanced read-aloud EPUB: the input book kept as it is, with sentence spans, SMIL and audio added."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+from lxml import etree
+from publisher.validate.epub import run_ace, run_epubcheck
+from tests import helpers
+from tests.test_epub_in import ebooklib_epub, pandoc_epub
+
+from publisher.formats.book.enhance import write_enhanced
+from publisher.pipeline import publish as pipeline
+
+SMIL = "{http://www.w3.org/ns/SMIL}"
+
+
+@pytest.fixture
+def enhancing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Register the renderer for these tests, as the lead's registry will (formats/registry.py)."""
+    monkeypatch.setattr(pipeline, "FORMAT_RENDERERS", [*pipeline.FORMAT_RENDERERS, write_enhanced])
+
+
+def test_enhanced_epub_keeps_the_book_and_adds_narration(tmp_path: Path, enhancing: None) -> None:
+    source = pandoc_epub(tmp_path, "epub3")
+    result = helpers.publish(source, tmp_path / "out")
+    enhanced = result.folder / f"{result.slug}-enhanced.epub"
+    original, new = zipfile.ZipFile(source), zipfile.ZipFile(enhanced)
+    assert new.namelist()[0] == "mimetype"
+    for name in original.namelist():  # every member kept; all but the package and narrated XHTML unchanged
+        if not name.endswith((".opf", "ch001.xhtml", "ch002.xhtml")):
+            assert new.read(name) == original.read(name), name
+    book = helpers.Epub(enhanced)
+    assert book.dc("identifier") == helpers.Epub(source).dc("identifier")
+    assert book.dc("title") == ["Pandoc Book"] and book.meta("media:active-class")
+    doc = book.xml("text/ch001.xhtml")
+    spans = {s.get("id"): "".join(s.itertext()) for s in doc.iter("{http://www.w3.org/1999/xhtml}span")}
+    assert spans["narr-c01-s0003"] == "More text here."
+    assert doc.find(".//{http://www.w3.org/1999/xhtml}tr[@id]") is not None  # rows are heard whole
+    items = book.manifest()
+    chapter = next(i for i in items.values() if i.get("href") == "text/ch001.xhtml")
+    smil = etree.fromstring(book.zip.read(book.base + items[chapter.get("media-overlay")].get("href")))
+    targets = [t.get("src").split("#")[1] for t in smil.iter(f"{SMIL}text")]
+    assert targets[:3] == ["narr-c01-s0001", "narr-c01-s0002", "narr-c01-s0003"]
+    assert all(t in spans or doc.find(f".//*[@id='{t}']") is not None for t in targets)
+    assert run_epubcheck(enhanced).ok
+    own = set(run_ace(source).messages)
+    assert set(run_ace(enhanced).messages) <= own  # no new violations (pandoc's own: no summary)
+
+
+def test_ebooklib_book_is_enhanced(tmp_path: Path, enhancing: None) -> None:
+    result = helpers.publish(ebooklib_epub(tmp_path), tmp_path / "out")
+    enhanced = result.folder / f"{result.slug}-enhanced.epub"
+    report = run_epubcheck(enhanced)
+    assert report.ok, report.messages
+
+
+def test_epub2_becomes_epub3_with_nav_and_ncx_kept(tmp_path: Path, enhancing: None) -> None:
+    source = pandoc_epub(tmp_path, "epub2")
+    two = helpers.publish(source, tmp_path / "out")
+    enhanced = two.folder / f"{two.slug}-enhanced.epub"
+    book = helpers.Epub(enhanced)
+    assert book.opf.get("version") == "3.0" and book.meta("dcterms:modified")
+    items = book.manifest().values()
+    nav = next(i for i in items if "nav" in (i.get("properties") or "").split())
+    toc = [a.text for a in book.xml(nav.get("href")).iter("{http://www.w3.org/1999/xhtml}a")]
+    assert "The First Chapter" in toc and any(i.get("media-type") == "application/x-dtbncx+xml" for i in items)
+    assert any(i.get("media-overlay") for i in items)
+    report = run_epubcheck(enhanced)
+    assert report.ok, report.messages
+    own = set(run_ace(source).messages)
+    assert set(run_ace(enhanced).messages) <= own
