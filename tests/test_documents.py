@@ -16,12 +16,12 @@ from docx.opc.part import Part
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Inches
-from publisher.validate.epub import run_ace, run_epubcheck
 from tests import helpers
 from tests.conftest import FIXTURES
 
 from publisher.errors import SourceError
 from publisher.readers import READERS, read_source
+from publisher.validate.tools import run_ace, run_epubcheck
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 FOOTNOTES = (

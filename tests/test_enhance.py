@@ -5,25 +5,24 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-import pytest
 from lxml import etree
-from publisher.validate.epub import run_ace, run_epubcheck
 from tests import helpers
 from tests.test_epub_in import ebooklib_epub, pandoc_epub
 
+from publisher.formats import registry
 from publisher.formats.book.enhance import write_enhanced
-from publisher.pipeline import publish as pipeline
+from publisher.validate.tools import run_ace, run_epubcheck
 
 SMIL = "{http://www.w3.org/ns/SMIL}"
 
 
-@pytest.fixture
-def enhancing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Register the renderer for these tests, as the lead's registry will (formats/registry.py)."""
-    monkeypatch.setattr(pipeline, "FORMAT_RENDERERS", [*pipeline.FORMAT_RENDERERS, write_enhanced])
+def test_the_enhancer_is_registered() -> None:
+    """An EPUB source gets its enhanced edition from the registry, like every other format."""
+    (renderer,) = [r for r in registry.RENDERERS if r.render is write_enhanced]
+    assert renderer.kinds == ("enhanced_epub",)
 
 
-def test_enhanced_epub_keeps_the_book_and_adds_narration(tmp_path: Path, enhancing: None) -> None:
+def test_enhanced_epub_keeps_the_book_and_adds_narration(tmp_path: Path) -> None:
     source = pandoc_epub(tmp_path, "epub3")
     result = helpers.publish(source, tmp_path / "out")
     enhanced = result.folder / f"{result.slug}-enhanced.epub"
@@ -50,14 +49,14 @@ def test_enhanced_epub_keeps_the_book_and_adds_narration(tmp_path: Path, enhanci
     assert set(run_ace(enhanced).messages) <= own  # no new violations (pandoc's own: no summary)
 
 
-def test_ebooklib_book_is_enhanced(tmp_path: Path, enhancing: None) -> None:
+def test_ebooklib_book_is_enhanced(tmp_path: Path) -> None:
     result = helpers.publish(ebooklib_epub(tmp_path), tmp_path / "out")
     enhanced = result.folder / f"{result.slug}-enhanced.epub"
     report = run_epubcheck(enhanced)
     assert report.ok, report.messages
 
 
-def test_epub2_becomes_epub3_with_nav_and_ncx_kept(tmp_path: Path, enhancing: None) -> None:
+def test_epub2_becomes_epub3_with_nav_and_ncx_kept(tmp_path: Path) -> None:
     source = pandoc_epub(tmp_path, "epub2")
     two = helpers.publish(source, tmp_path / "out")
     enhanced = two.folder / f"{two.slug}-enhanced.epub"

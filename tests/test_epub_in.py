@@ -10,12 +10,13 @@ from pathlib import Path
 import pypandoc
 import pytest
 from ebooklib import epub
-from publisher.validate.epub import check_overlays, run_ace, run_epubcheck
 from tests import helpers
 from tests.conftest import FIXTURES
 
 from publisher.errors import SourceError
 from publisher.readers import read_source
+from publisher.validate.overlays import check_overlays
+from publisher.validate.tools import run_ace, run_epubcheck
 
 BOOK_MD = """\
 ---

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
-from publisher.validate.epub import check_overlays, run_ace, run_epubcheck
 from tests import helpers
 from tests.conftest import FIXTURES
 
@@ -18,6 +17,8 @@ from publisher.readers import read_source
 from publisher.readers.common import place_notes
 from publisher.settings import Settings
 from publisher.validate.daisy import check_daisy
+from publisher.validate.overlays import check_overlays
+from publisher.validate.tools import run_ace, run_epubcheck
 
 GFM = """\
 ---

@@ -6,6 +6,7 @@ the catalogue, the preview server and the validators all take names and media ty
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from publisher.text import slugify
@@ -75,13 +76,30 @@ MEDIA_TYPES = {
     ".opf": "application/oebps-package+xml",
 }
 
-#: the catalogue files, whose names do not say enough
+#: files whose names say more than their endings (the catalogue's; the audiobook manifests)
 NAMED_TYPES = {
     FEED: "application/rss+xml",
     OPENSEARCH: "application/opensearchdescription+xml",
     OPDS_XML: "application/atom+xml;profile=opds-catalog;kind=acquisition",
     OPDS_JSON: "application/opds+json",
+    "manifest.json": "application/audiobook+json",
+    "publication.json": "application/audiobook+json",
 }
+#: a catalogue file's further pages ("feed-2.xml") and the OPDS facet feeds ("_opds/language/en.xml")
+_PAGE = re.compile(r"^(?P<stem>[a-z]+)-\d+(?P<suffix>\.[a-z]+)$")
+
+
+def file_type(path: str) -> str:
+    """The media type of a file the publisher writes, from its path inside `output/`: catalogue
+    files and their pages by name, everything else by its ending."""
+    parts = path.replace("\\", "/").split("/")
+    name = parts[-1]
+    page = _PAGE.match(name)
+    if page:
+        name = page["stem"] + page["suffix"]
+    elif len(parts) >= 3 and parts[-3] == FACET_DIR:
+        name = "opds" + name[name.rfind(".") :]
+    return NAMED_TYPES.get(name) or media_type(name)
 
 
 def media_type(name: str, table: dict[str, str] = MEDIA_TYPES) -> str:

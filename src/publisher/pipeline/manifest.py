@@ -16,6 +16,7 @@ from typing import Any
 
 from publisher import __version__
 from publisher.audio.place import AudioFile
+from publisher.model import layout
 from publisher.model.catalogue import AudioEntry, CatalogueEntry
 from publisher.model.layout import MANIFEST
 from publisher.model.publication import Publication
@@ -53,7 +54,7 @@ def result_from_manifest(path: Path, dest: Path, manifest: dict[str, Any], secon
         source=path,
         slug=dest.name,
         folder=dest,
-        epub=dest / f"{dest.name}.epub",
+        epub=dest / layout.file_name("epub", dest.name),
         audio=[audio_file(a) for a in manifest["audio"]],
         full=audio_file(manifest["full"]),
         duration=manifest["duration"],

@@ -31,6 +31,7 @@ from PIL import Image
 from publisher.clock import iso_duration, seconds_text
 from publisher.errors import RenderError
 from publisher.formats.context import RenderContext
+from publisher.model import layout
 from publisher.text import text_direction
 from publisher.zipfiles import write_zip
 
@@ -273,9 +274,9 @@ def write_audiobooks(ctx: RenderContext) -> dict[str, Path]:
     media: dict[str, bytes | Path] = {t.href: t.path for t in tracks}
     media[ctx.cover_name] = ctx.cover.data
 
-    audiobook = ctx.folder / f"{ctx.slug}.audiobook"
+    audiobook = ctx.folder / layout.file_name("audiobook", ctx.slug)
     write_zip(audiobook, {**media, READIUM_MANIFEST: json_bytes(readium_manifest(ctx, tracks, toc))}, ctx.epoch)
-    lpf = ctx.folder / f"{ctx.slug}.lpf"
+    lpf = ctx.folder / layout.file_name("lpf", ctx.slug)
     write_zip(
         lpf,
         {**media, W3C_MANIFEST: json_bytes(w3c_manifest(ctx, tracks, toc)), TOC_PAGE: toc_html(ctx, toc)},

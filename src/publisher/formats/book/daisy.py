@@ -26,6 +26,7 @@ from publisher.errors import RenderError
 from publisher.formats.book.xhtml import EPUB_TYPE, fill_block, render_blocks
 from publisher.formats.context import RenderContext
 from publisher.formats.images import ImageCopies
+from publisher.model import layout
 from publisher.model.publication import Block, Publication, Run, Sentence
 from publisher.text import xml_safe
 from publisher.xmlns import EPUB, XHTML, XML
@@ -285,6 +286,36 @@ def _book_metadata(ctx: RenderContext) -> tuple[list[tuple[str, str]], str]:
     return dc, publisher
 
 
+def _ncc_metadata(
+    ctx: RenderContext, dc: list[tuple[str, str]], publisher: str, headings: list[Heading], files: int, total_ms: int
+) -> list[tuple[str, str]]:
+    """The NCC's metadata: the Dublin Core fields and every ncc: item DAISY 2.02 requires."""
+    ncc_meta = [
+        *dc,
+        ("ncc:charset", "utf-8"),
+        ("ncc:depth", str(max(h.level for h in headings))),
+        ("ncc:files", str(files)),
+        ("ncc:footnotes", "0"),
+        ("ncc:generator", GENERATOR),
+        ("ncc:maxPageNormal", "0"),
+        ("ncc:multimediaType", "audioFullText"),
+        ("ncc:narrator", ctx.timeline.narrator),
+        ("ncc:pageFront", "0"),
+        ("ncc:pageNormal", "0"),
+        ("ncc:pageSpecial", "0"),
+        ("ncc:prodNotes", "0"),
+        ("ncc:producedDate", ctx.modified[:10]),
+        ("ncc:setInfo", "1 of 1"),
+        ("ncc:sidebars", "0"),
+        ("ncc:sourcePublisher", publisher),
+        ("ncc:tocItems", str(len(headings))),
+        ("ncc:totalTime", full_clock(total_ms / 1000)),
+    ]
+    if ctx.pub.metadata.date:
+        ncc_meta.append(("ncc:sourceDate", ctx.pub.metadata.date))
+    return ncc_meta
+
+
 def write_daisy(ctx: RenderContext) -> dict[str, Path]:
     """Write the DAISY 2.02 book into `ctx.folder / "daisy"` and its zip beside it."""
     if not ctx.settings.daisy:
@@ -321,29 +352,7 @@ def write_daisy(ctx: RenderContext) -> dict[str, Path]:
         (folder / CONTENT_NAME).write_bytes(_content_document(pub, folder, content_metas))
         headings = _headings(pub, smil_names, first_ids)
         files = sum(1 for p in folder.rglob("*") if p.is_file()) + 1  # + the NCC itself
-        ncc_meta = [
-            *dc,
-            ("ncc:charset", "utf-8"),
-            ("ncc:depth", str(max(h.level for h in headings))),
-            ("ncc:files", str(files)),
-            ("ncc:footnotes", "0"),
-            ("ncc:generator", GENERATOR),
-            ("ncc:maxPageNormal", "0"),
-            ("ncc:multimediaType", "audioFullText"),
-            ("ncc:narrator", ctx.timeline.narrator),
-            ("ncc:pageFront", "0"),
-            ("ncc:pageNormal", "0"),
-            ("ncc:pageSpecial", "0"),
-            ("ncc:prodNotes", "0"),
-            ("ncc:producedDate", ctx.modified[:10]),
-            ("ncc:setInfo", "1 of 1"),
-            ("ncc:sidebars", "0"),
-            ("ncc:sourcePublisher", publisher),
-            ("ncc:tocItems", str(len(headings))),
-            ("ncc:totalTime", full_clock(sum(durations) / 1000)),
-        ]
-        if pub.metadata.date:
-            ncc_meta.append(("ncc:sourceDate", pub.metadata.date))
+        ncc_meta = _ncc_metadata(ctx, dc, publisher, headings, files, sum(durations))
         html, body = _html(pub.metadata.language, pub.metadata.title, ncc_meta)
         for n, heading in enumerate(headings, start=1):
             attrib = {"class": "title", "id": f"nav{n}"} if heading.is_title else {"id": f"nav{n}"}
@@ -351,7 +360,7 @@ def write_daisy(ctx: RenderContext) -> dict[str, Path]:
             _sub(h, "a", {"href": f"{heading.smil}#{heading.par_id}"}, text=heading.label)
         ncc = folder / NCC_NAME
         ncc.write_bytes(_serialise(html, XHTML_DOCTYPE))
-        archive = ctx.folder / f"{ctx.slug}-daisy.zip"
+        archive = ctx.folder / layout.file_name("daisy_zip", ctx.slug)
         write_folder_zip(folder, archive, ctx.epoch)
     except (OSError, MutagenError) as exc:
         raise RenderError(f"cannot write the DAISY book: {exc}", path=folder) from exc

@@ -45,7 +45,7 @@ from publisher.xmlns import ATOM, CONTENT, ITUNES, PODCAST
 
 NSMAP = {"itunes": ITUNES, "podcast": PODCAST, "atom": ATOM, "content": CONTENT}
 
-FEED_NAME = "feed.xml"
+FEED_NAME = layout.FEED
 
 
 # --- per-chapter chapter files (rendered with the publication) ------------------------------
@@ -337,7 +337,7 @@ def site_feed_pages(
             continue
         modified = max((e.modified for e in page.items), default="1970-01-01T00:00:00Z")
         info = Channel(
-            settings.site_title, absolute(settings, "index.html"), absolute(settings, page.name(FEED_NAME)),
+            settings.site_title, absolute(settings, layout.PAGE), absolute(settings, page.name(FEED_NAME)),
             description, language, image, settings.publisher or settings.site_title, modified, "episodic",
             "podcast", absolute(settings, FEED_NAME),
         )  # fmt: skip

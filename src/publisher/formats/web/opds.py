@@ -42,7 +42,7 @@ OPDS_JSON = "application/opds+json"
 OPENSEARCH_TYPE = "application/opensearchdescription+xml"
 OPEN_ACCESS = "http://opds-spec.org/acquisition/open-access"
 FACET = "http://opds-spec.org/facet"
-XML_NAME, JSON_NAME = "opds.xml", "opds.json"
+XML_NAME, JSON_NAME = layout.OPDS_XML, layout.OPDS_JSON
 OPENSEARCH_NAME, SEARCH_INDEX, FACET_DIR = layout.OPENSEARCH, layout.SEARCH_INDEX, layout.FACET_DIR
 
 #: every format offered, in order: acquisitions (downloads), then the read-along page (an alternate)
@@ -186,8 +186,8 @@ def _xml_links(feed: etree._Element, page: Page[CatalogueEntry], first: str, set
         for rel, name in page.neighbours(first).items():
             sub_element(feed, _a("link"), rel="previous" if rel == "prev" else rel, href=absolute(settings, name),
                         type=ACQUISITION)  # fmt: skip
-    sub_element(feed, _a("link"), rel="alternate", href=absolute(settings, "index.html"), type="text/html")
-    sub_element(feed, _a("link"), rel="related", href=absolute(settings, "feed.xml"), type="application/rss+xml")
+    sub_element(feed, _a("link"), rel="alternate", href=absolute(settings, layout.PAGE), type="text/html")
+    sub_element(feed, _a("link"), rel="related", href=absolute(settings, layout.FEED), type="application/rss+xml")
 
 
 def opds_xml_page(
@@ -295,7 +295,7 @@ def opds_json_page(
         data["publications"] = [memo.get(e.slug) or memo.setdefault(e.slug, _publication(e, settings))
                                 for e in page.items]  # fmt: skip
     else:  # a feed needs publications, navigation or groups: an empty catalogue points at the site
-        data["navigation"] = [{"href": absolute(settings, "index.html"), "type": "text/html", "title": title}]
+        data["navigation"] = [{"href": absolute(settings, layout.PAGE), "type": "text/html", "title": title}]
     return (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 

@@ -22,41 +22,12 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import unquote, urlsplit
 
-from publisher.model.layout import media_type
+from publisher.model.layout import file_type
 
-#: Content-Type by file name ending (longest ending wins): the manifest's media types, with charsets
-MEDIA_TYPES = {
-    "feed.xml": "application/rss+xml; charset=utf-8",
-    "opds.xml": "application/atom+xml;profile=opds-catalog;kind=acquisition; charset=utf-8",
-    "opds.json": "application/opds+json; charset=utf-8",
-    ".chapters.json": "application/json+chapters; charset=utf-8",
-    "manifest.json": "application/audiobook+json; charset=utf-8",
-    "publication.json": "application/audiobook+json; charset=utf-8",
-    ".epub": "application/epub+zip",
-    ".mp3": "audio/mpeg",
-    ".m4b": "audio/mp4",
-    ".m4a": "audio/mp4",
-    ".vtt": "text/vtt; charset=utf-8",
-    ".smil": "application/smil; charset=utf-8",
-    ".audiobook": "application/audiobook+zip",
-    ".lpf": "application/lpf+zip",
-    ".zip": "application/zip",
-    ".html": "text/html; charset=utf-8",
-    ".xml": "application/xml; charset=utf-8",
-    ".json": "application/json; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".jpg": "image/jpeg",
-    ".png": "image/png",
-    ".svg": "image/svg+xml",
-    "opensearch.xml": "application/opensearchdescription+xml; charset=utf-8",
-}
-#: the catalogue's further pages and facet feeds, by path (page 1 is in MEDIA_TYPES)
-PAGED_TYPES = (
-    (re.compile(r"(^|/)feed-\d+\.xml$"), MEDIA_TYPES["feed.xml"]),
-    (re.compile(r"(^|/)(opds-\d+|_opds/[^/]+/[^/]+)\.xml$"), MEDIA_TYPES["opds.xml"]),
-    (re.compile(r"(^|/)(opds-\d+|_opds/[^/]+/[^/]+)\.json$"), MEDIA_TYPES["opds.json"]),
-)
+#: media types served with "; charset=utf-8" (every text the publisher writes is UTF-8)
+_TEXTUAL = ("text/", "+xml", "+json", "application/xml", "application/json", "application/smil", "+chapters")
+
+
 #: more ranges than this in one request get the whole file (RFC 9110 §14.2 lets a server ignore Range)
 MAX_RANGES = 16
 
@@ -66,11 +37,10 @@ _SPEC = re.compile(r"^(\d*)-(\d*)$")
 
 def content_type(name: str) -> str:
     """The Content-Type to serve a file under (`name` may be a path: catalogue pages go by where they are)."""
-    posix = name.replace(os.sep, "/")
-    for pattern, kind in PAGED_TYPES:
-        if pattern.search(posix):
-            return kind
-    return media_type(name, MEDIA_TYPES)
+    kind = file_type(name.replace(os.sep, "/"))
+    base = kind.split(";")[0]
+    textual = not base.startswith("image/") and any(base.startswith(t) or base.endswith(t) for t in _TEXTUAL)
+    return f"{kind}; charset=utf-8" if textual else kind
 
 
 def _span(first: str, last: str, size: int) -> tuple[int, int] | None:
