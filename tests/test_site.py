@@ -553,3 +553,31 @@ def test_browser_axe_catalogue(site: Site, server: str, browser: Any, scheme: st
     ctx.close()
     assert violations == []
     assert watch.problems == []
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_browser_axe_readalong_with_tables_and_notes(tmp_path: Path, browser: Any, scheme: str) -> None:
+    """A read-along page of a GFM source (a table with its caption, footnotes, a definition list):
+    notes keep their kind as data-epub-type (no stray namespaces), and axe finds nothing."""
+    from tests.test_gfm import GFM
+
+    source = tmp_path / "gfm.md"
+    source.write_text(GFM, encoding="utf-8")
+    result = publish(source, tmp_path / "out")
+    html = (result.folder / "index.html").read_text(encoding="utf-8")
+    assert "<table" in html and "<caption" in html and 'data-epub-type="footnote"' in html
+    assert "xmlns:" not in html and "ns0:" not in html
+    httpd = make_server(tmp_path / "out", port=0, quiet=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/{result.slug}/index.html"
+        ctx, page, watch = open_page(browser, url, color_scheme=scheme)
+        wait_for_audio(page)
+        violations = axe_violations(page)
+        ctx.close()
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert violations == []
+    assert watch.problems == []
