@@ -8,6 +8,7 @@ import textwrap
 
 from PIL import Image, ImageDraw, ImageFont
 
+from publisher.i18n import translator
 from publisher.model.publication import Cover, Metadata
 from publisher.text import join_names
 
@@ -59,16 +60,22 @@ def generate_cover(meta: Metadata) -> Cover:
         y += int(author_size * 1.2)
     buf = io.BytesIO()
     image.save(buf, format="JPEG", quality=88, optimize=True)
-    by = f" by {join_names(meta.authors)}" if meta.authors else ""
-    return Cover(buf.getvalue(), "image/jpeg", f"Cover of {meta.title}{by}")
+    return Cover(buf.getvalue(), "image/jpeg", cover_alt(meta.title, meta.authors, meta.language))
+
+
+def cover_alt(title: str, authors: list[str], language: str) -> str:
+    """The cover's text alternative ("Cover of <title> by <authors>") in the publication's language."""
+    _ = translator(language).gettext
+    if authors:
+        return _("Cover of {title} by {authors}", title=title, authors=join_names(authors, language))
+    return _("Cover of {title}", title=title)
 
 
 def load_cover(meta: Metadata) -> Cover:
     """The source's cover (converted to JPEG unless it is JPEG or PNG), or a generated one."""
     if meta.cover is None:
         return generate_cover(meta)
-    by = f" by {join_names(meta.authors)}" if meta.authors else ""
-    alt = f"Cover of {meta.title}{by}"
+    alt = cover_alt(meta.title, meta.authors, meta.language)
     with Image.open(meta.cover) as img:
         if img.format in ("JPEG", "PNG"):
             return Cover(meta.cover.read_bytes(), f"image/{img.format.lower()}", alt)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from publisher.errors import EngineError
+from publisher.i18n import translator
 from publisher.speech.engines import Audio, EngineOptions
 
 INSTALL_HINT = "install it with: pip install espeakng-loader"
@@ -87,6 +88,7 @@ class EspeakEngine:
         self._lib, self.sample_rate = _library()
         self.voice = options.voice or voice_for_language(options.language)
         self.language = self.voice
+        self._language = options.language
         self.wpm = max(80, min(450, round(_DEFAULT_WPM * options.speed)))
         with _LOCK:
             if self._lib.espeak_SetVoiceByName(self.voice.encode()) != 0:
@@ -95,8 +97,8 @@ class EspeakEngine:
 
     @property
     def narrator(self) -> str:
-        """e.g. "eSpeak NG, a synthetic voice (en-us)"."""
-        return f"eSpeak NG, a synthetic voice ({self.voice})"
+        """e.g. "eSpeak NG, a synthetic voice (en-us)", in the language the voice was chosen for."""
+        return translator(self._language).gettext("eSpeak NG, a synthetic voice ({voice})", voice=self.voice)
 
     def synthesize(self, text: str) -> Audio:
         """One sentence → one clip."""

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from publisher.errors import EngineError
+from publisher.i18n import translator
 from publisher.speech.engines import Audio, EngineOptions
 from publisher.speech.engines.determinism import NOISE_SEED, PATCH_VERSION, load_options, model_digest, prepared_model
 
@@ -70,11 +71,11 @@ def voices() -> list[str]:
         return []
 
 
-def _voice_label(model: Path, config: dict[str, Any]) -> str:
+def _voice_label(model: Path, language: str) -> str:
     # "en_US-joe-medium" → "Joe, a synthetic Piper voice"
     parts = model.stem.split("-")
     name = parts[1] if len(parts) >= 3 else model.stem
-    return f"{name.replace('_', ' ').title()}, a synthetic Piper voice"
+    return translator(language).gettext("{name}, a synthetic Piper voice", name=name.replace("_", " ").title())
 
 
 class PiperEngine:
@@ -112,7 +113,7 @@ class PiperEngine:
         self.model = model
         self._options = options
         self._voice: Any = None
-        self._label = _voice_label(model, self._config)
+        self._label = _voice_label(model, options.language)
         self.length_scale = 1.0 / options.speed
         digest = model_digest(model, self._cache_dir() / "models")
         self.cache_key = f"piper:{digest}:{PATCH_VERSION}:{NOISE_SEED}:{self.length_scale:.4f}"
