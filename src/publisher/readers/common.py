@@ -13,7 +13,15 @@ import yaml
 
 from publisher.errors import SourceError
 from publisher.model.publication import Block, Chapter, Metadata, Publication, Run, Sentence
-from publisher.text import ISO_639_1, collapse_ws, parse_date, slugify, split_sentences, spoken_text, xml_safe
+from publisher.text import (
+    collapse_ws,
+    language_problem,
+    parse_date,
+    slugify,
+    split_sentences,
+    spoken_text,
+    xml_safe,
+)
 
 log = logging.getLogger(__name__)
 
@@ -228,11 +236,9 @@ def check_language(tag: str, path: Path) -> str:
     tag = tag.strip().replace("_", "-")
     if not _LANGUAGE_TAG.match(tag):
         raise SourceError(f"language {tag!r} is not a BCP 47 tag such as 'en' or 'fr-CA'", path=path)
-    primary = tag.split("-")[0].lower()
-    if len(primary) == 2 and primary not in ISO_639_1:
-        raise SourceError(
-            f"language {tag!r} is not a known language code (ISO 639), such as 'en' or 'fr-CA'", path=path
-        )
+    problem = language_problem(tag)
+    if problem:
+        raise SourceError(problem, path=path)
     return tag
 
 
