@@ -250,7 +250,7 @@ def language_problem(tag: str) -> str | None:
     import langcodes
 
     if not langcodes.tag_is_valid(tag):
-        return f"language {tag!r} is not a valid BCP 47 tag with a registered language, such as 'en' or 'fr-CA'"
+        return f"language {tag!r} is not a known language code (BCP 47, registered), such as 'en' or 'fr-CA'"
     primary = tag.split("-")[0].lower()
     if primary in ("und", "mul", "zxx", "mis"):
         return f"language {tag!r} names no language; give the language the text is written in"
