@@ -30,7 +30,9 @@ class Settings:
     engine: str = "piper"
     """Speech engine: piper (offline neural, default), espeak (offline, fast), gtts (online)."""
     voice: str | None = None
-    """Engine voice: a Piper .onnx path, an espeak voice name (en-us), or a gTTS language."""
+    """Engine voice: a Piper .onnx path or voice name, an eSpeak voice or language (en-GB), or a gTTS language."""
+    voices_dir: Path | None = field(default=None, metadata=RUN)
+    """Folder of Piper voices (<name>.onnx + .onnx.json): --voice NAME, and a voice for each source language."""
     language: str = "en"
     """Language of sources that do not say (BCP 47)."""
     speed: float = 1.0
@@ -166,7 +168,7 @@ def _coerce(value: Any, default: Any, name: str) -> Any:
         return int(value)
     if isinstance(default, float):
         return float(value)
-    if isinstance(default, Path) or name == "lexicon":
+    if isinstance(default, Path) or name in ("lexicon", "voices_dir"):
         return Path(value)
     if name in ("voice", "publisher"):
         return str(value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 from publisher.errors import EngineError, RenderError
 from publisher.ffmpeg import decode_to_pcm
@@ -21,7 +22,7 @@ def probe() -> str | None:
     return None
 
 
-def voices() -> list[str]:
+def voices(voices_dir: Path | None = None) -> list[str]:
     """gTTS voices are languages (and accents through the Google domain)."""
     return ["any gTTS language code (en, fr, de, es, …)"]
 

@@ -12,6 +12,7 @@ from publisher.errors import EngineError
 from publisher.i18n import translator
 from publisher.speech.engines import Audio, EngineOptions
 from publisher.speech.engines.determinism import NOISE_SEED, PATCH_VERSION, load_options, model_digest, prepared_model
+from publisher.speech.voices import find_piper_voice, piper_voices
 
 log = logging.getLogger(__name__)
 
@@ -63,12 +64,30 @@ def probe() -> str | None:
     return None
 
 
-def voices() -> list[str]:
-    """The bundled voice; any other Piper .onnx file works with --voice PATH."""
+def voices(voices_dir: Path | None = None) -> list[str]:
+    """The bundled voice and every voice in `voices_dir` (`--voice NAME`); any other Piper .onnx
+    file works with --voice PATH."""
+    listed = [f"{v.name} ({v.language}): {v.model}" for v in piper_voices(voices_dir)]
     try:
-        return [f"{default_voice().stem} (default)", "any Piper .onnx file via --voice PATH"]
+        bundled = [f"{default_voice().stem} (default)"]
     except EngineError:
-        return []
+        bundled = []
+    return [*bundled, *listed, "any Piper .onnx file via --voice PATH"]
+
+
+def resolve_voice(voice: str | None, voices_dir: Path | None) -> Path:
+    """The model file for `voice`: a path to an .onnx file, a voice name or language in
+    `voices_dir` ("de_DE-thorsten-medium", "de"), or (None) the bundled default."""
+    if voice is None:
+        return default_voice()
+    path = Path(voice).expanduser()
+    if path.suffix == ".onnx" or "/" in voice or "\\" in voice:
+        return path
+    found = find_piper_voice(voice, voices_dir)
+    if found is None:
+        where = f"in {voices_dir}" if voices_dir else "(no voices folder: --voice-dir or voices_dir)"
+        raise EngineError(f"no Piper voice {voice!r} {where}; `publisher voices --engine piper` lists them")
+    return found
 
 
 def _voice_label(model: Path, language: str) -> str:
@@ -95,7 +114,7 @@ class PiperEngine:
             import piper  # noqa: F401
         except ImportError as exc:
             raise EngineError(f"piper-tts is not installed; {INSTALL_HINT}") from exc
-        model = Path(options.voice).expanduser() if options.voice else default_voice()
+        model = resolve_voice(options.voice, options.voices_dir)
         if model.suffix != ".onnx":
             raise EngineError(f"Piper voice {str(model)!r} is not an .onnx model file")
         config_path = model.with_name(model.name + ".json")
