@@ -160,6 +160,7 @@ def _progress_factory(
 )
 @click.option("--publisher", "publisher", help="Publisher name for sources that do not name one.")
 @click.option("--language", help="Language of sources that do not say (BCP 47) [default: en].")
+@click.option("--slug", help="Output name for the source (one source at a time) instead of its file name.")
 @click.option("--base-url", help="Public URL of the output folder, for feeds and OPDS [http://localhost:8000/].")
 @click.pass_context
 def publish(ctx: click.Context, paths: tuple[Path, ...], **flags: Any) -> None:

@@ -69,6 +69,8 @@ class Settings:
     """Also write the Readium (.audiobook) and W3C (.lpf) audiobook packages."""
     read_aloud_bitrate: int = 0
     """MP3 bitrate inside the read-aloud EPUB; 0 embeds the chapter MP3s as they are."""
+    slug: str | None = field(default=None, metadata=RUN)
+    """Name of the output folder (and files) for the source being published, instead of its file name."""
     cache: Path = field(default_factory=lambda: Path(".cache/publisher"), metadata=RUN)
     """Narration cache and derived voice models (content-addressed; safe to delete)."""
     use_cache: bool = field(default=True, metadata=RUN)
