@@ -22,10 +22,10 @@ def decode_source(path: Path) -> str:
     """Read a source file as text, refusing binary and empty files.
 
     In order: a byte-order mark (UTF-8, UTF-16, UTF-32); UTF-8; the encoding the file declares
-    (`<meta charset>`, `http-equiv` Content-Type, `<?xml encoding?>`, `encoding:` in front
-    matter); else charset-normalizer's guess, preferring the legacy encodings of the language the
-    file names (`language: ru` → Windows-1251, KOI8-R), reported at -v. Text that decodes in no
-    encoding is refused with one line, never turned into mojibake.
+    (`<meta charset>`, `http-equiv` Content-Type, `<?xml encoding?>`); else a guess among the
+    legacy encodings of the language the file names (`language: ru` → Windows-1251, KOI8-R) and
+    charset-normalizer's, reported at -v. Text that decodes in no encoding is refused with one
+    line, never turned into mojibake.
     """
     try:
         size = path.stat().st_size
@@ -61,14 +61,13 @@ def decode_source(path: Path) -> str:
 _DECLARATIONS = [
     re.compile(rb"""<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']"""),
     re.compile(rb"""<meta[^>]*?\scharset\s*=\s*["']?([A-Za-z0-9._:-]+)""", re.IGNORECASE),
-    re.compile(rb"""^encoding\s*:\s*["']?([A-Za-z0-9._:-]+)""", re.MULTILINE),
 ]
 #: labels whose WHATWG meaning is Windows-1252 (what browsers decode them as)
 _WINDOWS_1252 = {"iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "us-ascii", "ascii", "cp819"}
 
 
 def declared_encoding(data: bytes) -> str | None:
-    """The encoding the head of `data` declares (XML declaration, HTML meta, front matter), if any."""
+    """The encoding the head of `data` declares (XML declaration, HTML meta), if any."""
     head = data[:4096]
     for pattern in _DECLARATIONS:
         match = pattern.search(head)
