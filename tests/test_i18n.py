@@ -125,3 +125,39 @@ def test_markup_escapes_the_translation_and_the_fields_but_not_markup() -> None:
     tr = translator("de")
     assert tr.markup("Downloads of {title}", title="<b>&") == "Downloads von &lt;b&gt;&amp;"
     assert tr.markup("Updated {date}.", date=Markup("<time>x</time>")) == "Aktualisiert <time>x</time>."
+
+
+def test_feed_and_opds_texts_for_the_lead_to_wire_in(tmp_path: Path) -> None:
+    from publisher.formats.web.feedtext import (
+        chapter_description,
+        episode_description,
+        opds_summary,
+        opds_title,
+        site_description,
+    )
+    from publisher.model.catalogue import CatalogueEntry
+
+    entry = CatalogueEntry(
+        slug="reise", folder=tmp_path, title="Die Reise", authors=["Jörg Müller", "Eva Roth"], language="de",
+        identifier="urn:x", duration=1.0, published="2024-03-05T00:00:00Z", modified="2024-03-05T00:00:00Z",
+        narrator="eSpeak NG, eine synthetische Stimme (de)",
+    )  # fmt: skip
+    assert episode_description(entry) == (
+        "Die Reise, von Jörg Müller und Eva Roth, gelesen von eSpeak NG, eine synthetische Stimme (de)."
+    )
+    assert chapter_description(entry, "Erstes Kapitel") == "Die Reise: Erstes Kapitel"
+    assert opds_summary(entry) == "Gelesen von eSpeak NG, eine synthetische Stimme (de)."
+    assert opds_title("page", "fr") == "Lire en écoutant dans le navigateur"
+    assert opds_title("m4b", "en") == "M4B audiobook"
+    assert site_description("Bibliothek", "de") == (
+        "Bibliothek: jede Veröffentlichung, vorgelesen, mit Transkripten und Kapiteln."
+    )
+
+
+def test_a_language_setting_must_be_a_known_tag() -> None:
+    from publisher.errors import ConfigError
+    from publisher.settings import Settings
+
+    assert Settings().with_overrides({"language": "pt-BR"}, "test").language == "pt-BR"
+    with pytest.raises(ConfigError, match="language 'zz' is not a known language code"):
+        Settings().with_overrides({"language": "zz"}, "test")

@@ -139,6 +139,8 @@ class Settings:
             problems.append(f"jobs {self.jobs} is outside 0–64")
         if not 24 <= self.m4b_bitrate <= 320:
             problems.append(f"m4b_bitrate {self.m4b_bitrate} is outside 24–320")
+        if not _known_language(self.language):
+            problems.append(f"language {self.language!r} is not a known language code (BCP 47), such as 'fr-CA'")
         if not self.base_url.startswith(("http://", "https://")):
             problems.append(f"base_url {self.base_url!r} is not an http:// or https:// URL")
         if problems:
@@ -155,6 +157,12 @@ class Settings:
             lead_in=min(max(self.lead_in, 0.5), 1.0),
             tail=min(max(self.tail, 1.0), 5.0) if self.tail >= 1.0 else 2.0,
         )
+
+
+def _known_language(tag: str) -> bool:
+    import langcodes
+
+    return bool(langcodes.tag_is_valid(tag.replace("_", "-"))) and tag.split("-")[0].lower() not in ("und", "zxx")
 
 
 def _coerce(value: Any, default: Any, name: str) -> Any:
