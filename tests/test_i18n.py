@@ -81,7 +81,9 @@ def test_the_template_holds_every_message_of_the_source(tmp_path: Path) -> None:
 def test_bcp47_fallback_and_one_warning(caplog: pytest.LogCaptureFixture) -> None:
     assert candidates("pt-br") == ["pt_BR", "pt"]
     assert candidates("zh-hans-cn") == ["zh_Hans_CN", "zh_Hans", "zh"]
-    assert translator("pt-BR").language == "pt"
+    assert translator("pt-BR").language == "pt_BR" and translator("pt-PT").language == "pt"
+    assert translator("pt-br").gettext("Download the MP3") == "Baixar o MP3"
+    assert translator("pt-AO").gettext("Download the MP3") == "Descarregar o MP3"
     assert translator("de-AT").gettext("Contents") == "Inhalt"
     assert translator("en-GB").language == "en" and translator("zh-Hans").language == "zh"
     i18n._warned.clear()

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 DOMAIN = "publisher"
 SOURCE_LANGUAGE = "en"
 #: languages with a complete catalogue (besides English, the source)
-LANGUAGES = ("ar", "cs", "de", "es", "fr", "it", "ja", "nl", "pl", "pt", "ru", "sv", "zh")
+LANGUAGES = ("ar", "cs", "de", "es", "fr", "it", "ja", "nl", "pl", "pt", "pt_BR", "ru", "sv", "zh")
 _warned: set[str] = set()
 
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\r": "&#13;"})
@@ -96,7 +96,7 @@ class Translator:
 
 
 def translator(language: str) -> Translator:
-    """The translations for `language` (BCP 47), falling back pt-BR → pt → English.
+    """The translations for `language` (BCP 47), most specific first: pt-BR → pt_BR, pt-AO → pt, else English.
 
     A language without a catalogue is shown in English, with one warning per language per run.
     """
