@@ -91,7 +91,7 @@ distclean: clean ## Also remove .venv
 I18N := src/publisher/i18n
 i18n: $(VENV)/.stamp-run ## Extract messages (pot), merge them into every .po, compile the .mo files
 	$(BIN)/pybabel extract -F $(I18N)/babel.cfg -k _ -k gettext -k ngettext:1,2 -k N_ --no-location \
-	  --sort-output --omit-header -o $(I18N)/locales/publisher.pot .
+	  --sort-output --omit-header -o $(I18N)/locales/publisher.pot src
 	$(BIN)/pybabel update -i $(I18N)/locales/publisher.pot -d $(I18N)/locales -D publisher -w 100 \
 	  --ignore-obsolete --no-fuzzy-matching
 	$(BIN)/pybabel compile -d $(I18N)/locales -D publisher --statistics
