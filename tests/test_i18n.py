@@ -163,3 +163,13 @@ def test_a_language_setting_must_be_a_known_tag() -> None:
     assert Settings().with_overrides({"language": "pt-BR"}, "test").language == "pt-BR"
     with pytest.raises(ConfigError, match="language 'zz' is not a known language code"):
         Settings().with_overrides({"language": "zz"}, "test")
+
+
+def test_generated_covers_draw_other_scripts() -> None:
+    from publisher.formats.cover import _covers, cover_font
+
+    assert cover_font("A Small Book of Tests" + "Ada Lovelace", "en") is None  # Pillow's own font, as before
+    for text, language in (("Война и мир" + "Лев Толстой", "ru"), ("الحرب والسلام" + "نجيب محفوظ", "ar")):
+        path = cover_font(text, language)
+        assert path is not None and _covers(path, text), language
+        assert not _covers(None, text)  # the default font would have drawn boxes
