@@ -7,7 +7,7 @@ OUTPUT  ?= output
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help publish test lint format check bench clean distclean java chromium daisyplayer
+.PHONY: help publish test lint format check bench clean distclean java chromium daisyplayer i18n
 ACE_DIR := tools/ace
 ACE     := $(ACE_DIR)/node_modules/.bin/ace-cli
 ACE_VERSION := 1.4.6
@@ -86,3 +86,12 @@ clean: ## Remove output/ and caches (keeps .venv)
 
 distclean: clean ## Also remove .venv
 	rm -rf $(VENV)
+
+# --- message catalogues (src/publisher/i18n/locales) -------------------------------------------------
+I18N := src/publisher/i18n
+i18n: $(VENV)/.stamp-run ## Extract messages (pot), merge them into every .po, compile the .mo files
+	$(BIN)/pybabel extract -F $(I18N)/babel.cfg -k _ -k gettext -k ngettext:1,2 -k N_ --no-location \
+	  --sort-output --omit-header -o $(I18N)/locales/publisher.pot src
+	$(BIN)/pybabel update -i $(I18N)/locales/publisher.pot -d $(I18N)/locales -D publisher -w 100 \
+	  --ignore-obsolete --no-fuzzy-matching
+	$(BIN)/pybabel compile -d $(I18N)/locales -D publisher --statistics

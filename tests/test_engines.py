@@ -54,7 +54,7 @@ def test_espeak_speaks_offline() -> None:
 
 
 def test_espeak_unknown_voice_is_a_clear_error() -> None:
-    with pytest.raises(EngineError, match="no voice 'xx-nonesuch'"):
+    with pytest.raises(EngineError, match="no voice for 'xx-nonesuch'"):
         get_engine("espeak", EngineOptions(voice="xx-nonesuch"))
 
 

@@ -57,7 +57,8 @@ def test_display_text_never_changes(fixtures: Path) -> None:
     assert spoken["Mr. Babbage paid $3.50 for the U.S. edition."] == (
         "Mister Babbidge paid three dollars and fifty cents for the U.S. edition."
     )
-    assert spoken["September 1, 1843"] == "September first, eighteen forty-three"
+    # the source is en-GB: its date is shown day first, and read so
+    assert spoken["1 September 1843"] == "the first of September, eighteen forty three"
 
 
 def test_lexicon_is_whole_word_and_case_aware() -> None:

@@ -289,7 +289,9 @@ def test_right_to_left_languages(tmp_path: Path) -> None:
     root = page_of(result.folder).getroottree().getroot()
     assert (root.get("lang"), root.get("dir")) == ("ar", "rtl")
     assert root.xpath("//track/@srclang") == ["ar"]
-    assert root.xpath("//h2[@id='chapters-heading']/@lang") == ["en"]  # the interface text is English
+    # the interface text is Arabic too (its catalogue), so it is not marked as another language
+    assert root.xpath("//h2[@id='chapters-heading']/@lang") == []
+    assert root.xpath("//h2[@id='chapters-heading']/text()") == ["الفصول"]
     index = page_of(output)
     assert index.xpath("//article/@dir") == ["rtl"] and index.xpath("//article/@lang") == ["ar"]
     assert [text_direction(t) for t in ("he", "fa-IR", "ur", "en", "ar_EG")] == ["rtl", "rtl", "rtl", "ltr", "rtl"]
@@ -314,7 +316,7 @@ def test_catalogue_page(site: Site) -> None:
     assert labels[-1] == "Podcast feed (RSS)"
     for href in book.xpath(".//a/@href"):
         assert (site.output / href).is_file(), href
-    assert "Two short chapters" in book.text_content() and "September 1, 1843" in book.text_content()
+    assert "Two short chapters" in book.text_content() and "1 September 1843" in book.text_content()
     subscribe = doc.xpath("//nav[contains(@class, 'subscribe')]//a/@href")
     assert "feed.xml" in subscribe and "opds.xml" in subscribe
     assert not any(h.startswith("podcast:") for h in doc.xpath("//a/@href"))

@@ -70,3 +70,52 @@ def test_slugify_is_safe_for_paths() -> None:
     assert slugify("Ça va? Ünïcode") == "ca-va-unicode"
     assert slugify("   ") == "untitled"
     assert len(slugify("x" * 500)) <= 60
+
+
+def test_dates_are_shown_as_each_language_writes_them() -> None:
+    from publisher.text import display_date
+
+    expected = {
+        "en": "March 5, 2024", "en-GB": "5 March 2024", "de": "5. März 2024", "fr": "5 mars 2024",
+        "es": "5 de marzo de 2024", "ru": "5 марта 2024\u202fг.", "ja": "2024年3月5日", "zh": "2024年3月5日",
+        "ar": "5 مارس 2024", "pl": "5 marca 2024", "cs": "5. března 2024", "xx-unknown": "March 5, 2024",
+    }  # fmt: skip
+    assert {lang: display_date("2024-03-05", lang) for lang in expected} == expected
+
+
+def test_direction_follows_the_script() -> None:
+    from publisher.text import text_direction
+
+    rtl = ["ar", "he", "fa", "ur", "yi", "ckb", "pa-Arab", "az-Arab", "ar-EG", "ar_SA", "ug"]
+    ltr = ["en", "pa", "pa-Guru", "ks-Deva", "az", "ja", "zh-Hans", "sr-Cyrl", "de-AT"]
+    assert [text_direction(t) for t in rtl] == ["rtl"] * len(rtl)
+    assert [text_direction(t) for t in ltr] == ["ltr"] * len(ltr)
+
+
+def test_slugs_are_transliterated() -> None:
+    assert slugify("Война и мир") == "voina-i-mir"
+    assert slugify("Straße der Ärzte") == "strasse-der-arzte"
+    assert slugify("東京物語") == "dong-jing-wu-yu"
+    assert slugify("الحرب والسلام") == "lhrb-wlslm"
+    assert slugify("!!!") == "untitled"
+
+
+def test_sentences_split_in_other_scripts() -> None:
+    def cut(text: str, language: str) -> list[str]:
+        return [text[s:e] for s, e in split_sentences(text, language)]
+
+    assert cut("مرحبا بكم. كيف حالك؟ أنا بخير!", "ar") == ["مرحبا بكم.", "كيف حالك؟", "أنا بخير!"]
+    assert cut("שלום לכם. מה שלומך? טוב!", "he") == ["שלום לכם.", "מה שלומך?", "טוב!"]
+    assert cut("東京は大きい。人が多いです！本当？", "ja") == ["東京は大きい。", "人が多いです！", "本当？"]
+    assert cut("今天很好。我们走吧！", "zh-Hant") == ["今天很好。", "我们走吧！"]
+    assert cut("「行こう。」と彼は言った。", "ja") == ["「行こう。」と彼は言った。"]
+    assert cut("Dr. Müller kam um 3.5 Uhr. Dann ging er.", "de") == ["Dr. Müller kam um 3.5 Uhr.", "Dann ging er."]
+
+
+def test_language_tags_are_checked_against_the_registry() -> None:
+    from publisher.text import language_problem
+
+    for good in ("en", "en-GB", "de-AT", "pt-BR", "sr-Latn", "zh-Hans", "deu", "fil", "pa-Arab", "en-GB-x-rp"):
+        assert language_problem(good) is None, good
+    for bad in ("zz", "xyz", "xx-YY", "en-", "english", "und"):
+        assert language_problem(bad) is not None, bad

@@ -117,7 +117,15 @@ def _progress_factory(
     help="Output folder [default: output].",
 )
 @click.option("-e", "--engine", help="Speech engine: piper (default), espeak, gtts, silent.")
-@click.option("--voice", help="Engine voice: Piper .onnx path, eSpeak voice (en-gb), gTTS language.")
+@click.option(
+    "--voice", help="Engine voice: Piper .onnx path or voice name, eSpeak voice or language (en-GB), gTTS language."
+)
+@click.option(
+    "--voice-dir",
+    "voices_dir",
+    type=click.Path(path_type=Path),
+    help="Folder of Piper voices (NAME.onnx + NAME.onnx.json).",
+)
 @click.option("--speed", type=float, help="Speaking rate, 1.0 = the voice's own [0.25–4].")
 @click.option("--bitrate", type=int, help="MP3 bitrate in kbit/s [default: 64].")
 @click.option("--sample-rate", type=int, help="MP3 sample rate in Hz [default: 44100].")
@@ -147,6 +155,7 @@ def _progress_factory(
 )
 @click.option("--publisher", "publisher", help="Publisher name for sources that do not name one.")
 @click.option("--language", help="Language of sources that do not say (BCP 47) [default: en].")
+@click.option("--slug", help="Output name for the source (one source at a time) instead of its file name.")
 @click.option("--base-url", help="Public URL of the output folder, for feeds and OPDS [http://localhost:8000/].")
 @click.pass_context
 def publish(ctx: click.Context, paths: tuple[Path, ...], **flags: Any) -> None:
@@ -216,7 +225,7 @@ def engines() -> None:
         default = " (default)" if info.name == Settings().engine else ""
         click.echo(f"{info.name}{default}: {info.summary} [{where}] — {status}")
         if problem is None:
-            names = info.voices()
+            names = info.voices(None)
             for voice in names[:3]:
                 click.echo(f"    {voice}")
             if len(names) > 3:
@@ -225,12 +234,17 @@ def engines() -> None:
 
 @cli.command()
 @click.option("--engine", "engine_name", help="Only this engine's voices.")
-def voices(engine_name: str | None) -> None:
-    """List the voices each usable engine has here (Piper models, eSpeak NG languages).
+@click.option("--voice-dir", "voices_dir", type=click.Path(path_type=Path), help="Folder of Piper voices to list too.")
+@click.pass_context
+def voices(ctx: click.Context, engine_name: str | None, voices_dir: Path | None) -> None:
+    """List the voices each usable engine has here: the bundled Piper voice and every Piper voice
+    in the voices folder (--voice-dir or voices_dir: NAME.onnx + NAME.onnx.json, used as
+    --voice NAME), and every eSpeak NG voice with the languages it speaks.
 
     \b
-    Example:
-      publisher voices --engine piper
+    Examples:
+      publisher voices --engine espeak
+      publisher voices --engine piper --voice-dir voices/
     """
     from publisher.speech.engines import ENGINES
 
@@ -241,7 +255,7 @@ def voices(engine_name: str | None) -> None:
         if problem is not None:
             click.echo(f"{info.name}: unavailable: {problem}")
             continue
-        names = info.voices()
+        names = info.voices(voices_dir or load_settings(ctx.obj.get("config")).voices_dir)
         click.echo(f"{info.name}: {len(names)} voice{'s' * (len(names) != 1)}")
         for name in names:
             click.echo(f"    {name}")

@@ -30,7 +30,9 @@ class Settings:
     engine: str = "piper"
     """Speech engine: piper (offline neural, default), espeak (offline, fast), gtts (online)."""
     voice: str | None = None
-    """Engine voice: a Piper .onnx path, an espeak voice name (en-us), or a gTTS language."""
+    """Engine voice: a Piper .onnx path or voice name, an eSpeak voice or language (en-GB), or a gTTS language."""
+    voices_dir: Path | None = field(default=None, metadata=RUN)
+    """Folder of Piper voices (<name>.onnx + .onnx.json): --voice NAME, and a voice for each source language."""
     language: str = "en"
     """Language of sources that do not say (BCP 47)."""
     speed: float = 1.0
@@ -71,6 +73,8 @@ class Settings:
     """Also write the Readium (.audiobook) and W3C (.lpf) audiobook packages."""
     read_aloud_bitrate: int = 0
     """MP3 bitrate inside the read-aloud EPUB; 0 embeds the chapter MP3s as they are."""
+    slug: str | None = field(default=None, metadata=RUN)
+    """Name of the output folder (and files) for the source being published, instead of its file name."""
     cache: Path = field(default_factory=lambda: Path(".cache/publisher"), metadata=RUN)
     """Narration cache and derived voice models (content-addressed; safe to delete)."""
     use_cache: bool = field(default=True, metadata=RUN)
@@ -147,6 +151,8 @@ class Settings:
             problems.append(f"m4b_bitrate {self.m4b_bitrate} is outside 24–320")
         if not 1 <= self.page_size <= 10000:
             problems.append(f"page_size {self.page_size} is outside 1–10000")
+        if not _known_language(self.language):
+            problems.append(f"language {self.language!r} is not a known language code (BCP 47), such as 'fr-CA'")
         if not self.base_url.startswith(("http://", "https://")):
             problems.append(f"base_url {self.base_url!r} is not an http:// or https:// URL")
         if problems:
@@ -165,6 +171,12 @@ class Settings:
         )
 
 
+def _known_language(tag: str) -> bool:
+    import langcodes
+
+    return bool(langcodes.tag_is_valid(tag.replace("_", "-"))) and tag.split("-")[0].lower() not in ("und", "zxx")
+
+
 def _coerce(value: Any, default: Any, name: str) -> Any:
     if isinstance(default, bool):
         if isinstance(value, bool):
@@ -178,7 +190,7 @@ def _coerce(value: Any, default: Any, name: str) -> Any:
         return int(value)
     if isinstance(default, float):
         return float(value)
-    if isinstance(default, Path) or name == "lexicon":
+    if isinstance(default, Path) or name in ("lexicon", "voices_dir"):
         return Path(value)
     if name in ("voice", "publisher"):
         return str(value)

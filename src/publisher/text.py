@@ -10,6 +10,8 @@ from typing import Any
 
 import pysbd
 
+from publisher import i18n
+
 # Languages pysbd has rules for; any other language falls back to the English rules.
 _PYSBD_LANGUAGES = {
     "en", "hi", "mr", "zh", "es", "am", "ar", "hy", "bg", "ur", "ru", "pl",
@@ -17,7 +19,16 @@ _PYSBD_LANGUAGES = {
 }  # fmt: skip
 
 _WS = re.compile(r"\s+")
-_TERMINAL = set('.!?…。！？"”’»)')
+_TERMINAL = set('.!?…。！？｡؟۔"”’»)」』）')
+#: scripts written without letter case, where a full stop and a space end a sentence whatever
+#: follows (pysbd's Arabic rules miss "… بكم. كيف …"; Hebrew has no rules at all)
+_UNCASED_SCRIPTS = {"Arab", "Hebr", "Syrc", "Thaa", "Nkoo"}
+_UNCASED_STOP = re.compile(r"[.!?؟۔…]+[\"”’»)]*\s+(?=\S)")
+#: scripts whose sentences end at a full-width stop without a space (Chinese, Japanese)
+_CJK_SCRIPTS = {"Hans", "Hant", "Jpan", "Hani", "Kore"}
+_CJK_STOP = re.compile(r"[。！？｡]+(?![」』”’）)])(?=\S)")
+#: text direction of scripts written right to left (ISO 15924)
+RTL_SCRIPTS = frozenset({"Arab", "Hebr", "Syrc", "Thaa", "Nkoo", "Adlm", "Rohg", "Mand", "Samr", "Mend", "Yezi"})
 
 
 #: characters no XML document may hold (and that never belong in prose): C0 controls other than
@@ -35,11 +46,47 @@ def collapse_ws(text: str) -> str:
     return _WS.sub(" ", text).strip()
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=64)
+def script_of(language: str) -> str:
+    """The ISO 15924 script a BCP 47 tag is written in ("sr-Latn" → "Latn", "ar" → "Arab",
+    "pa-Arab" → "Arab", "ja" → "Jpan"); "Latn" for a tag langcodes cannot read."""
+    import langcodes
+
+    try:
+        return str(langcodes.Language.get(language.replace("_", "-")).maximize().script or "Latn")
+    except (ValueError, LookupError):
+        return "Latn"
+
+
+def _pysbd_language(language: str) -> str:
+    """The pysbd rules for `language`: its own, else those of its script's main language, else English."""
+    primary = language.replace("_", "-").split("-")[0].lower()
+    if primary in _PYSBD_LANGUAGES:
+        return primary
+    script = script_of(language)
+    return {"Hans": "zh", "Hant": "zh", "Hani": "zh", "Jpan": "ja", "Arab": "ar", "Cyrl": "ru"}.get(script, "en")
+
+
+@functools.lru_cache(maxsize=16)
 def _segmenter(language: str) -> Any:
-    primary = language.split("-")[0].lower()
-    lang = primary if primary in _PYSBD_LANGUAGES else "en"
-    return pysbd.Segmenter(language=lang, clean=False)
+    return pysbd.Segmenter(language=_pysbd_language(language), clean=False)
+
+
+def _script_pieces(pieces: list[str], language: str) -> list[str]:
+    """pysbd's pieces cut again where the language's script ends sentences without a capital after."""
+    script = script_of(language)
+    stop = _UNCASED_STOP if script in _UNCASED_SCRIPTS else _CJK_STOP if script in _CJK_SCRIPTS else None
+    if stop is None:
+        return pieces
+    out: list[str] = []
+    for piece in pieces:
+        cuts = [m.end() for m in stop.finditer(piece)]
+        start = 0
+        for cut in cuts:
+            out.append(piece[start:cut])
+            start = cut
+        out.append(piece[start:])
+    return [p for p in out if p]
 
 
 def split_sentences(text: str, language: str = "en") -> list[tuple[int, int]]:
@@ -51,7 +98,7 @@ def split_sentences(text: str, language: str = "en") -> list[tuple[int, int]]:
     """
     if not text.strip():
         return []
-    pieces = _segmenter(language).segment(text)
+    pieces = _script_pieces(_segmenter(language).segment(text), language)
     spans: list[tuple[int, int]] = []
     cursor = 0
     for piece in pieces:
@@ -94,8 +141,11 @@ def _trail(text: str, start: int, end: int) -> int:
 
 
 def slugify(name: str, max_length: int = 60) -> str:
-    """A file-system and URL safe slug: lower-case ASCII letters, digits and hyphens."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    """A file-system and URL safe slug: lower-case ASCII letters, digits and hyphens; other scripts
+    transliterated ("Война и мир" → "voina-i-mir", "Straße" → "strasse")."""
+    from unidecode import unidecode
+
+    ascii_name = unidecode(unicodedata.normalize("NFC", name))
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
     slug = slug[:max_length].rstrip("-") or "untitled"
     if slug in RESERVED_NAMES:  # Windows device names: such a folder cannot be copied to Windows
@@ -161,14 +211,15 @@ def parse_date(text: str) -> str | None:
 
 
 def display_date(iso: str, language: str = "en") -> str:
-    """A reader-friendly date for the title page and the spoken opening ("June 28, 2024")."""
+    """A reader-friendly date for the title page and the spoken opening, as the language writes it
+    (CLDR's long form through Babel): "June 28, 2024", "28. Juni 2024", "28 июня 2024 г.", "2024年6月28日"."""
     try:
         day = _dt.date.fromisoformat(iso)
     except ValueError:
         return iso
-    if language.split("-")[0].lower() == "en":
-        return f"{_MONTHS[day.month - 1].capitalize()} {day.day}, {day.year}"
-    return day.isoformat()
+    from babel.dates import format_date
+
+    return str(format_date(day, "long", locale=i18n.babel_locale(language)))
 
 
 def spoken_text(text: str) -> str:
@@ -183,12 +234,29 @@ RTL_LANGUAGES = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "iw", "ks", "ps
 
 
 def text_direction(language: str) -> str:
-    """ "rtl" for languages written right to left (Arabic, Hebrew, Persian, Urdu…), else "ltr"."""
-    return "rtl" if language.replace("_", "-").split("-")[0].lower() in RTL_LANGUAGES else "ltr"
+    """ "rtl" for languages written right to left (Arabic, Hebrew, Persian, Urdu…), else "ltr".
+
+    The script decides, so a script subtag wins: "pa-Arab" (Shahmukhi) is rtl, "ks-Deva" is ltr."""
+    if "-" not in language.replace("_", "-"):
+        primary = language.lower()
+        if primary in RTL_LANGUAGES:
+            return "rtl"
+    return "rtl" if script_of(language) in RTL_SCRIPTS else "ltr"
 
 
-def join_names(names: list[str]) -> str:
-    """ "A", "A and B", "A, B and C"."""
-    if len(names) <= 2:
-        return " and ".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
+def language_problem(tag: str) -> str | None:
+    """None if `tag` is a valid BCP 47 tag of a registered language ("de", "pt-BR", "sr-Latn",
+    "deu", "en-GB-x-rp"), else what is wrong with it."""
+    import langcodes
+
+    if not langcodes.tag_is_valid(tag):
+        return f"language {tag!r} is not a known language code (BCP 47, registered), such as 'en' or 'fr-CA'"
+    primary = tag.split("-")[0].lower()
+    if primary in ("und", "mul", "zxx", "mis"):
+        return f"language {tag!r} names no language; give the language the text is written in"
+    return None
+
+
+def join_names(names: list[str], language: str = "en") -> str:
+    """ "A", "A and B", "A, B and C" (in `language`'s own way: "A, B und C", "A、B和C")."""
+    return i18n.join_names(names, language)

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
+import logging
+import subprocess
 import textwrap
 
 from PIL import Image, ImageDraw, ImageFont
 
+from publisher.i18n import translator
 from publisher.model.publication import Cover, Metadata
-from publisher.text import join_names
+from publisher.text import join_names, text_direction
+
+log = logging.getLogger(__name__)
 
 SIZE = 1600  # square, inside Apple Podcasts' 1400–3000 px
 
@@ -17,17 +23,61 @@ SIZE = 1600  # square, inside Apple Podcasts' 1400–3000 px
 _PALETTE = ["#1d3557", "#2b2d42", "#3d405b", "#264653", "#5f0f40", "#22223b", "#283618", "#370617"]
 
 
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    return ImageFont.load_default(size=size)
+def _font(size: int, path: str | None = None) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    return ImageFont.truetype(path, size) if path else ImageFont.load_default(size=size)
 
 
-def _fit(draw: ImageDraw.ImageDraw, text: str, max_size: int, width: int, max_lines: int) -> tuple[list[str], int]:
+def _glyph(font: ImageFont.FreeTypeFont | ImageFont.ImageFont, char: str) -> bytes:
+    image = Image.new("L", (64, 64))
+    ImageDraw.Draw(image).text((8, 8), char, font=font, fill=255)
+    return image.tobytes()
+
+
+def _covers(path: str | None, text: str) -> bool:
+    """Whether the font draws every character of `text` (a missing one draws as the private-use one does)."""
+    font = _font(40, path)
+    missing = _glyph(font, "\ue000")
+    return all(_glyph(font, ch) != missing for ch in set(text) if not ch.isspace())
+
+
+@functools.lru_cache(maxsize=32)
+def cover_font(text: str, language: str) -> str | None:
+    """The font file to draw `text` with: None (Pillow's own) when that font has every character,
+    else an installed font for the language (fontconfig) that has them; None, with a warning, when
+    none does (Chinese and Japanese need e.g. Debian's fonts-noto-cjk)."""
+    if _covers(None, text):
+        return None
+    primary = language.replace("_", "-").split("-")[0].lower()
+    try:
+        listed = subprocess.run(
+            ["fc-list", f":lang={primary}", "file"], capture_output=True, text=True, timeout=20, check=False
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        listed = ""
+    for path in sorted(line.split(":")[0].strip() for line in listed.splitlines() if line.strip()):
+        if path.endswith((".ttf", ".otf", ".ttc")) and _covers(path, text):
+            return path
+    log.warning(
+        "no installed font draws the title %r (%s): the generated cover shows boxes; install one", text, language
+    )
+    return None
+
+
+def _fit(
+    draw: ImageDraw.ImageDraw, text: str, max_size: int, width: int, max_lines: int, path: str | None = None
+) -> tuple[list[str], int]:
     """Largest font size (≤ max_size) at which `text` wraps into ≤ max_lines lines of `width` px."""
     size = max_size
     while size > 24:
-        font = _font(size)
-        avg = max(1.0, draw.textlength("abcdefghijklmnopqrstuvwxyz", font=font) / 26)
-        lines = textwrap.wrap(text, width=max(4, int(width / avg))) or [text]
+        font = _font(size, path)
+        if path is None:
+            avg = max(1.0, draw.textlength("abcdefghijklmnopqrstuvwxyz", font=font) / 26)
+        else:  # another script's font: measure the text itself (CJK has no spaces to wrap at)
+            avg = max(1.0, draw.textlength(text, font=font) / max(1, len(text)))
+        chars = max(4, int(width / avg))
+        lines = textwrap.wrap(text, width=chars) or [text]
+        if path is not None and any(draw.textlength(ln, font=font) > width for ln in lines):
+            lines = [text[i : i + chars] for i in range(0, len(text), chars)]
         if len(lines) <= max_lines and all(draw.textlength(ln, font=font) <= width for ln in lines):
             return lines, size
         size -= 8
@@ -42,33 +92,44 @@ def generate_cover(meta: Metadata) -> Cover:
     draw = ImageDraw.Draw(image)
     margin = 140
     width = SIZE - 2 * margin
-    lines, size = _fit(draw, meta.title, 170, width, 4)
-    font = _font(size)
+    authors = join_names(meta.authors, meta.language)
+    path = cover_font(meta.title + authors, meta.language)
+    lines, size = _fit(draw, meta.title, 170, width, 4, path)
+    font = _font(size, path)
     line_height = int(size * 1.18)
-    author_lines, author_size = _fit(draw, join_names(meta.authors), 90, width, 2) if meta.authors else ([], 0)
+    author_lines, author_size = _fit(draw, authors, 90, width, 2, path) if meta.authors else ([], 0)
     total = len(lines) * line_height + 110 + len(author_lines) * int(author_size * 1.2)
     y = max(margin, (SIZE - total) // 2)
+    rtl = text_direction(meta.language) == "rtl"  # right-to-left titles stand at the right margin
+    x, anchor = (SIZE - margin, "ra") if rtl else (margin, "la")
     for line in lines:
-        draw.text((margin, y), line, font=font, fill="#ffffff")
+        draw.text((x, y), line, font=font, fill="#ffffff", anchor=anchor)
         y += line_height
-    draw.rectangle((margin, y + 30, margin + 240, y + 42), fill="#f1c40f")
+    bar = margin if anchor == "la" else SIZE - margin - 240
+    draw.rectangle((bar, y + 30, bar + 240, y + 42), fill="#f1c40f")
     y += 110
-    author_font = _font(max(author_size, 24))
+    author_font = _font(max(author_size, 24), path)
     for line in author_lines:
-        draw.text((margin, y), line, font=author_font, fill="#f1f1f1")
+        draw.text((x, y), line, font=author_font, fill="#f1f1f1", anchor=anchor)
         y += int(author_size * 1.2)
     buf = io.BytesIO()
     image.save(buf, format="JPEG", quality=88, optimize=True)
-    by = f" by {join_names(meta.authors)}" if meta.authors else ""
-    return Cover(buf.getvalue(), "image/jpeg", f"Cover of {meta.title}{by}")
+    return Cover(buf.getvalue(), "image/jpeg", cover_alt(meta.title, meta.authors, meta.language))
+
+
+def cover_alt(title: str, authors: list[str], language: str) -> str:
+    """The cover's text alternative ("Cover of <title> by <authors>") in the publication's language."""
+    _ = translator(language).gettext
+    if authors:
+        return _("Cover of {title} by {authors}", title=title, authors=join_names(authors, language))
+    return _("Cover of {title}", title=title)
 
 
 def load_cover(meta: Metadata) -> Cover:
     """The source's cover (converted to JPEG unless it is JPEG or PNG), or a generated one."""
     if meta.cover is None:
         return generate_cover(meta)
-    by = f" by {join_names(meta.authors)}" if meta.authors else ""
-    alt = f"Cover of {meta.title}{by}"
+    alt = cover_alt(meta.title, meta.authors, meta.language)
     with Image.open(meta.cover) as img:
         if img.format in ("JPEG", "PNG"):
             return Cover(meta.cover.read_bytes(), f"image/{img.format.lower()}", alt)

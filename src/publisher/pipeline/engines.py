@@ -4,9 +4,11 @@ source's language replaced by eSpeak NG in that language."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from publisher.settings import Settings
 from publisher.speech.engines import Engine, EngineOptions, get_engine
+from publisher.speech.voices import find_piper_voice
 
 log = logging.getLogger(__name__)
 
@@ -27,19 +29,25 @@ class EngineCache:
         key = (settings.engine, settings.voice, language, settings.speed)
         if key not in self._engines:
             options = EngineOptions(
-                voice=settings.voice, language=language, speed=settings.speed, cache_dir=settings.cache
-            )
-            engine = get_engine(settings.engine, options)
-            if _primary(engine.language) != _primary(language) and settings.engine != "silent":
-                log.warning(
-                    "the %s voice speaks %s, not %s: narrating with eSpeak NG in %s instead",
-                    settings.engine, engine.language, language, language,
+                voice=settings.voice, language=language, speed=settings.speed, cache_dir=settings.cache,
+                voices_dir=settings.voices_dir,
+            )  # fmt: skip
+            name = settings.engine
+            engine = get_engine(name, options)
+            if _primary(engine.language) != _primary(language) and name != "silent":
+                # the voice does not speak the source's language: a Piper voice of the voices folder
+                # that does, else eSpeak NG (a warning only when the user chose that voice)
+                local = find_piper_voice(language, settings.voices_dir) if name == "piper" else None
+                log.log(
+                    logging.WARNING if settings.voice else logging.INFO,
+                    "the %s voice speaks %s, not %s: narrating with %s instead",
+                    name, engine.language, language, local.stem if local else f"eSpeak NG in {language}",
                 )  # fmt: skip
-                options = EngineOptions(language=language, speed=settings.speed, cache_dir=settings.cache)
-                engine = get_engine("espeak", options)
-                self._specs[id(engine)] = ("espeak", options)
-            else:
-                self._specs[id(engine)] = (settings.engine, options)
+                name = "piper" if local else "espeak"
+                options = replace(options, voice=str(local) if local else None)
+                engine = get_engine(name, options)
+            self._specs[id(engine)] = (name, options)
+            log.info("%s: narrated by %s (%s engine)", language, engine.narrator, name)
             self._engines[key] = engine
         return self._engines[key]
 

@@ -153,6 +153,7 @@ def write_manifest(
     files = {str(p.relative_to(staging)): p.stat().st_size for p in sorted(staging.rglob("*")) if p.is_file()}
     manifest = {
         "fingerprint": print_,
+        "source": result.source.name,  # who owns the slug (pipeline/slugs.py)
         "version": __version__,
         "metadata": meta,
         "duration": result.duration,

@@ -31,6 +31,7 @@ from publisher.pipeline.manifest import (
     result_from_manifest,
     write_manifest,
 )
+from publisher.pipeline.slugs import check_owner
 from publisher.pipeline.staging import commit, output_lock, remove_leftovers, staged
 from publisher.readers import is_source, read_source
 from publisher.readers.common import place_notes
@@ -99,9 +100,12 @@ def publish_source(
     pub = read_source(path, defaults)
     settings = effective_settings(base, pub.metadata, flags)
     place_notes(pub, settings.notes)
+    if settings.slug:
+        pub.slug = slugify(settings.slug)
     dest = settings.output / pub.slug
     print_ = fingerprint(path, pub, settings, project_lexicon_files(settings.lexicon))
     previous = read_manifest(dest)
+    check_owner(previous, path, dest)
     if previous is not None and not settings.force and up_to_date(dest, previous, print_):
         log.info("%s: unchanged since the last publish; left as it is", path)
         return result_from_manifest(path, dest, previous, time.perf_counter() - started)
@@ -235,7 +239,7 @@ def publish_all(
         remove_leftovers(output)
         for source in sources:
             try:
-                slug = slugify(source.stem)
+                slug = slugify(flags.get("slug") or source.stem)
                 if slug in seen:
                     raise SourceError(
                         f"its slug {slug!r} is already used by {seen[slug]}; rename one",

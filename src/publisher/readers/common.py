@@ -13,6 +13,10 @@ import yaml
 
 from publisher.errors import SourceError
 from publisher.model.publication import Block, Chapter, Metadata, Publication, Run, Sentence
+from publisher.readers.decoding import BOMS as BOMS  # re-exported: readers import them from here
+from publisher.readers.decoding import MAX_BLOCK_CHARS
+from publisher.readers.decoding import MAX_SOURCE_BYTES as MAX_SOURCE_BYTES
+from publisher.readers.decoding import decode_source as decode_source
 from publisher.readers.structure import (
     arrange_notes,
     code_announcement,
@@ -20,79 +24,23 @@ from publisher.readers.structure import (
     spoken_display,
     table_announcement,
 )
-from publisher.text import ISO_639_1, collapse_ws, parse_date, slugify, split_sentences, spoken_text, xml_safe
+from publisher.text import (
+    collapse_ws,
+    language_problem,
+    parse_date,
+    slugify,
+    split_sentences,
+    spoken_text,
+    xml_safe,
+)
 from publisher.xmlns import SVG
 
 log = logging.getLogger(__name__)
 
-#: A source larger than this is refused (a 100,000-word book is about 0.6 MB).
-MAX_SOURCE_BYTES = 20 * 1024 * 1024
-#: A paragraph (or any block) longer than this is refused: real prose never comes close (it is
-#: about 8,000 words), while a runaway line would narrate for hours.
-MAX_BLOCK_CHARS = 50_000
 #: A title longer than this is refused (it goes into file tags, feeds and page titles).
 MAX_TITLE_CHARS = 500
 
 _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
-
-
-def decode_source(path: Path) -> str:
-    """Read a source file as text: UTF-8 (with or without BOM), refusing binary and empty files."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_SOURCE_BYTES:
-            raise SourceError(
-                f"file is {size / 1e6:.1f} MB; the limit is {MAX_SOURCE_BYTES / 1e6:.0f} MB "
-                "(split the book into several sources)",
-                path=path,
-            )
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SourceError(f"cannot read the file: {exc.strerror or exc}", path=path) from exc
-    for bom, codec in BOMS:
-        if data.startswith(bom):
-            try:
-                text = data[len(bom) :].decode(codec)
-            except UnicodeDecodeError as exc:
-                raise SourceError(f"starts with a {codec} byte-order mark but is not {codec} text", path=path) from exc
-            log.warning("%s: decoded as %s (save it as UTF-8 to be sure)", path, codec.upper())
-            return _clean_text(text, path)
-    if b"\x00" in data[:8192]:
-        raise SourceError("looks like a binary file, not text", path=path)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        try:
-            text = data.decode("cp1252")
-        except UnicodeDecodeError:
-            raise SourceError(f"is not UTF-8 text (byte {exc.start}); save it as UTF-8", path=path) from exc
-        log.warning("%s: not UTF-8; decoded as Windows-1252 (save it as UTF-8 to be sure)", path)
-    return _clean_text(text, path)
-
-
-#: byte-order marks of the Unicode encodings other than UTF-8 (longest first: UTF-32 LE starts like UTF-16 LE)
-BOMS = [
-    (b"\xff\xfe\x00\x00", "utf-32-le"),
-    (b"\x00\x00\xfe\xff", "utf-32-be"),
-    (b"\xff\xfe", "utf-16-le"),
-    (b"\xfe\xff", "utf-16-be"),
-]
-
-
-def _clean_text(text: str, path: Path) -> str:
-    text = text.removeprefix("\ufeff")
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    # control characters other than tab and newline never belong in prose (nor in XML)
-    text = xml_safe(text)
-    if not text.strip():
-        raise SourceError("is empty: there is no text to publish", path=path)
-    for number, line in enumerate(text.split("\n"), start=1):
-        if len(line) > MAX_BLOCK_CHARS and not path.suffix.lower().startswith(".htm"):
-            raise SourceError(
-                f"line {number} is {len(line):,} characters long; the limit is {MAX_BLOCK_CHARS:,} per paragraph",
-                path=path,
-            )
-    return text
 
 
 def split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str]:
@@ -237,11 +185,9 @@ def check_language(tag: str, path: Path) -> str:
     tag = tag.strip().replace("_", "-")
     if not _LANGUAGE_TAG.match(tag):
         raise SourceError(f"language {tag!r} is not a BCP 47 tag such as 'en' or 'fr-CA'", path=path)
-    primary = tag.split("-")[0].lower()
-    if len(primary) == 2 and primary not in ISO_639_1:
-        raise SourceError(
-            f"language {tag!r} is not a known language code (ISO 639), such as 'en' or 'fr-CA'", path=path
-        )
+    problem = language_problem(tag)
+    if problem:
+        raise SourceError(problem, path=path)
     return tag
 
 

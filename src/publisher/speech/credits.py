@@ -2,23 +2,39 @@
 
 from __future__ import annotations
 
+from publisher.i18n import join_names, translator
 from publisher.model.publication import Block, Publication, Run, Sentence
 from publisher.readers.common import number_sentences
-from publisher.text import display_date, join_names, spoken_text
+from publisher.text import display_date, spoken_text
 
 
 def title_blocks(pub: Publication, narrator: str | None) -> list[Block]:
-    """Title, byline, date and narrator credit, as blocks."""
+    """Title, byline, date and narrator credit, as blocks, in the publication's language."""
     meta = pub.metadata
+    _ = translator(meta.language).gettext
     blocks = [Block(kind="heading", runs=[Run(meta.title)], level=1)]
     if meta.authors:
-        blocks.append(Block(kind="byline", runs=[Run(f"By {join_names(meta.authors)}")], role="author"))
+        byline = _("By {authors}", authors=join_names(meta.authors, meta.language))
+        blocks.append(Block(kind="byline", runs=[Run(byline)], role="author"))
     if meta.date:
         when = display_date(meta.date, meta.language)
         blocks.append(Block(kind="byline", runs=[Run(when)], role="date"))
     if narrator:
-        blocks.append(Block(kind="byline", runs=[Run(f"Narrated by {narrator}")], role="narrator"))
+        blocks.append(Block(kind="byline", runs=[Run(_("Narrated by {narrator}", narrator=narrator))], role="narrator"))
     return blocks
+
+
+def closing_words(pub: Publication) -> str:
+    """The closing line: "This is the end of <title>, by <authors>." in the publication's language."""
+    meta = pub.metadata
+    _ = translator(meta.language).gettext
+    if meta.authors:
+        return _(
+            "This is the end of {title}, by {authors}.",
+            title=meta.title,
+            authors=join_names(meta.authors, meta.language),
+        )
+    return _("This is the end of {title}.", title=meta.title)
 
 
 def add_front_matter(pub: Publication, narrator: str | None, closing: bool = True) -> None:
@@ -37,6 +53,5 @@ def add_front_matter(pub: Publication, narrator: str | None, closing: bool = Tru
     pub.front = blocks
     pub.closing = []
     if closing:
-        by = f", by {join_names(pub.metadata.authors)}" if pub.metadata.authors else ""
-        words = f"This is the end of {pub.metadata.title}{by}."
+        words = closing_words(pub)
         pub.closing = [Sentence(id="closing-s0001", text=words, spoken=spoken_text(words))]

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from num2words import num2words
 
 from publisher.model.publication import Publication
+from publisher.speech.languages import normalise_language
 from publisher.speech.lexicon import Lexicon
 from publisher.text import spoken_text
 
@@ -128,6 +129,7 @@ def normalise(text: str, language: str = "en", heading: bool = False) -> str:
     lang = language.split("-")[0].lower()
     if heading:
         text = _ROMAN.sub(lambda m: f"{m.group(1)} {_roman_to_int(m.group(2))}", text)
+    text = normalise_language(text, language)  # every language's own rules: speech/languages/
     if lang == "en":
         # "eye-to-eye", "War-era": a hyphen between letters is read as a space (measured on the
         # seed: the Whisper word error rate drops from 0.043 to 0.035)

@@ -31,6 +31,7 @@ from PIL import Image
 from publisher.clock import iso_duration, seconds_text
 from publisher.errors import RenderError
 from publisher.formats.context import RenderContext
+from publisher.i18n import translator
 from publisher.model import layout
 from publisher.text import text_direction
 from publisher.zipfiles import write_zip
@@ -117,11 +118,16 @@ def _published(ctx: RenderContext) -> str:
 
 
 def _accessibility_summary(ctx: RenderContext, entries: int) -> str:
-    return (
-        f"The complete text of “{ctx.pub.metadata.title}” read aloud by {ctx.timeline.narrator}: "
-        f"{len(ctx.audio)} MP3 file{'s' if len(ctx.audio) != 1 else ''} in reading order and a table of "
-        f"contents with {entries} entr{'ies' if entries != 1 else 'y'}. Audio only: no visual content, "
-        "nothing that needs sight."
+    tr = translator(ctx.pub.metadata.language)
+    files = tr.ngettext("{count} MP3 file in reading order", "{count} MP3 files in reading order", len(ctx.audio))
+    toc = tr.ngettext("a table of contents with {count} entry", "a table of contents with {count} entries", entries)
+    return tr.gettext(
+        "The complete text of “{title}” read aloud by {narrator}: {files} and {toc}. Audio only: no visual "
+        "content, nothing that needs sight.",
+        title=ctx.pub.metadata.title,
+        narrator=ctx.timeline.narrator,
+        files=files,
+        toc=toc,
     )
 
 
@@ -225,7 +231,7 @@ def w3c_manifest(ctx: RenderContext, tracks: list[AudioTrack], toc: list[TocEntr
                 "url": TOC_PAGE,
                 "encodingFormat": "text/html",
                 "rel": "contents",
-                "name": f"Contents: {meta.title}",
+                "name": translator(meta.language).gettext("Contents: {title}", title=meta.title),
             },
         ],
     }

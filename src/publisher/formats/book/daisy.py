@@ -26,6 +26,7 @@ from publisher.errors import RenderError
 from publisher.formats.book.xhtml import EPUB_TYPE, fill_block, render_blocks
 from publisher.formats.context import RenderContext
 from publisher.formats.images import ImageCopies
+from publisher.i18n import translator
 from publisher.model import layout
 from publisher.model.publication import Block, Publication, Run, Sentence
 from publisher.text import xml_safe
@@ -267,8 +268,9 @@ def _link_or_copy(source: Path, dest: Path) -> None:
 def _book_metadata(ctx: RenderContext) -> tuple[list[tuple[str, str]], str]:
     """The Dublin Core part of the metadata, shared by the NCC and content.html; and the publisher."""
     meta = ctx.pub.metadata
-    authors = meta.authors or ["Unknown"]
-    publisher = meta.publisher or ", ".join(meta.authors) or "Unknown"
+    unknown = translator(meta.language).gettext("Unknown")
+    authors = meta.authors or [unknown]
+    publisher = meta.publisher or ", ".join(meta.authors) or unknown
     dc: list[tuple[str, str]] = [("dc:title", meta.title)]
     dc.extend(("dc:creator", author) for author in authors)
     dc += [

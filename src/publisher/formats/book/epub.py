@@ -20,6 +20,7 @@ from publisher.formats.book.overlays import clips_for, smil_document
 from publisher.formats.book.xhtml import EPUB_TYPE, E, document, render_blocks, structure_roles
 from publisher.formats.context import RenderContext
 from publisher.formats.images import CopiedImage, ImageCopies
+from publisher.i18n import translator
 from publisher.model import layout
 from publisher.model.publication import Block, Cover, Publication
 from publisher.model.timeline import Timeline
@@ -120,36 +121,37 @@ def _chapter_body(pub: Publication, index: int, images: ImageCopies) -> etree._E
 
 
 def _nav_document(pub: Publication, chapter_files: list[str], has_title: bool) -> bytes:
+    _ = translator(pub.metadata.language).gettext
     toc_ol = E("ol")
     for chapter, href in zip(pub.chapters, chapter_files, strict=True):
         toc_ol.append(E("li", {}, E("a", {"href": href}, text=chapter.title)))
     toc = E(
         "nav",
         {EPUB_TYPE: "toc", "role": "doc-toc", "id": "toc"},
-        E("h1", {}, text="Contents"),
+        E("h1", {}, text=_("Contents")),
         toc_ol,
     )
     marks = E("ol")
-    marks.append(E("li", {}, E("a", {EPUB_TYPE: "cover", "href": "cover.xhtml"}, text="Cover")))
+    marks.append(E("li", {}, E("a", {EPUB_TYPE: "cover", "href": "cover.xhtml"}, text=_("Cover"))))
     if has_title:
         marks.append(
             E(
                 "li",
                 {},
-                E("a", {EPUB_TYPE: "titlepage", "href": "titlepage.xhtml"}, text="Title page"),
+                E("a", {EPUB_TYPE: "titlepage", "href": "titlepage.xhtml"}, text=_("Title page")),
             )
         )
     marks.append(
         E(
             "li",
             {},
-            E("a", {EPUB_TYPE: "bodymatter", "href": chapter_files[0]}, text="Start of content"),
+            E("a", {EPUB_TYPE: "bodymatter", "href": chapter_files[0]}, text=_("Start of content")),
         )
     )
-    landmarks = E("nav", {EPUB_TYPE: "landmarks", "aria-label": "Landmarks", "hidden": "hidden"},
-                  E("h2", {}, text="Landmarks"), marks)  # fmt: skip
+    landmarks = E("nav", {EPUB_TYPE: "landmarks", "aria-label": _("Landmarks"), "hidden": "hidden"},
+                  E("h2", {}, text=_("Landmarks")), marks)  # fmt: skip
     body = E("body", {}, toc, landmarks)
-    return document("Contents", pub.metadata.language, body, "../css/book.css")
+    return document(_("Contents"), pub.metadata.language, body, "../css/book.css")
 
 
 def _package(book: epub.EpubBook, dest: Path, epoch: int | None) -> None:
@@ -224,25 +226,44 @@ def accessibility_metadata(pub: Publication, certifier: str, read_aloud: bool) -
         props.append(("schema:accessModeSufficient", "auditory", None))
     props += [("schema:accessibilityFeature", f, None) for f in features]
     props.append(("schema:accessibilityHazard", "none", None))
-    summary = (
-        "This publication meets WCAG 2.2 Level AA. It has a navigable table of contents, "
-        "headings in order, a defined reading order and the language set on every document"
-        + (", and text alternatives for its images" if "alternativeText" in features else "")
-        + "."
-        + (
-            " Every sentence, headings included, is narrated by a synthetic voice and highlighted "
-            "while it is read (media overlays)."
-            if read_aloud and all_narrated
-            else " Its text, except the notes, is narrated by a synthetic voice and highlighted while it is read."
-            if read_aloud
-            else ""
-        )
-        + " It has no flashing, motion or sound hazards."
-    )
+    summary = accessibility_summary(pub.metadata.language, "alternativeText" in features, read_aloud, all_narrated)
     props.append(("schema:accessibilitySummary", summary, None))
     props.append(("dcterms:conformsTo", "EPUB Accessibility 1.1 - WCAG 2.2 Level AA", "conformance"))
     props.append(("a11y:certifiedBy", certifier, None))
     return props
+
+
+def accessibility_summary(language: str, alternative_text: bool, read_aloud: bool, all_narrated: bool = True) -> str:
+    """The schema:accessibilitySummary of an edition, in the publication's language."""
+    _ = translator(language).gettext
+    if alternative_text:
+        words = [
+            _(
+                "This publication meets WCAG 2.2 Level AA. It has a navigable table of contents, headings in "
+                "order, a defined reading order, the language set on every document, and text alternatives "
+                "for its images."
+            )
+        ]
+    else:
+        words = [
+            _(
+                "This publication meets WCAG 2.2 Level AA. It has a navigable table of contents, headings in "
+                "order, a defined reading order and the language set on every document."
+            )
+        ]
+    if read_aloud and all_narrated:
+        words.append(
+            _(
+                "Every sentence, headings included, is narrated by a synthetic voice and highlighted while it "
+                "is read (media overlays)."
+            )
+        )
+    elif read_aloud:
+        words.append(
+            _("Its text, except the notes, is narrated by a synthetic voice and highlighted while it is read.")
+        )
+    words.append(_("It has no flashing, motion or sound hazards."))
+    return ("" if translator(language).language in ("ja", "zh") else " ").join(words)
 
 
 def _add_meta(book: epub.EpubBook, prop: str, value: str, ident: str | None = None, refines: str | None = None) -> None:

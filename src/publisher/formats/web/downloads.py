@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from publisher.formats.context import RenderContext
+from publisher.i18n import N_, translator
 from publisher.model import layout
 from publisher.model.catalogue import CatalogueEntry
 from publisher.model.layout import FEED, KIND_BY_NAME, KINDS, NAMED_TYPES, OPDS_XML, media_type
@@ -32,16 +33,25 @@ class Download:
     size: int | None
 
 
-def format_label(kind: str, path: str = "") -> str:
-    """A readable label for a format ("M4B audiobook"), from its kind or else its file name."""
+#: the labels of model/layout.py's kinds, for the message catalogues (translated where they are shown)
+LABELS = [
+    N_("EPUB"), N_("EPUB with narration (read-aloud)"), N_("MP3"), N_("M4B audiobook"), N_("Captions (WebVTT)"),
+    N_("Chapters (JSON)"), N_("DAISY 2.02 talking book (zip)"), N_("Readium audiobook"), N_("W3C audiobook (LPF)"),
+    N_("Podcast feed (RSS)"), N_("Cover"), N_("Podcast artwork"), N_("Read-along page"),
+]  # fmt: skip
+
+
+def format_label(kind: str, path: str = "", language: str = "en") -> str:
+    """A readable label for a format ("M4B audiobook"), from its kind or else its file name, in `language`."""
+    _ = translator(language).gettext
     if kind in KIND_BY_NAME:
         if kind == "daisy" and path and not path.lower().endswith(".zip"):
-            return "DAISY 2.02 talking book (ncc.html)"
-        return KIND_BY_NAME[kind].label
+            return _("DAISY 2.02 talking book (ncc.html)")
+        return _(KIND_BY_NAME[kind].label)
     name = path.lower()
     for suffix, known in SUFFIX_KINDS.items():
         if name.endswith(suffix):
-            return KIND_BY_NAME[known].label if known != "daisy_zip" or "daisy" in name else "ZIP archive"
+            return _(KIND_BY_NAME[known].label) if known != "daisy_zip" or "daisy" in name else _("ZIP archive")
     return kind.replace("_", " ").capitalize()
 
 
@@ -54,15 +64,16 @@ def folder_downloads(ctx: RenderContext) -> list[Download]:
     format the renderers before the page wrote, and the serial feed, which the catalogue stage adds
     to the folder after every publication."""
     found: list[Download] = []
+    language = ctx.pub.metadata.language
     for kind in KINDS:
         path = ctx.written.get(kind.name)
         if path is None or not kind.download:
             continue
         href = path.relative_to(ctx.folder).as_posix()
         size = None if kind.name == "daisy" else path.stat().st_size  # ncc.html alone would mislead
-        found.append(Download(format_label(kind.name, href), href, _type(href), size))
+        found.append(Download(format_label(kind.name, href, language), href, _type(href), size))
     if "feed" in ctx.later:
-        found.append(Download(KIND_BY_NAME["feed"].label, FEED_NAME, FEED_TYPE, None))
+        found.append(Download(format_label("feed", FEED_NAME, language), FEED_NAME, FEED_TYPE, None))
     return found
 
 
@@ -78,8 +89,8 @@ def entry_downloads(entry: CatalogueEntry, feed: bool) -> list[Download]:
         size = entry.files.get(path)
         if kind == "daisy" and not path.endswith(".zip"):
             size = None  # the size of ncc.html alone would mislead: the book is the whole folder
-        found.append(Download(format_label(kind, path), f"{entry.slug}/{path}", _type(path), size))
+        found.append(Download(format_label(kind, path, entry.language), f"{entry.slug}/{path}", _type(path), size))
     if "feed" in entry.formats or feed:
         href = f"{entry.slug}/{entry.formats.get('feed', FEED_NAME)}"
-        found.append(Download(KIND_BY_NAME["feed"].label, href, FEED_TYPE, None))
+        found.append(Download(format_label("feed", FEED_NAME, entry.language), href, FEED_TYPE, None))
     return found

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from publisher.formats.context import CatalogueContext
+from publisher.formats.cover import cover_alt
 from publisher.formats.web.catalogue import Page
 from publisher.formats.web.downloads import (
     FEED_NAME,
@@ -19,11 +20,12 @@ from publisher.formats.web.downloads import (
     PAGE_NAME,
     Download,
     entry_downloads,
+    format_label,
 )
 from publisher.formats.web.images import Picture, cover_picture
+from publisher.i18n import join_names, translator
 from publisher.model.catalogue import CatalogueEntry
-from publisher.model.layout import KIND_BY_NAME
-from publisher.text import display_date, join_names, text_direction
+from publisher.text import display_date, text_direction
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,10 @@ class Listing:
     cover: Picture | None
     page: str | None  # the read-along page
     authors: str  # joined for reading: "A, B and C"
+    byline: str  # "By A, B and C", in the publication's language
+    narrated: str  # "narrated by <voice>"
+    read_label: str  # the link to the read-along page
+    downloads_label: str  # "Downloads of <title>"
     date: str  # ISO 8601
     date_text: str  # as people write it in the publication's language
     duration: float  # seconds
@@ -48,14 +54,17 @@ class Listing:
 def _cover(entry: CatalogueEntry) -> Picture | None:
     if not (entry.cover and (entry.folder / entry.cover).is_file()):
         return None
-    by = f" by {join_names(entry.authors)}" if entry.authors else ""
-    return cover_picture(entry.folder, entry.cover, f"Cover of {entry.title}{by}", f"{entry.slug}/")
+    return cover_picture(
+        entry.folder, entry.cover, cover_alt(entry.title, entry.authors, entry.language), f"{entry.slug}/"
+    )
 
 
 def listing(entry: CatalogueEntry, feed: bool) -> Listing:
     """How the catalogue page shows one publication."""
     page = entry.formats.get("page")
     date = entry.date or entry.published[:10]
+    _ = translator(entry.language).gettext
+    authors = join_names(entry.authors, entry.language)
     return Listing(
         slug=entry.slug,
         title=entry.title,
@@ -63,7 +72,11 @@ def listing(entry: CatalogueEntry, feed: bool) -> Listing:
         direction=text_direction(entry.language),
         cover=_cover(entry),
         page=f"{entry.slug}/{page}" if page else None,
-        authors=join_names(entry.authors) if entry.authors else "",
+        authors=authors,
+        byline=_("By {authors}", authors=authors) if authors else "",
+        narrated=_("narrated by {narrator}", narrator=entry.narrator),
+        read_label=_("Read and listen"),
+        downloads_label=_("Downloads of {title}", title=entry.title),
         date=date,
         date_text=display_date(date, entry.language),
         duration=entry.duration,
@@ -96,9 +109,11 @@ def index_data(cat: CatalogueContext, page: Page[CatalogueEntry]) -> dict[str, A
     writes, as the registry declares them), publications, last update."""
     settings = cat.settings
     base = settings.base_url if settings.base_url.endswith("/") else settings.base_url + "/"
-    opds = Download("OPDS catalogue (for reading apps)", OPDS_NAME, OPDS_TYPE, None)
+    _ = translator(settings.language).gettext
+    opds = Download(_("OPDS catalogue (for reading apps)"), OPDS_NAME, OPDS_TYPE, None)
+    feed = Download(format_label("feed", FEED_NAME, settings.language), FEED_NAME, FEED_TYPE, None)
     return {
-        "feed": Download(KIND_BY_NAME["feed"].label, FEED_NAME, FEED_TYPE, None) if FEED_NAME in cat.files else None,
+        "feed": feed if FEED_NAME in cat.files else None,
         "opds": opds if OPDS_NAME in cat.files else None,
         "feed_url": base + FEED_NAME,
         "publications": [listing(entry, "feed" in cat.kinds) for entry in page.items],

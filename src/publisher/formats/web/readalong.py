@@ -20,6 +20,7 @@ from publisher.formats.context import RenderContext
 from publisher.formats.images import ImageCopies, by_content
 from publisher.formats.web.downloads import PAGE_NAME, folder_downloads
 from publisher.formats.web.images import cover_picture
+from publisher.i18n import translator
 from publisher.model.publication import Block
 
 
@@ -116,6 +117,21 @@ def _timeline(ctx: RenderContext) -> dict[str, Any]:
         "duration": round(ctx.timeline.duration, 3),
         "chapters": [{"title": m.title, "start": round(m.start, 3), "end": round(m.end, 3)} for m in ctx.marks],
         "cues": [[c.sentence_id, round(c.start, 3), round(c.end, 3)] for c in ctx.timeline.full_cues()],
+        "messages": script_messages(ctx.pub.metadata.language),
+    }
+
+
+def script_messages(language: str) -> dict[str, str]:
+    """What the page's script announces (live region), in the page's language; `{time}` and
+    `{title}` are filled in by the script."""
+    _ = translator(language).gettext
+    return {
+        "blocked": _("Use the player's Play button to start the audio."),
+        "from": _("Playing from {time}"),
+        "chapter": _("Playing {title}, from {time}"),
+        "paused": _("Paused at {time}"),
+        "back": _("Back 10 seconds, at {time}"),
+        "forward": _("Forward 10 seconds, at {time}"),
     }
 
 

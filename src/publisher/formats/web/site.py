@@ -37,6 +37,7 @@ from publisher.formats.web.catalogue import Page, pages, remove_stale_pages
 from publisher.formats.web.downloads import PAGE_NAME
 from publisher.formats.web.index import index_data
 from publisher.formats.web.readalong import readalong_data
+from publisher.i18n import catalogue_language, translator
 from publisher.model.catalogue import CatalogueEntry
 from publisher.text import text_direction
 
@@ -88,9 +89,15 @@ def escape_html(value: object) -> Markup:
 
 
 def ui(language: str) -> Markup:
-    """The attributes that mark the (English) interface text as English on a page in another language."""
+    """The attributes that mark the interface text as English on a page in another language, when
+    that language has no catalogue (its interface text is then in English)."""
     english = language.replace("_", "-").split("-")[0].lower() == "en"
-    return Markup("") if english else Markup(' lang="en" dir="ltr"')
+    return Markup("") if english or catalogue_language(language) else Markup(' lang="en" dir="ltr"')
+
+
+def kbd(key: str) -> Markup:
+    """A key name as `<kbd>key</kbd>`."""
+    return Markup("<kbd>") + escape_html(key) + Markup("</kbd>")
 
 
 class JoinLines(Extension):
@@ -118,7 +125,7 @@ def _environment() -> Environment:
         human_size=human_size,
         script_json=lambda data: Markup(script_json(data)),
     )
-    env.globals.update(ui=ui, version=__version__)
+    env.globals.update(ui=ui, kbd=kbd, version=__version__)
     return env
 
 
@@ -182,6 +189,7 @@ def render_page(
         csp=content_security_policy(css, script),
         css=Markup(css),
         script=Markup(script or ""),
+        _=translator(language).markup,
         **data,
     )
     return html.encode("utf-8")
@@ -218,7 +226,7 @@ def index_page(cat: CatalogueContext, page: Page[CatalogueEntry] | None = None) 
         "index.html",
         language=cat.settings.language,
         title=shown,
-        description=f"{title}: read, listen and subscribe.",
+        description=translator(cat.settings.language).gettext("{title}: read, listen and subscribe.", title=title),
         css=INDEX_CSS,
         script=None,
         **index_data(cat, page),

@@ -32,6 +32,7 @@ class EngineOptions:
     speed: float = 1.0
     cache_dir: Path | None = None  # where an engine may keep derived files (Piper's patched model)
     threads: int = 0  # threads one engine may use (0: the runtime's default)
+    voices_dir: Path | None = None  # a folder of Piper voices (<name>.onnx + .onnx.json), chosen by name
 
 
 class Engine(Protocol):
@@ -62,7 +63,7 @@ class EngineInfo:
     offline: bool
     factory: Callable[[EngineOptions], Engine]
     probe: Callable[[], str | None]  # None if usable here, else why not
-    voices: Callable[[], list[str]]
+    voices: Callable[[Path | None], list[str]]  # given a Piper voices folder
 
 
 def _piper(options: EngineOptions) -> Engine:
@@ -98,11 +99,12 @@ def _probe(module: str) -> Callable[[], str | None]:
     return probe
 
 
-def _voices(module: str) -> Callable[[], list[str]]:
-    def voices() -> list[str]:
+def _voices(module: str) -> Callable[[Path | None], list[str]]:
+    def voices(voices_dir: Path | None = None) -> list[str]:
         import importlib
 
-        return importlib.import_module(f"publisher.speech.engines.{module}").voices()
+        listed: list[str] = importlib.import_module(f"publisher.speech.engines.{module}").voices(voices_dir)
+        return listed
 
     return voices
 

@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from publisher.errors import EngineError
+from publisher.i18n import translator
 from publisher.speech.engines import Audio, EngineOptions
+from publisher.speech.voices import Offer, match
 
 INSTALL_HINT = "install it with: pip install espeakng-loader"
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
@@ -56,24 +58,58 @@ def probe() -> str | None:
     return None
 
 
-def voices() -> list[str]:
-    """Every language voice in the bundled espeak-ng-data."""
+@functools.lru_cache(maxsize=1)
+def voice_offers() -> tuple[Offer, ...]:
+    """Every voice of the bundled espeak-ng-data with the languages (and priorities) it declares."""
     try:
         import espeakng_loader
     except ImportError:
-        return []
-    lang_dir = Path(espeakng_loader.get_data_path()) / "lang"
-    return sorted(p.name for p in lang_dir.rglob("*") if p.is_file())
+        return ()
+    offers = []
+    for path in sorted((Path(espeakng_loader.get_data_path()) / "lang").rglob("*")):
+        if not path.is_file():
+            continue
+        languages = []
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            words = line.split()
+            if len(words) >= 2 and words[0] == "language":
+                languages.append((words[1], int(words[2]) if len(words) > 2 and words[2].isdigit() else 5))
+        offers.append(Offer(path.name, tuple(languages)))
+    return tuple(offers)
+
+
+def _voice_names() -> dict[str, str]:
+    try:
+        import espeakng_loader
+    except ImportError:
+        return {}
+    names = {}
+    for path in (Path(espeakng_loader.get_data_path()) / "lang").rglob("*"):
+        if path.is_file():
+            line = next((x for x in path.read_text(errors="replace").splitlines() if x.startswith("name ")), "")
+            names[path.name] = line[5:].strip()
+    return names
+
+
+def voices(voices_dir: Path | None = None) -> list[str]:
+    """Every language voice in the bundled espeak-ng-data: "de (German): de"."""
+    names = _voice_names()
+    return [
+        f"{o.name} ({names.get(o.name, '?')}): {', '.join(lang for lang, _ in o.languages)}"
+        for o in sorted(voice_offers(), key=lambda o: o.name.lower())
+    ]
 
 
 def voice_for_language(language: str) -> str:
-    """The eSpeak NG voice for a BCP 47 tag ("en" → "en-us", "fr-CA" → "fr")."""
-    lang = language.lower()
-    if lang in ("en", "en-us"):
-        return "en-us"
-    if lang.startswith("en-"):
-        return "en-gb" if lang in ("en-gb", "en-uk", "en-ie") else "en-us"
-    return lang.split("-")[0]
+    """The eSpeak NG voice for a voice name or BCP 47 tag, matched case-insensitively with fallback
+    ("en" → "en-US", "en-GB" → "en" (eSpeak's British English), "pt-br" → "pt-BR", "zh-Hans" → "cmn",
+    "sr-Latn" → "sr"); raises EngineError naming the tag when no voice speaks it."""
+    if language.replace("_", "-").lower() in ("en", "eng"):
+        return "en-us"  # the publisher's English is American, as its default Piper voice is
+    voice = match(language, voice_offers())
+    if voice is None:
+        raise EngineError(f"eSpeak NG has no voice for {language!r}; `publisher voices --engine espeak` lists them")
+    return voice
 
 
 class EspeakEngine:
@@ -85,8 +121,9 @@ class EspeakEngine:
 
     def __init__(self, options: EngineOptions) -> None:
         self._lib, self.sample_rate = _library()
-        self.voice = options.voice or voice_for_language(options.language)
+        self.voice = voice_for_language(options.voice or options.language)
         self.language = self.voice
+        self._language = options.language
         self.wpm = max(80, min(450, round(_DEFAULT_WPM * options.speed)))
         with _LOCK:
             if self._lib.espeak_SetVoiceByName(self.voice.encode()) != 0:
@@ -95,8 +132,8 @@ class EspeakEngine:
 
     @property
     def narrator(self) -> str:
-        """e.g. "eSpeak NG, a synthetic voice (en-us)"."""
-        return f"eSpeak NG, a synthetic voice ({self.voice})"
+        """e.g. "eSpeak NG, a synthetic voice (en-us)", in the language the voice was chosen for."""
+        return translator(self._language).gettext("eSpeak NG, a synthetic voice ({voice})", voice=self.voice)
 
     def synthesize(self, text: str) -> Audio:
         """One sentence → one clip."""

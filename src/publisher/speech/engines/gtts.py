@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 from publisher.errors import EngineError, RenderError
 from publisher.ffmpeg import decode_to_pcm
+from publisher.i18n import translator
 from publisher.speech.engines import OFFLINE_ENGINES, Audio, EngineOptions
 
 INSTALL_HINT = "install it with: pip install gTTS"
@@ -21,7 +23,7 @@ def probe() -> str | None:
     return None
 
 
-def voices() -> list[str]:
+def voices(voices_dir: Path | None = None) -> list[str]:
     """gTTS voices are languages (and accents through the Google domain)."""
     return ["any gTTS language code (en, fr, de, es, …)"]
 
@@ -41,12 +43,13 @@ class GttsEngine:
         self.lang = (options.voice or options.language).split("-")[0].lower()
         self.slow = options.speed < 0.8
         self.language = self.lang
+        self._language = options.language  # the language of the credits
         self.cache_key = f"gtts:{self.lang}:{self.slow}"
 
     @property
     def narrator(self) -> str:
         """e.g. "the Google Translate voice, a synthetic voice"."""
-        return "the Google Translate voice, a synthetic voice"
+        return translator(self._language).gettext("the Google Translate voice, a synthetic voice")
 
     def synthesize(self, text: str) -> Audio:
         """One sentence → one clip, over the network."""

@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from publisher.errors import EngineError
+from publisher.i18n import translator
 from publisher.speech.engines import Audio, EngineOptions
 from publisher.speech.engines.determinism import NOISE_SEED, PATCH_VERSION, load_options, model_digest, prepared_model
+from publisher.speech.voices import find_piper_voice, piper_voices
 
 log = logging.getLogger(__name__)
 
@@ -62,19 +64,37 @@ def probe() -> str | None:
     return None
 
 
-def voices() -> list[str]:
-    """The bundled voice; any other Piper .onnx file works with --voice PATH."""
+def voices(voices_dir: Path | None = None) -> list[str]:
+    """The bundled voice and every voice in `voices_dir` (`--voice NAME`); any other Piper .onnx
+    file works with --voice PATH."""
+    listed = [f"{v.name} ({v.language}): {v.model}" for v in piper_voices(voices_dir)]
     try:
-        return [f"{default_voice().stem} (default)", "any Piper .onnx file via --voice PATH"]
+        bundled = [f"{default_voice().stem} (default)"]
     except EngineError:
-        return []
+        bundled = []
+    return [*bundled, *listed, "any Piper .onnx file via --voice PATH"]
 
 
-def _voice_label(model: Path, config: dict[str, Any]) -> str:
+def resolve_voice(voice: str | None, voices_dir: Path | None) -> Path:
+    """The model file for `voice`: a path to an .onnx file, a voice name or language in
+    `voices_dir` ("de_DE-thorsten-medium", "de"), or (None) the bundled default."""
+    if voice is None:
+        return default_voice()
+    path = Path(voice).expanduser()
+    if path.suffix == ".onnx" or "/" in voice or "\\" in voice:
+        return path
+    found = find_piper_voice(voice, voices_dir)
+    if found is None:
+        where = f"in {voices_dir}" if voices_dir else "(no voices folder: --voice-dir or voices_dir)"
+        raise EngineError(f"no Piper voice {voice!r} {where}; `publisher voices --engine piper` lists them")
+    return found
+
+
+def _voice_label(model: Path, language: str) -> str:
     # "en_US-joe-medium" → "Joe, a synthetic Piper voice"
     parts = model.stem.split("-")
     name = parts[1] if len(parts) >= 3 else model.stem
-    return f"{name.replace('_', ' ').title()}, a synthetic Piper voice"
+    return translator(language).gettext("{name}, a synthetic Piper voice", name=name.replace("_", " ").title())
 
 
 class PiperEngine:
@@ -94,7 +114,7 @@ class PiperEngine:
             import piper  # noqa: F401
         except ImportError as exc:
             raise EngineError(f"piper-tts is not installed; {INSTALL_HINT}") from exc
-        model = Path(options.voice).expanduser() if options.voice else default_voice()
+        model = resolve_voice(options.voice, options.voices_dir)
         if model.suffix != ".onnx":
             raise EngineError(f"Piper voice {str(model)!r} is not an .onnx model file")
         config_path = model.with_name(model.name + ".json")
@@ -112,7 +132,7 @@ class PiperEngine:
         self.model = model
         self._options = options
         self._voice: Any = None
-        self._label = _voice_label(model, self._config)
+        self._label = _voice_label(model, options.language)
         self.length_scale = 1.0 / options.speed
         digest = model_digest(model, self._cache_dir() / "models")
         self.cache_key = f"piper:{digest}:{PATCH_VERSION}:{NOISE_SEED}:{self.length_scale:.4f}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from publisher.speech.engines import Audio, EngineOptions
 
 SECONDS_PER_CHARACTER = 0.06
@@ -13,7 +15,7 @@ def probe() -> str | None:
     return None
 
 
-def voices() -> list[str]:
+def voices(voices_dir: Path | None = None) -> list[str]:
     """It has one voice: silence."""
     return ["silence"]
 

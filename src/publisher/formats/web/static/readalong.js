@@ -1,6 +1,7 @@
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("timeline").textContent);
+  var M = data.messages;
   var audio = document.getElementById("player");
   var status = document.getElementById("status");
   var now = document.getElementById("now");
@@ -77,7 +78,7 @@
   function tick() { sync(false); frame = audio.paused ? 0 : requestAnimationFrame(tick); }
   function play() {
     var p = audio.play();
-    if (p && p.catch) { p.catch(function () { say("Use the player's Play button to start the audio."); }); }
+    if (p && p.catch) { p.catch(function () { say(M.blocked); }); }
   }
   function seek(t, andPlay) {
     var end = isFinite(audio.duration) ? audio.duration : data.duration;
@@ -88,7 +89,7 @@
   function playSentence(i) {
     setRover(i);
     seek(cues[i].start, true);
-    say("Playing from " + fmt(cues[i].start));
+    say(M.from.replace("{time}", fmt(cues[i].start)));
   }
 
   audio.addEventListener("play", function () { if (!frame) { frame = requestAnimationFrame(tick); } });
@@ -121,7 +122,7 @@
     a.addEventListener("click", function (e) {
       e.preventDefault();
       seek(parseFloat(a.dataset.start), true);
-      say("Playing " + data.chapters[n].title + ", from " + fmt(parseFloat(a.dataset.start)));
+      say(M.chapter.replace("{time}", fmt(parseFloat(a.dataset.start))).replace("{title}", data.chapters[n].title));
       var target = document.getElementById(a.getAttribute("href").slice(1));
       if (target) {
         if (index.has(target)) { setRover(index.get(target)); }
@@ -138,14 +139,14 @@
     var k = e.key;
     if (k === "k" || k === "K" || (k === " " && !control)) {
       e.preventDefault();
-      if (audio.paused) { play(); say("Playing from " + fmt(audio.currentTime)); }
-      else { audio.pause(); say("Paused at " + fmt(audio.currentTime)); }
+      if (audio.paused) { play(); say(M.from.replace("{time}", fmt(audio.currentTime))); }
+      else { audio.pause(); say(M.paused.replace("{time}", fmt(audio.currentTime))); }
     } else if (k === "j" || k === "J" || k === "l" || k === "L" ||
                (!control && (k === "ArrowLeft" || k === "ArrowRight"))) {
       e.preventDefault();
       var back = k === "j" || k === "J" || k === "ArrowLeft";
       seek(audio.currentTime + (back ? -10 : 10), false);
-      say((back ? "Back" : "Forward") + " 10 seconds, at " + fmt(audio.currentTime));
+      say((back ? M.back : M.forward).replace("{time}", fmt(audio.currentTime)));
     } else if (/^(PageUp|PageDown|Home|End|ArrowUp|ArrowDown)$/.test(k)) {
       userScrolled = Date.now();
     }
