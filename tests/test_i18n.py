@@ -173,3 +173,33 @@ def test_generated_covers_draw_other_scripts() -> None:
         path = cover_font(text, language)
         assert path is not None and _covers(path, text), language
         assert not _covers(None, text)  # the default font would have drawn boxes
+
+
+def test_feeds_and_opds_speak_the_publications_language(tmp_path: Path) -> None:
+    """The serial feed's and OPDS's sentences come from the catalogues (a German book: German words)."""
+    from lxml import etree
+    from tests.helpers import publish
+
+    from publisher.formats.web.feedtext import opds_title
+    from publisher.pipeline.publish import write_catalogue
+    from publisher.settings import Settings
+
+    source = tmp_path / "buch.md"
+    source.write_text("---\ntitle: Ein Buch\nauthor: Jörg Müller\nlanguage: de\n---\n\nEin Satz.\n", encoding="utf-8")
+    output = tmp_path / "out"
+    result = publish(source, output)
+    write_catalogue(output, Settings(engine="silent", output=output))
+    channel = etree.parse(str(result.folder / "feed.xml")).find("channel")
+    assert channel is not None
+    _ = translator("de").gettext
+    narrator = channel.findtext("item/description")
+    assert narrator == _("{title}: {chapter}", title="Ein Buch", chapter="Ein Buch") and narrator is not None
+    voice = channel.findtext("{https://podcastindex.org/namespace/1.0}person[@role='narrator']")
+    expected = _(
+        "{title}, by {authors}, narrated by {narrator}.", title="Ein Buch", authors="Jörg Müller", narrator=voice
+    )
+    assert channel.findtext("description") == expected != "Ein Buch, by Jörg Müller, narrated by"
+    titles = etree.parse(str(output / "opds.xml")).xpath("//*[local-name()='link']/@title")
+    assert (opds_title("epub", "de") in titles and "Im Browser mitlesen" in titles) or opds_title(
+        "page", "de"
+    ) in titles

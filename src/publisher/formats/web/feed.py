@@ -35,6 +35,7 @@ from publisher.files import write_atomic
 from publisher.formats.context import CatalogueContext, RenderContext
 from publisher.formats.cover import podcast_artwork
 from publisher.formats.web.catalogue import Page, RenderCache, entry_key, pages, remove_stale_pages
+from publisher.formats.web.feedtext import chapter_description, episode_description, revised_note, site_description
 from publisher.model import layout
 from publisher.model.catalogue import AudioEntry, CatalogueEntry
 from publisher.model.publication import Publication
@@ -266,7 +267,7 @@ def _item(channel: etree._Element, episode: Episode, settings: Settings) -> None
         sub_element(item, "link", absolute(settings, entry.slug, page))
     description = episode.description
     if audio.updated:
-        description += f" Revised {parse_iso(audio.updated):%d %B %Y}."
+        description += " " + revised_note(entry, audio.updated)
     sub_element(item, "description", description)
     sub_element(item, "guid", episode.guid, isPermaLink="false")
     sub_element(item, "pubDate", rfc2822(episode.date))
@@ -299,10 +300,7 @@ def _serialise(rss: etree._Element) -> bytes:
 
 
 def _description(entry: CatalogueEntry) -> str:
-    if entry.description:
-        return entry.description
-    by = join_names(entry.authors)
-    return f"{entry.title}{f', by {by}' if by else ''}, narrated by {entry.narrator or 'a synthetic voice'}."
+    return episode_description(entry)
 
 
 def _page_links(channel: etree._Element, settings: Settings, links: dict[str, str]) -> None:
@@ -329,7 +327,7 @@ def site_feed_pages(
     audible = [e for e in entries if e.full is not None]
     language = entries[0].language if entries else settings.language
     image = _site_image(entries, settings)
-    description = f"{settings.site_title}: every publication, narrated, with transcripts and chapters."
+    description = site_description(settings.site_title, language)
     result: list[tuple[str, bytes | None]] = []
     for page in pages(audible, settings.page_size):
         if skip is not None and skip(page):
@@ -374,7 +372,7 @@ def publication_feed(entry: CatalogueEntry, settings: Settings) -> bytes:
     for audio in entry.audio:
         title = audio.title if len(entry.audio) > 1 else entry.title
         guid = f"{entry.identifier}#chapter-{audio.chapter}"
-        description = f"{entry.title}: {audio.title}"
+        description = chapter_description(entry, audio.title)
         _item(
             channel,
             Episode(entry, audio, title, guid, description, chapter_date(entry, audio), audio.chapter),

@@ -1,18 +1,20 @@
 """The words of the podcast feeds and the OPDS catalogue, in each publication's language.
 
-feed.py and opds.py call these in place of their English strings (wired in by the lead after the
-distribution branch merges): a channel or item description, an OPDS link title or summary.
+feed.py and opds.py call these for every sentence they write: a channel or item description, a
+chapter's revision note, an OPDS link title or summary.
 """
 
 from __future__ import annotations
 
 from publisher.i18n import N_, join_names, translator
 from publisher.model.catalogue import CatalogueEntry
+from publisher.text import display_date
 
 #: OPDS link titles by kind (English message ids; `opds_title` translates them)
 OPDS_TITLES = {
     "epub": N_("EPUB"),
     "read_aloud_epub": N_("EPUB with narration (read-aloud)"),
+    "enhanced_epub": N_("The original EPUB with narration (read-aloud)"),
     "mp3": N_("MP3 (full length, with chapters)"),
     "m4b": N_("M4B audiobook"),
     "audiobook": N_("Readium audiobook"),
@@ -58,3 +60,9 @@ def opds_summary(entry: CatalogueEntry) -> str | None:
     if not entry.narrator:
         return None
     return translator(entry.language).gettext("Narrated by {narrator}.", narrator=entry.narrator)
+
+
+def revised_note(entry: CatalogueEntry, updated: str) -> str:
+    """ "Revised 5 March 2024.": a serial feed's note on a chapter whose audio changed after its first publish."""
+    when = display_date(updated[:10], entry.language)
+    return translator(entry.language).gettext("Revised {date}.", date=when)

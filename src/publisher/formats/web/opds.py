@@ -28,6 +28,7 @@ from publisher.files import write_atomic
 from publisher.formats.context import CatalogueContext
 from publisher.formats.web.catalogue import Page, RenderCache, entry_key, pages, remove_stale_pages
 from publisher.formats.web.feed import THUMBNAIL_NAME, absolute, podcast_guid, sub_element
+from publisher.formats.web.feedtext import opds_summary, opds_title
 from publisher.model import layout
 from publisher.model.catalogue import CatalogueEntry
 from publisher.model.layout import media_type
@@ -46,17 +47,7 @@ XML_NAME, JSON_NAME = layout.OPDS_XML, layout.OPDS_JSON
 OPENSEARCH_NAME, SEARCH_INDEX, FACET_DIR = layout.OPENSEARCH, layout.SEARCH_INDEX, layout.FACET_DIR
 
 #: every format offered, in order: acquisitions (downloads), then the read-along page (an alternate)
-KINDS = ("epub", "read_aloud_epub", "m4b", "mp3", "audiobook", "lpf", "daisy_zip", "page")
-TITLES = {
-    "epub": "EPUB",
-    "read_aloud_epub": "EPUB with narration (read-aloud)",
-    "mp3": "MP3 (full length, with chapters)",
-    "m4b": "M4B audiobook",
-    "audiobook": "Readium audiobook",
-    "lpf": "W3C audiobook (LPF)",
-    "daisy_zip": "DAISY 2.02 talking book",
-    "page": "Read along in the browser",
-}
+KINDS = ("epub", "read_aloud_epub", "enhanced_epub", "m4b", "mp3", "audiobook", "lpf", "daisy_zip", "page")
 
 
 def _a(name: str) -> str:
@@ -160,7 +151,7 @@ def _xml_entry(feed: etree._Element, entry: CatalogueEntry, settings: Settings) 
         sub_element(item, _a("rights"), entry.rights)
     for subject in entry.subjects:
         sub_element(item, _a("category"), term=xml_safe(subject), label=xml_safe(subject))
-    summary = entry.description or (f"Narrated by {entry.narrator}." if entry.narrator else None)
+    summary = opds_summary(entry)
     if summary:
         sub_element(item, _a("summary"), summary, type="text")
     for rel, path in _images(entry):
@@ -171,7 +162,7 @@ def _xml_entry(feed: etree._Element, entry: CatalogueEntry, settings: Settings) 
             "rel": rel,
             "href": absolute(settings, entry.slug, path),
             "type": _link_type(path),
-            "title": TITLES[kind],
+            "title": opds_title(kind, entry.language),
         }
         if kind != "page":
             attrs["length"] = str(size)
@@ -253,7 +244,7 @@ def _publication(entry: CatalogueEntry, settings: Settings) -> dict[str, Any]:
     for kind, path, size in _formats(entry):
         link: dict[str, Any] = {"rel": "alternate" if kind == "page" else OPEN_ACCESS,
                                 "href": absolute(settings, entry.slug, path), "type": _link_type(path),
-                                "title": TITLES[kind]}  # fmt: skip
+                                "title": opds_title(kind, entry.language)}  # fmt: skip
         if kind != "page":
             link["size"] = size
         links.append(link)
