@@ -1,6 +1,12 @@
 """Publishing on a Dask cluster: real `dask scheduler` and `dask worker` processes on loopback (and
 LocalCluster for the quick cases); outputs byte-identical to a local publish under
-SOURCE_DATE_EPOCH, a worker SIGKILLed mid-run, Ctrl-C, mismatched workers, an unreachable scheduler."""
+SOURCE_DATE_EPOCH, a worker SIGKILLed mid-run, Ctrl-C, mismatched workers, an unreachable scheduler.
+
+eSpeak NG's samples depend by a few samples on what the same process spoke before (measured: a
+sentence is 12 samples shorter after another one; its state survives espeak_Initialize), so a
+cold eSpeak narration differs between two local runs that speak in another order as well. The
+byte-identity tests therefore use the silent engine cold (synthesis on the cluster) and eSpeak
+with the clips a local run made (rendering on the cluster)."""
 
 from __future__ import annotations
 
@@ -32,13 +38,22 @@ BIN = Path(sys.executable).parent
 EPOCH = "1700000000"
 #: (sources, engine) per invocation, as /work/baseline/snap.sh publishes them
 RUNS = [(["putin-today.txt"], "espeak"), (["article.html", "chapters.txt"], "espeak"), (["book.md"], "silent")]
+ALL = ["putin-today.txt", "article.html", "chapters.txt", "book.md"]
+SILENT = [(ALL, "silent")]
 
 
 def env(**extra: str) -> dict[str, str]:
     """The environment of every process here: this worktree's code, SOURCE_DATE_EPOCH, no
     DASK_SCHEDULER_ADDRESS from outside."""
     result = {k: v for k, v in os.environ.items() if k != "DASK_SCHEDULER_ADDRESS"}
-    result.update(PYTHONPATH=str(SRC), SOURCE_DATE_EPOCH=EPOCH, **extra)
+    result.update({"PYTHONPATH": str(SRC), "SOURCE_DATE_EPOCH": EPOCH, **extra})
+    return result
+
+
+def worker_env(pythonpath: Path) -> dict[str, str]:
+    """A worker's environment: without SOURCE_DATE_EPOCH (the client's epoch travels with the work)."""
+    result = env(PYTHONPATH=str(pythonpath))
+    del result["SOURCE_DATE_EPOCH"]
     return result
 
 
@@ -95,6 +110,14 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> Reference:
     return src, sums(folder / "out"), folder / "cache"
 
 
+@pytest.fixture(scope="module")
+def silent_reference(reference: Reference, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The seed and fixtures published locally with the silent engine (a pure function of the text)."""
+    folder = tmp_path_factory.mktemp("silent")
+    publish(reference[0], folder / "out", folder / "cache", runs=SILENT)
+    return sums(folder / "out")
+
+
 def publications(found: dict[str, str], *slugs: str) -> dict[str, str]:
     """The sums of the files inside these publications' folders."""
     return {k: v for k, v in found.items() if k.split("/")[0] in slugs}
@@ -108,6 +131,7 @@ class DaskCluster:
         self.folder = folder
         self.address = f"tcp://127.0.0.1:{free_port()}"
         self.workers: list[subprocess.Popen[bytes]] = []
+        self.names: dict[str, subprocess.Popen[bytes]] = {}
         log = (folder / "scheduler.log").open("wb")
         self.scheduler = subprocess.Popen(
             [str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", self.address.rsplit(":", 1)[1],
@@ -118,14 +142,15 @@ class DaskCluster:
     def add_worker(self, pythonpath: Path = SRC) -> subprocess.Popen[bytes]:
         """Start one worker with the code under `pythonpath`; return once the scheduler has it."""
         before = self.count()
-        n = len(self.workers)
+        n = len(self.names)
         log = (self.folder / f"worker{n}.log").open("wb")
         worker = subprocess.Popen(
             [str(BIN / "dask"), "worker", self.address, "--nthreads", "1", "--no-nanny", "--host", "127.0.0.1",
              "--no-dashboard", "--memory-limit", "0", "--name", f"w{n}", "--local-directory", str(self.folder)],
-            env=env(PYTHONPATH=str(pythonpath)), stdout=log, stderr=subprocess.STDOUT, cwd=self.folder,
+            env=worker_env(pythonpath), stdout=log, stderr=subprocess.STDOUT, cwd=self.folder,
         )  # fmt: skip
         self.workers.append(worker)
+        self.names[f"w{n}"] = worker
         self.wait(lambda: self.count() > before, f"worker {n} to join")
         return worker
 
@@ -141,6 +166,16 @@ class DaskCluster:
                 return len(client.scheduler_info(n_workers=-1)["workers"])
         except OSError:
             return 0
+
+    def rendering(self) -> subprocess.Popen[bytes] | None:
+        """The worker process rendering a publication now, if any."""
+        with self.client() as client:  # type: ignore[attr-defined]
+            busy = client.processing()
+            names = {addr: w["name"] for addr, w in client.scheduler_info(n_workers=-1)["workers"].items()}
+        for address, keys in busy.items():
+            if any(str(k).startswith("render-") for k in keys) and str(names.get(address)) in self.names:
+                return self.names[str(names[address])]
+        return None
 
     def tasks(self) -> int:
         """Tasks the scheduler still holds."""
@@ -236,14 +271,15 @@ def test_batches_are_small(tmp_path: Path) -> None:
 # --- LocalCluster: the quick cases -----------------------------------------------------------
 
 
-def test_local_cluster_publish_is_byte_identical(reference: Reference, tmp_path: Path) -> None:
-    src, expected, _ = reference
-    errs = publish(src, tmp_path / "out", tmp_path / "cache", "--cluster", "local:2", runs=RUNS[1:])
+def test_local_cluster_publish_is_byte_identical(
+    reference: Reference, silent_reference: dict[str, str], tmp_path: Path
+) -> None:
+    """Every clip made and every publication rendered by a LocalCluster of two processes."""
+    errs = publish(reference[0], tmp_path / "out", tmp_path / "cache", "--cluster", "local:2", runs=SILENT)
     assert "Dask cluster tcp://127.0.0.1:" in errs[0] and "2 workers, 2 threads" in errs[0]
     assert "dashboard http://" in errs[0]
-    assert errs[0].count("Narrating ") == 1 and "Narrating 2 sources" in errs[0], "one bar for the whole run"
-    slugs = ("article", "chapters", "book")
-    assert publications(sums(tmp_path / "out"), *slugs) == publications(expected, *slugs)
+    assert errs[0].count("Narrating ") == 1 and "Narrating 4 sources" in errs[0], "one bar for the whole run"
+    assert sums(tmp_path / "out") == silent_reference
     assert not list((tmp_path / "out").glob(".*tmp-*")), "no staging or scratch folder is left"
 
 
@@ -266,47 +302,54 @@ def test_unreachable_scheduler_is_one_line_naming_it(tmp_path: Path) -> None:
 # --- a real scheduler and two workers ----------------------------------------------------------
 
 
-def test_cluster_publish_is_byte_identical(reference: Reference, cluster: DaskCluster, tmp_path: Path) -> None:
-    src, expected, _ = reference
+def test_cluster_publish_is_byte_identical(
+    reference: Reference, silent_reference: dict[str, str], cluster: DaskCluster, tmp_path: Path
+) -> None:
+    """The seed and fixtures as snap.sh publishes them (eSpeak clips from the local run's cache,
+    rendered on the workers), and all four with the silent engine from a cold cache."""
+    src, expected, made = reference
+    shutil.copytree(made, tmp_path / "cache")
     errs = publish(src, tmp_path / "out", tmp_path / "cache", "--cluster", cluster.address)
     assert f"Dask cluster {cluster.address}: 2 workers, 2 threads" in errs[0]
     assert sums(tmp_path / "out") == expected
+    publish(src, tmp_path / "silent", tmp_path / "cold", "--cluster", cluster.address, runs=SILENT)
+    assert sums(tmp_path / "silent") == silent_reference
 
 
 def test_worker_killed_mid_run(reference: Reference, cluster: DaskCluster, tmp_path: Path) -> None:
-    """SIGKILL one of the two workers while sentences are being made: Dask gives its tasks to the
-    other and the publish completes with the same bytes."""
-    src, expected, _ = reference
-    cache = tmp_path / "cache"
+    """SIGKILL the worker that is rendering a publication: Dask gives its task to the other worker
+    and the publish completes with the same bytes (the dead worker's staging folder is cleared)."""
+    src, expected, made = reference
+    shutil.copytree(made, tmp_path / "cache")
     names = ["putin-today.txt", "article.html", "chapters.txt"]
-    cmd = publisher_cmd(src, names, tmp_path / "out", "--engine", "espeak", "--cache-dir", str(cache))
+    cmd = publisher_cmd(src, names, tmp_path / "out", "--engine", "espeak", "--cache-dir", str(tmp_path / "cache"))
     proc = subprocess.Popen([*cmd, "--cluster", cluster.address], env=env(), stderr=subprocess.PIPE, text=True)
-    victim = cluster.workers[0]
+    victim = None
     try:
-        cluster.wait(lambda: len(list((cache / "clips").rglob("*.pcm"))) >= 10 or proc.poll() is not None, "clips")
-        assert proc.poll() is None, "the run ended before a worker could be killed"
+        cluster.wait(lambda: cluster.rendering() is not None or proc.poll() is not None, "a render task")
+        victim = cluster.rendering()
+        assert proc.poll() is None and victim is not None, "the run ended before a worker could be killed"
         victim.send_signal(signal.SIGKILL)
         victim.wait(30)
         _, err = proc.communicate(timeout=600)
     finally:
-        cluster.workers.remove(victim)
-        cluster.add_worker()  # the next tests want two workers again
+        if victim is not None:
+            cluster.workers.remove(victim)
+            cluster.add_worker()  # the next tests want two workers again
     assert proc.returncode == 0, err
-    assert len(list((cache / "clips").rglob("*.pcm"))) > 10
     slugs = ("putin-today", "article", "chapters")
     assert publications(sums(tmp_path / "out"), *slugs) == publications(expected, *slugs)
     assert not list((tmp_path / "out").glob(".*tmp-*")), "the dead worker's staging folder is cleared"
 
 
 def test_ctrl_c_cancels_and_keeps_cache_and_outputs(reference: Reference, cluster: DaskCluster, tmp_path: Path) -> None:
-    src, _, made = reference
+    """Ctrl-C while the workers make clips: exit 130, the scheduler drops the run's tasks, the
+    earlier outputs are untouched and every clip kept is whole."""
+    src, expected, made = reference
     out, cache = tmp_path / "out", tmp_path / "cache"
-    publish(src, out, tmp_path / "first", "--cluster", cluster.address, runs=[(["chapters.txt"], "espeak")])
-    before = sums(out)
-    cmd = publisher_cmd(src, ["putin-today.txt", "chapters.txt"], out, "--engine", "espeak", "--force")
-    proc = subprocess.Popen(
-        [*cmd, "--cache-dir", str(cache), "--cluster", cluster.address], env=env(), stderr=subprocess.PIPE, text=True
-    )
+    shutil.copytree(made.parent / "out", out)
+    cmd = publisher_cmd(src, ["putin-today.txt"], out, "--engine", "espeak", "--force", "--cache-dir", str(cache))
+    proc = subprocess.Popen([*cmd, "--cluster", cluster.address], env=env(), stderr=subprocess.PIPE, text=True)
     cluster.wait(lambda: len(list((cache / "clips").rglob("*.pcm"))) >= 5 or proc.poll() is not None, "clips")
     assert proc.poll() is None, "the run ended before Ctrl-C"
     proc.send_signal(signal.SIGINT)
@@ -314,12 +357,14 @@ def test_ctrl_c_cancels_and_keeps_cache_and_outputs(reference: Reference, cluste
     assert proc.returncode == 130, err
     assert "interrupted" in err
     cluster.wait(lambda: cluster.tasks() == 0, "the scheduler to drop the run's tasks", timeout=60)
-    assert sums(out) == before, "the earlier output is untouched"
+    cluster.wait(lambda: not list((cache / "clips").rglob(".tmp-*")), "the last clip being written", timeout=60)
+    assert sums(out) == expected, "the earlier outputs are untouched"
     clips = list((cache / "clips").rglob("*.pcm"))
     assert len(clips) >= 5
-    for clip in clips:  # every clip kept is whole: the same bytes as the uninterrupted run's
-        assert clip.read_bytes() == (made / clip.relative_to(cache)).read_bytes()
-    again = subprocess.run([*cmd, "--cache-dir", str(cache)], env=env(), capture_output=True, text=True, timeout=600)
+    for clip in clips:  # whole: as long as the local run's clip of that sentence, give or take eSpeak's jitter
+        local = (made / clip.relative_to(cache)).stat().st_size
+        assert abs(clip.stat().st_size - local) <= 0.01 * local
+    again = subprocess.run(cmd, env=env(), capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stderr
 
 
