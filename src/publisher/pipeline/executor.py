@@ -37,6 +37,7 @@ Outcome = tuple["Work", Any, float]
 BATCH_CHARACTERS = 1200
 #: … and at most this many sentences (keeps progress smooth with fast engines)
 BATCH_CLIPS = 64
+INSTALL_HINT = "install it with: pip install 'publisher[cluster]' (on this machine and every worker)"
 CONNECT_TIMEOUT = 10.0  # seconds to reach a scheduler, and to wait for its first worker
 LOCAL_PATTERN = re.compile(r"local(?::(\d+))?")
 
@@ -283,7 +284,10 @@ class DaskExecutor:
                     part.close()
 
     def _connect(self) -> None:
-        from distributed import Client, LocalCluster
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError as exc:
+            raise EngineError(f"--cluster needs Dask; {INSTALL_HINT}") from exc
 
         quiet = max(logging.WARNING, logging.getLogger().getEffectiveLevel())
         for name in ("distributed", "tornado"):  # Dask's own INFO lines only with -v
