@@ -18,6 +18,7 @@ import argparse
 import datetime as dt
 import functools
 import hashlib
+import json
 import os
 import platform
 import shutil
@@ -92,6 +93,9 @@ def bench_book(rows: list[tuple[str, str]], engine: str, chapters: int) -> None:
         plan_source(source, Settings(engine=engine, cache=work / "c-local"), {}, EngineCache(), work / "scratch")
         plan = time.perf_counter() - planned
         sentences = len(list((work / "c-local" / "clips").rglob("*.pcm")))
+        audio = float(json.loads((work / "local" / "book" / ".publisher.json").read_text())["duration"])
+        out_bytes = sum(p.stat().st_size for p in (work / "local").rglob("*") if p.is_file())
+        clip_bytes = sum(p.stat().st_size for p in (work / "c-local" / "clips").rglob("*") if p.is_file())
         label = f"book ({chapters} chapters, {words} words, {sentences} clips), {engine}"
         rows += [
             (f"{label}: --jobs 2", f"{local:.1f} s ({words / local:.0f} words/s)"),
@@ -101,6 +105,11 @@ def bench_book(rows: list[tuple[str, str]], engine: str, chapters: int) -> None:
             ("LocalCluster of 2 processes: start + version/voice check + stop", f"{start:.1f} s"),
             (f"{label}: cold render from cached clips (serial, one task)", f"{render:.1f} s"),
             (f"{label}: client planning (read, normalise, fingerprint)", f"{plan:.2f} s"),
+            (f"{label}: narration", f"{audio:.0f} s of audio ({words / audio:.2f} words per second of audio)"),
+            (
+                f"{label}: bytes per second of audio",
+                f"clips {clip_bytes / audio / 1e3:.1f} KB, outputs (all formats) {out_bytes / audio / 1e3:.1f} KB",
+            ),
         ]
 
 

@@ -15,7 +15,7 @@ import secrets
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -75,7 +75,7 @@ class Executor(Protocol):
 
     description: str  # one line for the user ("" for the local one)
 
-    def run(self, works: list[Work], progress: ProgressFactory | None) -> Iterator[Outcome]:
+    def run(self, works: Iterable[Work], progress: ProgressFactory | None) -> Iterator[Outcome]:
         """Do every piece of work; a failing one does not stop the others."""
         ...
 
@@ -94,8 +94,9 @@ class LocalExecutor:
     def __exit__(self, *exc: object) -> None:
         return None
 
-    def run(self, works: list[Work], progress: ProgressFactory | None) -> Iterator[Outcome]:
-        """Synthesize then render each source in turn, with one progress bar per source."""
+    def run(self, works: Iterable[Work], progress: ProgressFactory | None) -> Iterator[Outcome]:
+        """Synthesize then render each source in turn (taking the next only then), with one progress
+        bar per source."""
         for work in works:
             started = time.perf_counter()
             try:
@@ -274,7 +275,11 @@ class DaskExecutor:
         self._tasks: list[tuple[str, tuple[Clip, ...], list[int]]] = []
 
     def __enter__(self) -> DaskExecutor:
-        self._connect()
+        try:
+            self._connect()
+        except BaseException:
+            self.__exit__()  # a LocalCluster already started, or a client without workers
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -362,9 +367,10 @@ class DaskExecutor:
                             work.source)  # fmt: skip
         return shared, remote
 
-    def run(self, works: list[Work], progress: ProgressFactory | None) -> Iterator[Outcome]:
+    def run(self, planned: Iterable[Work], progress: ProgressFactory | None) -> Iterator[Outcome]:
         """Submit every clip task, then every render task; yield results as they finish. Ctrl-C
         (or any error here) cancels what is still pending on the cluster."""
+        works = list(planned)  # every source is read first: the cluster gets the whole catalogue at once
         if not works:
             return
         shared, remote = self.check(works)

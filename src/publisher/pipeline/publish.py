@@ -307,7 +307,7 @@ def publish_all(
         with make_executor(run.cluster, run.jobs or default_jobs()) as executor, scratch_folder(output) as scratch:
             if notice and executor.description:
                 notice(executor.description)
-            works = _plan_all(
+            works = _plan_each(
                 sources, base, flags, engines, scratch, not isinstance(executor, LocalExecutor), fail, done
             )
             for work, outcome, seconds in executor.run(works, progress):
@@ -323,7 +323,7 @@ def publish_all(
     return result
 
 
-def _plan_all(
+def _plan_each(
     sources: list[Path],
     base: Settings,
     flags: dict[str, Any],
@@ -332,10 +332,10 @@ def _plan_all(
     absolute: bool,
     fail: Callable[[Path, Exception], None],
     done: Callable[[PublishResult], None],
-) -> list[Work]:
-    """Read and prepare every source (in order, on this machine); the unchanged ones are done
+) -> Iterator[Work]:
+    """Read and prepare each source in turn, on this machine (one at a time as the executor asks:
+    locally a source's text is not held longer than its own publish); the unchanged ones are done
     already, a bad one is reported and left out."""
-    works: list[Work] = []
     seen: dict[str, Path] = {}
     for source in sources:
         try:
@@ -347,7 +347,9 @@ def _plan_all(
             if isinstance(plan, PublishResult):
                 done(plan)
             else:
-                works.append(work_for(plan, engines))
+                work = work_for(plan, engines)
         except Exception as caught:  # one bad source must not stop the others, nor end in a traceback
             fail(source, caught)
-    return works
+            continue
+        if not isinstance(plan, PublishResult):
+            yield work
