@@ -20,6 +20,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.conftest import FIXTURES, SEED
@@ -139,16 +140,21 @@ class DaskCluster:
             env=env(), stdout=log, stderr=subprocess.STDOUT, cwd=folder,
         )  # fmt: skip
 
-    def add_worker(self, pythonpath: Path = SRC) -> subprocess.Popen[bytes]:
-        """Start one worker with the code under `pythonpath`; return once the scheduler has it."""
+    def add_worker(self, pythonpath: Path = SRC, hidden: Path | None = None) -> subprocess.Popen[bytes]:
+        """Start one worker with the code under `pythonpath` (in a mount namespace where `hidden` is
+        an empty tmpfs, when given: a machine that shares none of those folders); return once the
+        scheduler has it."""
         before = self.count()
         n = len(self.names)
         log = (self.folder / f"worker{n}.log").open("wb")
+        space = hidden / "worker-space" if hidden else self.folder
+        cmd = [str(BIN / "dask"), "worker", self.address, "--nthreads", "1", "--no-nanny", "--host", "127.0.0.1",
+               "--no-dashboard", "--memory-limit", "0", "--name", f"w{n}", "--local-directory", str(space)]  # fmt: skip
+        if hidden is not None:
+            cmd = ["unshare", "-m", "sh", "-c", f'mount -t tmpfs none {hidden} && exec "$0" "$@"', *cmd]
         worker = subprocess.Popen(
-            [str(BIN / "dask"), "worker", self.address, "--nthreads", "1", "--no-nanny", "--host", "127.0.0.1",
-             "--no-dashboard", "--memory-limit", "0", "--name", f"w{n}", "--local-directory", str(self.folder)],
-            env=worker_env(pythonpath), stdout=log, stderr=subprocess.STDOUT, cwd=self.folder,
-        )  # fmt: skip
+            cmd, env=worker_env(pythonpath), stdout=log, stderr=subprocess.STDOUT, cwd="/" if hidden else self.folder
+        )
         self.workers.append(worker)
         self.names[f"w{n}"] = worker
         self.wait(lambda: self.count() > before, f"worker {n} to join")
@@ -366,6 +372,34 @@ def test_ctrl_c_cancels_and_keeps_cache_and_outputs(reference: Reference, cluste
         assert abs(clip.stat().st_size - local) <= 0.01 * local
     again = subprocess.run(cmd, env=env(), capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stderr
+
+
+def test_workers_that_share_no_folder(
+    reference: Reference, silent_reference: dict[str, str], cluster: DaskCluster, tmp_path: Path
+) -> None:
+    """A worker that sees neither the cache, nor the output, nor the sources (another machine
+    without the shared mount): its clips come back to the client's cache and the publications are
+    rendered on the client, with a warning; the bytes are the same."""
+    if shutil.which("unshare") is None or os.geteuid() != 0:
+        pytest.skip("needs unshare and root for a private mount namespace")
+    hidden = tmp_path.parents[1]  # every test's folders
+    odd = cluster.add_worker(hidden=hidden)
+    try:
+        errs = publish(reference[0], tmp_path / "out", tmp_path / "cache", "--cluster", cluster.address, runs=SILENT)
+        with cluster.client() as client:  # type: ignore[attr-defined]
+            seen = client.run(os.path.isdir, str(tmp_path), workers=[_address_of(client, odd, cluster)])
+    finally:
+        cluster.stop(odd)
+    assert list(seen.values()) == [False], "the odd worker really does not see the test's folders"
+    assert "3 workers" in errs[0]
+    assert errs[0].count("not on a path every worker shares; rendered here") == 4
+    assert sums(tmp_path / "out") == silent_reference
+    assert len(list((tmp_path / "cache" / "clips").rglob("*.pcm"))) > 0
+
+
+def _address_of(client: Any, worker: subprocess.Popen[bytes], cluster: DaskCluster) -> str:
+    name = next(n for n, w in cluster.names.items() if w is worker)
+    return next(a for a, w in client.scheduler_info(n_workers=-1)["workers"].items() if w["name"] == name)
 
 
 def test_a_failing_task_fails_its_source_only(cluster: DaskCluster, tmp_path: Path) -> None:

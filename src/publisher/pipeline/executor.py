@@ -326,7 +326,7 @@ class DaskExecutor:
             f"Dask cluster {info.get('address', self.address)}: {len(workers)} worker{'s' * (len(workers) != 1)}, "
             f"{threads} thread{'s' * (threads != 1)}"
         )
-        if "dashboard" in info.get("services", {}) and self._client.run_on_scheduler(_has_dashboard):
+        if "dashboard" in info.get("services", {}) and _serves(self._client.dashboard_link):
             self.description += f"; dashboard {self._client.dashboard_link}"
 
     def check(self, works: list[Work]) -> tuple[set[str], list[bool]]:
@@ -490,13 +490,22 @@ class DaskExecutor:
             yield work, outcome, time.perf_counter() - started
 
 
-def _has_dashboard() -> bool:
-    """Run on the scheduler: can it show its dashboard (it needs bokeh)?"""
+def _serves(link: str) -> bool:
+    """Is there a dashboard at `link`? The scheduler's web server answers even without one: 404
+    when started with --no-dashboard, a "needs bokeh" page without bokeh. A slow answer is a real
+    dashboard drawing itself on a busy machine."""
+    import urllib.error
+    import urllib.request
+
     try:
-        import bokeh  # noqa: F401
-    except ImportError:
+        with urllib.request.urlopen(link, timeout=3) as response:
+            return response.status == 200 and b"needs bokeh" not in response.read(4096)
+    except urllib.error.URLError as exc:
+        return isinstance(exc.reason, TimeoutError)
+    except TimeoutError:
+        return True
+    except (OSError, ValueError):
         return False
-    return True
 
 
 def _reason(exc: BaseException) -> str:
