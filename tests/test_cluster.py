@@ -173,13 +173,13 @@ class DaskCluster:
         except OSError:
             return 0
 
-    def rendering(self) -> subprocess.Popen[bytes] | None:
-        """The worker process rendering a publication now, if any."""
+    def busy_with(self, prefix: str) -> subprocess.Popen[bytes] | None:
+        """The worker process running a task whose key starts with `prefix` now, if any."""
         with self.client() as client:  # type: ignore[attr-defined]
             busy = client.processing()
             names = {addr: w["name"] for addr, w in client.scheduler_info(n_workers=-1)["workers"].items()}
         for address, keys in busy.items():
-            if any(str(k).startswith("render-") for k in keys) and str(names.get(address)) in self.names:
+            if any(str(k).startswith(prefix) for k in keys) and str(names.get(address)) in self.names:
                 return self.names[str(names[address])]
         return None
 
@@ -332,8 +332,8 @@ def test_worker_killed_mid_run(reference: Reference, cluster: DaskCluster, tmp_p
     proc = subprocess.Popen([*cmd, "--cluster", cluster.address], env=env(), stderr=subprocess.PIPE, text=True)
     victim = None
     try:
-        cluster.wait(lambda: cluster.rendering() is not None or proc.poll() is not None, "a render task")
-        victim = cluster.rendering()
+        cluster.wait(lambda: cluster.busy_with("render-") is not None or proc.poll() is not None, "a render task")
+        victim = cluster.busy_with("render-")
         assert proc.poll() is None and victim is not None, "the run ended before a worker could be killed"
         victim.send_signal(signal.SIGKILL)
         victim.wait(30)
@@ -346,6 +346,36 @@ def test_worker_killed_mid_run(reference: Reference, cluster: DaskCluster, tmp_p
     slugs = ("putin-today", "article", "chapters")
     assert publications(sums(tmp_path / "out"), *slugs) == publications(expected, *slugs)
     assert not list((tmp_path / "out").glob(".*tmp-*")), "the dead worker's staging folder is cleared"
+
+
+def test_worker_killed_while_making_clips(cluster: DaskCluster, tmp_path: Path) -> None:
+    """SIGKILL a worker in the middle of a clip task (3,000 short sentences, silent engine): the
+    task runs again on the other worker and the outputs equal a local publish's."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "many.md").write_text(
+        "# Many\n\n" + "\n\n".join(" ".join(f"S{p}x{i}." for i in range(30)) for p in range(100)) + "\n"
+    )
+    runs = [(["many.md"], "silent")]
+    publish(src, tmp_path / "local", tmp_path / "c-local", runs=runs)
+    cache = tmp_path / "cache"
+    cmd = publisher_cmd(src, ["many.md"], tmp_path / "out", "--engine", "silent", "--cache-dir", str(cache))
+    proc = subprocess.Popen([*cmd, "--cluster", cluster.address], env=env(), stderr=subprocess.PIPE, text=True)
+    victim = None
+    try:
+        cluster.wait(lambda: cluster.busy_with("clips-") is not None or proc.poll() is not None, "a clip task")
+        victim = cluster.busy_with("clips-")
+        assert proc.poll() is None and victim is not None, "the run ended before a worker could be killed"
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(30)
+        _, err = proc.communicate(timeout=600)
+    finally:
+        if victim is not None:
+            cluster.workers.remove(victim)
+            cluster.add_worker()
+    assert proc.returncode == 0, err
+    assert sums(tmp_path / "out") == sums(tmp_path / "local")
+    assert len(list((cache / "clips").rglob("*.pcm"))) == 3000 + 3  # the sentences, title and credits
 
 
 def test_ctrl_c_cancels_and_keeps_cache_and_outputs(reference: Reference, cluster: DaskCluster, tmp_path: Path) -> None:
