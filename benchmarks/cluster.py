@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "src"))
 
-from bench import BOOK, book_part  # noqa: E402
+import bench  # noqa: E402
 
 from publisher.pipeline import executor  # noqa: E402
 from publisher.pipeline.engines import EngineCache  # noqa: E402
@@ -72,14 +72,15 @@ def localcluster_start(workers: int) -> float:
     return time.perf_counter() - started
 
 
-def bench_book(rows: list[tuple[str, str]], engine: str, chapters: int) -> None:
+def bench_book(rows: list[tuple[str, str]], engine: str, chapters: int, book: Path) -> None:
     """--jobs 2 vs --cluster local:2 on the corpus book's first chapters, cold."""
-    if not BOOK.is_file():
-        rows.append(("cluster vs --jobs", f"skipped: {BOOK} is not here"))
+    if not book.is_file():
+        rows.append(("cluster vs --jobs", f"skipped: {book} is not here"))
         return
+    bench.BOOK = book
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        source = book_part(chapters, work / "book.md")
+        source = bench.book_part(chapters, work / "book.md")
         words = len(source.read_text(encoding="utf-8").split())
         common = ["publish", "book.md", "--engine", engine]
         local = publisher([*common, "-o", "local", "--cache-dir", "c-local", "--jobs", "2"], work)
@@ -174,6 +175,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--engine", default="piper", help="engine of the throughput part (piper or espeak)")
     parser.add_argument("--chapters", type=int, default=3, help="chapters of the corpus book")
+    parser.add_argument("--book", type=Path, default=bench.BOOK, help=f"the corpus book [{bench.BOOK}]")
     parser.add_argument("--sentences", type=int, default=20000, help="sentences of the overhead part")
     parser.add_argument("--single", type=int, default=3000, help="sentences of the one-clip-per-task part")
     parser.add_argument("--no-book", action="store_true", help="scheduler overhead only")
@@ -184,7 +186,7 @@ def main() -> int:
     if not args.no_overhead:
         bench_overhead(rows, args.sentences, args.single)
     if not args.no_book:
-        bench_book(rows, args.engine, args.chapters)
+        bench_book(rows, args.engine, args.chapters, args.book)
     load = os.getloadavg()[0]
     stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     head = (
