@@ -240,6 +240,8 @@ def test_cluster_setting_from_toml_flag_and_environment(tmp_path: Path, monkeypa
     assert Settings().with_overrides({"cluster": "local:4"}, "command line").cluster == "local:4"
     with pytest.raises(ConfigError, match="cluster 'tcp://a b' is not a scheduler address"):
         Settings().with_overrides({"cluster": "tcp://a b"}, "command line")
+    with pytest.raises(ConfigError, match="a local cluster has 1–256 workers"):
+        Settings().with_overrides({"cluster": "local:0"}, "command line")
     monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
     assert cluster_address(None) is None
     monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", "tcp://127.0.0.1:9999")

@@ -143,6 +143,8 @@ class Settings:
             problems.append(f"jobs {self.jobs} is outside 0–64")
         if self.cluster is not None and not _CLUSTER.fullmatch(self.cluster.strip()):
             problems.append(f"cluster {self.cluster!r} is not a scheduler address (tcp://host:port) or local:N")
+        elif self.cluster and self.cluster.startswith("local:") and not 1 <= int(self.cluster[6:]) <= 256:
+            problems.append(f"cluster {self.cluster!r}: a local cluster has 1–256 workers")
         if not 24 <= self.m4b_bitrate <= 320:
             problems.append(f"m4b_bitrate {self.m4b_bitrate} is outside 24–320")
         if not self.base_url.startswith(("http://", "https://")):
