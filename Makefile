@@ -28,11 +28,11 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.stamp-run: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e '.[cluster]'
 	@touch $@
 
 $(VENV)/.stamp-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test,lint]'
+	$(BIN)/python -m pip install --quiet -e '.[test,lint,cluster]'
 	@touch $@ $(VENV)/.stamp-run
 
 java: ## Make sure a Java runtime (for EPUBCheck) is installed
@@ -78,8 +78,9 @@ format: $(VENV)/.stamp-dev ## Apply ruff's formatting and safe fixes
 check: $(VENV)/.stamp-dev java $(ACE) ## EPUBCheck + DAISY Ace + overlay/tag checks on everything in output/
 	$(BIN)/publisher check $(OUTPUT)
 
-bench: $(VENV)/.stamp-dev ## Benchmarks: publish vs raw Piper in one run, intelligibility
+bench: $(VENV)/.stamp-dev ## Benchmarks: publish vs raw Piper in one run, intelligibility, Dask cluster vs --jobs
 	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/cluster.py
 
 clean: ## Remove output/ and caches (keeps .venv)
 	rm -rf $(OUTPUT) .cache .pytest_cache .mypy_cache .ruff_cache

@@ -146,6 +146,11 @@ def _progress_factory(
 @click.option("--read-aloud-bitrate", type=int, help="MP3 bitrate inside the read-aloud EPUB; 0 = chapter MP3s.")
 @click.option("--announce/--no-announce", default=None, help="Spoken opening credits and closing line [default: on].")
 @click.option("-j", "--jobs", type=int, help="Synthesis processes [default: one per core].")
+@click.option(
+    "--cluster",
+    metavar="ADDRESS",
+    help="Run on a Dask cluster (tcp://host:8786), or local:N for N worker processes [$DASK_SCHEDULER_ADDRESS].",
+)
 @click.option("--cache/--no-cache", "use_cache", default=None, help="Reuse cached sentence audio [default: on].")
 @click.option(
     "--cache-dir", "cache", type=click.Path(file_okay=False, path_type=Path), help="Cache folder [.cache/publisher]."
@@ -170,6 +175,7 @@ def publish(ctx: click.Context, paths: tuple[Path, ...], **flags: Any) -> None:
     Examples:
       publisher publish                       # everything in sources/
       publisher publish essay.md -o site/ --engine espeak --voice en-gb
+      publisher publish library/ --cluster tcp://scheduler:8786 -o /shared/output
     """
     base = load_settings(ctx.obj.get("config"))
     language = flags["language"]
@@ -195,7 +201,12 @@ def publish(ctx: click.Context, paths: tuple[Path, ...], **flags: Any) -> None:
         click.echo(f"error: {exc}", err=True)
 
     sources = list(paths) or [Path("sources")]
-    result = publish_all(sources, base, flags, _progress_factory(not quiet), done, failed)
+
+    def notice(message: str) -> None:
+        if not quiet:
+            click.echo(message, err=True)
+
+    result = publish_all(sources, base, flags, _progress_factory(not quiet), done, failed, notice)
     if not result.published and not result.failed:
         click.echo("nothing to publish: no sources found (.txt, .md, .html, .epub, .docx, .odt…)", err=True)
         ctx.exit(BatchError.exit_code)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -20,6 +21,10 @@ CONFIG_NAME = "publisher.toml"
 #: page), never a publication; every other setting is part of a publication's fingerprint
 RUN = {"scope": "run"}
 CATALOGUE = {"scope": "catalogue"}
+#: a Dask scheduler address (tcp://host:port, tls://…, host:port), local or local:N, or off
+_CLUSTER = re.compile(
+    r"(?:(?:tcp|tls|ws|wss|inproc|ucx)://)?[\w.\-\[\]:]+(?::\d+)?(?:/\S*)?|local(?::\d+)?|off|none|", re.I
+)
 MP3_BITRATES = (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
 
 
@@ -83,6 +88,9 @@ class Settings:
     """Synthesis processes; 0 = one per core."""
     force: bool = field(default=False, metadata=RUN)
     """Render even when nothing changed since the last publish."""
+    cluster: str | None = field(default=None, metadata=RUN)
+    """Dask scheduler to run on (tcp://host:8786), or local:N for N local worker processes; default:
+    DASK_SCHEDULER_ADDRESS if set, else this machine's processes (--jobs)."""
     output: Path = field(default_factory=lambda: Path("output"), metadata=RUN)
     """Where publications are written: output/<slug>/."""
     base_url: str = field(default="http://localhost:8000/", metadata=CATALOGUE)
@@ -99,6 +107,10 @@ class Settings:
     """Ask podcast platforms not to import the feeds elsewhere (podcast:locked yes, owner = owner_email)."""
     page_size: int = field(default=100, metadata=CATALOGUE)
     """Entries per page of the site feed, the OPDS catalogue and the index page."""
+
+    def output_values(self) -> dict[str, Any]:
+        """The settings that change any output, the catalogue's included (not how a run works)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.metadata.get("scope") != "run"}
 
     def publication_values(self) -> dict[str, Any]:
         """The settings that change what a publication holds (its fingerprint's part)."""
@@ -147,6 +159,10 @@ class Settings:
             problems.append(f"notes {self.notes!r} is not paragraph, chapter or none")
         if not 0 <= self.jobs <= 64:
             problems.append(f"jobs {self.jobs} is outside 0–64")
+        if self.cluster is not None and not _CLUSTER.fullmatch(self.cluster.strip()):
+            problems.append(f"cluster {self.cluster!r} is not a scheduler address (tcp://host:port) or local:N")
+        elif self.cluster and self.cluster.startswith("local:") and not 1 <= int(self.cluster[6:]) <= 256:
+            problems.append(f"cluster {self.cluster!r}: a local cluster has 1–256 workers")
         if not 24 <= self.m4b_bitrate <= 320:
             problems.append(f"m4b_bitrate {self.m4b_bitrate} is outside 24–320")
         if not 1 <= self.page_size <= 10000:
@@ -192,7 +208,7 @@ def _coerce(value: Any, default: Any, name: str) -> Any:
         return float(value)
     if isinstance(default, Path) or name in ("lexicon", "voices_dir"):
         return Path(value)
-    if name in ("voice", "publisher"):
+    if name in ("voice", "publisher", "cluster"):
         return str(value)
     return str(value)
 

@@ -1,18 +1,23 @@
-"""The pipeline's stages, one source at a time: read → narrate → place the audio → render every
-format of the registry → manifest → move into output/ atomically; then the catalogue, once."""
+"""The pipeline's stages: read and prepare each source (plan) → synthesize the clips it lacks →
+render (narration WAVs, placed audio, every format of the registry, manifest, atomic move into
+output/); then the catalogue, once. Where synthesis and rendering run is the executor's choice."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
+import secrets
+import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from publisher.audio.master import make_masters
 from publisher.audio.place import AudioFile, PlacedAudio, place_audio
-from publisher.errors import PublisherError, RenderError, SourceError
+from publisher.errors import EngineError, PublisherError, RenderError, SourceError
 from publisher.formats import registry
 from publisher.formats.book.epub import identifier, modified_time
 from publisher.formats.context import CatalogueContext, RenderContext
@@ -21,6 +26,7 @@ from publisher.model import layout
 from publisher.model.publication import Metadata, Publication
 from publisher.model.timeline import Narration
 from publisher.pipeline.engines import EngineCache
+from publisher.pipeline.executor import LocalExecutor, ProgressFactory, Work, make_executor
 from publisher.pipeline.fingerprint import fingerprint, up_to_date
 from publisher.pipeline.manifest import (
     PublishResult,
@@ -38,16 +44,13 @@ from publisher.readers.common import place_notes
 from publisher.settings import Settings, source_date_epoch
 from publisher.speech.cache import ClipCache
 from publisher.speech.credits import add_front_matter
-from publisher.speech.engines import Engine, EngineOptions
+from publisher.speech.engines import Engine
 from publisher.speech.lexicon import from_mapping, load_project_lexicon, project_lexicon_files
-from publisher.speech.narrate import count_sentences, default_jobs, narrate
+from publisher.speech.narrate import Voice, assemble, count_sentences, default_jobs, missing_clips
 from publisher.speech.normalise import prepare_spoken
 from publisher.text import slugify
 
 log = logging.getLogger(__name__)
-
-#: called with the number of sentences to narrate; returns a per-sentence tick and a close()
-ProgressFactory = Callable[[str, int], tuple[Callable[[int], None], Callable[[], None]]]
 
 
 @dataclass
@@ -82,18 +85,28 @@ def effective_settings(base: Settings, meta: Metadata, flags: dict[str, Any]) ->
     return settings.with_overrides(flags, "command line").for_profile()
 
 
-def publish_source(
-    path: Path,
-    base: Settings,
-    flags: dict[str, Any],
-    engines: EngineCache,
-    progress: ProgressFactory | None = None,
-) -> PublishResult:
-    """Publish one source into `<output>/<slug>/`; nothing in output changes unless all succeeds.
+@dataclass(frozen=True)
+class Plan:
+    """One source read and prepared: everything its rendering needs, as plain data (it is sent to
+    whichever process renders it, so it holds no engine and no open file)."""
 
-    A source whose fingerprint (text, settings, voice, lexicon, images) matches its last complete
-    publish is left as it is.
-    """
+    path: Path
+    pub: Publication
+    settings: Settings
+    voice: Voice
+    fingerprint: str
+    previous: dict[str, Any] | None
+    clips: Path  # root of the clip cache its narration reads
+    epoch: int | None  # SOURCE_DATE_EPOCH of the run (a worker's environment may lack it)
+
+
+def plan_source(
+    path: Path, base: Settings, flags: dict[str, Any], engines: EngineCache, scratch: Path, absolute: bool = False
+) -> Plan | PublishResult:
+    """Read and prepare one source; a PublishResult instead when its fingerprint (text, settings,
+    voice, lexicon, images) matches its last complete publish, which is left as it is. `scratch`
+    holds the clips of a run without the cache; `absolute` makes every folder absolute (for
+    processes that do not share this one's working directory)."""
     started = time.perf_counter()
     defaults = Metadata(title="", language=base.language, publisher=base.publisher)
     defaults.settings["typographer"] = base.typographer  # publisher.toml's choice; front matter may override
@@ -102,6 +115,8 @@ def publish_source(
     place_notes(pub, settings.notes)
     if settings.slug:
         pub.slug = slugify(settings.slug)
+    if absolute:
+        settings = replace(settings, output=settings.output.absolute(), cache=settings.cache.absolute())
     dest = settings.output / pub.slug
     print_ = fingerprint(path, pub, settings, project_lexicon_files(settings.lexicon))
     previous = read_manifest(dest)
@@ -111,23 +126,9 @@ def publish_source(
         return result_from_manifest(path, dest, previous, time.perf_counter() - started)
     engine = engines.get(settings, pub.metadata.language)
     _prepare(pub, engine, settings, path)
-    with staged(settings.output, pub.slug) as (staging, work):
-        cache = ClipCache(settings.cache if settings.use_cache else work / "clips")
-        narration = _narrate(pub, engine, settings, work, cache, engines.spec(engine), progress)
-        masters = make_masters(narration, settings, previous_gains(previous, settings.profile))
-        store = cache.segments if settings.use_cache else work / "segments"
-        placed = place_audio(pub, narration, masters, staging, settings, store)
-        epoch = source_date_epoch()
-        modified = modified_time(epoch).strftime("%Y-%m-%dT%H:%M:%SZ")
-        cover = load_cover(pub.metadata)
-        ctx = RenderContext(pub, placed, settings, cover, staging, work, identifier(pub), epoch, modified)
-        formats = render(ctx)
-        result = _result(path, dest, pub, narration, placed, staging)
-        meta = catalogue_metadata(pub, engine.narrator, ctx.identifier, modified, previous, ctx.cover_name)
-        levels = {"profile": settings.profile, "gains": {str(i): round(m.gain, 2) for i, m in placed.masters.items()}}
-        write_manifest(staging, result, print_, meta, list(placed.timeline.marks), formats, levels, previous)
-        commit(staging, dest)
-    return replace(result, seconds=time.perf_counter() - started)
+    voice = Voice(engine.name, engine.narrator, engine.cache_key)
+    clips = settings.cache if settings.use_cache else scratch
+    return Plan(path, pub, settings, voice, print_, previous, clips, source_date_epoch())
 
 
 def _prepare(pub: Publication, engine: Engine, settings: Settings, path: Path) -> None:
@@ -136,6 +137,81 @@ def _prepare(pub: Publication, engine: Engine, settings: Settings, path: Path) -
     add_front_matter(pub, engine.narrator if settings.announce else None, closing=settings.announce)
     lexicon = load_project_lexicon(settings.lexicon).merged(from_mapping(pub.metadata.lexicon, str(path)))
     prepare_spoken(pub, lexicon, engine.phonemes)
+
+
+def work_for(plan: Plan, engines: EngineCache) -> Work:
+    """What an executor needs to narrate and render `plan`."""
+    engine = engines.get(plan.settings, plan.pub.metadata.language)
+    spec = engines.spec(engine)
+    if spec is None:  # pragma: no cover - every engine comes from the EngineCache
+        raise EngineError("the engine cannot be rebuilt in another process", path=plan.path)
+    clips, cached = missing_clips(plan.pub, engine.cache_key, ClipCache(plan.clips))
+    meta = plan.pub.metadata
+    images = [Path(b.src) for c in plan.pub.chapters for b in c.blocks if b.kind == "image" and b.src]
+    needs = tuple([plan.path, *([meta.cover] if meta.cover else []), *images])
+    render = functools.partial(render_plan, plan)
+    return Work(
+        plan.path, plan.pub.slug, tuple(clips), cached, plan.clips, spec, engine.cache_key, render,
+        plan.settings.output, needs, engine,
+    )  # fmt: skip
+
+
+def render_plan(plan: Plan) -> PublishResult:
+    """Everything after synthesis for one source (its clips must be in the cache): the chapter
+    WAVs, mastering, placed audio, every renderer of the registry and the manifest, in a staging
+    folder moved into `<output>/<slug>/` only once complete."""
+    pub, settings = plan.pub, plan.settings
+    dest = settings.output / pub.slug
+    with staged(settings.output, pub.slug) as (staging, work):
+        narration = assemble(pub, plan.voice, settings, work, ClipCache(plan.clips))
+        masters = make_masters(narration, settings, previous_gains(plan.previous, settings.profile))
+        store = ClipCache(settings.cache).segments if settings.use_cache else work / "segments"
+        placed = place_audio(pub, narration, masters, staging, settings, store)
+        modified = modified_time(plan.epoch).strftime("%Y-%m-%dT%H:%M:%SZ")
+        cover = load_cover(pub.metadata)
+        ctx = RenderContext(pub, placed, settings, cover, staging, work, identifier(pub), plan.epoch, modified)
+        formats = render(ctx)
+        result = _result(plan.path, dest, pub, narration, placed, staging)
+        meta = catalogue_metadata(pub, plan.voice.narrator, ctx.identifier, modified, plan.previous, ctx.cover_name)
+        levels = {"profile": settings.profile, "gains": {str(i): round(m.gain, 2) for i, m in placed.masters.items()}}
+        marks = list(placed.timeline.marks)
+        write_manifest(staging, result, plan.fingerprint, meta, marks, formats, levels, plan.previous)
+        commit(staging, dest)
+    return result
+
+
+def publish_source(
+    path: Path,
+    base: Settings,
+    flags: dict[str, Any],
+    engines: EngineCache,
+    progress: ProgressFactory | None = None,
+) -> PublishResult:
+    """Publish one source into `<output>/<slug>/` with this machine's processes; nothing in output
+    changes unless all succeeds (an unchanged source is left as it is)."""
+    started = time.perf_counter()
+    with scratch_folder(Path(flags.get("output") or base.output)) as scratch:
+        plan = plan_source(path, base, flags, engines, scratch)
+        if isinstance(plan, PublishResult):
+            return plan
+        jobs = plan.settings.jobs or default_jobs()
+        for work, outcome, _ in LocalExecutor(jobs).run([work_for(plan, engines)], progress):
+            if isinstance(outcome, BaseException):
+                raise outcome
+            return replace(outcome, seconds=time.perf_counter() - started, synthesized=len(work.clips))
+    raise AssertionError("the executor returned no result")  # pragma: no cover
+
+
+@contextlib.contextmanager
+def scratch_folder(output: Path) -> Iterator[Path]:
+    """Where the clips of sources published without the cache go: a folder inside `output/` (so
+    every worker of a cluster reaches it), made only if used and removed afterwards; a killed
+    run's is cleared by remove_leftovers."""
+    folder = output.absolute() / f".clips.tmp-{secrets.token_hex(6)}"
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def render(ctx: RenderContext) -> dict[str, Path]:
@@ -177,25 +253,6 @@ def _result(
     )
 
 
-def _narrate(
-    pub: Publication,
-    engine: Engine,
-    settings: Settings,
-    work: Path,
-    cache: ClipCache,
-    spec: tuple[str, EngineOptions] | None,
-    progress: ProgressFactory | None,
-) -> Narration:
-    jobs = settings.jobs or default_jobs()
-    if progress is None:
-        return narrate(pub, engine, settings, work, cache, jobs, spec)
-    tick, close = progress(pub.slug, count_sentences(pub))
-    try:
-        return narrate(pub, engine, settings, work, cache, jobs, spec, tick)
-    finally:
-        close()
-
-
 def write_catalogue(output: Path, settings: Settings) -> list[Path]:
     """Feeds, OPDS catalogue and index page for everything published in `output/`."""
     cat = CatalogueContext(
@@ -228,40 +285,80 @@ def publish_all(
     progress: ProgressFactory | None = None,
     on_done: Callable[[PublishResult], None] | None = None,
     on_error: Callable[[Path, PublisherError], None] | None = None,
+    notice: Callable[[str], None] | None = None,
 ) -> BatchResult:
-    """Publish every source; one bad source does not stop the others."""
+    """Publish every source; one bad source does not stop the others. Synthesis and rendering run
+    where the `cluster` setting says (this machine's processes by default, see executor.py);
+    the catalogue is written once at the end, here."""
     sources = find_sources(paths)
-    output = Path(flags.get("output") or base.output)
+    run = base.with_overrides(flags, "command line")
+    output = run.output
     result = BatchResult()
     engines = EngineCache()
-    seen: dict[str, Path] = {}
+
+    def fail(source: Path, caught: Exception) -> None:
+        if not isinstance(caught, PublisherError):
+            log.debug("unexpected error publishing %s", source, exc_info=caught)
+        exc = caught if isinstance(caught, PublisherError) else unexpected(caught, source)
+        if exc.path is None:
+            exc.path = source
+        result.failed.append((source, exc))
+        if on_error:
+            on_error(source, exc)
+
+    def done(published: PublishResult) -> None:
+        result.published.append(published)
+        if on_done:
+            on_done(published)
+
     with output_lock(output):
         remove_leftovers(output)
-        for source in sources:
-            try:
-                slug = slugify(flags.get("slug") or source.stem)
-                if slug in seen:
-                    raise SourceError(
-                        f"its slug {slug!r} is already used by {seen[slug]}; rename one",
-                        path=source,
-                    )
-                seen[slug] = source
-                done = publish_source(source, base, flags, engines, progress)
-            except Exception as caught:  # one bad source must not stop the others, nor end in a traceback
-                if not isinstance(caught, PublisherError):
-                    log.debug("unexpected error publishing %s", source, exc_info=True)
-                exc = caught if isinstance(caught, PublisherError) else unexpected(caught, source)
-                if exc.path is None:
-                    exc.path = source
-                result.failed.append((source, exc))
-                if on_error:
-                    on_error(source, exc)
-                continue
-            result.published.append(done)
-            if on_done:
-                on_done(done)
+        with make_executor(run.cluster, run.jobs or default_jobs()) as executor, scratch_folder(output) as scratch:
+            if notice and executor.description:
+                notice(executor.description)
+            works = _plan_each(
+                sources, base, flags, engines, scratch, not isinstance(executor, LocalExecutor), fail, done
+            )
+            for work, outcome, seconds in executor.run(works, progress):
+                if isinstance(outcome, BaseException):
+                    fail(work.source, outcome if isinstance(outcome, Exception) else RuntimeError(repr(outcome)))
+                else:
+                    done(replace(outcome, seconds=seconds, synthesized=len(work.clips)))
+        remove_leftovers(output)  # staging folders of workers killed mid-run
         try:
-            write_catalogue(output, base.with_overrides(flags, "command line"))
+            write_catalogue(output, run)
         except OSError as exc:
             raise RenderError(f"cannot write the catalogue: {exc}", path=output) from exc
     return result
+
+
+def _plan_each(
+    sources: list[Path],
+    base: Settings,
+    flags: dict[str, Any],
+    engines: EngineCache,
+    scratch: Path,
+    absolute: bool,
+    fail: Callable[[Path, Exception], None],
+    done: Callable[[PublishResult], None],
+) -> Iterator[Work]:
+    """Read and prepare each source in turn, on this machine (one at a time as the executor asks:
+    locally a source's text is not held longer than its own publish); the unchanged ones are done
+    already, a bad one is reported and left out."""
+    seen: dict[str, Path] = {}
+    for source in sources:
+        try:
+            slug = slugify(flags.get("slug") or source.stem)
+            if slug in seen:
+                raise SourceError(f"its slug {slug!r} is already used by {seen[slug]}; rename one", path=source)
+            seen[slug] = source
+            plan = plan_source(source, base, flags, engines, scratch, absolute)
+            if isinstance(plan, PublishResult):
+                done(plan)
+            else:
+                work = work_for(plan, engines)
+        except Exception as caught:  # one bad source must not stop the others, nor end in a traceback
+            fail(source, caught)
+            continue
+        if not isinstance(plan, PublishResult):
+            yield work

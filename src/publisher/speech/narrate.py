@@ -12,7 +12,7 @@ import multiprocessing
 import os
 import wave
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from publisher.errors import EngineError
@@ -29,6 +29,24 @@ log = logging.getLogger(__name__)
 TIMELINE_RATE = 22050
 
 Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class Clip:
+    """One sentence to synthesize: its content address in the clip cache, its id and spoken text."""
+
+    key: str
+    sentence_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Voice:
+    """What a narration records of its engine: name, narrator label and the clips' cache key."""
+
+    name: str
+    narrator: str
+    cache_key: str
 
 
 def _pause_after(block: Block, last_in_block: bool, settings: Settings) -> float:
@@ -118,19 +136,11 @@ def _init_worker(name: str, options: EngineOptions) -> None:
     _WORKER_ENGINE = get_engine(name, options)
 
 
-def _synthesize_into(cache: ClipCache, engine: Engine, key: str, sentence_id: str, text: str) -> None:
-    try:
-        pcm = to_timeline(engine.synthesize(text))
-    except EngineError as exc:
-        raise EngineError(f"sentence {sentence_id} ({text[:50]!r}): {exc.message}") from exc
-    cache.put(key, pcm)
-
-
-def _work(task: tuple[str, str, str, str]) -> str:
-    root, key, sentence_id, text = task
+def _work(task: tuple[str, Clip]) -> str:
+    root, clip = task
     assert _WORKER_ENGINE is not None
-    _synthesize_into(ClipCache(Path(root)), _WORKER_ENGINE, key, sentence_id, text)
-    return key
+    ClipCache(Path(root)).put(clip.key, speak(_WORKER_ENGINE, clip))
+    return clip.key
 
 
 def default_jobs() -> int:
@@ -138,39 +148,48 @@ def default_jobs() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def synthesize_missing(
-    pub: Publication,
+def missing_clips(pub: Publication, cache_key: str, cache: ClipCache) -> tuple[list[Clip], int]:
+    """The clips `pub` needs that `cache` lacks (each once, longest text first, so no worker is
+    left with the tail), and how many of its sentences the cache already holds."""
+    todo: dict[str, Clip] = {}
+    cached = 0
+    for sentence in pub.sentences():
+        key = cache.key(cache_key, sentence.spoken)
+        if key in todo or cache.has(key):
+            cached += 1
+        else:
+            todo[key] = Clip(key, sentence.id, sentence.spoken)
+    return sorted(todo.values(), key=lambda c: -len(c.text)), cached
+
+
+def speak(engine: Engine, clip: Clip) -> bytes:
+    """One clip in the timeline's format; an engine failure names the sentence."""
+    try:
+        return to_timeline(engine.synthesize(clip.text))
+    except EngineError as exc:
+        raise EngineError(f"sentence {clip.sentence_id} ({clip.text[:50]!r}): {exc.message}") from exc
+
+
+def synthesize_clips(
+    clips: list[Clip],
     engine: Engine,
     cache: ClipCache,
     jobs: int = 1,
     spec: tuple[str, EngineOptions] | None = None,
     progress: Progress | None = None,
-) -> int:
-    """Make every clip the cache lacks; return how many were made.
-
-    With `jobs` > 1 and an engine worth it, sentences are spread over that many processes (each
-    engine with cores ÷ jobs threads), longest first so no process is left with the tail.
-    """
-    todo: dict[str, tuple[str, str]] = {}
-    cached = 0
-    for sentence in pub.sentences():
-        key = cache.key(engine.cache_key, sentence.spoken)
-        if key in todo or cache.has(key):
-            cached += 1
-        else:
-            todo[key] = (sentence.id, sentence.spoken)
-    if progress is not None and cached:
-        progress(cached)
-    if not todo:
-        return 0
-    tasks = sorted(((str(cache.root), k, sid, text) for k, (sid, text) in todo.items()), key=lambda t: -len(t[3]))
+) -> None:
+    """Make `clips` into `cache`. With `jobs` > 1 and an engine worth it, they are spread over that
+    many processes (each engine with cores ÷ jobs threads)."""
+    if not clips:
+        return
     prepare = getattr(engine, "prepare", None)
     if prepare is not None:  # one-time model preparation, before workers fork (not once per worker)
         prepare()
-    if jobs > 1 and engine.parallel and spec is not None and len(tasks) > 1:
+    if jobs > 1 and engine.parallel and spec is not None and len(clips) > 1:
         name, options = spec
         threads = max(1, (os.cpu_count() or 1) // jobs)
         options = replace(options, threads=threads)
+        tasks = [(str(cache.root), c) for c in clips]
         context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
         with context.Pool(min(jobs, len(tasks)), initializer=_init_worker, initargs=(name, options)) as pool:
             try:
@@ -181,11 +200,26 @@ def synthesize_missing(
                 pool.terminate()
                 raise
     else:
-        for _root, key, sid, text in tasks:
-            _synthesize_into(cache, engine, key, sid, text)
+        for clip in clips:
+            cache.put(clip.key, speak(engine, clip))
             if progress is not None:
                 progress(1)
-    return len(tasks)
+
+
+def synthesize_missing(
+    pub: Publication,
+    engine: Engine,
+    cache: ClipCache,
+    jobs: int = 1,
+    spec: tuple[str, EngineOptions] | None = None,
+    progress: Progress | None = None,
+) -> int:
+    """Make every clip the cache lacks; return how many were made."""
+    clips, cached = missing_clips(pub, engine.cache_key, cache)
+    if progress is not None and cached:
+        progress(cached)
+    synthesize_clips(clips, engine, cache, jobs, spec, progress)
+    return len(clips)
 
 
 def narrate(
@@ -204,6 +238,14 @@ def narrate(
     and an interrupted run loses nothing it had finished.
     """
     made = synthesize_missing(pub, engine, cache, jobs, spec, progress)
+    return assemble(pub, Voice(engine.name, engine.narrator, engine.cache_key), settings, workdir, cache, made)
+
+
+def assemble(
+    pub: Publication, voice: Voice, settings: Settings, workdir: Path, cache: ClipCache, made: int = 0
+) -> Narration:
+    """Lay the cached clips of `pub` (every one must be there) out as one WAV per chapter under
+    `workdir`, with each sentence's cue; `made` is how many were synthesized for it in this run."""
     tracks = []
     for chapter in pub.chapters:
         wav = workdir / f"{chapter.index:02d}.wav"
@@ -213,11 +255,11 @@ def narrate(
             writer.silence(settings.lead_in)
             for sentence, pause in script(pub, chapter.index, settings):
                 start = writer.seconds
-                writer.clip(cache.get(cache.key(engine.cache_key, sentence.spoken)))
+                writer.clip(cache.get(cache.key(voice.cache_key, sentence.spoken)))
                 cues.append(Cue(sentence.id, sentence.text, start, writer.seconds))
                 writer.silence(pause)
             writer.silence(settings.tail)
         finally:
             writer.close()
         tracks.append(Track(chapter.index, chapter.title, wav, writer.seconds, tuple(cues), writer.rms))
-    return Narration(engine.name, engine.narrator, TIMELINE_RATE, tuple(tracks), made)
+    return Narration(voice.name, voice.narrator, TIMELINE_RATE, tuple(tracks), made)

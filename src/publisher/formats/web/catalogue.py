@@ -78,20 +78,22 @@ def remove_stale_pages(folder: Path, first: str, keep: int) -> None:
 
 def entry_key(entry: CatalogueEntry) -> str:
     """A digest of everything the manifest says about a publication (its catalogue entries change only with it)."""
-    return hashlib.sha256(repr(entry).encode("utf-8")).hexdigest()
+    where = replace(entry, folder=Path(entry.slug))  # the same catalogue wherever output/ is
+    return hashlib.sha256(repr(where).encode("utf-8")).hexdigest()
 
 
 class RenderCache:
     """What each catalogue file was last rendered from, kept in `output/.publisher-<name>.json` (hidden,
     never served), so a file whose inputs have not changed is not even rendered again.
 
-    A key covers the publisher version and every setting, so an upgrade or a new base_url renders
-    everything; `force` ignores the cache; a file deleted by hand is written again.
+    A key covers the publisher version and every setting that changes an output (not those of how a run works:
+    jobs, cluster, cache, force), so an upgrade or a new base_url renders everything; `force` ignores the
+    cache; a file deleted by hand is written again.
     """
 
     def __init__(self, output: Path, name: str, settings: Settings) -> None:
         self.path = output / f".publisher-{name}.json"
-        self.salt = f"{__version__}\n{replace(settings, force=False)!r}"
+        self.salt = f"{__version__}\n{sorted(settings.output_values().items())!r}"  # not how the run works
         self.keys: dict[str, str] = {}
         if not settings.force:
             try:
