@@ -150,6 +150,7 @@ def _progress_factory(
 @click.option("--publisher", "publisher_name", help="Publisher name for sources that do not name one.")
 @click.option("--language", help="Language of sources that do not say (BCP 47) [default: en].")
 @click.option("--base-url", help="Public URL of the output folder, for feeds and OPDS [http://localhost:8000/].")
+@click.option("--proof", "run_proof", is_flag=True, help="Then proof-listen what was published (publisher proof).")
 @click.pass_context
 def publish(ctx: click.Context, paths: tuple[Path, ...], output: Path | None, engine: str | None,
             voice: str | None, speed: float | None, bitrate: int | None, sample_rate: int | None,
@@ -158,7 +159,7 @@ def publish(ctx: click.Context, paths: tuple[Path, ...], output: Path | None, en
             audiobooks: bool | None, read_aloud_bitrate: int | None,
             announce: bool | None, jobs: int | None, use_cache: bool | None, cache_dir: Path | None,
             force: bool | None, publisher_name: str | None, language: str | None,
-            base_url: str | None) -> None:  # fmt: skip
+            base_url: str | None, run_proof: bool = False) -> None:  # fmt: skip
     """Publish sources (files or folders; default: sources/) into OUTPUT/<slug>/.
 
     Each source becomes two EPUBs (text, and read-aloud with the narration), chapter MP3s, a
@@ -202,7 +203,13 @@ def publish(ctx: click.Context, paths: tuple[Path, ...], output: Path | None, en
         click.echo(f"error: {exc}", err=True)
 
     sources = list(paths) or [Path("sources")]
+    if run_proof:
+        from publisher.proof.asr import require_extra
+
+        require_extra()  # before any work: say how to install it, not after an hour of narration
     result = publish_all(sources, base, flags, _progress_factory(not quiet), done, failed)
+    if run_proof and result.published:
+        _proof_folders(ctx, [r.folder for r in result.published], cache_dir or base.cache, lexicon, None, 10)
     if not result.published and not result.failed:
         click.echo("nothing to publish: no .txt, .md or .html sources found", err=True)
         ctx.exit(BatchError.exit_code)
@@ -213,6 +220,74 @@ def publish(ctx: click.Context, paths: tuple[Path, ...], output: Path | None, en
             err=True,
         )
         ctx.exit(max(exc.exit_code for _, exc in result.failed) if n == 1 else BatchError.exit_code)
+
+
+def _proof_folders(
+    ctx: click.Context, folders: list[Path], cache: Path, lexicon: Path | None, model: str | None, top: int
+) -> None:
+    from publisher.pipeline.publish import load_project_lexicon
+    from publisher.proof.asr import Decoding, require_extra
+    from publisher.proof.report import proof_publication, summary, write_report
+
+    require_extra()
+    settings = load_settings(ctx.obj.get("config"))
+    if lexicon is not None:
+        settings = settings.with_overrides({"lexicon": lexicon}, "command line")
+    words = load_project_lexicon(settings)
+    quiet = ctx.obj.get("quiet", False)
+    failures: list[PublisherError] = []
+    for folder in folders:
+        try:
+            report = proof_publication(folder, cache, words, Decoding(model) if model else None)
+        except PublisherError as exc:  # one folder's problem does not stop the others
+            click.echo(f"error: {exc}", err=True)
+            failures.append(exc)
+            continue
+        written = write_report(report, folder)
+        if not quiet:
+            click.echo("\n".join(summary(report, top)))
+            click.echo(f"  → {written[1]}")
+    if failures:
+        ctx.exit(failures[0].exit_code if len(failures) == 1 else BatchError.exit_code)
+
+
+@cli.command()
+@click.argument("folders", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Cache folder [.cache/publisher].")
+@click.option(
+    "--lexicon", type=click.Path(dir_okay=False, path_type=Path), help="Pronunciation lexicon the voice used."
+)
+@click.option(
+    "--model",
+    type=click.Choice(["tiny.en", "base"]),
+    help="Whisper model [default: tiny.en for English, multilingual base otherwise].",
+)
+@click.option("--top", type=int, default=10, show_default=True, help="Flagged sentences shown in the terminal.")
+@click.pass_context
+def proof(
+    ctx: click.Context, folders: tuple[Path, ...], cache_dir: Path | None, lexicon: Path | None, model: str | None,
+    top: int,
+) -> None:  # fmt: skip
+    """Proof-listen published narration: transcribe each full-length MP3 offline (Whisper) and report
+    the sentences whose audio does not match their text.
+
+    FOLDERS are publication folders (OUTPUT/<slug>) or output folders (default: output/). Writes
+    proof.json and proof.html (each flagged sentence playable from its cue) into each publication
+    folder and prints the word error rate, the worst sentences and lexicon suggestions. Needs the
+    `proof` extra: pip install 'publisher[proof]'.
+
+    \b
+    Example:
+      publisher proof output/putin-today
+    """
+    from publisher.proof.report import publication_folders
+
+    settings = load_settings(ctx.obj.get("config"))
+    found = publication_folders(list(folders) or [settings.output])
+    if not found:
+        click.echo("nothing to proof: no published folders found; run `publisher publish` first", err=True)
+        sys.exit(BatchError.exit_code)
+    _proof_folders(ctx, found, cache_dir or settings.cache, lexicon, model, top)
 
 
 @cli.command()

@@ -1,0 +1,253 @@
+"""Proof-listening one publication folder: transcribe its full-length MP3, score every sentence, write proof.json.
+
+Reads only what publishing left in the folder: the manifest's cues (every sentence and where it
+is heard in `<slug>.mp3`) and the MP3 itself. Nothing is synthesized again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from publisher.errors import PublisherError
+from publisher.pipeline.manifest import MANIFEST, read_manifest
+from publisher.proof.asr import Decoding, decoding_for, load_model, transcribe_window
+from publisher.proof.score import SentenceResult, Tally, assign, chapters_of, refine, tally, window_span, windows
+from publisher.proof.suggest import Suggestion, suggest
+from publisher.speech.lexicon import Lexicon
+
+log = logging.getLogger(__name__)
+
+REPORT_JSON = "proof.json"
+REPORT_HTML = "proof.html"
+
+MIN_HEARD = 0.2  # of the written words: below that, there is no narration to judge
+
+Progress = Callable[[float], None]  # seconds of audio transcribed so far
+
+
+@dataclass(frozen=True)
+class ChapterScore:
+    """One chapter's word error rate."""
+
+    number: int
+    title: str
+    start: float
+    end: float
+    tally: Tally
+
+
+@dataclass
+class ProofReport:
+    """Everything `publisher proof` found in one publication."""
+
+    slug: str
+    title: str
+    language: str
+    audio: str  # the full-length MP3, relative to the publication folder
+    duration: float
+    decoding: Decoding
+    tally: Tally
+    chapters: list[ChapterScore]
+    flagged: list[SentenceResult]  # worst first
+    suggestions: list[Suggestion]
+    sentences: int
+    seconds: float = 0.0  # how long proof-listening took
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as plain JSON data (the proof.json layout)."""
+
+        def tally_json(t: Tally) -> dict[str, Any]:
+            return {
+                "wer": round(t.wer, 4), "words": t.words, "substitutions": t.substitutions,
+                "deletions": t.deletions, "insertions": t.insertions,
+            }  # fmt: skip
+
+        return {
+            "slug": self.slug,
+            "title": self.title,
+            "language": self.language,
+            "audio": self.audio,
+            "duration": round(self.duration, 3),
+            "model": self.decoding.model,
+            "decoding": self.decoding.options(),
+            "seconds": round(self.seconds, 2),
+            "sentences": self.sentences,
+            **tally_json(self.tally),
+            "chapters": [
+                {"chapter": c.number, "title": c.title, "start": round(c.start, 3), "end": round(c.end, 3)}
+                | tally_json(c.tally)
+                for c in self.chapters
+            ],
+            "flagged": [
+                {
+                    "rank": rank,
+                    "sentence": r.cue.sentence_id,
+                    "chapter": r.cue.chapter,
+                    "score": round(r.score, 4),
+                    "text": r.cue.text,
+                    "heard": r.heard,
+                    "start": round(r.cue.start, 3),
+                    "end": round(r.cue.end, 3),
+                    "missed": [{"word": w, "heard": h} for w, h in (r.alignment.missed if r.alignment else [])],
+                }
+                for rank, r in enumerate(self.flagged, 1)
+            ],
+            "lexicon": [
+                {
+                    "word": s.word,
+                    "places": s.places,
+                    "occurrences": s.occurrences,
+                    "heard": s.heard,
+                    "phonemes": s.phonemes,
+                    "in_lexicon": s.in_lexicon,
+                    "line": s.line,
+                }
+                for s in self.suggestions
+            ],
+        }
+
+
+def publication_folders(paths: list[Path]) -> list[Path]:
+    """Publication folders named by `paths`: a folder with a manifest, or every such folder inside one."""
+    found: list[Path] = []
+    for path in paths:
+        if (path / MANIFEST).is_file():
+            found.append(path)
+        elif path.is_dir():
+            found += sorted(p for p in path.iterdir() if (p / MANIFEST).is_file())
+        else:
+            raise PublisherError("no such folder", path=path)
+    return found
+
+
+def _manifest(folder: Path) -> dict[str, Any]:
+    data = read_manifest(folder)
+    if not data or not isinstance(data.get("cues"), list) or not isinstance(data.get("full"), dict):
+        raise PublisherError("not a published folder (no readable .publisher.json); publish it first", path=folder)
+    return data
+
+
+def transcribe_publication(
+    folder: Path, cache: Path, decoding: Decoding | None = None, progress: Progress | None = None
+) -> tuple[dict[str, Any], Decoding, list[SentenceResult]]:
+    """Transcribe `folder`'s full-length MP3 window by window and give every heard word to its sentence."""
+    data = _manifest(folder)
+    language = str(data.get("metadata", {}).get("language", "en"))
+    decoding = decoding or decoding_for(language)
+    audio = folder / data["full"]["path"]
+    if not audio.is_file():
+        raise PublisherError("the full-length MP3 is missing; publish again", path=audio)
+    cues = chapters_of([tuple(c) for c in data["cues"]])
+    duration = float(data["full"].get("duration", data.get("duration", 0.0)))
+    model = load_model(decoding.model, cache)
+    groups = windows(cues)
+    results: list[SentenceResult] = []
+    for index, group in enumerate(groups):
+        start, end = window_span(groups, index, duration)
+        heard = list(transcribe_window(model, audio, start, end, language, decoding))
+        results.extend(assign(group, heard))
+        log.info("%s: %.0f of %.0f s transcribed", folder.name, end, duration)
+        if progress:
+            progress(end)
+    heard, written = sum(len(r.words) for r in results), sum(len(r.cue.text.split()) for r in results)
+    if written and heard < MIN_HEARD * written:
+        raise PublisherError(
+            f"hardly any speech heard ({heard} words for {written} written): was it narrated by the silent engine?",
+            path=audio,
+        )
+    refine(results, language)
+    return data, decoding, results
+
+
+def proof_publication(
+    folder: Path,
+    cache: Path,
+    lexicon: Lexicon | None = None,
+    decoding: Decoding | None = None,
+    min_score: float = 0.0,
+    progress: Progress | None = None,
+) -> ProofReport:
+    """Proof-listen one publication folder and return the report (nothing written)."""
+    started = time.perf_counter()
+    data, decoding, results = transcribe_publication(folder, cache, decoding, progress)
+    meta = data.get("metadata", {})
+    language = str(meta.get("language", "en"))
+    titles = {int(a["chapter"]): str(a["title"]) for a in data.get("audio", [])}
+    chapters = []
+    for number in sorted({r.cue.chapter for r in results}):
+        members = [r for r in results if r.cue.chapter == number]
+        chapters.append(
+            ChapterScore(
+                number, titles.get(number, f"Chapter {number}"), members[0].cue.start, members[-1].cue.end,
+                tally(members, language),
+            )
+        )  # fmt: skip
+    flagged = [r for r in results if r.alignment and r.alignment.errors and r.score > min_score]
+    flagged.sort(key=lambda r: (-r.score, -(r.alignment.errors if r.alignment else 0), r.cue.start))
+    report = ProofReport(
+        slug=folder.name,
+        title=str(meta.get("title", folder.name)),
+        language=language,
+        audio=str(data["full"]["path"]),
+        duration=float(data.get("duration", 0.0)),
+        decoding=decoding,
+        tally=tally(results, language),
+        chapters=chapters,
+        flagged=flagged,
+        suggestions=suggest(results, language, lexicon),
+        sentences=len(results),
+    )
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def write_report(report: ProofReport, folder: Path) -> list[Path]:
+    """Write proof.json and proof.html into the publication folder (each replaced whole, never half-written)."""
+    from publisher.proof.page import render_page
+
+    written = []
+    for name, text in (
+        (REPORT_JSON, json.dumps(report.to_json(), ensure_ascii=False, indent=1) + "\n"),
+        (REPORT_HTML, render_page(report)),
+    ):
+        target = folder / name
+        temporary = target.with_name(f".{name}.{os.getpid()}")
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(target)
+        written.append(target)
+    return written
+
+
+def summary(report: ProofReport, top: int = 10) -> list[str]:
+    """The report as lines for the terminal: WER, per chapter, the worst sentences, lexicon suggestions."""
+    t = report.tally
+    lines = [
+        f"{report.slug}: WER {t.wer:.3f} ({t.errors} of {t.words} words; Whisper {report.decoding.model}), "
+        f"{len(report.flagged)} of {report.sentences} sentences flagged, {report.seconds:.0f} s"
+    ]
+    if len(report.chapters) > 1:
+        lines += [f"  chapter {c.number:>2} {c.tally.wer:.3f}  {c.title}" for c in report.chapters]
+    for rank, r in enumerate(report.flagged[:top], 1):
+        lines.append(f"  {rank:>2}. {clock(r.cue.start)} score {r.score:.2f}  {r.cue.text}")
+        lines.append(f"      heard: {r.heard or '(nothing)'}")
+    if len(report.flagged) > top:
+        lines.append(f"  … {len(report.flagged) - top} more in {report.slug}/{REPORT_HTML}")
+    if report.suggestions:
+        lines.append("  lexicon suggestions (missed in 2+ places; edit the phonemes, add to lexicon.txt):")
+        lines += [f"    {s.line}    # heard: {', '.join(s.heard[:3])}" for s in report.suggestions]
+    return lines
+
+
+def clock(seconds: float) -> str:
+    """`seconds` as m:ss.s (h:mm:ss.s past an hour)."""
+    minutes, secs = divmod(seconds, 60)
+    hours, minutes = divmod(int(minutes), 60)
+    return f"{hours}:{minutes:02d}:{secs:04.1f}" if hours else f"{minutes}:{secs:04.1f}"
