@@ -157,10 +157,10 @@ def transcribe_publication(
         log.info("%s: %.0f of %.0f s transcribed", folder.name, end, duration)
         if progress:
             progress(end)
-    heard, written = sum(len(r.words) for r in results), sum(len(r.cue.text.split()) for r in results)
-    if written and heard < MIN_HEARD * written:
+    got, written = sum(len(r.words) for r in results), sum(len(r.cue.text.split()) for r in results)
+    if written and got < MIN_HEARD * written:
         raise PublisherError(
-            f"hardly any speech heard ({heard} words for {written} written): was it narrated by the silent engine?",
+            f"hardly any speech heard ({got} words for {written} written): was it narrated by the silent engine?",
             path=audio,
         )
     refine(results, language)
