@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import logging
 import os
 import shutil
@@ -146,11 +147,14 @@ def load_model(name: str, cache: Path) -> Any:
     return WhisperModel(str(model_path(name, cache)), device="cpu", compute_type="int8")
 
 
-def decode_window(audio: Path, start: float, end: float) -> Any:
-    """Samples of `audio` from `start` to `end` seconds: 16 kHz mono float32 (numpy), decoded by ffmpeg."""
+def decode_window(audio: Path, start: float = 0.0, end: float | None = None) -> Any:
+    """Samples of `audio` from `start` to `end` seconds (default: to the end): 16 kHz mono float32
+    (numpy), decoded by ffmpeg."""
     import numpy as np
 
-    args = [ffmpeg_exe(), "-nostdin", "-v", "error", "-ss", f"{start:.3f}", "-t", f"{end - start:.3f}"]
+    args = [ffmpeg_exe(), "-nostdin", "-v", "error", "-ss", f"{start:.3f}"]
+    if end is not None:
+        args += ["-t", f"{end - start:.3f}"]
     args += ["-i", str(audio), "-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "s16le", "-"]
     done = subprocess.run(args, capture_output=True, check=False)
     if done.returncode != 0:
@@ -158,11 +162,10 @@ def decode_window(audio: Path, start: float, end: float) -> Any:
     return np.frombuffer(done.stdout, dtype=np.int16).astype(np.float32) / 32768.0
 
 
-def transcribe_window(
-    model: Any, audio: Path, start: float, end: float, language: str, decoding: Decoding
+def transcribe_samples(
+    model: Any, samples: Any, offset: float, language: str, decoding: Decoding
 ) -> Iterator[HeardWord]:
-    """Every word heard in `audio` between `start` and `end`, with times in the whole file."""
-    samples = decode_window(audio, start, end)
+    """Every word heard in `samples` (16 kHz mono float32), with times shifted by `offset` seconds."""
     lang = language.split("-")[0].lower()
     segments, _info = model.transcribe(
         samples,
@@ -174,4 +177,55 @@ def transcribe_window(
         for word in segment.words or []:
             text = word.word.strip()
             if text:
-                yield HeardWord(text, start + float(word.start), start + float(word.end), float(word.probability))
+                yield HeardWord(text, offset + float(word.start), offset + float(word.end), float(word.probability))
+
+
+def transcribe_window(
+    model: Any, audio: Path, start: float, end: float, language: str, decoding: Decoding
+) -> Iterator[HeardWord]:
+    """Every word heard in `audio` between `start` and `end`, with times in the whole file."""
+    yield from transcribe_samples(model, decode_window(audio, start, end), start, language, decoding)
+
+
+def pause_cuts(samples: Any, limit: float, quiet_db: float = -45.0, shortest: float = 0.15) -> list[float]:
+    """Where to cut audio without cues into windows of at most `limit` seconds: in the middle of pauses
+    (at least `shortest` seconds below `quiet_db` dBFS), else hard at the limit. Returns the cut times."""
+    import numpy as np
+
+    hop = SAMPLE_RATE // 100  # 10 ms frames
+    frames = len(samples) // hop
+    if frames == 0:
+        return []
+    power = (samples[: frames * hop].reshape(frames, hop) ** 2).mean(axis=1)
+    quiet = 10 * np.log10(power + 1e-12) < quiet_db
+    middles, run = [], 0
+    for i, q in enumerate([*quiet.tolist(), False]):
+        if q:
+            run += 1
+            continue
+        if run * 0.01 >= shortest:
+            middles.append((i - run / 2) * 0.01)
+        run = 0
+    cuts: list[float] = []
+    start, total = 0.0, frames * 0.01
+    while total - start > limit:
+        fitting = [m for m in middles if start + 1.0 < m <= start + limit]
+        start = fitting[-1] if fitting else start + limit
+        cuts.append(start)
+    return cuts
+
+
+def transcribe_file(
+    audio: Path, language: str, cache: Path, decoding: Decoding | None = None, limit: float = 28.0
+) -> list[HeardWord]:
+    """Every word heard in a whole audio file that has no cues (raw engine output, for comparisons),
+    cut into windows at pauses like a publication is cut between sentences."""
+    decoding = decoding or decoding_for(language)
+    model = load_model(decoding.model, cache)
+    samples = decode_window(audio)
+    bounds = [0.0, *pause_cuts(samples, limit), len(samples) / SAMPLE_RATE]
+    words: list[HeardWord] = []
+    for start, end in itertools.pairwise(bounds):
+        piece = samples[int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)]
+        words += transcribe_samples(model, piece, start, language, decoding)
+    return words

@@ -83,3 +83,8 @@ def align(reference: list[str], heard: list[str]) -> Alignment:
         instead = " ".join(heard[first:last])
         missed.extend((word, instead) for word in reference[chunk.ref_start_idx : chunk.ref_end_idx])
     return Alignment(reference, heard, out.substitutions, out.deletions, out.insertions, missed)
+
+
+def text_wer(reference: str, heard: str, language: str = "en") -> float:
+    """Word error rate of `heard` against `reference`, both normalised the same way."""
+    return align(normalise_words(reference, language), normalise_words(heard, language)).wer
