@@ -11,14 +11,24 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from publisher.errors import PublisherError
 from publisher.pipeline.manifest import MANIFEST, read_manifest
-from publisher.proof.asr import Decoding, decoding_for, load_model, transcribe_window
-from publisher.proof.score import SentenceResult, Tally, assign, chapters_of, refine, tally, window_span, windows
+from publisher.proof.asr import Decoding, HeardWord, decoding_for, load_model, transcribe_window
+from publisher.proof.score import (
+    SentenceCue,
+    SentenceResult,
+    Tally,
+    assign,
+    chapters_of,
+    refine,
+    tally,
+    window_span,
+    windows,
+)
 from publisher.proof.suggest import Suggestion, suggest
 from publisher.speech.lexicon import Lexicon
 
@@ -27,6 +37,7 @@ log = logging.getLogger(__name__)
 REPORT_JSON = "proof.json"
 REPORT_HTML = "proof.html"
 
+RETRY_BELOW = 0.85  # of a window's written words heard: decode it again (a dropped ending)
 MIN_HEARD = 0.2  # of the written words: below that, there is no narration to judge
 
 Progress = Callable[[float], None]  # seconds of audio transcribed so far
@@ -135,6 +146,24 @@ def _manifest(folder: Path) -> dict[str, Any]:
     return data
 
 
+def _heard(
+    model: Any, audio: Path, span: tuple[float, float], group: list[SentenceCue], language: str, decoding: Decoding
+) -> list[HeardWord]:
+    """The words heard in one window; decoded again without timestamp tokens when far fewer words
+    were heard than are written. With timestamp tokens Whisper sometimes ends a 30 s chunk's last
+    segment early and drops the window's last sentences (the corpus dictionary's short entries:
+    on its worst windows deletions fell from 38 to 4 and the WER from 0.316 to 0.227 without
+    them); only the number of words decides, never which words."""
+    heard = list(transcribe_window(model, audio, *span, language, decoding))
+    written = sum(len(c.text.split()) for c in group)
+    if not decoding.without_timestamps and len(heard) < RETRY_BELOW * written:
+        again = list(transcribe_window(model, audio, *span, language, replace(decoding, without_timestamps=True)))
+        if len(again) > len(heard):
+            log.debug("%s: %.0f–%.0f s decoded again without timestamps", audio.name, *span)
+            return again
+    return heard
+
+
 def transcribe_publication(
     folder: Path, cache: Path, decoding: Decoding | None = None, progress: Progress | None = None
 ) -> tuple[dict[str, Any], Decoding, list[SentenceResult]]:
@@ -152,7 +181,7 @@ def transcribe_publication(
     results: list[SentenceResult] = []
     for index, group in enumerate(groups):
         start, end = window_span(groups, index, duration)
-        heard = list(transcribe_window(model, audio, start, end, language, decoding))
+        heard = _heard(model, audio, (start, end), group, language, decoding)
         results.extend(assign(group, heard))
         log.info("%s: %.0f of %.0f s transcribed", folder.name, end, duration)
         if progress:
