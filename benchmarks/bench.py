@@ -115,28 +115,30 @@ def bench_seed(rows: list[tuple[str, str]], wer: bool) -> None:
             ("seed: peak RSS, largest process (cold)", f"{cold['peak_kib'] / 1024:.0f} MB"),
         ]
         if wer:
+            from publisher.proof.asr import transcribe_file
+            from publisher.proof.compare import text_wer
+            from publisher.proof.report import transcribe_publication
+            from publisher.proof.score import tally
             from publisher.readers import read_source
             from publisher.speech.credits import add_front_matter
-
-            sys.path.insert(0, str(ROOT / "tests"))
-            from quality import transcribe, word_error_rate
 
             pub = read_source(SEED)
             add_front_matter(pub, "Joe, a synthetic Piper voice")
             reference = " ".join(s.text for s in pub.sentences())
             shutil.copy(SEED, source)
             timed(["publish", "sources", "-o", "out", "--cache-dir", "cache"], work)
-            full = work / "out" / "putin-today" / "putin-today.mp3"
+            _manifest, _decoding, results = transcribe_publication(work / "out" / "putin-today", work / "cache")
+            raw_heard = " ".join(w.text for w in transcribe_file(work / "raw1.wav", "en", work / "cache"))
             rows.append(
                 (
-                    "seed: word error rate, full MP3 (Whisper tiny.en)",
-                    f"{word_error_rate(reference, transcribe(full)):.3f}",
+                    "seed: word error rate, full MP3 (publisher proof, Whisper tiny.en)",
+                    f"{tally(results, 'en').wer:.3f}",
                 )
             )
             rows.append(
                 (
-                    "seed: word error rate, raw Piper WAV",
-                    f"{word_error_rate(reference, transcribe(work / 'raw1.wav')):.3f}",
+                    "seed: word error rate, raw Piper WAV (same model and normaliser)",
+                    f"{text_wer(reference, raw_heard):.3f}",
                 )
             )
 

@@ -1,7 +1,7 @@
 """End to end with the real default voice on the real source: what `make publish` produces.
 
 Validates the EPUB with EPUBCheck, reads the ID3 frames back, and has an offline speech
-recogniser (Whisper tiny.en) check that the whole text is narrated, in order, intelligibly.
+recogniser (`publisher proof`, Whisper tiny.en) check that the whole text is narrated, in order, intelligibly.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from mutagen.mp3 import MP3
 
 from publisher.audio.loudness import measure
 from publisher.cli import cli
+from publisher.proof.report import transcribe_publication
+from publisher.proof.score import tally
 from publisher.readers import read_source
 from publisher.speech.credits import add_front_matter
 from publisher.validate.overlays import check_overlays
 from publisher.validate.tools import run_ace, run_epubcheck
-from quality import transcribe, word_error_rate
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,18 +66,18 @@ def test_mp3_tags_read_back(published: Path) -> None:
     assert 120 < mp3.info.length < 240  # about 2.5 minutes of speech
 
 
-@pytest.mark.parametrize(("name", "limit"), [("audio/01-putin-today.mp3", 0.10), ("putin-today.mp3", 0.06)])
-def test_narration_is_complete_and_intelligible(published: Path, name: str, limit: float) -> None:
-    """Whisper tiny.en hears the whole text, in order (Piper is deterministic here, so is the score)."""
-    pub = read_source(Path(__file__).parent.parent / "sources" / "putin-today.txt")
+def test_narration_is_complete_and_intelligible(published: Path, tmp_path: Path) -> None:
+    """Whisper tiny.en hears the whole text, sentence by sentence, in order (Piper is deterministic
+    here, so is the score: 0.041 when measured; the issue's goal is 0.045)."""
+    _manifest, _decoding, results = transcribe_publication(published, tmp_path / "cache")
+    pub = read_source(ROOT / "sources" / "putin-today.txt")
     add_front_matter(pub, "Joe, a synthetic Piper voice")
-    expected = " ".join(s.text for s in pub.sentences())
-    heard = transcribe(published / name)
-    wer = word_error_rate(expected, heard)
-    print(f"{name}: word error rate {wer:.3f}")
-    assert wer <= limit, heard
-    # the last paragraph's last words are heard too: nothing was cut off
-    assert "aggression" in heard.lower()
+    assert [r.cue.text for r in results] == [s.text for s in pub.sentences()]
+    wer = tally(results, "en").wer
+    print(f"putin-today.mp3: word error rate {wer:.3f}")
+    assert wer <= 0.045, [r.heard for r in results]
+    # the last paragraph's last words are heard, in the last body sentence's cue: nothing was cut off
+    assert "aggression" in results[-2].heard.lower()
 
 
 def test_full_mp3_chapters_and_loudness(published: Path) -> None:

@@ -10,7 +10,17 @@ from publisher.errors import ConfigError
 from publisher.readers import read_source
 from publisher.speech.credits import add_front_matter
 from publisher.speech.lexicon import Lexicon, load_lexicon, parse_entry
-from publisher.speech.normalise import normalise, prepare_spoken
+from publisher.speech.normalise import (
+    all_caps_en,
+    fractions_en,
+    heteronyms_en,
+    initials_en,
+    normalise,
+    prepare_spoken,
+    ranges_en,
+    roman_numerals_en,
+    units_en,
+)
 
 
 @pytest.mark.parametrize(
@@ -37,9 +47,98 @@ def test_english_rules(text: str, spoken: str) -> None:
     assert normalise(text, "en-US") == spoken
 
 
-def test_roman_numerals_only_in_headings() -> None:
+def test_roman_numerals_in_titles_and_names() -> None:
     assert normalise("Chapter IV", "en", heading=True) == "Chapter four"
-    assert normalise("Henry IV was king.", "en") == "Henry IV was king."
+    assert normalise("IV.", "en", heading=True) == "four"
+    assert normalise("V.", "en", heading=True) == "five"
+    assert normalise("V", "en", heading=True) == "V"  # a dictionary's letter heading
+    assert roman_numerals_en("Read Chapter XII and Part II.") == "Read Chapter 12 and Part 2."
+    assert roman_numerals_en("After World War II.") == "After World War 2."
+    assert roman_numerals_en("Henry VIII had six wives.") == "Henry the eighth had six wives."
+    assert roman_numerals_en("Pope John Paul II came, then George I.") == (
+        "Pope John Paul the second came, then George the first."
+    )
+    # a lone I is the pronoun unless it ends a name; Malcolm X is a name
+    assert roman_numerals_en("Then I went, said Malcolm X.") == "Then I went, said Malcolm X."
+    assert roman_numerals_en("I went home") == "I went home"
+    assert normalise("Henry VIII was king.", "en") == "Henry the eighth was king."
+
+
+@pytest.mark.parametrize(
+    ("text", "spoken"),
+    [
+        ("The war of 1914–18 ended.", "The war of nineteen fourteen to eighteen ended."),
+        ("In 1914-1918 they fought.", "In nineteen fourteen to nineteen eighteen they fought."),
+        ("Read pages 10–20.", "Read pages ten to twenty."),
+    ],
+)
+def test_ranges(text: str, spoken: str) -> None:
+    assert normalise(text, "en") == spoken
+
+
+def test_ranges_alone() -> None:
+    assert " to " not in normalise("Call 555-1234.", "en")  # a hyphen is a range between years only
+    assert ranges_en("From 1939–45 and pages 3–7.") == "From nineteen thirty-nine to forty-five and pages 3 to 7."
+
+
+def test_fractions() -> None:
+    assert fractions_en("Add 1/2 cup and 3/4 of a mile, 2/3 of it, 5/8 inch.") == (
+        "Add one half cup and three quarters of a mile, two thirds of it, five eighths inch."
+    )
+    assert fractions_en("It took 1 1/2 hours.") == "It took one and a half hours."
+    # dates and ratios are not fractions
+    assert fractions_en("On 6/28/2024, open 24/7.") == "On 6/28/2024, open 24/7."
+
+
+def test_initials() -> None:
+    assert initials_en("J. R. R. Tolkien and T. S. Eliot wrote.") == "J R R Tolkien and T S Eliot wrote."
+    assert initials_en("The U.S. Army and the U.S. and NATO.") == "The U.S. Army and the U.S. and NATO."
+
+
+def test_units() -> None:
+    assert units_en("5 km at 60 mph, 1 kg, 3 ft, 20 °C, 2.5 GB.") == (
+        "5 kilometres at 60 miles per hour, 1 kilogram, 3 feet, 20 degrees Celsius, 2.5 gigabytes."
+    )
+    assert units_en("Plan m and g, room 5m") == "Plan m and g, room 5 metres"
+    assert normalise("It is 5 km away.", "en") == "It is five kilometres away."
+
+
+def test_all_caps_phrases_are_read_as_words() -> None:
+    assert all_caps_en("THE END OF IT ALL") == "the end of it all"
+    assert all_caps_en("WARNING: the FBI and NATO met.") == "WARNING: the FBI and NATO met."
+    assert all_caps_en("The US UK deal") == "The US UK deal"  # two acronyms: too short to be a phrase
+
+
+@pytest.mark.parametrize(
+    ("text", "ipa", "respelled"),
+    [
+        ("She read the book.", "She [[ ɹˈɛd ]] the book.", "She red the book."),
+        # where eSpeak NG already reads it right, the voice keeps its own reading
+        ("It was read by all.", "It was read by all.", "It was read by all."),
+        ("I will read it.", "I will read it.", "I will read it."),
+        ("Lead the way to the lead mine.", "Lead the way to the [[ lˈɛd ]] mine.", "Lead the way to the led mine."),
+        ("Heavy as lead.", "Heavy as [[ lˈɛd ]].", "Heavy as led."),
+        ("We live for a live broadcast.", "We live for a [[ lˈaɪv ]] broadcast.", "We live for a lyve broadcast."),
+        ("Close the door, close to me.", "[[ klˈoʊz ]] the door, close to me.", "cloze the door, close to me."),
+        ("Please close it.", "Please [[ klˈoʊz ]] it.", "Please cloze it."),
+        ("Wind the clock in the wind.", "[[ wˈaɪnd ]] the clock in the wind.", "wined the clock in the wind."),
+        ("I wind it daily.", "I [[ wˈaɪnd ]] it daily.", "I wined it daily."),
+    ],
+)
+def test_heteronyms_follow_their_context(text: str, ipa: str, respelled: str) -> None:
+    assert heteronyms_en(text, phonemes=True) == ipa
+    assert heteronyms_en(text, phonemes=False) == respelled
+
+
+def test_heteronyms_reach_the_voice_as_phonemes(tmp_path: Path) -> None:
+    source = tmp_path / "wind.txt"
+    source.write_text("Winding\n\nShe read the note and said: wind the clock in the wind.\n", encoding="utf-8")
+    pub = read_source(source)
+    prepare_spoken(pub, Lexicon(), phonemes=True)
+    spoken = [s.spoken for s in pub.sentences()]
+    assert "She [[ ɹˈɛd ]] the note and said: wind the clock in the wind." in spoken
+    prepare_spoken(pub, Lexicon(), phonemes=False)
+    assert "She red the note and said: wind the clock in the wind." in [s.spoken for s in pub.sentences()]
 
 
 def test_other_languages_get_their_own_numbers() -> None:

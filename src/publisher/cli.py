@@ -18,6 +18,7 @@ from publisher.errors import BatchError, PublisherError, ValidationError
 from publisher.pipeline.manifest import PublishResult
 from publisher.pipeline.publish import publish_all
 from publisher.settings import Settings, load_settings
+from publisher.speech.lexicon import load_project_lexicon
 
 if TYPE_CHECKING:
     from publisher.speech.cache import ClipCache
@@ -108,6 +109,19 @@ def _progress_factory(
     return factory
 
 
+def _published_line(result: PublishResult) -> str:
+    """What one source became, in a line."""
+    if result.skipped:
+        return f"{result.slug}: unchanged since the last publish → {result.folder}"
+    mp3s = len(result.audio)
+    return (
+        f"{result.slug}: {result.chapters} chapter{'s' * (result.chapters != 1)}, "
+        f"{player_clock(round(result.duration))} narrated, EPUB {_size(result.epub)}, "
+        f"{mp3s} MP3{'s' * (mp3s != 1)}, {result.synthesized} of {result.sentences} sentences synthesized "
+        f"in {result.seconds:.1f} s → {result.folder}"
+    )
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
@@ -162,6 +176,7 @@ def _progress_factory(
 @click.option("--language", help="Language of sources that do not say (BCP 47) [default: en].")
 @click.option("--slug", help="Output name for the source (one source at a time) instead of its file name.")
 @click.option("--base-url", help="Public URL of the output folder, for feeds and OPDS [http://localhost:8000/].")
+@click.option("--proof", "run_proof", is_flag=True, help="Then proof-listen what was published (publisher proof).")
 @click.pass_context
 def publish(ctx: click.Context, paths: tuple[Path, ...], **flags: Any) -> None:
     """Publish sources (files or folders; default: sources/) into OUTPUT/<slug>/.
@@ -177,6 +192,7 @@ def publish(ctx: click.Context, paths: tuple[Path, ...], **flags: Any) -> None:
       publisher publish essay.md -o site/ --engine espeak --voice en-gb
       publisher publish library/ --cluster tcp://scheduler:8786 -o /shared/output
     """
+    run_proof = flags.pop("run_proof")  # an action after publishing, not a setting
     base = load_settings(ctx.obj.get("config"))
     language = flags["language"]
     if language:
@@ -184,18 +200,8 @@ def publish(ctx: click.Context, paths: tuple[Path, ...], **flags: Any) -> None:
     quiet = ctx.obj.get("quiet", False)
 
     def done(result: PublishResult) -> None:
-        if quiet:
-            return
-        if result.skipped:
-            click.echo(f"{result.slug}: unchanged since the last publish → {result.folder}")
-            return
-        mp3s = len(result.audio)
-        click.echo(
-            f"{result.slug}: {result.chapters} chapter{'s' * (result.chapters != 1)}, "
-            f"{player_clock(round(result.duration))} narrated, EPUB {_size(result.epub)}, "
-            f"{mp3s} MP3{'s' * (mp3s != 1)}, {result.synthesized} of {result.sentences} sentences synthesized "
-            f"in {result.seconds:.1f} s → {result.folder}"
-        )
+        if not quiet:
+            click.echo(_published_line(result))
 
     def failed(source: Path, exc: PublisherError) -> None:
         click.echo(f"error: {exc}", err=True)
@@ -206,7 +212,14 @@ def publish(ctx: click.Context, paths: tuple[Path, ...], **flags: Any) -> None:
         if not quiet:
             click.echo(message, err=True)
 
+    if run_proof:
+        from publisher.proof.asr import require_extra
+
+        require_extra()  # before any work: say how to install it, not after an hour of narration
     result = publish_all(sources, base, flags, _progress_factory(not quiet), done, failed, notice)
+    if run_proof and result.published:
+        folders = [r.folder for r in result.published]
+        _proof_folders(ctx, folders, flags["cache"] or base.cache, flags["lexicon"], None, 10)
     if not result.published and not result.failed:
         click.echo("nothing to publish: no sources found (.txt, .md, .html, .epub, .docx, .odt…)", err=True)
         ctx.exit(BatchError.exit_code)
@@ -217,6 +230,64 @@ def publish(ctx: click.Context, paths: tuple[Path, ...], **flags: Any) -> None:
             err=True,
         )
         ctx.exit(max(exc.exit_code for _, exc in result.failed) if n == 1 else BatchError.exit_code)
+
+
+def _proof_folders(
+    ctx: click.Context, folders: list[Path], cache: Path, lexicon: Path | None, model: str | None, top: int
+) -> None:
+    from publisher.proof.asr import Decoding, require_extra
+    from publisher.proof.report import REPORT_HTML, proof_folders, summary
+
+    require_extra()
+    words = load_project_lexicon(lexicon or load_settings(ctx.obj.get("config")).lexicon)
+    failures: list[PublisherError] = []
+    for folder, outcome in proof_folders(folders, cache, words, Decoding(model) if model else None):
+        if isinstance(outcome, PublisherError):  # one folder's problem does not stop the others
+            click.echo(f"error: {outcome}", err=True)
+            failures.append(outcome)
+        elif not ctx.obj.get("quiet", False):
+            click.echo("\n".join(summary(outcome, top)) + f"\n  → {folder / REPORT_HTML}")
+    if failures:
+        ctx.exit(failures[0].exit_code if len(failures) == 1 else BatchError.exit_code)
+
+
+@cli.command()
+@click.argument("folders", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Cache folder [.cache/publisher].")
+@click.option(
+    "--lexicon", type=click.Path(dir_okay=False, path_type=Path), help="Pronunciation lexicon the voice used."
+)
+@click.option(
+    "--model",
+    type=click.Choice(["tiny.en", "base"]),
+    help="Whisper model [default: tiny.en for English, multilingual base otherwise].",
+)
+@click.option("--top", type=int, default=10, show_default=True, help="Flagged sentences shown in the terminal.")
+@click.pass_context
+def proof(
+    ctx: click.Context, folders: tuple[Path, ...], cache_dir: Path | None, lexicon: Path | None, model: str | None,
+    top: int,
+) -> None:  # fmt: skip
+    """Proof-listen published narration: transcribe each full-length MP3 offline (Whisper) and report
+    the sentences whose audio does not match their text.
+
+    FOLDERS are publication folders (OUTPUT/<slug>) or output folders (default: output/). Writes
+    proof.json and proof.html (each flagged sentence playable from its cue) into each publication
+    folder and prints the word error rate, the worst sentences and lexicon suggestions. Needs the
+    `proof` extra: pip install 'publisher[proof]'.
+
+    \b
+    Example:
+      publisher proof output/putin-today
+    """
+    from publisher.proof.report import publication_folders
+
+    settings = load_settings(ctx.obj.get("config"))
+    found = publication_folders(list(folders) or [settings.output])
+    if not found:
+        click.echo("nothing to proof: no published folders found; run `publisher publish` first", err=True)
+        sys.exit(BatchError.exit_code)
+    _proof_folders(ctx, found, cache_dir or settings.cache, lexicon, model, top)
 
 
 @cli.command()

@@ -77,6 +77,13 @@ def human_duration(seconds: float) -> str:
     return f"{secs} s"
 
 
+def tenths_clock(seconds: float) -> str:
+    """A time to a tenth of a second, for reports: "4:05.3", "1:02:03.4"."""
+    minutes, secs = divmod(seconds, 60)
+    hours, minutes = divmod(int(minutes), 60)
+    return f"{hours}:{minutes:02d}:{secs:04.1f}" if hours else f"{minutes}:{secs:04.1f}"
+
+
 # --- parsing ------------------------------------------------------------------------------------
 
 

@@ -1,0 +1,90 @@
+"""Comparing what was heard with what was written: Whisper's text normaliser and word alignment.
+
+Both sides go through the same normaliser Whisper's own evaluations use (`whisper-normalizer`:
+English spelling variants, number formats and contractions for English; a basic one otherwise),
+then runs of single letters are joined ("u s" → "us"), so "U.S." and "US" compare equal.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+_SINGLE_LETTERS = re.compile(r"\b(?:[^\W\d_] ){1,}[^\W\d_]\b")
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """The word-level edit script between a reference and what was heard."""
+
+    reference: list[str]
+    heard: list[str]
+    substitutions: int
+    deletions: int
+    insertions: int
+    missed: list[tuple[str, str]]  # (reference word, what was heard instead; "" when deleted)
+
+    @property
+    def errors(self) -> int:
+        """Substitutions + deletions + insertions."""
+        return self.substitutions + self.deletions + self.insertions
+
+    @property
+    def wer(self) -> float:
+        """Word error rate against the reference (errors per reference word; 0 for an empty pair)."""
+        if not self.reference:
+            return float(bool(self.heard))
+        return self.errors / len(self.reference)
+
+
+@functools.lru_cache(maxsize=4)
+def _normaliser(english: bool) -> Callable[[str], str]:
+    if english:
+        from whisper_normalizer.english import EnglishTextNormalizer
+
+        return EnglishTextNormalizer()
+    from whisper_normalizer.basic import BasicTextNormalizer
+
+    return BasicTextNormalizer()
+
+
+def join_single_letters(text: str) -> str:
+    """Join runs of single letters into one word: "the u s army" → "the us army"."""
+    return _SINGLE_LETTERS.sub(lambda m: m.group(0).replace(" ", ""), text)
+
+
+def normalise_words(text: str, language: str = "en") -> list[str]:
+    """The words of `text` as an ASR evaluation compares them (lower case, no punctuation)."""
+    english = language.split("-")[0].lower() == "en"
+    text = text.replace("’", "'").replace("‘", "'")
+    return join_single_letters(_normaliser(english)(text)).split()
+
+
+def align(reference: list[str], heard: list[str]) -> Alignment:
+    """Align two word lists (Levenshtein, via jiwer) and list the reference words that were missed."""
+    if not reference or not heard:
+        return Alignment(reference, heard, 0, len(reference), len(heard), [(word, "") for word in reference])
+    import jiwer
+
+    out = jiwer.process_words(" ".join(reference), " ".join(heard))
+    chunks = out.alignments[0]
+    missed: list[tuple[str, str]] = []
+    for i, chunk in enumerate(chunks):
+        if chunk.type not in ("substitute", "delete"):
+            continue
+        # what was heard instead: this chunk's words and any insertions right next to it
+        first, last = chunk.hyp_start_idx, chunk.hyp_end_idx
+        if i > 0 and chunks[i - 1].type == "insert":
+            first = chunks[i - 1].hyp_start_idx
+        if i + 1 < len(chunks) and chunks[i + 1].type == "insert":
+            last = chunks[i + 1].hyp_end_idx
+        instead = " ".join(heard[first:last])
+        missed.extend((word, instead) for word in reference[chunk.ref_start_idx : chunk.ref_end_idx])
+    return Alignment(reference, heard, out.substitutions, out.deletions, out.insertions, missed)
+
+
+def text_wer(reference: str, heard: str, language: str = "en") -> float:
+    """Word error rate of `heard` against `reference`, both normalised the same way."""
+    return align(normalise_words(reference, language), normalise_words(heard, language)).wer
