@@ -217,7 +217,8 @@ def test_a_script_in_a_title_is_escaped_in_both_pages(tmp_path: Path) -> None:
     title = "</title><script>alert('t')</script> & \"quoted\""
     source = tmp_path / "title.md"
     source.write_text(
-        f"---\ntitle: {json.dumps(title)}\nauthor: \"O'Brien <script>alert('a')</script>\"\nlanguage: en\n---\n\n"
+        f"---\ntitle: {json.dumps(title)}\nauthor: \"O'Brien <script>alert('a')</script>\"\nlanguage: en\n"
+        "typographer: false\n---\n\n"  # straight quotes stay straight: what is escaped is checked exactly
         "# \\<script>alert('c')\\</script> chapter\n\nOne sentence.\n\n# Second\n\nTwo sentences. Here.\n",
         encoding="utf-8",
     )
