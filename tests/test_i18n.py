@@ -203,3 +203,23 @@ def test_feeds_and_opds_speak_the_publications_language(tmp_path: Path) -> None:
     assert (opds_title("epub", "de") in titles and "Im Browser mitlesen" in titles) or opds_title(
         "page", "de"
     ) in titles
+
+
+def test_tables_notes_code_and_tasks_are_announced_in_the_publications_language(tmp_path: Path) -> None:
+    """What the publisher adds when it reads structure aloud comes from the catalogues too."""
+    from publisher.readers import read_source
+
+    source = tmp_path / "bericht.md"
+    source.write_text(
+        "---\ntitle: Bericht\nlanguage: de\n---\n\n"
+        "Die Zählung.[^1]\n\n[^1]: Im Mai gezählt.\n\n"
+        "| Ort | Vögel |\n| --- | --- |\n| A | 12 |\n| B | 3 |\n\nTable: Vogelzählung\n\n"
+        "```python\nprint(1)\nprint(2)\n```\n\n- [ ] Karten drucken\n- [x] Zählen\n",
+        encoding="utf-8",
+    )
+    said = [s.text for c in read_source(source).chapters for b in c.blocks for s in b.sentences]
+    assert "Tabelle: Vogelzählung. 2 Zeilen, 2 Spalten." in said
+    assert "Spalten: Ort, Vögel." in said and "Ort A: Vögel, 12." in said
+    assert "Anmerkung 1: Im Mai gezählt." in said
+    assert "Code, python, 2 Zeilen, im Text abgebildet." in said
+    assert "Zu erledigen: Karten drucken" in said and "Erledigt: Zählen" in said

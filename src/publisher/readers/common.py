@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from publisher.errors import SourceError
+from publisher.i18n import translator
 from publisher.model.publication import Block, Chapter, Metadata, Publication, Run, Sentence
 from publisher.readers.decoding import BOMS as BOMS  # re-exported: readers import them from here
 from publisher.readers.decoding import MAX_BLOCK_CHARS
@@ -390,18 +391,18 @@ def _sentence_spans(blocks: list[Block], index: int, language: str) -> list[tupl
     block = blocks[index]
     text = block.text
     if block.kind == "table":
-        return [(0, len(text), table_announcement(blocks, index))]
+        return [(0, len(text), table_announcement(blocks, index, language))]
     if block.kind == "row":
-        return [(0, len(text), row_text(blocks, index))]
+        return [(0, len(text), row_text(blocks, index, language))]
     if block.kind == "code" and text.strip():
-        return [(0, len(text), code_announcement(block))]
+        return [(0, len(text), code_announcement(block, language))]
     if block.kind == "image" or not text.strip() or not block.narrated:
         return []
     whole = block.kind in ("heading", "byline")
     spans = [(0, len(text))] if whole else split_sentences(text, language)
-    out = [(start, end, spoken_display(block, start, end)) for start, end in spans]
+    out = [(start, end, spoken_display(block, start, end, language)) for start, end in spans]
     previous = blocks[index - 1] if index else None
     if block.kind == "note" and out and not (previous and previous.kind == "note" and previous.anchor == block.anchor):
         start, end, said = out[0]
-        out[0] = (start, end, f"Note {block.label}: {said}")
+        out[0] = (start, end, translator(language).gettext("Note {label}: {text}", label=block.label, text=said))
     return [span for span in out if span[2].strip()]

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Literal
 
+from publisher.i18n import translator
 from publisher.model.publication import Block, Cell, Chapter, Run, Style
 from publisher.text import collapse_ws
 
@@ -36,18 +37,21 @@ def _rows_after(blocks: Sequence[Block], index: int) -> list[Block]:
     return rows
 
 
-def table_announcement(blocks: Sequence[Block], index: int) -> str:
+def table_announcement(blocks: Sequence[Block], index: int, language: str = "en") -> str:
     """What a listener hears first: "Table: Bird counts. 2 rows, 3 columns." (header rows not counted)."""
     rows = _rows_after(blocks, index)
     body = [r for r in rows if not r.header]
     columns = max((len(r.cells) for r in rows), default=0)
     caption = collapse_ws(blocks[index].text).rstrip(".")
-    size = f"{_count(len(body), 'row')}, {_count(columns, 'column')}."
-    return f"Table: {caption}. {size}" if caption else f"Table, {size}"
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+    t = translator(language)
+    size = t.gettext(
+        "{rows}, {columns}",
+        rows=t.ngettext("{count} row", "{count} rows", len(body)),
+        columns=t.ngettext("{count} column", "{count} columns", columns),
+    )
+    if caption:
+        return t.gettext("Table: {caption}. {size}.", caption=caption, size=size)
+    return t.gettext("Table, {size}.", size=size)
 
 
 def column_names(blocks: Sequence[Block], index: int) -> list[str]:
@@ -63,12 +67,12 @@ def column_names(blocks: Sequence[Block], index: int) -> list[str]:
     return []
 
 
-def row_text(blocks: Sequence[Block], index: int) -> str:
+def row_text(blocks: Sequence[Block], index: int, language: str = "en") -> str:
     """A row as a listener can follow it: "Site A: birds, 12; fish, 3." (header names before values)."""
     row = blocks[index]
     cells = [collapse_ws(c.text) for c in row.cells]
     if row.header:
-        return "Columns: " + ", ".join(c for c in cells if c) + "."
+        return translator(language).gettext("Columns: {names}.", names=", ".join(c for c in cells if c))
     names = column_names(blocks, index)
     if not names:
         return ", ".join(c for c in cells if c) + "."
@@ -76,33 +80,44 @@ def row_text(blocks: Sequence[Block], index: int) -> str:
     for n, value in enumerate(cells):
         name = names[n] if n < len(names) else ""
         if value and name:
-            parts.append(f"{name} {value}" if n == 0 else f"{_lower(name)}, {value}")
+            parts.append(f"{name} {value}" if n == 0 else f"{_lower(name, language)}, {value}")
         elif value:
             parts.append(value)
     if not parts:
-        return "Empty row."
+        return translator(language).gettext("Empty row.")
     if len(parts) > 1 and cells[0] and names[0]:
         return parts[0] + ": " + "; ".join(parts[1:]) + "."
     return "; ".join(parts) + "."
 
 
-def _lower(name: str) -> str:
-    """ "Birds" → "birds" in the middle of a sentence; "GDP" and "pH" stay as they are."""
+#: languages whose nouns keep their capital inside a sentence
+_CAPITAL_NOUNS = {"de", "lb"}
+
+
+def _lower(name: str, language: str = "en") -> str:
+    """ "Birds" → "birds" in the middle of a sentence; "GDP" and "pH" stay, and so do German nouns."""
+    if language.replace("_", "-").split("-")[0].lower() in _CAPITAL_NOUNS:
+        return name
     return name[:1].lower() + name[1:] if name[1:2].islower() else name
 
 
-def code_announcement(block: Block) -> str:
-    """A code block is announced, never spelled out: "Code, Python, 12 lines (shown in the text)."""
+def code_announcement(block: Block, language: str = "en") -> str:
+    """A code block is announced, never spelled out: "Code, Python, 12 lines, shown in the text."."""
     lines = len(block.text.rstrip("\n").split("\n")) if block.text.strip() else 0
-    language = f", {block.role}" if block.role else ""
-    return f"Code{language}, {_count(lines, 'line')}, shown in the text."
+    t = translator(language)
+    count = t.ngettext("{count} line", "{count} lines", lines)
+    if block.role:
+        return t.gettext("Code, {kind}, {lines}, shown in the text.", kind=block.role, lines=count)
+    return t.gettext("Code, {lines}, shown in the text.", lines=count)
 
 
-def spoken_display(block: Block, start: int, end: int) -> str:
+def spoken_display(block: Block, start: int, end: int, language: str = "en") -> str:
     """The sentence text of block[start:end] without note markers (a "1" after a word is not read)."""
     text = block.text
     if block.kind == "list_item" and start == 0 and text.startswith(("☐ ", "☑ ")):  # a task list item
-        return ("To do: " if text[0] == "☐" else "Done: ") + spoken_display(block, 2, end)
+        item = spoken_display(block, 2, end, language)
+        t = translator(language)
+        return t.gettext("To do: {item}", item=item) if text[0] == "☐" else t.gettext("Done: {item}", item=item)
     hidden: list[tuple[int, int]] = []
     pos = 0
     for run in block.runs:
