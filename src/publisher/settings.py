@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from publisher.errors import ConfigError
+from publisher.text import language_problem
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -188,9 +189,7 @@ class Settings:
 
 
 def _known_language(tag: str) -> bool:
-    import langcodes
-
-    return bool(langcodes.tag_is_valid(tag.replace("_", "-"))) and tag.split("-")[0].lower() not in ("und", "zxx")
+    return language_problem(tag.replace("_", "-")) is None
 
 
 def _coerce(value: Any, default: Any, name: str) -> Any:
