@@ -24,7 +24,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment, FileSystemBytecodeCache, PackageLoader, StrictUndefined
 from jinja2.ext import Extension
 from markupsafe import Markup
 
@@ -117,6 +117,9 @@ def _environment() -> Environment:
         undefined=StrictUndefined,
         extensions=[JoinLines],
         auto_reload=False,  # package data: the templates do not change while publisher runs
+        # compiled templates kept between runs (Jinja's own per-user cache in the temporary folder,
+        # keyed by each template's source): an edit's publish skips 0.08 s of template compiling
+        bytecode_cache=FileSystemBytecodeCache(),
     )
     env.filters.update(
         clock=player_clock,
