@@ -339,7 +339,8 @@ def test_unchanged_files_are_neither_rendered_nor_rewritten(library: Path, tmp_p
     assert [
         p for p in write_catalogue(out, settings) if not p.name.startswith("index")
     ] == []  # ...and its bytes compared
-    assert {p.name for p in out.glob(".publisher-*.json")} == {".publisher-feeds.json", ".publisher-opds.json"}
+    caches = {".publisher-feeds.json", ".publisher-index.json", ".publisher-opds.json"}
+    assert {p.name for p in out.glob(".publisher-*.json")} == caches
     (out / "opds-2.json").unlink()  # a file deleted by hand comes back
     (out / "old" / "feed.xml").write_bytes(b"edited by hand")  # the cache trusts the files it wrote...
     assert {p.relative_to(out).as_posix() for p in write_catalogue(out, settings)} - {"index.html"} == {"opds-2.json"}
@@ -380,3 +381,6 @@ def test_index_page_is_paginated_like_the_feeds(library: Path, tmp_path: Path) -
     write_catalogue(out, Settings(base_url=BASE, page_size=10))
     assert not (out / "index-2.html").exists()
     assert lxml.html.parse(str(out / "index.html")).getroot().xpath("//nav[@class='pages']") == []
+    before = (out / "index.html").stat().st_mtime_ns  # nothing changed: the page is not even rendered again
+    assert [p for p in write_catalogue(out, Settings(base_url=BASE, page_size=10)) if p.name.startswith("index")] == []
+    assert (out / "index.html").stat().st_mtime_ns == before
