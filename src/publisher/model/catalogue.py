@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import functools
+import hashlib
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,3 +50,10 @@ class CatalogueEntry:
     def size(self, path: str) -> int:
         """The size in bytes of a file of this publication."""
         return self.files.get(path, 0)
+
+    @functools.cached_property
+    def digest(self) -> str:
+        """A digest of everything the manifest says about the publication (not where output/ is):
+        the catalogue files that show it change only with it. Computed once, whichever renderer asks."""
+        where = replace(self, folder=Path(self.slug))
+        return hashlib.sha256(repr(where).encode("utf-8")).hexdigest()

@@ -24,7 +24,6 @@ from publisher.formats.context import CatalogueContext, RenderContext
 from publisher.formats.cover import load_cover
 from publisher.model import layout
 from publisher.model.publication import Metadata, Publication
-from publisher.model.timeline import Narration
 from publisher.pipeline.engines import EngineCache
 from publisher.pipeline.executor import LocalExecutor, ProgressFactory, Work, make_executor
 from publisher.pipeline.fingerprint import fingerprint, up_to_date
@@ -171,7 +170,7 @@ def render_plan(plan: Plan) -> PublishResult:
         cover = load_cover(pub.metadata)
         ctx = RenderContext(pub, placed, settings, cover, staging, work, identifier(pub), plan.epoch, modified)
         formats = render(ctx)
-        result = _result(plan.path, dest, pub, narration, placed, staging)
+        result = _result(plan.path, dest, pub, placed, staging)
         meta = catalogue_metadata(pub, plan.voice.narrator, ctx.identifier, modified, plan.previous, ctx.cover_name)
         levels = {"profile": settings.profile, "gains": {str(i): round(m.gain, 2) for i, m in placed.masters.items()}}
         marks = list(placed.timeline.marks)
@@ -231,9 +230,9 @@ def render(ctx: RenderContext) -> dict[str, Path]:
     return written
 
 
-def _result(
-    path: Path, dest: Path, pub: Publication, narration: Narration, placed: PlacedAudio, staging: Path
-) -> PublishResult:
+def _result(path: Path, dest: Path, pub: Publication, placed: PlacedAudio, staging: Path) -> PublishResult:
+    """What `pub` became (how many clips were synthesized is the executor's to say)."""
+
     def moved(a: AudioFile) -> AudioFile:
         return AudioFile(dest / a.path.relative_to(staging), a.chapter, a.title, a.duration, a.loudness)
 
@@ -249,7 +248,6 @@ def _result(
         cues=placed.timeline.full_cues(),
         sentences=count_sentences(pub),
         chapters=len(pub.chapters),
-        synthesized=narration.synthesized,
     )
 
 

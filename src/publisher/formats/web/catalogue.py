@@ -13,13 +13,12 @@ import hashlib
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
 
 from publisher import __version__
 from publisher.files import write_atomic
-from publisher.model.catalogue import CatalogueEntry
 from publisher.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -74,12 +73,6 @@ def remove_stale_pages(folder: Path, first: str, keep: int) -> None:
         if number.isdigit() and int(number) > keep:
             path.unlink(missing_ok=True)
             log.info("removed %s (the catalogue has %d pages now)", path, keep)
-
-
-def entry_key(entry: CatalogueEntry) -> str:
-    """A digest of everything the manifest says about a publication (its catalogue entries change only with it)."""
-    where = replace(entry, folder=Path(entry.slug))  # the same catalogue wherever output/ is
-    return hashlib.sha256(repr(where).encode("utf-8")).hexdigest()
 
 
 class RenderCache:

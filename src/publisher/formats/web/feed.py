@@ -34,7 +34,7 @@ from publisher.audio.marks import first_words
 from publisher.files import write_atomic
 from publisher.formats.context import CatalogueContext, RenderContext
 from publisher.formats.cover import podcast_artwork
-from publisher.formats.web.catalogue import Page, RenderCache, entry_key, pages, remove_stale_pages
+from publisher.formats.web.catalogue import Page, RenderCache, pages, remove_stale_pages
 from publisher.formats.web.feedtext import chapter_description, episode_description, revised_note, site_description
 from publisher.model import layout
 from publisher.model.catalogue import AudioEntry, CatalogueEntry
@@ -386,7 +386,7 @@ def write_feeds(cat: CatalogueContext) -> list[Path]:
     returns the files whose bytes changed."""
     entries, output, settings = list(cat.entries), cat.output, cat.settings
     cache = RenderCache(output, "feeds", settings)
-    keys = {entry.slug: entry_key(entry) for entry in entries}
+    keys = {entry.slug: entry.digest for entry in entries}
     written = []
     for entry in entries:
         path = entry.folder / FEED_NAME

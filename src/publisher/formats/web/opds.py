@@ -26,7 +26,7 @@ from lxml import etree
 from publisher import __version__
 from publisher.files import write_atomic
 from publisher.formats.context import CatalogueContext
-from publisher.formats.web.catalogue import Page, RenderCache, entry_key, pages, remove_stale_pages
+from publisher.formats.web.catalogue import Page, RenderCache, pages, remove_stale_pages
 from publisher.formats.web.feed import THUMBNAIL_NAME, absolute, podcast_guid, sub_element
 from publisher.formats.web.feedtext import opds_summary, opds_title
 from publisher.model import layout
@@ -340,7 +340,7 @@ class _Writer:
         self.every = facets(entries)
         self.languages = _languages(self.every)
         self.cache = RenderCache(output, "opds", settings)
-        self.keys = {entry.slug: entry_key(entry) for entry in entries}
+        self.keys = {entry.slug: entry.digest for entry in entries}
         self.publications: dict[str, dict[str, Any]] = {}  # rendered once, shared by every page showing it
         self.written: list[Path] = []
         self.expected: set[Path] = set()

@@ -33,7 +33,7 @@ from publisher.clock import human_duration, iso_duration, player_clock
 from publisher.files import write_atomic
 from publisher.formats.book.epub import STRUCTURE_CSS, has_structure
 from publisher.formats.context import CatalogueContext, RenderContext
-from publisher.formats.web.catalogue import Page, RenderCache, entry_key, pages, remove_stale_pages
+from publisher.formats.web.catalogue import Page, RenderCache, pages, remove_stale_pages
 from publisher.formats.web.downloads import PAGE_NAME
 from publisher.formats.web.index import index_data
 from publisher.formats.web.readalong import readalong_data
@@ -246,7 +246,7 @@ def write_index(cat: CatalogueContext) -> list[Path]:
     every = pages(cat.entries, cat.settings.page_size)
     for page in every:
         path = cat.output / page.name(PAGE_NAME)
-        key = cache.key(page.number, page.count, updated, links, tuple(entry_key(e) for e in page.items))
+        key = cache.key(page.number, page.count, updated, links, tuple(e.digest for e in page.items))
         if not cache.fresh(path, key) and write_atomic(path, index_page(cat, page)):
             written.append(path)
     remove_stale_pages(cat.output, PAGE_NAME, len(every))
