@@ -1,9 +1,12 @@
-"""Shared fixtures: paths to the seed and the small fixtures, and a CLI runner."""
+"""Shared fixtures: paths to the seed and the small fixtures, a CLI runner, and the browser (Chromium)."""
 
 from __future__ import annotations
 
+import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -49,3 +52,23 @@ def copy_fixture(name: str, dest: Path) -> Path:
 # Hypothesis checks correctness, not speed: no per-example deadline (a loaded machine is not a bug).
 hypothesis_settings.register_profile("publisher", deadline=None)
 hypothesis_settings.load_profile("publisher")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium driven by playwright. Missing tools fail the browser tests (never skip
+    them): `make test` installs all of them."""
+    try:
+        from playwright import sync_api
+    except ImportError:
+        pytest.fail("playwright is not installed: run `make test`, which installs the test extra")
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.fail("Debian's chromium is not installed: run `make test`, which installs it")
+    args = ["--autoplay-policy=no-user-gesture-required", "--mute-audio"]
+    if os.geteuid() == 0:
+        args.append("--no-sandbox")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=args)
+        yield browser
+        browser.close()

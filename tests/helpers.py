@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from lxml import etree
 
+from publisher.formats.web.serve import make_server
 from publisher.pipeline.engines import EngineCache
 from publisher.pipeline.manifest import PublishResult
 from publisher.pipeline.publish import publish_source
@@ -70,3 +74,16 @@ def frame_kbps(path: Path) -> list[int]:
         kbps.append(table[data[pos + 2] >> 4])
         pos += 144 * kbps[-1] * 1000 // rate + ((data[pos + 2] >> 1) & 1)
     return kbps
+
+
+@contextlib.contextmanager
+def serving(folder: Path) -> Iterator[int]:
+    """`publisher serve`'s server on a free loopback port, in a thread: yields the port."""
+    httpd = make_server(folder, port=0, quiet=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield httpd.server_address[1]
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

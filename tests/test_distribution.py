@@ -5,7 +5,6 @@ from __future__ import annotations
 import http.client
 import json
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,9 +12,10 @@ import feedparser
 import pytest
 from lxml import etree
 from tests.conftest import FIXTURES, SEED
+from tests.helpers import serving
 
 from publisher.formats.web.feed import podcast_guid
-from publisher.formats.web.serve import make_server, parse_range
+from publisher.formats.web.serve import parse_range
 from publisher.pipeline.publish import BatchResult, publish_all
 from publisher.settings import Settings
 from publisher.xmlns import ATOM, DCTERMS, ITUNES, PODCAST
@@ -206,12 +206,8 @@ def test_check_feed_passes_real_feeds_and_catches_a_wrong_length(site: Path) -> 
 
 @pytest.fixture(scope="module")
 def server(site: Path) -> Iterator[int]:
-    httpd = make_server(site, port=0, quiet=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield httpd.server_address[1]
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(site) as port:
+        yield port
 
 
 def get(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:

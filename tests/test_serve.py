@@ -216,24 +216,6 @@ def test_a_podcast_client_subscribes_and_downloads_every_episode(served: tuple[s
 # --- the browser ----------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    try:
-        from playwright import sync_api
-    except ImportError:
-        pytest.fail("playwright is not installed: run `make test`, which installs the test extra")
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.fail("Debian's chromium is not installed: run `make test`, which installs it")
-    args = ["--autoplay-policy=no-user-gesture-required", "--mute-audio"] + (
-        ["--no-sandbox"] if os.geteuid() == 0 else []
-    )
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=args)
-        yield browser
-        browser.close()
-
-
 def test_the_browser_revalidates_and_seeks(served: tuple[str, Path], browser: Any) -> None:
     base, output = served
     page = browser.new_page()

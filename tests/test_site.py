@@ -12,10 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import re
-import shutil
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -30,11 +27,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.conftest import ROOT, SEED, copy_fixture
-from tests.helpers import publish
+from tests.helpers import publish, serving
 
 from publisher.formats import registry
 from publisher.formats.web.downloads import format_label
-from publisher.formats.web.serve import make_server
 from publisher.formats.web.site import escape_html, human_size, script_json, text_direction
 from publisher.pipeline.manifest import PublishResult
 from publisher.pipeline.publish import write_catalogue
@@ -351,31 +347,8 @@ def test_deterministic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="module")
 def server(site: Site) -> Iterator[str]:
-    httpd = make_server(site.output, port=0, quiet=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
-    httpd.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    # missing tools fail the browser tests (never skip them): `make test` installs all of them
-    try:
-        from playwright import sync_api
-    except ImportError:
-        pytest.fail("playwright is not installed: run `make test`, which installs the test extra")
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.fail("Debian's chromium is not installed: run `make test`, which installs it")
-    args = ["--autoplay-policy=no-user-gesture-required", "--mute-audio"]
-    if os.geteuid() == 0:
-        args.append("--no-sandbox")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=args)
-        yield browser
-        browser.close()
+    with serving(site.output) as port:
+        yield f"http://127.0.0.1:{port}/"
 
 
 @dataclass
@@ -570,17 +543,11 @@ def test_browser_axe_readalong_with_tables_and_notes(tmp_path: Path, browser: An
     html = (result.folder / "index.html").read_text(encoding="utf-8")
     assert "<table" in html and "<caption" in html and 'data-epub-type="footnote"' in html
     assert "xmlns:" not in html and "ns0:" not in html
-    httpd = make_server(tmp_path / "out", port=0, quiet=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        url = f"http://127.0.0.1:{httpd.server_address[1]}/{result.slug}/index.html"
+    with serving(tmp_path / "out") as port:
+        url = f"http://127.0.0.1:{port}/{result.slug}/index.html"
         ctx, page, watch = open_page(browser, url, color_scheme=scheme)
         wait_for_audio(page)
         violations = axe_violations(page)
         ctx.close()
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
     assert violations == []
     assert watch.problems == []
