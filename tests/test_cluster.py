@@ -396,6 +396,9 @@ def test_ctrl_c_cancels_and_keeps_cache_and_outputs(reference: Reference, cluste
     assert "interrupted" in err
     cluster.wait(lambda: cluster.tasks() == 0, "the scheduler to drop the run's tasks", timeout=60)
     cluster.wait(lambda: not list((cache / "clips").rglob(".tmp-*")), "the last clip being written", timeout=60)
+    # a render task a worker had already started runs to its end (Dask cannot stop a running
+    # thread) and moves its folder into place whole, or not at all: wait for its staging folder
+    cluster.wait(lambda: not list(out.glob(".*.tmp-*")), "a render already running to finish", timeout=120)
     assert sums(out) == expected, "the earlier outputs are untouched"
     clips = list((cache / "clips").rglob("*.pcm"))
     assert len(clips) >= 5
