@@ -231,3 +231,39 @@ def test_silent_narration_is_refused(tmp_path: Path, runner: CliRunner) -> None:
     assert result.exit_code == 3
     assert "hardly any speech heard" in result.stderr and "silent engine" in result.stderr
     assert not (tmp_path / "out" / "quiet" / "proof.json").exists()
+
+
+@pytest.mark.slow
+def test_check_summarises_the_report_and_fails_above_max_wer(proofed: tuple[Path, Any, str]) -> None:
+    folder, report, _ = proofed
+    runner = CliRunner(mix_stderr=False)
+    result = runner.invoke(cli, ["check", str(folder / "proof.json")])
+    assert result.exit_code == 0, result.stdout
+    line = result.stdout.splitlines()[0]
+    assert line.startswith("ok    proof-listening") and f"WER {report['wer']:.3f}" in line
+    assert f"{len(report['flagged'])} of {report['sentences']} sentences flagged" in line
+    assert report["wer"] > 0  # eSpeak's "Siobhan" is misheard
+    result = runner.invoke(cli, ["check", str(folder / "proof.json"), "--max-wer", "0"])
+    assert result.exit_code == 8
+    assert f"word error rate {report['wer']:.3f} is above --max-wer 0" in result.stdout
+    assert "worst: " in result.stdout
+    result = runner.invoke(cli, ["check", str(folder / "proof.json"), "--max-wer", "0.9"])
+    assert result.exit_code == 0
+
+
+@pytest.mark.slow
+def test_check_fails_a_report_of_other_audio_or_unreadable(proofed: tuple[Path, Any, str], tmp_path: Path) -> None:
+    folder, _, _ = proofed
+    copy = tmp_path / folder.name
+    copy.mkdir()
+    manifest = json.loads((folder / ".publisher.json").read_text(encoding="utf-8"))
+    (copy / ".publisher.json").write_text(json.dumps(manifest | {"fingerprint": "0" * 64}), encoding="utf-8")
+    (copy / "proof.json").write_bytes((folder / "proof.json").read_bytes())
+    runner = CliRunner(mix_stderr=False)
+    result = runner.invoke(cli, ["check", str(copy)])
+    assert result.exit_code == 8
+    assert "made from an earlier narration than the one published here" in result.stdout
+    (copy / "proof.json").write_text('{"wer": ', encoding="utf-8")
+    result = runner.invoke(cli, ["check", str(copy / "proof.json")])
+    assert result.exit_code == 8 and "FAIL  proof-listening" in result.stdout
+    assert "not a readable proof-listening report" in result.stdout

@@ -8,20 +8,18 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from publisher import __version__
+from publisher.cli_cache import cache
 from publisher.clock import player_clock
 from publisher.errors import BatchError, PublisherError, ValidationError
 from publisher.pipeline.manifest import PublishResult
 from publisher.pipeline.publish import publish_all
 from publisher.settings import Settings, load_settings
 from publisher.speech.lexicon import load_project_lexicon
-
-if TYPE_CHECKING:
-    from publisher.speech.cache import ClipCache
 
 log = logging.getLogger("publisher")
 
@@ -346,17 +344,25 @@ def voices(ctx: click.Context, engine_name: str | None, voices_dir: Path | None)
 @cli.command()
 @click.argument("outputs", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--no-ace", is_flag=True, help="Skip DAISY Ace (EPUBCheck and our own checks still run).")
-def check(outputs: tuple[Path, ...], no_ace: bool) -> None:
+@click.option(
+    "--max-wer",
+    type=click.FloatRange(0, 1),
+    help="Fail a proof-listened publication whose word error rate (proof.json) is above this.",
+)
+def check(outputs: tuple[Path, ...], no_ace: bool, max_wer: float | None) -> None:
     """Validate published outputs: EPUBCheck and DAISY Ace on every EPUB, media-overlay timing and
-    coverage in read-aloud editions, and the ID3 frames of every MP3. Exits 8 on any finding.
+    coverage in read-aloud editions, the ID3 frames of every MP3, DAISY books, audiobook packages,
+    feeds and OPDS; and the summary of each proof-listening report (proof.json), which must
+    describe the narration now published. Exits 8 on any finding.
 
     \b
-    Example:
+    Examples:
       publisher check output/
+      publisher check output/putin-today --max-wer 0.05
     """
     from publisher.validate.run import check_paths
 
-    reports = check_paths(list(outputs) or [Path("output")], ace=not no_ace)
+    reports = check_paths(list(outputs) or [Path("output")], ace=not no_ace, max_wer=max_wer)
     if not reports:
         click.echo("nothing to check: no .epub or .mp3 files found", err=True)
         sys.exit(BatchError.exit_code)
@@ -409,72 +415,7 @@ def serve(ctx: click.Context, output: Path | None, port: int, host: str) -> None
         server.server_close()
 
 
-@cli.group()
-def cache() -> None:
-    """Inspect or empty the narration cache (sentence clips and derived voice models).
-
-    \b
-    Example:
-      publisher cache info
-    """
-
-
-def _cache_root(ctx: click.Context, folder: Path | None) -> ClipCache:
-    from publisher.speech.cache import ClipCache
-
-    root = folder or load_settings(ctx.obj.get("config") if ctx.obj else None).cache
-    return ClipCache(root)
-
-
-_cache_dir_option = click.option(
-    "--cache-dir", "folder", type=click.Path(file_okay=False, path_type=Path), help="Cache folder [.cache/publisher]."
-)
-
-
-@cache.command("info")
-@_cache_dir_option
-@click.pass_context
-def cache_info(ctx: click.Context, folder: Path | None) -> None:
-    """Where the cache is and how much it holds.
-
-    \b
-    Example:
-      publisher cache info
-    """
-    info = _cache_root(ctx, folder).info()
-    click.echo(f"cache: {info.root}")
-    click.echo(f"sentence clips: {info.clips} ({info.bytes / 1e6:.1f} MB)")
-    click.echo(f"encoded audio segments: {info.segments} files ({info.segment_bytes / 1e6:.1f} MB)")
-    click.echo(f"voice models: {info.models} ({info.model_bytes / 1e6:.1f} MB)")
-
-
-@cache.command("prune")
-@_cache_dir_option
-@click.option("--days", type=float, default=30.0, show_default=True, help="Keep what was used within this many days.")
-@click.pass_context
-def cache_prune(ctx: click.Context, folder: Path | None, days: float) -> None:
-    """Delete sentence clips, encoded segments and voice models no publish has used for a while.
-
-    \b
-    Example:
-      publisher cache prune --days 7
-    """
-    removed, freed = _cache_root(ctx, folder).prune(days)
-    click.echo(f"removed {removed} files of clips, segments and voice models ({freed / 1e6:.1f} MB)")
-
-
-@cache.command("clear")
-@_cache_dir_option
-@click.pass_context
-def cache_clear(ctx: click.Context, folder: Path | None) -> None:
-    """Delete everything in the cache (the next publish synthesizes again).
-
-    \b
-    Example:
-      publisher cache clear
-    """
-    removed, freed = _cache_root(ctx, folder).clear()
-    click.echo(f"removed {removed} files ({freed / 1e6:.1f} MB)")
+cli.add_command(cache)
 
 
 def main() -> None:

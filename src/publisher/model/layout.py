@@ -29,6 +29,8 @@ DAISY_NCC = "daisy/ncc.html"
 IMAGE_DIR = "images"  # the read-along page's copies of the text's images
 ARTWORK = "artwork.jpg"  # the feeds' square artwork, when the cover is not fit for podcast apps
 THUMBNAIL = "thumbnail.jpg"  # about 200 px, for catalogues
+PROOF_JSON = "proof.json"  # what `publisher proof` heard (written by proof, not by publish)
+PROOF_HTML = "proof.html"  # the same as a page, each flagged sentence playable from its cue
 
 
 def cover(extension: str) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 
 from publisher.clock import tenths_clock as clock
 from publisher.errors import PublisherError
+from publisher.model import layout
 from publisher.model.layout import MANIFEST
 from publisher.pipeline.manifest import read_manifest
 from publisher.proof.asr import Decoding, HeardWord, decoding_for, load_model, transcribe_window
@@ -37,8 +38,8 @@ from publisher.speech.lexicon import Lexicon
 
 log = logging.getLogger(__name__)
 
-REPORT_JSON = "proof.json"
-REPORT_HTML = "proof.html"
+REPORT_JSON = layout.PROOF_JSON
+REPORT_HTML = layout.PROOF_HTML
 
 RETRY_BELOW = 0.85  # of a window's written words heard: decode it again (a dropped ending)
 MIN_HEARD = 0.2  # of the written words: below that, there is no narration to judge
@@ -153,6 +154,7 @@ def proof_publication(
         flagged=flagged,
         suggestions=suggest(results, language, lexicon),
         sentences=len(results),
+        fingerprint=str(data.get("fingerprint", "")),
     )
     report.seconds = time.perf_counter() - started
     return report

@@ -38,6 +38,7 @@ class ProofReport:
     suggestions: list[Suggestion]
     sentences: int
     seconds: float = 0.0  # how long proof-listening took
+    fingerprint: str = ""  # the manifest's fingerprint of the narration that was heard
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -54,6 +55,7 @@ class ProofReport:
             "title": self.title,
             "language": self.language,
             "audio": self.audio,
+            "fingerprint": self.fingerprint,
             "duration": round(self.duration, 3),
             "model": self.decoding.model,
             "decoding": self.decoding.options(),

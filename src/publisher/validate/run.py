@@ -11,6 +11,7 @@ from publisher.validate.feed_rules import is_feed_page
 from publisher.validate.feeds import check_feed
 from publisher.validate.opds import check_opds, is_opds_file
 from publisher.validate.overlays import check_overlays
+from publisher.validate.proof import check_proof, is_proof_report
 from publisher.validate.report import Report
 from publisher.validate.tools import run_ace, run_epubcheck
 
@@ -18,7 +19,9 @@ from publisher.validate.tools import run_ace, run_epubcheck
 def _wanted(path: Path) -> bool:
     if path.parent.name == "daisy":  # the DAISY book's MP3s are the chapter MP3s (hard links)
         return path.name == "ncc.html"
-    return path.suffix in (".epub", ".mp3", ".audiobook", ".lpf") or is_feed_page(path) or is_opds_file(path)
+    if path.suffix in (".epub", ".mp3", ".audiobook", ".lpf"):
+        return True
+    return is_feed_page(path) or is_opds_file(path) or is_proof_report(path)
 
 
 def find_outputs(paths: list[Path]) -> list[Path]:
@@ -29,15 +32,18 @@ def find_outputs(paths: list[Path]) -> list[Path]:
     return files
 
 
-def check_file(file: Path, ace: bool = True) -> list[Report]:
-    """The checks for one output, by its name: DAISY NCC, feed, MP3, audiobook package, else EPUB
-    (EPUBCheck, Ace unless `ace` is False, and the overlay checks for a read-aloud edition)."""
+def check_file(file: Path, ace: bool = True, max_wer: float | None = None) -> list[Report]:
+    """The checks for one output, by its name: DAISY NCC, feed, MP3, audiobook package, proof-listening
+    report (its word error rate against `max_wer`), else EPUB (EPUBCheck, Ace unless `ace` is False,
+    and the overlay checks for a read-aloud edition)."""
     if file.name == "ncc.html":
         return [check_daisy(file)]
     if is_feed_page(file):
         return [check_feed(file)]
     if is_opds_file(file):
         return [check_opds(file)]
+    if is_proof_report(file):
+        return [check_proof(file, max_wer)]
     if file.suffix == ".mp3":
         return [check_mp3_tags(file)]
     if file.suffix in (".audiobook", ".lpf"):
@@ -50,7 +56,8 @@ def check_file(file: Path, ace: bool = True) -> list[Report]:
     return reports
 
 
-def check_paths(paths: list[Path], ace: bool = True) -> list[Report]:
-    """Check every EPUB, MP3, DAISY book (daisy/ncc.html), audiobook package (.audiobook, .lpf) and
-    podcast feed (feed.xml) in `paths` (files or folders, searched recursively)."""
-    return [report for file in find_outputs(paths) for report in check_file(file, ace)]
+def check_paths(paths: list[Path], ace: bool = True, max_wer: float | None = None) -> list[Report]:
+    """Check every EPUB, MP3, DAISY book (daisy/ncc.html), audiobook package (.audiobook, .lpf),
+    podcast feed (feed.xml), OPDS feed and proof-listening report (proof.json) in `paths` (files or
+    folders, searched recursively)."""
+    return [report for file in find_outputs(paths) for report in check_file(file, ace, max_wer)]
