@@ -12,6 +12,7 @@ from publisher.speech.credits import add_front_matter
 from publisher.speech.lexicon import Lexicon, load_lexicon, parse_entry
 from publisher.speech.normalise import (
     all_caps_en,
+    early_years_en,
     fractions_en,
     heteronyms_en,
     initials_en,
@@ -79,6 +80,19 @@ def test_ranges(text: str, spoken: str) -> None:
 def test_ranges_alone() -> None:
     assert " to " not in normalise("Call 555-1234.", "en")  # a hyphen is a range between years only
     assert ranges_en("From 1939–45 and pages 3–7.") == "From nineteen thirty-nine to forty-five and pages 3 to 7."
+
+
+def test_early_years() -> None:
+    assert early_years_en("In 1066 the Normans came.") == "In ten sixty-six the Normans came."
+    assert early_years_en("Rome fell in AD 410, Caesar died in 44 BC.") == (
+        "Rome fell in A D four ten, Caesar died in forty-four B C."
+    )
+    assert early_years_en("It was 410 A.D.") == "It was four ten A D."  # the sentence still ends
+    # only where the words around it say it is a year: a sum or a count stays a number
+    assert early_years_en("He paid 1066 dollars for 1050 men.") == "He paid 1066 dollars for 1050 men."
+    assert normalise("Since 1087, a range 1066–1087.", "en") == (
+        "Since ten eighty seven, a range ten sixty six to ten eighty seven."
+    )
 
 
 def test_fractions() -> None:

@@ -213,6 +213,35 @@ def ranges_en(text: str) -> str:
     return re.sub(r"(?<![\w.,])(\d+)\s?–\s?(\d+)\b", r"\1 to \2", text)
 
 
+_ERA = r"B\.C\.E\.|B\.C\.|BCE|BC|A\.D\.|AD|C\.E\.|CE"
+
+
+def _era(marker: str) -> str:
+    return " ".join(marker.replace(".", ""))  # "B.C." → "B C": letters, not a word or a sentence end
+
+
+def early_years_en(text: str) -> str:
+    """Years before 1100 said as years where the words around them say they are years: "in 1066" →
+    "in ten sixty-six" (not "one thousand and sixty-six"), "44 BC" → "forty-four B C", "AD 410" →
+    "A D four ten". Later years are read as years wherever they stand (see _number)."""
+
+    def era_after(m: re.Match[str]) -> str:
+        end = "." if m.group(2).endswith(".") and m.end() == len(m.string) else ""
+        return f"{_words(m.group(1), 'en', 'year')} {_era(m.group(2))}{end}"
+
+    text = re.sub(rf"(?<![\w.,])(\d{{1,4}})\s?({_ERA})(?![\w])", era_after, text)
+    text = re.sub(
+        r"(?<![\w.])(AD|A\.D\.)\s?(\d{1,4})\b(?![.,]\d)",
+        lambda m: f"{_era(m.group(1))} {_words(m.group(2), 'en', 'year')}",
+        text,
+    )
+    return re.sub(
+        r"\b((?:[Ii]n|[Ss]ince|[Uu]ntil|[Tt]ill|[Bb]efore|[Aa]fter|[Cc]irca|year)\s+)(10\d\d)\b(?![.,]\d|\s?[–-]\s?\d)",
+        lambda m: m.group(1) + _words(m.group(2), "en", "year"),
+        text,
+    )
+
+
 _DENOMINATORS = {2: ("half", "halves"), 4: ("quarter", "quarters")}
 
 
@@ -358,6 +387,7 @@ def english_rules(text: str, heading: bool = False) -> str:
     text = roman_numerals_en(text, heading)
     text = all_caps_en(text)
     text = initials_en(text)
+    text = early_years_en(text)
     text = ranges_en(text)
     text = fractions_en(text)
     return units_en(text)
