@@ -14,7 +14,7 @@ from lxml import html as lxml_html
 
 from publisher.cli import cli
 from publisher.proof.asr import Decoding, HeardWord
-from publisher.proof.compare import align, join_single_letters, normalise_words
+from publisher.proof.compare import align, join_single_letters, metric, normalise_words
 from publisher.proof.page import render_page
 from publisher.proof.report import ChapterScore, ProofReport
 from publisher.proof.score import SentenceCue, SentenceResult, assign, chapters_of, refine, tally, windows
@@ -36,6 +36,14 @@ def test_normaliser_makes_spelling_and_number_forms_equal() -> None:
     )
     assert join_single_letters("the u s and a b c army") == "the us and abc army"
     assert normalise_words("twenty-one", "en") == normalise_words("21", "en")
+
+
+def test_languages_without_spaces_are_compared_by_character() -> None:
+    assert normalise_words("早上，玛丽走到港口。", "zh-Hans") == list("早上玛丽走到港口")
+    assert normalise_words("船はもう海に出ていて", "ja") == list("船はもう海に出ていて")
+    assert metric("zh") == ("CER", "characters") and metric("fr") == ("WER", "words")
+    alignment = align(normalise_words("玛丽走到港口", "zh"), normalise_words("玛丽走到海口", "zh"))
+    assert (alignment.substitutions, alignment.wer) == (1, 1 / 6)
 
 
 def test_alignment_lists_what_was_heard_instead() -> None:
@@ -245,7 +253,7 @@ def test_check_summarises_the_report_and_fails_above_max_wer(proofed: tuple[Path
     assert report["wer"] > 0  # eSpeak's "Siobhan" is misheard
     result = runner.invoke(cli, ["check", str(folder / "proof.json"), "--max-wer", "0"])
     assert result.exit_code == 8
-    assert f"word error rate {report['wer']:.3f} is above --max-wer 0" in result.stdout
+    assert f"WER {report['wer']:.3f} is above --max-wer 0" in result.stdout
     assert "worst: " in result.stdout
     result = runner.invoke(cli, ["check", str(folder / "proof.json"), "--max-wer", "0.9"])
     assert result.exit_code == 0

@@ -3,6 +3,9 @@
 Both sides go through the same normaliser Whisper's own evaluations use (`whisper-normalizer`:
 English spelling variants, number formats and contractions for English; a basic one otherwise),
 then runs of single letters are joined ("u s" → "us"), so "U.S." and "US" compare equal.
+Languages written without spaces between words (Chinese, Japanese, Thai, …) are compared
+character by character: their error rate is a character error rate (CER), as in Whisper's own
+evaluations of them.
 """
 
 from __future__ import annotations
@@ -13,6 +16,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 _SINGLE_LETTERS = re.compile(r"\b(?:[^\W\d_] ){1,}[^\W\d_]\b")
+# scripts without spaces between words: compared by character
+_BY_CHARACTER = {"zh", "ja", "th", "lo", "km", "my", "bo", "yue", "cmn"}
+
+
+def by_character(language: str) -> bool:
+    """Whether `language` (BCP 47) is compared character by character (no spaces between its words)."""
+    return language.split("-")[0].lower() in _BY_CHARACTER
+
+
+def metric(language: str) -> tuple[str, str]:
+    """("WER", "words"), or ("CER", "characters") for a language compared by character."""
+    return ("CER", "characters") if by_character(language) else ("WER", "words")
 
 
 @dataclass(frozen=True)
@@ -56,10 +71,14 @@ def join_single_letters(text: str) -> str:
 
 
 def normalise_words(text: str, language: str = "en") -> list[str]:
-    """The words of `text` as an ASR evaluation compares them (lower case, no punctuation)."""
+    """The words of `text` as an ASR evaluation compares them (lower case, no punctuation); the
+    characters, for a language written without spaces between words."""
     english = language.split("-")[0].lower() == "en"
     text = text.replace("’", "'").replace("‘", "'")
-    return join_single_letters(_normaliser(english)(text)).split()
+    normalised = _normaliser(english)(text)
+    if by_character(language):
+        return [c for c in normalised if not c.isspace()]
+    return join_single_letters(normalised).split()
 
 
 def align(reference: list[str], heard: list[str]) -> Alignment:

@@ -16,6 +16,7 @@ from lxml import etree
 
 from publisher.clock import tenths_clock as clock
 from publisher.model import layout
+from publisher.proof.compare import metric
 from publisher.proof.results import ProofReport
 
 READALONG_PAGE = layout.PAGE
@@ -47,10 +48,11 @@ def _head(html: etree._Element, report: ProofReport, css: str, js: str) -> None:
 
 def _chapters(body: etree._Element, report: ProofReport) -> None:
     table = _el(body, "table")
-    _el(table, "caption", "Word error rate per chapter")
+    name, units = metric(report.language)
+    _el(table, "caption", f"{'Character' if name == 'CER' else 'Word'} error rate per chapter")
     row = _el(_el(table, "thead"), "tr")
-    for name in ("Chapter", "Starts", "Words", "Errors", "WER"):
-        _el(row, "th", name, scope="col")
+    for heading in ("Chapter", "Starts", units.capitalize(), "Errors", name):
+        _el(row, "th", heading, scope="col")
     tbody = _el(table, "tbody")
     for chapter in report.chapters:
         row = _el(tbody, "tr")
@@ -93,11 +95,13 @@ def render_page(report: ProofReport) -> str:
     main = _el(body, "main")
     _el(main, "h1", f"Proof-listening: {report.title}")
     t = report.tally
+    name, units = metric(report.language)
+    rate = "character error rate" if name == "CER" else "word error rate"
     _el(
         main,
         "p",
-        f"Whisper {report.decoding.model} heard {t.words - t.substitutions - t.deletions} of {t.words} words as "
-        f"written: word error rate {t.wer:.3f} ({t.substitutions} substituted, {t.deletions} missing, "
+        f"Whisper {report.decoding.model} heard {t.words - t.substitutions - t.deletions} of {t.words} {units} as "
+        f"written: {rate} {t.wer:.3f} ({t.substitutions} substituted, {t.deletions} missing, "
         f"{t.insertions} extra). {len(report.flagged)} of {report.sentences} sentences differ.",
     )
     back = _el(main, "p")

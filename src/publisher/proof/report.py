@@ -21,6 +21,7 @@ from publisher.model import layout
 from publisher.model.layout import MANIFEST
 from publisher.pipeline.manifest import read_manifest
 from publisher.proof.asr import Decoding, HeardWord, decoding_for, load_model, transcribe_window
+from publisher.proof.compare import metric
 from publisher.proof.page import render_page
 from publisher.proof.results import ChapterScore, ProofReport
 from publisher.proof.score import (
@@ -178,8 +179,9 @@ def write_report(report: ProofReport, folder: Path) -> list[Path]:
 def summary(report: ProofReport, top: int = 10) -> list[str]:
     """The report as lines for the terminal: WER, per chapter, the worst sentences, lexicon suggestions."""
     t = report.tally
+    name, units = metric(report.language)
     lines = [
-        f"{report.slug}: WER {t.wer:.3f} ({t.errors} of {t.words} words; Whisper {report.decoding.model}), "
+        f"{report.slug}: {name} {t.wer:.3f} ({t.errors} of {t.words} {units}; Whisper {report.decoding.model}), "
         f"{len(report.flagged)} of {report.sentences} sentences flagged, {report.seconds:.0f} s"
     ]
     if len(report.chapters) > 1:

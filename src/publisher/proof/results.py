@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from publisher.proof.asr import Decoding
+from publisher.proof.compare import metric
 from publisher.proof.score import SentenceResult, Tally
 from publisher.proof.suggest import Suggestion
 
@@ -54,6 +55,7 @@ class ProofReport:
             "slug": self.slug,
             "title": self.title,
             "language": self.language,
+            "metric": metric(self.language)[0].lower(),  # "wer", or "cer" where characters are compared
             "audio": self.audio,
             "fingerprint": self.fingerprint,
             "duration": round(self.duration, 3),
