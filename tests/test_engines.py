@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
 import shutil
 import subprocess
+import sys
 from array import array
 from pathlib import Path
 
@@ -51,6 +53,27 @@ def test_espeak_speaks_offline() -> None:
     assert peak(audio.pcm) > 3000  # real speech, not silence
     faster = get_engine("espeak", EngineOptions(language="en", speed=2.0)).synthesize("Hello from the offline voice.")
     assert faster.duration < audio.duration * 0.75
+
+
+ESPEAK_HASH = (
+    "import hashlib, sys\n"
+    "from publisher.speech.engines import EngineOptions, get_engine\n"
+    "engine = get_engine('espeak', EngineOptions(language='en'))\n"
+    "print(hashlib.sha256(engine.synthesize(sys.argv[1]).pcm).hexdigest())\n"
+)
+
+
+def test_espeak_clip_depends_on_its_text_only() -> None:
+    """libespeak-ng carries state from one utterance to the next; each sentence is spoken from the
+    same state, so a clip is the same whatever was said before it, in this process or a new one."""
+    engine = get_engine("espeak", EngineOptions(language="en"))
+    first = engine.synthesize("Hello world.").pcm
+    engine.synthesize("The boats were already out at sea, far away from the harbour.")
+    get_engine("espeak", EngineOptions(language="de")).synthesize("Die Boote waren schon auf dem Meer.")
+    assert engine.synthesize("Hello world.").pcm == first
+    assert engine.synthesize("Hello world.").pcm == first
+    fresh = subprocess.run([sys.executable, "-c", ESPEAK_HASH, "Hello world."], capture_output=True, text=True)
+    assert fresh.stdout.strip() == hashlib.sha256(first).hexdigest(), fresh.stderr
 
 
 def test_espeak_unknown_voice_is_a_clear_error() -> None:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from publisher.errors import EngineError
 from publisher.i18n import translator
@@ -19,7 +22,7 @@ _POS_CHARACTER = 1
 _CHARS_UTF8 = 1
 _RATE = 1  # espeakRATE parameter
 _DEFAULT_WPM = 175
-ESPEAK_DATA_VERSION = "espeakng-loader-1.52"
+ESPEAK_DATA_VERSION = "espeakng-loader-1.52:fresh"  # each sentence from the same state (espeak_worker.py)
 _LOCK = threading.Lock()
 _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
 
@@ -136,21 +139,56 @@ class EspeakEngine:
         return translator(self._language).gettext("eSpeak NG, a synthetic voice ({voice})", voice=self.voice)
 
     def synthesize(self, text: str) -> Audio:
-        """One sentence → one clip."""
-        buf = bytearray()
-
-        @_CALLBACK
-        def collect(wav: Any, count: int, _events: Any) -> int:
-            if count > 0:
-                buf.extend(ctypes.string_at(wav, count * 2))
-            return 0
-
-        data = ctypes.create_string_buffer(text.encode("utf-8"))
-        with _LOCK:  # libespeak-ng is a process-wide singleton
-            self._lib.espeak_SetSynthCallback(collect)
-            self._lib.espeak_SetVoiceByName(self.voice.encode())
-            self._lib.espeak_SetParameter(_RATE, self.wpm, 0)
-            status = self._lib.espeak_Synth(data, len(data), 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
+        """One sentence → one clip, spoken from the same state whatever was said before (see
+        espeak_worker.py), so the same text always gives the same samples."""
+        status, payload = _helper().speak(self.voice, self.wpm, text)
         if status != 0:
-            raise EngineError(f"eSpeak NG failed (status {status}) on {text[:60]!r}")
-        return Audio(pcm=bytes(buf), sample_rate=self.sample_rate)
+            detail = payload.decode("utf-8", "replace") if status < 0 else f"status {status}"
+            raise EngineError(f"eSpeak NG failed ({detail}) on {text[:60]!r}")
+        return Audio(pcm=payload, sample_rate=self.sample_rate)
+
+
+class _Helper:
+    """The espeak_worker process of this process (a forked process starts its own)."""
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "publisher.speech.engines.espeak_worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+
+    def speak(self, voice: str, wpm: int, text: str) -> tuple[int, bytes]:
+        data = text.encode("utf-8")
+        stdin, stdout = self.process.stdin, self.process.stdout
+        assert stdin is not None and stdout is not None
+        with _LOCK:
+            try:
+                stdin.write(f"{voice} {wpm} {len(data)}\n".encode() + data)
+                stdin.flush()
+                return _read_answer(stdout)
+            except (OSError, ValueError) as exc:
+                raise EngineError(f"the eSpeak NG helper process stopped ({exc})") from exc
+
+
+def _read_answer(stdout: IO[bytes]) -> tuple[int, bytes]:
+    header = stdout.readline().split()
+    if len(header) != 2:
+        raise ValueError("no answer")
+    status, size = int(header[0]), int(header[1])
+    payload = stdout.read(size)
+    if len(payload) != size:
+        raise ValueError("answer cut short")
+    return status, payload
+
+
+_HELPER: _Helper | None = None
+
+
+def _helper() -> _Helper:
+    global _HELPER
+    with _LOCK:
+        if _HELPER is None or _HELPER.pid != os.getpid() or _HELPER.process.poll() is not None:
+            _HELPER = _Helper()
+        return _HELPER
