@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from publisher.speech.languages.chinese import cardinal
+from publisher.speech.languages.japanese import kanji_as_kana, kanji_number, numbers_as_kana
 from publisher.speech.normalise import normalise
 
 # fmt: off
@@ -77,10 +78,10 @@ CASES = {
         ("5 مارس 2024", "خمسة مارس ألفان و أربعة و عشرون"),
         ("حضر ١٢٥٠ شخصًا بنسبة 25 %.", "حضر ألف و مئتان و خمسون شخصًا بنسبة خمسة و عشرون بالمئة."),
     ],
-    "ja": [
-        ("2024年3月5日", "二千二十四年三月五日"),
-        ("1,250人が来ました。", "千二百五十人が来ました。"),
-        ("14:30に25%。", "十四時三十分に二十五パーセント。"),
+    "ja": [  # in kana: the voices say "Chinese letter" for a kanji (speech/languages/japanese.py)
+        ("2024年3月5日", "にせんにじゅうよねんさんがついつか"),
+        ("1,250人が来ました。", "せんにひゃくごじゅうにんがきました。"),
+        ("14:30に25%。", "じゅうよじさんじゅっぷんににじゅうごパーセント。"),
     ],
     "zh": [
         ("2024年3月5日", "二零二四年三月五日"),
@@ -100,6 +101,20 @@ def test_each_language_reads_its_own_numbers_dates_and_abbreviations(language: s
 def test_regional_tags_use_their_language_rules() -> None:
     assert normalise("5. März 2024", "de-AT") == "fünfter März zweitausendvierundzwanzig"
     assert normalise("25 %", "pt-BR") == "vinte e cinco por cento"
+
+
+def test_japanese_kanji_are_given_as_kana() -> None:
+    assert kanji_number("二千二十四") == 2024 and kanji_number("二〇二四") == 2024 and kanji_number("十四") == 14
+    assert kanji_number("一万二千") == 12000 and kanji_number("百") == 100
+    # counters change how the number before them is said
+    assert (
+        numbers_as_kana("二人で四時十分、三月一日と十四日") == "ふたりでよじじゅっぷん、さんがつついたちとじゅうよっか"
+    )
+    assert numbers_as_kana("三千円、十九時") == "さんぜんえん、じゅうくじ"
+    # the rest from pykakasi's dictionary; kana, Latin letters and punctuation stay
+    assert kanji_as_kana("朝、マリアは港まで歩きました。") == "あさ、マリアはみなとまであるきました。"
+    assert kanji_as_kana("ベンチ and OK!") == "ベンチ and OK!"
+    assert normalise("空は晴れていました。", "ja") == "そらははれていました。"
 
 
 def test_chinese_numerals() -> None:

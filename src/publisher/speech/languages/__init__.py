@@ -16,7 +16,7 @@ import re
 
 from num2words import num2words
 
-from publisher.speech.languages import chinese
+from publisher.speech.languages import chinese, japanese
 from publisher.speech.languages.tables import LANGUAGES, Language, czech_day, polish_day
 
 #: Arabic-Indic and Persian digits, and the Arabic decimal and thousands marks, as ASCII
@@ -227,7 +227,8 @@ def normalise_language(text: str, language: str) -> str:
     text = pats["time"].sub(lambda m: _time(m, rules), text)
     if code in _ORDINALS:
         text = _ORDINALS[code][0].sub(lambda m: _ordinal(m, rules), text)
-    return pats["number"].sub(lambda m: words(_number_value(m.group(0), rules), rules), text)
+    text = pats["number"].sub(lambda m: words(_number_value(m.group(0), rules), rules), text)
+    return japanese.kanji_as_kana(text) if code == "ja" else text  # numbers are spelled in kanji too
 
 
 _EN_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
