@@ -5,12 +5,15 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+from click.testing import CliRunner
 from lxml import etree
 from tests import helpers
 from tests.test_epub_in import ebooklib_epub, pandoc_epub
 
+from publisher.cli import cli
 from publisher.formats import registry
 from publisher.formats.book.enhance import write_enhanced
+from publisher.validate.enhanced import split_inherited
 from publisher.validate.tools import run_ace, run_epubcheck
 
 SMIL = "{http://www.w3.org/ns/SMIL}"
@@ -71,3 +74,36 @@ def test_epub2_becomes_epub3_with_nav_and_ncx_kept(tmp_path: Path) -> None:
     assert report.ok, report.messages
     own = set(run_ace(source).messages)
     assert set(run_ace(enhanced).messages) <= own
+
+
+def test_inherited_findings_are_the_sources_own_rule_in_the_same_document() -> None:
+    summary = "moderate Publications must declare the 'schema:accessibilitySummary' metadata: ..."
+    contrast = "serious Elements must meet minimum color contrast ratio: Fix ..."
+    own = [f"{summary} (OEBPS/content.opf )", f"{contrast} (EPUB/text/ch001.xhtml p:nth-child(2) > a)"]
+    enhanced = [
+        f"{contrast} (EPUB/text/ch001.xhtml p:nth-child(2) > span > a)",
+        f"{contrast} (EPUB/text/ch001.xhtml p:nth-child(5) > a)",
+        f"{summary} (OEBPS/content.opf )",
+        "serious Images must have alternate text: ... (EPUB/text/ch002.xhtml img)",
+    ]
+    new, inherited = split_inherited(enhanced, own)
+    # the source had one contrast finding in ch001 (its pointer moved inside a sentence span): a second is new
+    assert inherited == [enhanced[0], enhanced[2]]
+    assert new == [enhanced[1], enhanced[3]]
+
+
+def test_check_lists_the_source_books_own_ace_findings_apart(tmp_path: Path) -> None:
+    source = pandoc_epub(tmp_path, "epub3")
+    result = helpers.publish(source, tmp_path / "out")
+    enhanced = result.folder / f"{result.slug}-enhanced.epub"
+    own = run_ace(source).messages
+    assert own, "pandoc's EPUB has findings of its own (no accessibility summary), which the test needs"
+    runner = CliRunner(mix_stderr=False)
+    found = runner.invoke(cli, ["check", str(enhanced), "--sources", str(source.parent)])
+    (ace,) = [line for line in found.stdout.splitlines() if line.split()[1:2] == ["Ace"]]
+    assert ace.startswith("ok") and ": 0 new violations" in ace and "inherited from the source EPUB" in ace
+    assert f"inherited from {source.name}: " in found.stdout
+    assert found.exit_code == 0, found.stdout
+    missing = runner.invoke(cli, ["check", str(enhanced), "--sources", str(tmp_path / "elsewhere")])
+    assert missing.exit_code == 8
+    assert "the source EPUB was not found in" in missing.stdout and "--sources" in missing.stdout

@@ -349,11 +349,19 @@ def voices(ctx: click.Context, engine_name: str | None, voices_dir: Path | None)
     type=click.FloatRange(0, 1),
     help="Fail a proof-listened publication whose word error rate (proof.json) is above this.",
 )
-def check(outputs: tuple[Path, ...], no_ace: bool, max_wer: float | None) -> None:
+@click.option(
+    "--sources",
+    "source_dirs",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the source EPUBs are, to tell an enhanced EPUB's inherited Ace findings apart [sources/].",
+)
+def check(outputs: tuple[Path, ...], no_ace: bool, max_wer: float | None, source_dirs: tuple[Path, ...]) -> None:
     """Validate published outputs: EPUBCheck and DAISY Ace on every EPUB, media-overlay timing and
     coverage in read-aloud editions, the ID3 frames of every MP3, DAISY books, audiobook packages,
     feeds and OPDS; and the summary of each proof-listening report (proof.json), which must
-    describe the narration now published. Exits 8 on any finding.
+    describe the narration now published. In an enhanced EPUB (made from an EPUB source), the Ace
+    findings its source has too are listed as inherited and do not fail. Exits 8 on any finding.
 
     \b
     Examples:
@@ -362,7 +370,8 @@ def check(outputs: tuple[Path, ...], no_ace: bool, max_wer: float | None) -> Non
     """
     from publisher.validate.run import check_paths
 
-    reports = check_paths(list(outputs) or [Path("output")], ace=not no_ace, max_wer=max_wer)
+    sources = list(source_dirs) or [Path("sources")]
+    reports = check_paths(list(outputs) or [Path("output")], ace=not no_ace, max_wer=max_wer, sources=sources)
     if not reports:
         click.echo("nothing to check: no .epub or .mp3 files found", err=True)
         sys.exit(BatchError.exit_code)

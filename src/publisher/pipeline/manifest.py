@@ -154,6 +154,8 @@ def write_manifest(
     manifest = {
         "fingerprint": print_,
         "source": result.source.name,  # who owns the slug (pipeline/slugs.py)
+        # which file exactly: `publisher check` finds an EPUB source by it, to tell its own Ace findings apart
+        "source_sha256": hashlib.sha256(result.source.read_bytes()).hexdigest() if result.source.is_file() else None,
         "version": __version__,
         "metadata": meta,
         "duration": result.duration,
