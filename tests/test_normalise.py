@@ -190,6 +190,15 @@ def test_lexicon_is_whole_word_and_case_aware() -> None:
     assert lexicon.apply("By Ava Cai.", phonemes=False) == "By Ava Cai."  # no respelling: left alone
 
 
+def test_lexicon_finds_words_in_scripts_without_spaces() -> None:
+    """Japanese and Chinese put no spaces between words: an entry matches inside running text."""
+    lexicon = Lexicon({"年老いた": parse_entry("としおいた"), "Putin": parse_entry("Pootin")})
+    spoken = lexicon.apply("年老いた漁師が来た。彼は年老いた。", phonemes=False)
+    assert spoken == "としおいた漁師が来た。彼はとしおいた。"
+    assert lexicon.apply("Rasputin met Putin.", phonemes=False) == "Rasputin met Pootin."  # still whole words
+    assert normalise(lexicon.apply("年老いた漁師", phonemes=False), "ja") == "としおいたりょうし"
+
+
 def test_lexicon_files(tmp_path: Path) -> None:
     txt = tmp_path / "lexicon.txt"
     txt.write_text("# comment\nPutin: [[ pˈuːtɪn ]] | Pootin  # the president\nnginx: engine x\n", encoding="utf-8")

@@ -70,8 +70,17 @@ class Lexicon:
                 continue
             flags = 0 if word != word.lower() else re.IGNORECASE
             pattern = rf"(?<![\w\[]){re.escape(word)}(['’]s)?(?![\w\]])"
+            if _NO_SPACES.search(word):  # no spaces around words to find: "年老いた" in "年老いた漁師"
+                pattern = rf"{re.escape(word)}()"
             text = re.sub(pattern, replace, text, flags=flags)
         return text
+
+
+# scripts written without spaces between words (CJK ideographs, kana, Thai, Lao, Myanmar, Khmer):
+# an entry in them matches wherever it stands, since there is no word boundary to look for
+_NO_SPACES = re.compile(
+    r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]"
+)
 
 
 def parse_entry(value: str) -> LexiconEntry:
