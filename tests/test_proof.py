@@ -41,7 +41,7 @@ def test_normaliser_makes_spelling_and_number_forms_equal() -> None:
 def test_languages_without_spaces_are_compared_by_character() -> None:
     assert normalise_words("早上，玛丽走到港口。", "zh-Hans") == list("早上玛丽走到港口")
     assert normalise_words("船はもう海に出ていて", "ja") == list("船はもう海に出ていて")
-    assert metric("zh") == ("CER", "characters") and metric("fr") == ("WER", "words")
+    assert metric("zh")[:2] == ("CER", "characters") and metric("fr")[:2] == ("WER", "words")
     alignment = align(normalise_words("玛丽走到港口", "zh"), normalise_words("玛丽走到海口", "zh"))
     assert (alignment.substitutions, alignment.wer) == (1, 1 / 6)
 

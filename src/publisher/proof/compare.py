@@ -14,6 +14,7 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 _SINGLE_LETTERS = re.compile(r"\b(?:[^\W\d_] ){1,}[^\W\d_]\b")
 # scripts without spaces between words: compared by character
@@ -25,9 +26,23 @@ def by_character(language: str) -> bool:
     return language.split("-")[0].lower() in _BY_CHARACTER
 
 
-def metric(language: str) -> tuple[str, str]:
-    """("WER", "words"), or ("CER", "characters") for a language compared by character."""
-    return ("CER", "characters") if by_character(language) else ("WER", "words")
+class Metric(NamedTuple):
+    """How a publication is scored: by words, or by characters where words have no spaces."""
+
+    name: str  # "WER" or "CER", as proof.json's "metric" is written (lower case)
+    units: str  # "words" or "characters"
+    rate: str  # "word error rate" or "character error rate"
+
+
+METRICS = {
+    "wer": Metric("WER", "words", "word error rate"),
+    "cer": Metric("CER", "characters", "character error rate"),
+}
+
+
+def metric(language: str) -> Metric:
+    """The word error rate, or the character error rate for a language compared by character."""
+    return METRICS["cer" if by_character(language) else "wer"]
 
 
 @dataclass(frozen=True)

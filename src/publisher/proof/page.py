@@ -48,10 +48,10 @@ def _head(html: etree._Element, report: ProofReport, css: str, js: str) -> None:
 
 def _chapters(body: etree._Element, report: ProofReport) -> None:
     table = _el(body, "table")
-    name, units = metric(report.language)
-    _el(table, "caption", f"{'Character' if name == 'CER' else 'Word'} error rate per chapter")
+    scored = metric(report.language)
+    _el(table, "caption", f"{scored.rate.capitalize()} per chapter")
     row = _el(_el(table, "thead"), "tr")
-    for heading in ("Chapter", "Starts", units.capitalize(), "Errors", name):
+    for heading in ("Chapter", "Starts", scored.units.capitalize(), "Errors", scored.name):
         _el(row, "th", heading, scope="col")
     tbody = _el(table, "tbody")
     for chapter in report.chapters:
@@ -95,13 +95,12 @@ def render_page(report: ProofReport) -> str:
     main = _el(body, "main")
     _el(main, "h1", f"Proof-listening: {report.title}")
     t = report.tally
-    name, units = metric(report.language)
-    rate = "character error rate" if name == "CER" else "word error rate"
+    scored = metric(report.language)
     _el(
         main,
         "p",
-        f"Whisper {report.decoding.model} heard {t.words - t.substitutions - t.deletions} of {t.words} {units} as "
-        f"written: {rate} {t.wer:.3f} ({t.substitutions} substituted, {t.deletions} missing, "
+        f"Whisper {report.decoding.model} heard {t.words - t.substitutions - t.deletions} of {t.words} "
+        f"{scored.units} as written: {scored.rate} {t.wer:.3f} ({t.substitutions} substituted, {t.deletions} missing, "
         f"{t.insertions} extra). {len(report.flagged)} of {report.sentences} sentences differ.",
     )
     back = _el(main, "p")

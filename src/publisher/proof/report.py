@@ -179,9 +179,10 @@ def write_report(report: ProofReport, folder: Path) -> list[Path]:
 def summary(report: ProofReport, top: int = 10) -> list[str]:
     """The report as lines for the terminal: WER, per chapter, the worst sentences, lexicon suggestions."""
     t = report.tally
-    name, units = metric(report.language)
+    scored = metric(report.language)
     lines = [
-        f"{report.slug}: {name} {t.wer:.3f} ({t.errors} of {t.words} {units}; Whisper {report.decoding.model}), "
+        f"{report.slug}: {scored.name} {t.wer:.3f} ({t.errors} of {t.words} {scored.units}; "
+        f"Whisper {report.decoding.model}), "
         f"{len(report.flagged)} of {report.sentences} sentences flagged, {report.seconds:.0f} s"
     ]
     if len(report.chapters) > 1:

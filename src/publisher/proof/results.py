@@ -55,7 +55,7 @@ class ProofReport:
             "slug": self.slug,
             "title": self.title,
             "language": self.language,
-            "metric": metric(self.language)[0].lower(),  # "wer", or "cer" where characters are compared
+            "metric": metric(self.language).name.lower(),  # "wer", or "cer" where characters are compared
             "audio": self.audio,
             "fingerprint": self.fingerprint,
             "duration": round(self.duration, 3),

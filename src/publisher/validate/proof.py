@@ -10,6 +10,7 @@ from typing import Any
 
 from publisher.model import layout
 from publisher.pipeline.manifest import read_manifest
+from publisher.proof.compare import METRICS
 from publisher.validate.report import Report
 
 CHECK = "proof-listening"
@@ -38,10 +39,9 @@ def check_proof(path: Path, max_wer: float | None = None) -> Report:
     if data is None:
         return Report(path, CHECK, False, "not a readable proof-listening report; run publisher proof again")
     flagged = data.get("flagged") or []
-    name = str(data.get("metric", "wer")).upper()
-    units = "characters" if name == "CER" else "words"
+    scored = METRICS.get(str(data.get("metric", "wer")), METRICS["wer"])
     summary = (
-        f"{name} {data['wer']:.3f} ({data.get('words', 0)} {units}, Whisper {data.get('model', '?')}), "
+        f"{scored.name} {data['wer']:.3f} ({data.get('words', 0)} {scored.units}, Whisper {data.get('model', '?')}), "
         f"{len(flagged)} of {data.get('sentences', 0)} sentences flagged"
     )
     messages = []
@@ -49,7 +49,7 @@ def check_proof(path: Path, max_wer: float | None = None) -> Report:
     if data.get("fingerprint") != manifest.get("fingerprint"):
         messages.append("made from an earlier narration than the one published here; run publisher proof again")
     if max_wer is not None and data["wer"] > max_wer:
-        messages.append(f"{name} {data['wer']:.3f} is above --max-wer {max_wer:g}")
+        messages.append(f"{scored.name} {data['wer']:.3f} is above --max-wer {max_wer:g}")
     for entry in flagged[:3] if messages else []:
         messages.append(f"worst: {entry.get('text', '')!r} heard {entry.get('heard', '')!r}")
     return Report(path, CHECK, not messages, summary, messages)
