@@ -145,13 +145,14 @@ def join_parts(parts: list[Path], companions: list[Path], cache: Path) -> Path:
 
 @functools.lru_cache(maxsize=2)
 def load_model(name: str, cache: Path) -> Any:
-    """A faster-whisper model on the CPU (int8), loaded once per publication.
+    """A faster-whisper model on the CPU (int8), loaded once per process (cached).
 
-    Temperature fallback samples; CTranslate2 seeds its generators from the seed set here, so a
-    publication proofed in a run of its own is heard the same way every time (measured: a
-    Portuguese text in eSpeak NG scored 0.740 and 0.635 in two runs without it, 1.000 and 1.000
-    with it). Within one run, later publications may still differ with the order they come in.
-    English (tiny.en) rarely falls back: the seed and corpus figures did not move between runs."""
+    Temperature fallback samples; CTranslate2 seeds its generators from the seed set here, before
+    the first load, so a publication proofed in a run of its own is heard the same way every time
+    (measured: a Portuguese text in eSpeak NG scored 0.740 and 0.635 in two runs without it, 1.000
+    and 1.000 with it). The model and its generators are shared by the publications of one run, so
+    a later publication may still be heard differently depending on those before it. English
+    (tiny.en) rarely falls back: the seed and corpus figures did not move between runs."""
     require_extra()
     import ctranslate2
     from faster_whisper import WhisperModel

@@ -14,6 +14,7 @@ import hashlib
 from collections import Counter
 from pathlib import Path
 
+from publisher.model import layout
 from publisher.pipeline.manifest import read_manifest
 from publisher.validate.report import Report
 from publisher.validate.tools import ACE_VERSION, run_ace
@@ -21,7 +22,7 @@ from publisher.validate.tools import ACE_VERSION, run_ace
 
 def is_enhanced(epub: Path) -> bool:
     """An enhanced edition: <slug>-enhanced.epub in its publication folder."""
-    return epub.name == f"{epub.parent.name}-enhanced.epub"
+    return epub.name == layout.file_name("enhanced_epub", epub.parent.name)
 
 
 def find_source(epub: Path, sources: list[Path]) -> Path | None:
