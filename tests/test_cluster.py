@@ -324,18 +324,15 @@ def test_cluster_publish_is_byte_identical(
     assert sums(tmp_path / "silent") == silent_reference
 
 
-def test_worker_killed_mid_run(reference: Reference, cluster: DaskCluster, tmp_path: Path) -> None:
-    """SIGKILL the worker that is rendering a publication: Dask gives its task to the other worker
-    and the publish completes with the same bytes (the dead worker's staging folder is cleared)."""
-    src, expected, made = reference
-    shutil.copytree(made, tmp_path / "cache")
-    names = ["putin-today.txt", "article.html", "chapters.txt"]
-    cmd = publisher_cmd(src, names, tmp_path / "out", "--engine", "espeak", "--cache-dir", str(tmp_path / "cache"))
+def run_killing_a_busy_worker(cluster: DaskCluster, cmd: list[str], prefix: str, what: str) -> tuple[int, str]:
+    """Run `cmd` on the cluster, SIGKILL the worker as soon as it runs a task whose key starts with
+    `prefix`, and wait for the run: (its exit code, its stderr). A new worker replaces the dead one
+    (the next tests want two workers again)."""
     proc = subprocess.Popen([*cmd, "--cluster", cluster.address], env=env(), stderr=subprocess.PIPE, text=True)
     victim = None
     try:
-        cluster.wait(lambda: cluster.busy_with("render-") is not None or proc.poll() is not None, "a render task")
-        victim = cluster.busy_with("render-")
+        cluster.wait(lambda: cluster.busy_with(prefix) is not None or proc.poll() is not None, what)
+        victim = cluster.busy_with(prefix)
         assert proc.poll() is None and victim is not None, "the run ended before a worker could be killed"
         victim.send_signal(signal.SIGKILL)
         victim.wait(30)
@@ -343,8 +340,19 @@ def test_worker_killed_mid_run(reference: Reference, cluster: DaskCluster, tmp_p
     finally:
         if victim is not None:
             cluster.workers.remove(victim)
-            cluster.add_worker()  # the next tests want two workers again
-    assert proc.returncode == 0, err
+            cluster.add_worker()
+    return proc.returncode, err
+
+
+def test_worker_killed_mid_run(reference: Reference, cluster: DaskCluster, tmp_path: Path) -> None:
+    """SIGKILL the worker that is rendering a publication: Dask gives its task to the other worker
+    and the publish completes with the same bytes (the dead worker's staging folder is cleared)."""
+    src, expected, made = reference
+    shutil.copytree(made, tmp_path / "cache")
+    names = ["putin-today.txt", "article.html", "chapters.txt"]
+    cmd = publisher_cmd(src, names, tmp_path / "out", "--engine", "espeak", "--cache-dir", str(tmp_path / "cache"))
+    returncode, err = run_killing_a_busy_worker(cluster, cmd, "render-", "a render task")
+    assert returncode == 0, err
     slugs = ("putin-today", "article", "chapters")
     assert publications(sums(tmp_path / "out"), *slugs) == publications(expected, *slugs)
     assert not list((tmp_path / "out").glob(".*tmp-*")), "the dead worker's staging folder is cleared"
@@ -362,20 +370,8 @@ def test_worker_killed_while_making_clips(cluster: DaskCluster, tmp_path: Path) 
     publish(src, tmp_path / "local", tmp_path / "c-local", runs=runs)
     cache = tmp_path / "cache"
     cmd = publisher_cmd(src, ["many.md"], tmp_path / "out", "--engine", "silent", "--cache-dir", str(cache))
-    proc = subprocess.Popen([*cmd, "--cluster", cluster.address], env=env(), stderr=subprocess.PIPE, text=True)
-    victim = None
-    try:
-        cluster.wait(lambda: cluster.busy_with("clips-") is not None or proc.poll() is not None, "a clip task")
-        victim = cluster.busy_with("clips-")
-        assert proc.poll() is None and victim is not None, "the run ended before a worker could be killed"
-        victim.send_signal(signal.SIGKILL)
-        victim.wait(30)
-        _, err = proc.communicate(timeout=600)
-    finally:
-        if victim is not None:
-            cluster.workers.remove(victim)
-            cluster.add_worker()
-    assert proc.returncode == 0, err
+    returncode, err = run_killing_a_busy_worker(cluster, cmd, "clips-", "a clip task")
+    assert returncode == 0, err
     assert sums(tmp_path / "out") == sums(tmp_path / "local")
     assert len(list((cache / "clips").rglob("*.pcm"))) == 3000 + 3  # the sentences, title and credits
 
