@@ -73,7 +73,9 @@ def _ending_only(expected: str, heard: str) -> bool:
 def _percent(p: float) -> str:
     if p >= 0.1:
         return f"{p:.0%}"
-    return f"{p:.1%}" if p >= 0.001 else "under 0.1%"
+    if p >= 0.001:
+        return f"{p:.1%}"
+    return f"{p:.2%}" if p >= 0.0001 else "less than 0.01%"
 
 
 def judge(expected: Sequence[WordScore], heard: str, language: str) -> list[WordFinding]:
@@ -116,7 +118,7 @@ def judge(expected: Sequence[WordScore], heard: str, language: str) -> list[Word
             continue
         if not differs.get(i):
             other, evidence = score.word, min(1.0, p * AS_WRITTEN)
-            reason = f"“{score.word}” heard as written, but the recogniser gives the written word only {pct}"
+            reason = f"“{score.word}” heard as written, but the recogniser gives the written word {pct}"
         elif not other:  # a word left out is more often the recogniser's slip than the narrator's
             evidence = p
             reason = f"“{score.word}” not heard (the recogniser gives the written word {pct})"
