@@ -246,13 +246,13 @@ def summary(report: ProofReport, top: int = 10) -> list[str]:
 
 
 def proof_folders(
-    folders: list[Path], cache: Path, lexicon: Lexicon, decoding: Decoding | None
+    folders: list[Path], cache: Path, lexicon: Lexicon, decoding: Decoding | None, threshold: float | None = None
 ) -> Iterator[tuple[Path, ProofReport | PublisherError]]:
     """Proof each publication folder in turn, writing its proof.json and proof.html; a folder that
     cannot be proofed is reported with its error and the others go on."""
     for folder in folders:
         try:
-            report = proof_publication(folder, cache, lexicon, decoding)
+            report = proof_publication(folder, cache, lexicon, decoding, THRESHOLD if threshold is None else threshold)
         except PublisherError as exc:
             yield folder, exc
             continue
