@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-# word → what the voice is made to say (IPA for Piper, or a respelling)
+# word → what the voice is made to say: IPA for Piper | a respelling for other engines (eSpeak NG)
 GROSS = {  # another word: what a listener hears at once
     "Vietnam": "Vermont",
     "alarms": "charms",
@@ -33,19 +33,19 @@ GROSS = {  # another word: what a listener hears at once
     "Moscow": "Boston",
 }
 SUBTLE = {  # the word said wrong, as narrators and letter-to-sound rules do: one word per sentence
-    "reviving": "[[ ɹᵻvˈiːvɪŋ ]]",  # re-VEE-ving
-    "loosening": "[[ lˈuːzənɪŋ ]]",  # a z for the s
-    "severe": "[[ sˈɛvɚ ]]",  # SEV-er
-    "Biden": "[[ bˈɪdən ]]",  # BID-en
-    "tactic": "[[ tæktˈiːk ]]",  # tac-TEEK
-    "Moscow": "[[ məskˈaʊ ]]",  # muh-SCOW
-    "sabotage": "[[ sˈæbətˌɪdʒ ]]",  # SAB-o-tidge
-    "subtle": "[[ sˈʌbtəl ]]",  # the b said
+    "reviving": "[[ ɹᵻvˈiːvɪŋ ]] | reveeving",  # re-VEE-ving
+    "loosening": "[[ lˈuːzənɪŋ ]] | loozening",  # a z for the s
+    "severe": "[[ sˈɛvɚ ]] | sevver",  # SEV-er
+    "Biden": "[[ bˈɪdən ]] | Bidden",  # BID-en
+    "tactic": "[[ tæktˈiːk ]] | tacteek",  # tac-TEEK
+    "Moscow": "[[ məskˈaʊ ]] | muhscow",  # muh-SCOW
+    "sabotage": "[[ sˈæbətˌɪdʒ ]] | sabbotidge",  # SAB-o-tidge
+    "subtle": "[[ sˈʌbtəl ]] | subbtle",  # the b said
 }
 SUBTLE_COMMON = {  # the examples: frequent words, a vowel or a syllable off
-    "nuclear": "[[ nˈuːkjʊlɚ ]]",  # NOO-kyuh-ler
-    "Korea": "[[ kˈɔɹiə ]]",  # KOR-ia
-    "Ukrainian": "[[ ʌkɹˈeɪniən ]]",  # uh-KRAY-nian
+    "nuclear": "[[ nˈuːkjʊlɚ ]] | nucular",  # NOO-kyuh-ler
+    "Korea": "[[ kˈɔɹiə ]] | Korria",  # KOR-ia
+    "Ukrainian": "[[ ʌkɹˈeɪniən ]] | Ukranian",  # uh-KRAY-nian
 }
 SETS = {"gross": GROSS, "subtle": SUBTLE, "subtle-common": SUBTLE_COMMON}
 
