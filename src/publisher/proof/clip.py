@@ -49,9 +49,26 @@ class SentenceScore:
         return "; ".join(w.reason for w in self.triggers)
 
 
-def _samples(audio: Path | Any) -> Any:
+def _decode_bytes(data: bytes) -> Any:
+    """16 kHz mono samples of an audio file held in memory (a WAV from `api.speak`, an MP3…)."""
+    import subprocess
+
     import numpy as np
 
+    from publisher.ffmpeg import ffmpeg_exe
+
+    args = [ffmpeg_exe(), "-nostdin", "-v", "error", "-i", "pipe:0", "-ac", "1", "-ar", str(SAMPLE_RATE)]
+    done = subprocess.run([*args, "-f", "s16le", "-"], input=data, capture_output=True, check=False)
+    if done.returncode != 0:
+        raise PublisherError(f"cannot decode the audio: {done.stderr.decode(errors='replace').strip()[:200]}")
+    return np.frombuffer(done.stdout, dtype=np.int16).astype(np.float32) / 32768.0
+
+
+def _samples(audio: Path | bytes | Any) -> Any:
+    import numpy as np
+
+    if isinstance(audio, bytes):
+        return _decode_bytes(audio)
     if isinstance(audio, str | Path):
         path = Path(audio)
         if not path.is_file():
@@ -66,7 +83,7 @@ def _samples(audio: Path | Any) -> Any:
 
 
 def score_clip(
-    audio: Path | Any,
+    audio: Path | bytes | Any,
     text: str,
     language: str = "en",
     cache: Path = DEFAULT_CACHE,
@@ -74,8 +91,9 @@ def score_clip(
 ) -> SentenceScore:
     """Score one sentence's audio against `text`.
 
-    `audio` is an audio file (any format ffmpeg reads: WAV, MP3, …) or 16 kHz mono samples (numpy
-    float32 in −1…1, or int16), holding the sentence and little else, at most 30 s. The model and
+    `audio` is an audio file (any format ffmpeg reads: WAV, MP3, …), its bytes (`api.speak`'s WAV)
+    or 16 kHz mono samples (numpy float32 in −1…1, or int16), holding the sentence and little
+    else, at most 30 s. The model and
     decoding are those `publisher proof` uses for `language`; the model loads once per process."""
     samples = _samples(audio)
     if len(samples) > LONGEST * SAMPLE_RATE:
