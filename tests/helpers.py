@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import signal
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -94,3 +95,11 @@ def serving(folder: Path) -> Iterator[int]:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def ctrl_c_works() -> None:
+    """For `subprocess.Popen(preexec_fn=…)`: the child hears Ctrl-C (SIGINT) as a user's terminal
+    would make it, even when the test run was started in the background (a shell without job
+    control starts background commands with SIGINT ignored, and Python then never installs its
+    KeyboardInterrupt handler)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

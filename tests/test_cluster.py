@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 from tests.conftest import FIXTURES, SEED
+from tests.helpers import ctrl_c_works
 
 import publisher
 from publisher.errors import ConfigError, EngineError
@@ -340,7 +341,9 @@ def run_killing_a_busy_worker(cluster: DaskCluster, cmd: list[str], prefix: str,
     """Run `cmd` on the cluster, SIGKILL the worker as soon as it runs a task whose key starts with
     `prefix`, and wait for the run: (its exit code, its stderr). A new worker replaces the dead one
     (the next tests want two workers again)."""
-    proc = subprocess.Popen([*cmd, "--cluster", cluster.address], env=env(), stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*cmd, "--cluster", cluster.address], env=env(), stderr=subprocess.PIPE, text=True, preexec_fn=ctrl_c_works
+    )
     victim = None
     try:
         cluster.wait(lambda: cluster.busy_with(prefix) is not None or proc.poll() is not None, what)
@@ -395,7 +398,9 @@ def test_ctrl_c_cancels_and_keeps_cache_and_outputs(reference: Reference, cluste
     out, cache = tmp_path / "out", tmp_path / "cache"
     shutil.copytree(made.parent / "out", out)
     cmd = publisher_cmd(src, ["putin-today.txt"], out, "--engine", "espeak", "--force", "--cache-dir", str(cache))
-    proc = subprocess.Popen([*cmd, "--cluster", cluster.address], env=env(), stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*cmd, "--cluster", cluster.address], env=env(), stderr=subprocess.PIPE, text=True, preexec_fn=ctrl_c_works
+    )
     cluster.wait(lambda: len(list((cache / "clips").rglob("*.pcm"))) >= 5 or proc.poll() is not None, "clips")
     assert proc.poll() is None, "the run ended before Ctrl-C"
     proc.send_signal(signal.SIGINT)

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.helpers import publish_one
+from tests.helpers import ctrl_c_works, publish_one
 
 from publisher.settings import Settings
 from publisher.speech.cache import ClipCache
@@ -228,7 +228,7 @@ def test_a_republish_starts_from_the_last_gain_and_still_lands_on_target(
 def _cli(project: Path, *args: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "publisher", "-q", "publish", "sources", "-o", "output", "--cache-dir", "cache", *args],
-        cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=ctrl_c_works,
     )  # fmt: skip
 
 

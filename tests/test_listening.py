@@ -55,7 +55,7 @@ def book(tmp_path_factory: pytest.TempPathFactory) -> SourceResult:
 def test_layout(seed: SourceResult) -> None:
     names = sorted(p.name for p in seed.folder.iterdir())
     assert names == [
-        ".publisher.json", "audio", "cover.jpg", "daisy", "index.html", "putin-today-daisy.zip",
+        ".publisher.json", "audio", "cover.jpg", "daisy", "feed.xml", "index.html", "putin-today-daisy.zip",
         "putin-today-read-aloud.epub", "putin-today.audiobook", "putin-today.chapters.json", "putin-today.epub",
         "putin-today.lpf", "putin-today.m4b", "putin-today.mp3", "putin-today.vtt", "thumbnail.jpg",
     ]  # fmt: skip
