@@ -22,6 +22,12 @@ CONTAINERS = {
     "div", "section", "article", "main", "body", "header", "hgroup", "details",
     "center", "span", "tbody", "thead", "tr",
 }  # fmt: skip
+#: block-level elements: a paragraph's text and the next one's are never run together ("end.Next")
+BLOCK_TAGS = {
+    "p", "div", "section", "article", "aside", "header", "footer", "blockquote", "ul", "ol", "li", "dl", "dt",
+    "dd", "table", "tr", "td", "th", "figure", "figcaption", "pre", "address", "hr", "h1", "h2", "h3", "h4",
+    "h5", "h6", "hgroup", "nav", "main", "details", "summary",
+}  # fmt: skip
 #: epub:type / role values of a note and of a block of notes
 NOTE_TYPES = {"footnote", "endnote", "rearnote", "note", "doc-footnote", "doc-endnote"}
 NOTES_TYPES = {"footnotes", "endnotes", "rearnotes", "doc-endnotes"}
@@ -280,7 +286,12 @@ class Walker:
         if el.text:
             runs.append(Run(el.text, marks))
         for child in el:
+            block = tag_of(child) in BLOCK_TAGS
+            if block:  # two paragraphs of one list item or note: their sentences stay apart
+                runs.append(Run(" ", marks))
             runs.extend(self._inline(child, marks))
+            if block:
+                runs.append(Run(" ", marks))
             if child.tail:
                 runs.append(Run(child.tail, marks))
         return runs
