@@ -51,7 +51,7 @@ CASES: dict[str, tuple[str, str]] = {
         '<blockquote epub:type="z3998:letter"><header><p epub:type="se:letter.dateline">St. Petersburgh, '
         '<time>Dec. 11th, 17—</time></p></header><p epub:type="z3998:salutation">To Mrs. Saville, England.</p>'
         "<p>You will rejoice to hear that no disaster has accompanied the commencement of an enterprise. "
-        "I arrived here yesterday.</p><footer><p epub:type=\"z3998:signature\">R. Walton</p></footer></blockquote>"
+        'I arrived here yesterday.</p><footer><p epub:type="z3998:signature">R. Walton</p></footer></blockquote>'
         "</section>",
     ),
     # a dictionary: terms with <dfn>, definitions holding paragraphs
@@ -120,7 +120,9 @@ def _nav(chapters: dict[str, tuple[str, str]], pages: list[tuple[str, str]]) -> 
     page_list = ""
     if pages:
         items = "".join(f'<li><a href="text/{href}">{label}</a></li>' for href, label in pages)
-        page_list = f'<nav epub:type="page-list" role="doc-pagelist" hidden="hidden"><h2>Pages</h2><ol>{items}</ol></nav>'
+        page_list = (
+            f'<nav epub:type="page-list" role="doc-pagelist" hidden="hidden"><h2>Pages</h2><ol>{items}</ol></nav>'
+        )
     return (
         XHTML_HEAD.format(title="Table of Contents").replace("../css/core.css", "css/core.css")
         + f'<body epub:type="frontmatter"><nav id="toc" epub:type="toc" role="doc-toc"><h2>Contents</h2><ol>{toc}</ol>'
@@ -149,7 +151,8 @@ def _opf(title: str, chapters: list[str], cover: bool, paged: bool, extra_items:
         '<?xml version="1.0" encoding="utf-8"?>\n<package xmlns="http://www.idpf.org/2007/opf" version="3.0" '
         'unique-identifier="uid" xml:lang="en-GB" prefix="se: https://standardebooks.org/vocab/1.0">'
         '<metadata xmlns:dc="http://purl.org/dc/elements/1.1/">'
-        f'<dc:identifier id="uid">urn:uuid:3f1a0a5e-6b43-4c29-9a0a-2d3f4e5b6c7d</dc:identifier><dc:title>{title}</dc:title>'
+        '<dc:identifier id="uid">urn:uuid:3f1a0a5e-6b43-4c29-9a0a-2d3f4e5b6c7d</dc:identifier>'
+        f"<dc:title>{title}</dc:title>"
         '<dc:language>en-GB</dc:language><dc:creator id="author">Ann Example</dc:creator>'
         '<meta property="dcterms:modified">2024-01-01T00:00:00Z</meta>'
         '<meta property="schema:accessMode">textual</meta><meta property="schema:accessModeSufficient">textual</meta>'

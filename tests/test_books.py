@@ -8,9 +8,16 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
+from mutagen.id3 import ID3
+from mutagen.mp4 import MP4
+from PIL import Image
 from tests import helpers, sebook
 
 from publisher.formats.book.phrasing import mark_sentences, unwrap_misplaced
+from publisher.model.publication import Metadata
+from publisher.readers import read_source
+from publisher.svg import svg_problem
+from publisher.validate.daisy import check_daisy
 from publisher.validate.tools import run_ace, run_epubcheck
 
 X = "{http://www.w3.org/1999/xhtml}"
@@ -121,7 +128,11 @@ def test_every_content_model_case_gives_valid_editions(tmp_path: Path) -> None:
                 (el,) = doc.xpath("//*[@id=$i]", i=target.get("src").split("#")[1])
                 texts.append(" ".join("".join(el.itertext()).split()))
             highlighted[item.get("href").removeprefix("text/")] = texts
-    assert highlighted["dramatis-personae.xhtml"][1:] == ["John Worthing, J. P.", "Algernon Moncrieff", "Lane, Manservant"]
+    assert highlighted["dramatis-personae.xhtml"][1:] == [
+        "John Worthing, J. P.",
+        "Algernon Moncrieff",
+        "Lane, Manservant",
+    ]
     assert highlighted["endnotes.xhtml"] == [
         "Machiavelli wrote this in exile.", "He hoped for favour.", "The second paragraph of the note.",
         "Hatred is the ruin of princes.",
@@ -137,3 +148,95 @@ def test_every_content_model_case_gives_valid_editions(tmp_path: Path) -> None:
     for name in original.namelist():  # the book's own files are kept; only the narrated documents change
         if not name.endswith((".opf", ".xhtml")):
             assert enhanced.zip.read(name) == original.read(name), name
+
+
+def test_print_page_breaks_are_kept_listed_and_never_spoken(tmp_path: Path) -> None:
+    """A publisher's page breaks (between and inside paragraphs, before a heading) stay where they
+    are in the text and read-aloud editions, with a page-list and the EPUB Accessibility metadata;
+    DAISY lists them in the NCC; no sentence says a page number."""
+    source = sebook.paged_epub(tmp_path / "paged.epub")
+    result = helpers.publish(source, tmp_path / "out", audiobooks=False)
+    for suffix in ("", "-read-aloud"):
+        path = result.folder / f"{result.slug}{suffix}.epub"
+        report = run_epubcheck(path)
+        assert report.ok and not report.messages, (path.name, report.messages)
+        ace = run_ace(path)
+        assert ace.ok and not ace.messages, (path.name, ace.messages)
+        book = helpers.Epub(path)
+        chapter = book.xml("text/c01.xhtml")
+        breaks = chapter.xpath("//*[@role='doc-pagebreak']")
+        assert [(b.tag.split("}")[1], b.get("aria-label"), b.get("id")) for b in breaks] == [
+            ("div", "1", "page-1"), ("span", "2", "page-2"), ("div", "3", "page-3"),
+        ]  # fmt: skip
+        assert breaks[1].getparent().get("id") == "c01-s0003"  # inside its sentence, where the page turns
+        assert "".join(breaks[1].getparent().itertext()) == "The gulls followed them home across the grey water."
+        assert chapter.xpath("//*[local-name()='h1']/following-sibling::*[1]/@id") == ["page-1"]
+        nav = book.xml("text/nav.xhtml")
+        (page_list,) = nav.xpath("//*[@role='doc-pagelist']")
+        links = [(a.text, a.get("href")) for a in page_list.iter(f"{X}a")]
+        assert links == [("1", "c01.xhtml#page-1"), ("2", "c01.xhtml#page-2"), ("3", "c01.xhtml#page-3"),
+                         ("4", "c02.xhtml#page-4")]  # fmt: skip
+        assert {"pageBreakMarkers", "pageNavigation"} <= set(book.meta("schema:accessibilityFeature"))
+        assert book.meta("pageBreakSource") == ["urn:isbn:9780000000019"]
+    pub = read_source(source, Metadata(title=""))
+    assert [label for _, label, _ in pub.page_breaks()] == ["1", "2", "3", "4"]
+    assert not any(c.isdigit() for s in pub.sentences() for c in s.spoken + s.text)  # the text has no digits but them
+    vtt = (result.folder / f"{result.slug}.vtt").read_text(encoding="utf-8")
+    lines = vtt.splitlines()
+    cues = [lines[n + 1] for n, line in enumerate(lines) if "-->" in line]  # each cue's text: what is heard
+    assert len(cues) == 12 and not any(c.isdigit() for cue in cues for c in cue)
+    ncc = etree.parse(str(result.folder / "daisy" / "ncc.html")).getroot()
+    pages = [(s.get("class"), "".join(s.itertext()).strip(), s[0].get("href")) for s in ncc.iter(f"{X}span")]
+    assert pages == [
+        ("page-normal", "1", "01.smil#p-c01-s0002"), ("page-normal", "2", "01.smil#p-c01-s0003"),
+        ("page-normal", "3", "01.smil#p-c01-s0005"), ("page-normal", "4", "02.smil#p-c02-s0002"),
+    ]  # fmt: skip
+    meta = {m.get("name"): m.get("content") for m in ncc.iter(f"{X}meta")}
+    assert (meta["ncc:pageNormal"], meta["ncc:maxPageNormal"], meta["ncc:tocItems"]) == ("4", "4", "7")
+    content = etree.parse(str(result.folder / "daisy" / "content.html")).getroot()
+    assert [e.text for e in content.xpath("//*[@class='page-normal']")] == ["1", "2", "3", "4"]
+    report = check_daisy(result.folder / "daisy" / "ncc.html")
+    assert report.ok, report.messages
+
+
+def test_an_svg_cover_is_kept_and_drawn_for_the_audio_and_pages(tmp_path: Path) -> None:
+    """Standard Ebooks' covers are SVG: the EPUB editions keep the drawing itself as their cover
+    image; the MP3s, the M4B, the thumbnail and the web pages get it drawn as pixels (resvg)."""
+    source = sebook.paged_epub(tmp_path / "paged.epub")
+    result = helpers.publish(source, tmp_path / "out", daisy=False, audiobooks=False)
+    for suffix in ("", "-read-aloud"):
+        book = helpers.Epub(result.folder / f"{result.slug}{suffix}.epub")
+        (item,) = [i for i in book.manifest().values() if "cover-image" in (i.get("properties") or "")]
+        assert item.get("media-type") == "image/svg+xml"
+        assert book.zip.read(book.base + item.get("href")) == sebook.COVER_SVG.encode()
+        page = book.xml("text/cover.xhtml")
+        (img,) = page.iter(f"{X}img")
+        assert img.get("src") == "../images/cover.svg" and img.get("alt") == "Cover of The Harbour by Ann Example"
+    with Image.open(result.folder / "cover.jpg") as cover:
+        assert (cover.format, cover.size) == ("JPEG", (1400, 2100))
+        red, green, blue = cover.convert("RGB").getpixel((700, 700))  # the drawing's yellow sun
+        assert red > 200 and green > 160 and blue < 110
+        assert cover.convert("RGB").getpixel((20, 20))[2] > 80  # its blue sky, not a generated cover's
+    tags = ID3(result.folder / "audio" / next(p.name for p in (result.folder / "audio").glob("*.mp3")))
+    (apic,) = tags.getall("APIC")
+    assert apic.mime == "image/jpeg" and apic.data == (result.folder / "cover.jpg").read_bytes()
+    (art,) = MP4(result.folder / f"{result.slug}.m4b").tags["covr"]
+    assert bytes(art) == (result.folder / "cover.jpg").read_bytes()
+    with Image.open(result.folder / "thumbnail.jpg") as thumb:
+        assert thumb.format == "JPEG" and max(thumb.size) < 1400
+
+
+def test_an_svg_that_reaches_outside_itself_is_not_a_cover(tmp_path: Path) -> None:
+    """An SVG cover that would read another file (a local path, a web address) is not kept and
+    not drawn: the book gets a generated cover, and nothing outside the book is read."""
+    secret = tmp_path / "secret.png"
+    Image.new("RGB", (10, 10), "#ff0000").save(secret)
+    drawing = sebook.COVER_SVG.replace("</svg>", f'<image href="{secret}" width="1400" height="2100"/></svg>')
+    source = sebook.write_epub(tmp_path / "reach.epub", "The Harbour", sebook.PAGED, cover_svg=drawing)
+    assert svg_problem(drawing.encode()) == f"refers to a file outside itself ({str(secret)[:60]!r})"
+    result = helpers.publish(source, tmp_path / "out", daisy=False, audiobooks=False, read_aloud=False)
+    book = helpers.Epub(result.folder / f"{result.slug}.epub")
+    (item,) = [i for i in book.manifest().values() if "cover-image" in (i.get("properties") or "")]
+    assert item.get("media-type") == "image/jpeg"  # generated
+    assert svg_problem(sebook.COVER_SVG.encode()) is None
+    assert svg_problem(b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>') == "holds a <script>"

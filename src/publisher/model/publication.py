@@ -9,16 +9,18 @@ from typing import Literal
 
 BlockKind = Literal[
     "heading", "paragraph", "quote", "list_item", "image", "byline", "code",
-    "table", "row", "note", "term", "definition", "figure",
+    "table", "row", "note", "term", "definition", "figure", "pagebreak",
 ]  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Style:
-    """An inline style on a run of text: em, strong, code, del, a link with its href, or a note
-    reference (`href` is the note's anchor, `ident` the id of the first reference, for back-links)."""
+    """An inline style on a run of text: em, strong, code, del, a link with its href, a note
+    reference (`href` is the note's anchor, `ident` the id of the first reference, for back-links),
+    or a print page break inside a paragraph (an empty run: `href` is the page's number as printed,
+    `ident` its id; never spoken)."""
 
-    kind: Literal["em", "strong", "code", "link", "del", "noteref"]
+    kind: Literal["em", "strong", "code", "link", "del", "noteref", "pagebreak"]
     href: str | None = None
     ident: str | None = None
 
@@ -62,7 +64,8 @@ class Cell:
 class Block:
     """A block of a chapter: heading, paragraph, quote, list item, image, byline line or code;
     a table (its caption; its rows follow as `row` blocks), a note, a definition term or
-    description, or a figure (an image with a caption).
+    description, a figure (an image with a caption), or a print page break between blocks
+    (`label` the page's number as printed, `anchor` its id; no text, never spoken).
     """
 
     kind: BlockKind
@@ -123,6 +126,7 @@ class Metadata:
     series: str | None = None  # the series the book belongs to (an input EPUB's collection)
     series_position: str | None = None  # its number in the series ("3")
     cover: Path | None = None  # a cover image supplied by the source (absolute path)
+    page_source: str | None = None  # where print page breaks come from (an EPUB's pageBreakSource or dc:source)
     voice: str | None = None  # a voice requested by the source (front matter)
     engine: str | None = None  # an engine requested by the source (front matter)
     lexicon: dict[str, str] = field(default_factory=dict)  # per-source pronunciations (front matter)
@@ -150,6 +154,17 @@ class Publication:
             yield from chapter.sentences()
         yield from self.closing
 
+    def page_breaks(self) -> Iterator[tuple[Chapter, str, str]]:
+        """Every print page break kept from the source, in reading order: (chapter, page label, id)."""
+        for chapter in self.chapters:
+            for block in chapter.blocks:
+                if block.kind == "pagebreak":
+                    yield chapter, block.label, block.anchor
+                for run in block.runs:
+                    for mark in run.marks:
+                        if mark.kind == "pagebreak":
+                            yield chapter, mark.href or "", mark.ident or ""
+
     def word_count(self) -> int:
         """Words of display text in the chapters."""
         return sum(len(b.text.split()) for c in self.chapters for b in c.blocks)
@@ -157,11 +172,13 @@ class Publication:
 
 @dataclass(frozen=True)
 class Cover:
-    """Cover image bytes with their media type and a text alternative."""
+    """Cover image bytes with their media type and a text alternative; for a source whose cover
+    is a drawing, the SVG too (kept as the EPUB's cover; `data` is its rasterisation)."""
 
     data: bytes
     media_type: str  # image/jpeg or image/png
     alt: str
+    svg: bytes | None = None
 
     @property
     def extension(self) -> str:

@@ -13,7 +13,7 @@ import yaml
 
 from publisher.errors import SourceError
 from publisher.i18n import translator
-from publisher.model.publication import Block, Chapter, Metadata, Publication, Run, Sentence
+from publisher.model.publication import Block, Chapter, Metadata, Publication, Run, Sentence, Style
 from publisher.readers.decoding import BOMS as BOMS  # re-exported: readers import them from here
 from publisher.readers.decoding import MAX_BLOCK_CHARS
 from publisher.readers.decoding import MAX_SOURCE_BYTES as MAX_SOURCE_BYTES
@@ -25,6 +25,7 @@ from publisher.readers.structure import (
     spoken_display,
     table_announcement,
 )
+from publisher.svg import svg_problem
 from publisher.text import (
     collapse_ws,
     language_problem,
@@ -34,7 +35,6 @@ from publisher.text import (
     spoken_text,
     xml_safe,
 )
-from publisher.xmlns import SVG
 
 log = logging.getLogger(__name__)
 
@@ -197,6 +197,9 @@ def clean_runs(runs: list[Run]) -> list[Run]:
     out: list[Run] = []
     prev_space = True
     for run in runs:
+        if is_page_mark(run):  # a print page break: no text, kept where it stands
+            out.append(run)
+            continue
         text = re.sub(r"\s+", " ", run.text)
         if prev_space:
             text = text.lstrip(" ")
@@ -207,13 +210,52 @@ def clean_runs(runs: list[Run]) -> list[Run]:
             out[-1] = Run(out[-1].text + text, run.marks)
         else:
             out.append(Run(text, run.marks))
-    if out:
-        last = out[-1]
+    texts = [n for n, run in enumerate(out) if not is_page_mark(run)]
+    if texts:
+        last = out[texts[-1]]
         stripped = last.text.rstrip(" ")
-        out[-1] = Run(stripped, last.marks)
+        out[texts[-1]] = Run(stripped, last.marks)
         if not stripped:
-            out.pop()
+            out.pop(texts[-1])
     return out
+
+
+def is_page_mark(run: Run) -> bool:
+    """Whether `run` is a print page break (an empty run marked "pagebreak")."""
+    return not run.text and any(m.kind == "pagebreak" for m in run.marks)
+
+
+def number_pages(chapters: list[Chapter]) -> None:
+    """Give every print page break of the chapters a unique id ("page-214", "page-xii", "page-214-2"
+    for a number seen before); a break just before a chapter's heading moves just after it (the
+    heading opens the chapter's document)."""
+    seen: set[str] = set()
+
+    def ident(label: str) -> str:
+        base = "page-" + (re.sub(r"[^A-Za-z0-9_.-]+", "-", label).strip("-") or "x")
+        name, n = base, 1
+        while name in seen:
+            n += 1
+            name = f"{base}-{n}"
+        seen.add(name)
+        return name
+
+    for chapter in chapters:
+        lead = 0
+        while lead < len(chapter.blocks) and chapter.blocks[lead].kind == "pagebreak":
+            lead += 1
+        if lead and lead < len(chapter.blocks) and chapter.blocks[lead].kind == "heading":
+            chapter.blocks = [chapter.blocks[lead], *chapter.blocks[:lead], *chapter.blocks[lead + 1 :]]
+        for block in chapter.blocks:
+            if block.kind == "pagebreak":
+                block.anchor = ident(block.label)
+            elif any(is_page_mark(r) for r in block.runs):
+                block.runs = [
+                    Run("", (Style("pagebreak", r.marks[0].href, ident(r.marks[0].href or "")),))
+                    if is_page_mark(r)
+                    else r
+                    for r in block.runs
+                ]
 
 
 def assemble(meta: Metadata, blocks: list[Block], path: Path, media: Path | None = None) -> Publication:
@@ -247,12 +289,18 @@ def assemble(meta: Metadata, blocks: list[Block], path: Path, media: Path | None
     chapter_level = min((b.level for b in headings), default=0)
     current: Chapter | None = None
     prev_level = 1
+    pending: list[Block] = []  # page breaks before the first chapter heading
     for block in blocks:
         if block.kind == "heading" and block.level <= chapter_level:
             current = Chapter(index=len(chapters) + 1, title=block.text)
             chapters.append(current)
             block.level = prev_level = 1
             current.blocks.append(block)
+            current.blocks.extend(pending)
+            pending = []
+            continue
+        if current is None and block.kind == "pagebreak" and headings:
+            pending.append(block)
             continue
         if current is None:  # text before the first chapter heading, or no headings at all
             current = Chapter(index=1, title=meta.title)
@@ -273,6 +321,7 @@ def assemble(meta: Metadata, blocks: list[Block], path: Path, media: Path | None
     )
     if any(b.kind == "note" for b in blocks):
         arrange_notes(chapters)
+    number_pages(chapters)
     for chapter in chapters:
         number_sentences(chapter.id, chapter.blocks, meta.language)
     return publication
@@ -296,21 +345,18 @@ def clean_block(block: Block, path: Path, media: Path | None = None) -> Block | 
         block.runs = [Run(text, block.runs[0].marks)] if text.strip() else []
         return block if block.runs else None
     block.runs = clean_runs(block.runs)
-    return block if block.runs or block.kind in ("table", "figure") else None
+    return block if block.runs or block.kind in ("table", "figure", "pagebreak") else None
 
 
 def is_image(file: Path) -> bool:
     """Whether `file` decodes as an image (header and structure, without decoding all pixels)."""
     from PIL import Image, UnidentifiedImageError
 
-    if file.suffix.lower() == ".svg":  # a plain drawing: well-formed, no scripts, no external entities
-        from lxml import etree
-
+    if file.suffix.lower() == ".svg":  # a plain drawing: no scripts, entities or files fetched (svg.svg_problem)
         try:
-            root = etree.parse(str(file), etree.XMLParser(resolve_entities=False, no_network=True)).getroot()
-        except (OSError, etree.XMLSyntaxError):
+            return svg_problem(file.read_bytes()) is None
+        except OSError:
             return False
-        return root.tag == f"{{{SVG}}}svg" and not root.xpath("//*[local-name()='script']")
     try:
         with Image.open(file) as img:
             img.verify()
@@ -327,8 +373,8 @@ def _cover_path(value: str, path: Path) -> Path:
         raise SourceError(f"cover image {value!r} is outside the source's folder", path=path)
     if not cover.is_file():
         raise SourceError(f"cover image {value!r} not found", path=path)
-    if cover.suffix.lower() not in IMAGE_SUFFIXES - {".svg"} or not is_image(cover):
-        raise SourceError(f"cover {value!r} is not a JPEG, PNG, GIF or WebP image", path=path)
+    if cover.suffix.lower() not in IMAGE_SUFFIXES or not is_image(cover):
+        raise SourceError(f"cover {value!r} is not a JPEG, PNG, GIF, WebP or self-contained SVG image", path=path)
     return cover
 
 

@@ -73,6 +73,15 @@ def is_pagebreak(el: Element) -> bool:
     return bool(types_of(el) & {"pagebreak", "doc-pagebreak"})
 
 
+def page_label(el: Element) -> str:
+    """The printed number of a page-break marker: its aria-label, title or text ("xii", "214")."""
+    for value in (el.get("aria-label"), el.get("title"), "".join(el.itertext())):
+        if value and value.strip():
+            return collapse_ws(value).removeprefix("Page ").removeprefix("page ")
+    ident = el.get("id") or ""
+    return re.sub(r"^(page|pg|p)[-_]?", "", ident, flags=re.IGNORECASE) or ident
+
+
 def is_note(el: Element) -> bool:
     """A footnote or endnote element (by epub:type, role, a list item of a notes section, or its class)."""
     if types_of(el) & NOTE_TYPES:
@@ -178,7 +187,10 @@ class Walker:
 
     def _walk(self, el: Element, quote: int) -> None:
         tag = tag_of(el)
-        if not tag or is_pagebreak(el):
+        if not tag:
+            return
+        if is_pagebreak(el):  # kept in place (navigation by print page), never read
+            self.blocks.append(Block(kind="pagebreak", label=page_label(el)))
             return
         key = self.notes.keys.get(id(el))
         if key is not None:
@@ -298,7 +310,10 @@ class Walker:
 
     def _inline(self, child: Element, marks: tuple[Style, ...]) -> Iterator[Run]:
         tag = tag_of(child)
-        if not tag or tag == "img" or is_pagebreak(child):
+        if not tag or tag == "img":
+            return
+        if is_pagebreak(child):  # an empty run: the page starts here, and nothing is read
+            yield Run("", (Style("pagebreak", page_label(child)),))
             return
         if tag == "br":
             yield Run(" ", marks)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from publisher.errors import SourceError
 from publisher.model.publication import Block, Chapter, Metadata, Publication, Run
-from publisher.readers.common import check_lengths, clean_block, number_sentences
+from publisher.readers.common import check_lengths, clean_block, number_pages, number_sentences
 from publisher.readers.structure import arrange_notes
 from publisher.text import collapse_ws, slugify
 
@@ -24,9 +24,12 @@ def assemble_parts(
     for title, raw in parts:
         blocks = [b for b in (clean_block(b, path, media) for b in raw) if b is not None]
         check_lengths(blocks, path)
-        if all(b.kind in ("heading", "note") for b in blocks):
+        if all(b.kind in ("heading", "note", "pagebreak") for b in blocks):
             stray.extend(b for b in blocks if b.kind == "note")
             continue
+        lead = next((n for n, b in enumerate(blocks) if b.kind != "pagebreak"), 0)
+        if blocks[lead].kind == "heading":  # page breaks before the heading follow it (see number_pages)
+            blocks = [blocks[lead], *blocks[:lead], *blocks[lead + 1 :]]
         if not blocks or blocks[0].kind != "heading":
             blocks.insert(0, Block(kind="heading", runs=[Run(title)], level=1))
         chapter = Chapter(index=len(chapters) + 1, title=collapse_ws(title) or blocks[0].text, blocks=blocks)
@@ -43,6 +46,7 @@ def assemble_parts(
     publication = Publication(slug=slugify(path.stem), source=path, metadata=meta, chapters=chapters)
     chapters[-1].blocks.extend(stray)  # arrange_notes moves each to the chapter citing it
     arrange_notes(chapters)
+    number_pages(chapters)
     for chapter in chapters:
         number_sentences(chapter.id, chapter.blocks, meta.language)
     return publication
