@@ -12,6 +12,7 @@ from mutagen.id3 import ID3
 from mutagen.mp4 import MP4
 from PIL import Image
 from tests import helpers, sebook
+from tests.conftest import FIXTURES
 
 from publisher.formats.book.phrasing import mark_sentences, unwrap_misplaced
 from publisher.model.publication import Metadata
@@ -240,3 +241,103 @@ def test_an_svg_that_reaches_outside_itself_is_not_a_cover(tmp_path: Path) -> No
     assert item.get("media-type") == "image/jpeg"  # generated
     assert svg_problem(sebook.COVER_SVG.encode()) is None
     assert svg_problem(b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>') == "holds a <script>"
+
+
+BOOK_MD = """---
+title: The Lighthouse Keeper
+subtitle: A Tale of the Coast
+author: Mary Shore
+date: 2024-03-01
+abstract: A keeper, a storm and a lamp that held.
+---
+
+# Arrival
+
+The keeper came in spring. The boats followed.
+
+![The lighthouse at dusk](engine.png)
+
+# The Storm
+
+Waves rose high. The lamp held.
+
+# Morning
+
+The sea was calm again.
+"""
+ODT_TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+WORD = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+
+def _document(tmp_path: Path, fmt: str) -> Path:
+    """A three-chapter Markdown book with a title block, made into Word or ODT by pandoc, with the
+    page breaks Writer or Word write when they save (a soft page break, a last rendered page break)
+    put in by hand: before "The Storm" and in the middle of its paragraph."""
+    import pypandoc
+
+    (tmp_path / "engine.png").write_bytes((FIXTURES / "engine.png").read_bytes())
+    (tmp_path / "book.md").write_text(BOOK_MD, encoding="utf-8")
+    made = tmp_path / f"made.{fmt}"
+    pypandoc.convert_file(
+        str(tmp_path / "book.md"), fmt, outputfile=str(made), extra_args=[f"--resource-path={tmp_path}"]
+    )
+    member = "content.xml" if fmt == "odt" else "word/document.xml"
+    with zipfile.ZipFile(made) as z:
+        names = z.namelist()
+        members = {n: z.read(n) for n in names}
+    root = etree.fromstring(members[member])
+    if fmt == "odt":
+        (storm,) = [h for h in root.iter(f"{{{ODT_TEXT}}}h") if "".join(h.itertext()) == "The Storm"]
+        storm.addprevious(etree.Element(f"{{{ODT_TEXT}}}soft-page-break"))
+        (waves,) = [p for p in root.iter(f"{{{ODT_TEXT}}}p") if "".join(p.itertext()).startswith("Waves")]
+        waves.text = "Waves rose high. "
+        waves.append(etree.Element(f"{{{ODT_TEXT}}}soft-page-break"))
+        waves[-1].tail = "The lamp held."
+    else:
+        paragraphs = [p for p in root.iter(f"{{{WORD}}}p") if "".join(p.itertext()) in ("The Storm", "Morning")]
+        for paragraph in paragraphs:
+            run = next(paragraph.iter(f"{{{WORD}}}r"))
+            run.insert(0, etree.Element(f"{{{WORD}}}lastRenderedPageBreak"))
+    members[member] = etree.tostring(root, xml_declaration=True, encoding="utf-8")
+    dest = tmp_path / f"book.{fmt}"
+    with zipfile.ZipFile(dest, "w") as z:
+        for name in names:
+            z.writestr(
+                name, members[name], compress_type=zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
+            )
+    return dest
+
+
+@pytest.mark.parametrize("fmt", ["odt", "docx"])
+def test_a_documents_title_block_is_metadata_and_its_pages_are_kept(tmp_path: Path, fmt: str) -> None:
+    """Title, Subtitle, Author, Date and Abstract paragraphs are the book's metadata, not a chapter:
+    three chapters, the title heard once at the start; the picture keeps its text alternative; the
+    document's page breaks are print page markers with a page-list."""
+    source = _document(tmp_path, fmt)
+    pub = read_source(source, Metadata(title=""))
+    meta = pub.metadata
+    assert (meta.title, meta.subtitle, meta.authors, meta.date) == (
+        "The Lighthouse Keeper", "A Tale of the Coast", ["Mary Shore"], "2024-03-01",
+    )  # fmt: skip
+    assert meta.description == "A keeper, a storm and a lamp that held."
+    assert [c.title for c in pub.chapters] == ["Arrival", "The Storm", "Morning"]
+    texts = [b.text for c in pub.chapters for b in c.blocks]
+    assert not {"The Lighthouse Keeper", "A Tale of the Coast", "Mary Shore", "Abstract"} & set(texts)
+    assert not any("A keeper, a storm" in t for t in texts)
+    (image,) = [b for c in pub.chapters for b in c.blocks if b.kind in ("image", "figure")]
+    assert image.alt == "The lighthouse at dusk"
+    pages = [(chapter.title, label) for chapter, label, _ in pub.page_breaks()]
+    expected = {"odt": ["1", "2", "3"], "docx": ["1", "2", "3"]}[fmt]
+    assert [label for _, label in pages] == expected
+    assert pages[1][0] == "The Storm" and meta.page_source == source.name
+    result = helpers.publish(source, tmp_path / "out", daisy=False, audiobooks=False, read_aloud=False)
+    book = helpers.Epub(result.folder / f"{result.slug}.epub")
+    report = run_epubcheck(result.folder / f"{result.slug}.epub")
+    assert report.ok and not report.messages, report.messages
+    nav = book.xml("text/nav.xhtml")
+    assert [a.text for a in nav.xpath("//*[@role='doc-pagelist']//*[local-name()='a']")] == expected
+    title_page = book.xml("text/titlepage.xhtml")
+    heard = [" ".join("".join(s.itertext()).split()) for s in title_page.iter(f"{X}span")]
+    assert heard[:3] == ["The Lighthouse Keeper", "A Tale of the Coast", "By Mary Shore"]
+    chapters = [book.xml(f"text/c0{n}.xhtml") for n in (1, 2, 3)]
+    assert not any("The Lighthouse Keeper" in "".join(doc.itertext()) for doc in chapters)

@@ -115,6 +115,7 @@ class Metadata:
 
     title: str
     authors: list[str] = field(default_factory=list)
+    subtitle: str | None = None  # a document's title block: shown and heard after the title
     language: str = "en"
     date: str | None = None  # ISO 8601 (YYYY-MM-DD), when known
     description: str | None = None

@@ -292,6 +292,8 @@ def assemble(meta: Metadata, blocks: list[Block], path: Path, media: Path | None
     pending: list[Block] = []  # page breaks before the first chapter heading
     for block in blocks:
         if block.kind == "heading" and block.level <= chapter_level:
+            while current is not None and current.blocks and current.blocks[-1].kind == "pagebreak":
+                pending.insert(0, current.blocks.pop())  # the page turns before this chapter's heading
             current = Chapter(index=len(chapters) + 1, title=block.text)
             chapters.append(current)
             block.level = prev_level = 1

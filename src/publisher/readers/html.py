@@ -149,6 +149,7 @@ def page_metadata(doc: lxml.html.HtmlElement, path: Path, defaults: Metadata) ->
     if published:
         meta.date = parse_date(published[:10]) or meta.date
     meta.description = _meta(doc, "description", "og:description") or meta.description
+    meta.subtitle = _meta(doc, "subtitle") or meta.subtitle
     meta.publisher = _meta(doc, "og:site_name", "publisher") or meta.publisher
     keywords = _meta(doc, "keywords")
     if keywords:

@@ -13,6 +13,8 @@ def title_blocks(pub: Publication, narrator: str | None) -> list[Block]:
     meta = pub.metadata
     _ = translator(meta.language).gettext
     blocks = [Block(kind="heading", runs=[Run(meta.title)], level=1)]
+    if meta.subtitle:
+        blocks.append(Block(kind="byline", runs=[Run(meta.subtitle)], role="subtitle"))
     if meta.authors:
         byline = _("By {authors}", authors=join_names(meta.authors, meta.language))
         blocks.append(Block(kind="byline", runs=[Run(byline)], role="author"))
