@@ -16,8 +16,12 @@ from tests.conftest import FIXTURES
 
 from publisher.formats.book.phrasing import mark_sentences, unwrap_misplaced
 from publisher.model.publication import Metadata
+from publisher.pipeline.engines import EngineCache
 from publisher.readers import read_source
+from publisher.settings import Settings
+from publisher.speech.cache import ClipCache
 from publisher.svg import svg_problem
+from publisher.text import spoken_text
 from publisher.validate.daisy import check_daisy
 from publisher.validate.tools import run_ace, run_epubcheck
 
@@ -341,3 +345,54 @@ def test_a_documents_title_block_is_metadata_and_its_pages_are_kept(tmp_path: Pa
     assert heard[:3] == ["The Lighthouse Keeper", "A Tale of the Coast", "By Mary Shore"]
     chapters = [book.xml(f"text/c0{n}.xhtml") for n in (1, 2, 3)]
     assert not any("The Lighthouse Keeper" in "".join(doc.itertext()) for doc in chapters)
+
+
+def test_english_credits_of_a_finnish_book_are_read_by_an_english_voice(tmp_path: Path) -> None:
+    """The publisher has no Finnish words: its credits ("By …", "Narrated by …", the closing line)
+    are English, so an English voice reads them (eSpeak NG's English here), marked lang="en";
+    the text is read by the Finnish voice."""
+    source = tmp_path / "tarina.md"
+    source.write_text(
+        "---\ntitle: Meren tarina\nauthor: Aino Virtanen\nlanguage: fi\n---\n\n# Ensimmäinen luku\n\n"
+        "Meri oli tyyni. Laivat tulivat kotiin.\n",
+        encoding="utf-8",
+    )
+    cache = tmp_path / "cache"
+    result = helpers.publish(source, tmp_path / "out", engine="espeak", cache=cache, daisy=False, audiobooks=False)
+    engines = EngineCache()
+    english = engines.get(Settings(engine="espeak"), "en")
+    finnish = engines.get(Settings(engine="espeak"), "fi")
+    assert english.language.startswith("en") and finnish.language.startswith("fi")
+    clips = ClipCache(cache)
+    closing = "This is the end of Meren tarina, by Aino Virtanen."
+    assert clips.has(clips.key(english.cache_key, spoken_text(closing)))
+    assert not clips.has(clips.key(finnish.cache_key, spoken_text(closing)))
+    assert clips.has(clips.key(finnish.cache_key, spoken_text("Meri oli tyyni.")))
+    assert not clips.has(clips.key(english.cache_key, spoken_text("Meri oli tyyni.")))
+    book = helpers.Epub(result.folder / f"{result.slug}.epub")
+    spans = {"".join(s.itertext()): s for s in book.xml("text/c01.xhtml").iter(f"{X}span")}
+    assert spans["By Aino Virtanen"].get("lang") == "en"
+    assert spans["By Aino Virtanen"].get("{http://www.w3.org/XML/1998/namespace}lang") == "en"
+    assert spans["Meren tarina"].get("lang") is None and spans["Meri oli tyyni."].get("lang") is None
+    report = run_epubcheck(result.folder / f"{result.slug}-read-aloud.epub")
+    assert report.ok and not report.messages, report.messages
+
+
+def test_id3_words_are_in_the_publications_language(tmp_path: Path) -> None:
+    """The cover's description, the lyrics' description and the table of contents' title of every
+    MP3 are in the publication's language, not English."""
+    source = tmp_path / "geschichte.md"
+    source.write_text(
+        "---\ntitle: Die Geschichte\nauthor: Anna Müller\nlanguage: de\n---\n\n# Eins\n\nDas Meer war ruhig.\n\n"
+        "# Zwei\n\nDie Schiffe kamen heim.\n",
+        encoding="utf-8",
+    )
+    result = helpers.publish(source, tmp_path / "out", read_aloud=False, daisy=False, audiobooks=False)
+    tags = ID3(result.folder / f"{result.slug}.mp3")
+    (apic,) = tags.getall("APIC")
+    (uslt,) = tags.getall("USLT")
+    (ctoc,) = tags.getall("CTOC")
+    assert (apic.desc, uslt.desc, ctoc.sub_frames["TIT2"].text[0]) == (
+        "Umschlag", "Die Geschichte von Anna Müller", "Kapitel",
+    )  # fmt: skip
+    assert uslt.lang == "ger"

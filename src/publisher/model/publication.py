@@ -37,7 +37,9 @@ class Run:
 class Sentence:
     """One unit of narration: a stable id, the text shown, and the text spoken.
 
-    `start`/`end` are character offsets of the sentence in its block's plain text.
+    `start`/`end` are character offsets of the sentence in its block's plain text; `language` is
+    set when the sentence is in another language than the publication (its English credits when
+    the publisher has no words of the publication's language), and names the voice that reads it.
     """
 
     id: str
@@ -45,6 +47,7 @@ class Sentence:
     spoken: str
     start: int = 0
     end: int = 0
+    language: str = ""
 
 
 @dataclass

@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
+from publisher.errors import EngineError
+from publisher.model.publication import Publication
 from publisher.settings import Settings
 from publisher.speech.engines import Engine, EngineOptions, get_engine
 from publisher.speech.voices import find_piper_voice
@@ -50,6 +52,31 @@ class EngineCache:
             log.info("%s: narrated by %s (%s engine)", language, engine.narrator, name)
             self._engines[key] = engine
         return self._engines[key]
+
+
+def other_voices(pub: Publication, main: Engine, engines: EngineCache, settings: Settings) -> dict[str, Engine]:
+    """The voice of each other language some sentences are in (English credits of a publication in a
+    language the publisher has no words for), when one that speaks it is installed; else those
+    sentences lose their mark and the main voice reads them."""
+    found: dict[str, Engine] = {}
+    for sentence in pub.sentences():
+        language = sentence.language
+        if not language or language in found:
+            continue
+        engine: Engine | None = None
+        if _primary(language) != _primary(main.language):
+            try:
+                engine = engines.get(settings, language)
+            except EngineError as exc:
+                log.info("no %s voice for the sentences in %s (%s): the %s voice reads them", language, language, exc,
+                         main.narrator)  # fmt: skip
+            if engine is not None and _primary(engine.language) == _primary(language):
+                found[language] = engine
+                continue
+        for other in pub.sentences():  # nobody else speaks it: the main voice reads them
+            if other.language == language:
+                other.language = ""
+    return found
 
 
 def _primary(language: str) -> str:

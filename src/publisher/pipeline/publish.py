@@ -24,7 +24,7 @@ from publisher.formats.context import CatalogueContext, RenderContext
 from publisher.formats.cover import load_cover
 from publisher.model import layout
 from publisher.model.publication import Metadata, Publication
-from publisher.pipeline.engines import EngineCache
+from publisher.pipeline.engines import EngineCache, other_voices
 from publisher.pipeline.executor import LocalExecutor, ProgressFactory, Work, make_executor
 from publisher.pipeline.fingerprint import fingerprint, up_to_date
 from publisher.pipeline.manifest import (
@@ -45,7 +45,14 @@ from publisher.speech.cache import ClipCache
 from publisher.speech.credits import add_front_matter
 from publisher.speech.engines import Engine
 from publisher.speech.lexicon import from_mapping, load_project_lexicon, project_lexicon_files
-from publisher.speech.narrate import Voice, assemble, count_sentences, default_jobs, missing_clips
+from publisher.speech.narrate import (
+    Voice,
+    assemble,
+    count_sentences,
+    default_jobs,
+    missing_clips,
+    speak_other_languages,
+)
 from publisher.speech.normalise import prepare_spoken
 from publisher.text import slugify
 
@@ -125,8 +132,10 @@ def plan_source(
         return result_from_manifest(path, dest, previous, time.perf_counter() - started)
     engine = engines.get(settings, pub.metadata.language)
     _prepare(pub, engine, settings, path)
-    voice = Voice(engine.name, engine.narrator, engine.cache_key)
     clips = settings.cache if settings.use_cache else scratch
+    others = other_voices(pub, engine, engines, settings)  # English credits read by an English voice
+    speak_other_languages(pub, others, ClipCache(clips))
+    voice = Voice(engine.name, engine.narrator, engine.cache_key, tuple((k, e.cache_key) for k, e in others.items()))
     return Plan(path, pub, settings, voice, print_, previous, clips, source_date_epoch())
 
 
@@ -144,7 +153,7 @@ def work_for(plan: Plan, engines: EngineCache) -> Work:
     spec = engines.spec(engine)
     if spec is None:  # pragma: no cover - every engine comes from the EngineCache
         raise EngineError("the engine cannot be rebuilt in another process", path=plan.path)
-    clips, cached = missing_clips(plan.pub, engine.cache_key, ClipCache(plan.clips))
+    clips, cached = missing_clips(plan.pub, engine.cache_key, ClipCache(plan.clips), plan.voice.others)
     meta = plan.pub.metadata
     images = [Path(b.src) for c in plan.pub.chapters for b in c.blocks if b.kind == "image" and b.src]
     needs = tuple([plan.path, *([meta.cover] if meta.cover else []), *images])

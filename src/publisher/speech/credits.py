@@ -39,6 +39,14 @@ def closing_words(pub: Publication) -> str:
     return _("This is the end of {title}.", title=meta.title)
 
 
+def _english_credits(pub: Publication) -> bool:
+    """Whether the credits' own words are English in a publication in another language (the
+    publisher has no catalogue of that language): those sentences are marked English."""
+    meta = pub.metadata
+    primary = meta.language.replace("_", "-").split("-")[0].lower()
+    return primary != "en" and translator(meta.language).language == "en"
+
+
 def add_front_matter(pub: Publication, narrator: str | None, closing: bool = True) -> None:
     """Give `pub` its title page (or, for a one-chapter article, a header in that chapter).
 
@@ -52,8 +60,13 @@ def add_front_matter(pub: Publication, narrator: str | None, closing: bool = Tru
         chapter = pub.chapters[0]
         chapter.blocks = blocks + chapter.blocks[1:]
         number_sentences(chapter.id, chapter.blocks, pub.metadata.language)
+    english = "en" if _english_credits(pub) else ""
+    for block in blocks:  # "By …", "Narrated by …": the catalogue's words (a date is in the language itself)
+        if block.role in ("author", "narrator"):
+            for sentence in block.sentences:
+                sentence.language = english
     pub.front = blocks
     pub.closing = []
     if closing:
         words = closing_words(pub)
-        pub.closing = [Sentence(id="closing-s0001", text=words, spoken=spoken_text(words))]
+        pub.closing = [Sentence(id="closing-s0001", text=words, spoken=spoken_text(words), language=english)]

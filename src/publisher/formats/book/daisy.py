@@ -279,7 +279,7 @@ def _closing_block(sentences: list[Sentence]) -> Block:
     """The closing words (heard at the end of the last chapter) as one paragraph, a span each."""
     placed, pos = [], 0
     for s in sentences:
-        placed.append(Sentence(s.id, s.text, s.spoken, pos, pos + len(s.text)))
+        placed.append(Sentence(s.id, s.text, s.spoken, pos, pos + len(s.text), s.language))
         pos += len(s.text) + 1
     return Block(kind="paragraph", runs=[Run(" ".join(s.text for s in sentences))], sentences=placed)
 

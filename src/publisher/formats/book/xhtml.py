@@ -99,6 +99,9 @@ def fill_block(parent: etree._Element, block: Block) -> None:
         for run in slice_runs(runs, pos, sentence.start):  # white space between sentences
             _append_run(parent, run)
         span = etree.SubElement(parent, f"{{{XHTML}}}span", {"id": sentence.id})
+        if sentence.language:  # a sentence in another language than the document (English credits)
+            span.set("lang", sentence.language)
+            span.set(f"{{{XML}}}lang", sentence.language)
         for run in slice_runs(runs, sentence.start, sentence.end):
             _append_run(span, run)
         pos = sentence.end
