@@ -97,7 +97,9 @@ PAGED: dict[str, tuple[str, str]] = {
         "Chapter 2",
         '<section id="chapter-2" epub:type="chapter" role="doc-chapter"><h2>The Storm</h2>'
         '<p><span epub:type="pagebreak" role="doc-pagebreak" id="page-4">4</span>The wind rose. '
-        "It blew all night.</p></section>",
+        "It blew all night.</p><table><tbody><tr><td>Tide</td><td>High "
+        '<span epub:type="pagebreak" role="doc-pagebreak" id="page-5" aria-label="5"/>water</td></tr></tbody>'
+        "</table></section>",
     ),
 }
 
@@ -207,5 +209,5 @@ def cases_epub(dest: Path) -> Path:
 def paged_epub(dest: Path) -> Path:
     """A publisher's book with print page breaks, a page-list and an SVG cover."""
     pages = [("chapter-1.xhtml#page-1", "1"), ("chapter-1.xhtml#page-2", "2"), ("chapter-1.xhtml#page-3", "3")]
-    pages.append(("chapter-2.xhtml#page-4", "4"))
+    pages += [("chapter-2.xhtml#page-4", "4"), ("chapter-2.xhtml#page-5", "5")]
     return write_epub(dest, "The Harbour", PAGED, pages=pages, cover_svg=COVER_SVG)

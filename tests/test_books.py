@@ -180,26 +180,29 @@ def test_print_page_breaks_are_kept_listed_and_never_spoken(tmp_path: Path) -> N
         (page_list,) = nav.xpath("//*[@role='doc-pagelist']")
         links = [(a.text, a.get("href")) for a in page_list.iter(f"{X}a")]
         assert links == [("1", "c01.xhtml#page-1"), ("2", "c01.xhtml#page-2"), ("3", "c01.xhtml#page-3"),
-                         ("4", "c02.xhtml#page-4")]  # fmt: skip
+                         ("4", "c02.xhtml#page-4"), ("5", "c02.xhtml#page-5")]  # fmt: skip
         assert {"pageBreakMarkers", "pageNavigation"} <= set(book.meta("schema:accessibilityFeature"))
         assert book.meta("pageBreakSource") == ["urn:isbn:9780000000019"]
     pub = read_source(source, Metadata(title=""))
-    assert [label for _, label, _ in pub.page_breaks()] == ["1", "2", "3", "4"]
-    assert not any(c.isdigit() for s in pub.sentences() for c in s.spoken + s.text)  # the text has no digits but them
+    assert [label for _, label, _ in pub.page_breaks()] == ["1", "2", "3", "4", "5"]
+    heard = [s.spoken + s.text for s in pub.sentences() if not s.text.startswith("Table")]  # "1 row, 2 columns"
+    assert not any(c.isdigit() for text in heard for c in text)  # the text has no digits but the page numbers
     vtt = (result.folder / f"{result.slug}.vtt").read_text(encoding="utf-8")
     lines = vtt.splitlines()
     cues = [lines[n + 1] for n, line in enumerate(lines) if "-->" in line]  # each cue's text: what is heard
-    assert len(cues) == 12 and not any(c.isdigit() for cue in cues for c in cue)
+    assert len(cues) == 14 and "Tide, High water." in cues  # the table's row, its page number unread
+    assert not any(c.isdigit() for cue in cues if not cue.startswith("Table") for c in cue)
     ncc = etree.parse(str(result.folder / "daisy" / "ncc.html")).getroot()
     pages = [(s.get("class"), "".join(s.itertext()).strip(), s[0].get("href")) for s in ncc.iter(f"{X}span")]
     assert pages == [
         ("page-normal", "1", "01.smil#p-c01-s0002"), ("page-normal", "2", "01.smil#p-c01-s0003"),
         ("page-normal", "3", "01.smil#p-c01-s0005"), ("page-normal", "4", "02.smil#p-c02-s0002"),
+        ("page-normal", "5", "02.smil#p-c02-s0005"),
     ]  # fmt: skip
     meta = {m.get("name"): m.get("content") for m in ncc.iter(f"{X}meta")}
-    assert (meta["ncc:pageNormal"], meta["ncc:maxPageNormal"], meta["ncc:tocItems"]) == ("4", "4", "7")
+    assert (meta["ncc:pageNormal"], meta["ncc:maxPageNormal"], meta["ncc:tocItems"]) == ("5", "5", "8")
     content = etree.parse(str(result.folder / "daisy" / "content.html")).getroot()
-    assert [e.text for e in content.xpath("//*[@class='page-normal']")] == ["1", "2", "3", "4"]
+    assert [e.text for e in content.xpath("//*[@class='page-normal']")] == ["1", "2", "3", "4", "5"]
     report = check_daisy(result.folder / "daisy" / "ncc.html")
     assert report.ok, report.messages
 

@@ -256,6 +256,9 @@ def number_pages(chapters: list[Chapter]) -> None:
                     else r
                     for r in block.runs
                 ]
+                marks = iter([r for r in block.runs if is_page_mark(r)])
+                for cell in block.cells:  # a row's runs are its cells' runs: the same marks, in order
+                    cell.runs = [next(marks, r) if is_page_mark(r) else r for r in cell.runs]
 
 
 def assemble(meta: Metadata, blocks: list[Block], path: Path, media: Path | None = None) -> Publication:
