@@ -15,13 +15,12 @@ from tests import helpers, sebook
 from tests.conftest import FIXTURES
 
 from publisher.formats.book.phrasing import mark_sentences, unwrap_misplaced
-from publisher.model.publication import Metadata
 from publisher.pipeline.engines import EngineCache
 from publisher.readers import read_source
 from publisher.settings import Settings
 from publisher.speech.cache import ClipCache
 from publisher.svg import svg_problem
-from publisher.text import spoken_text
+from publisher.text.clean import spoken_text
 from publisher.validate.daisy import check_daisy
 from publisher.validate.tools import run_ace, run_epubcheck
 
@@ -183,7 +182,7 @@ def test_print_page_breaks_are_kept_listed_and_never_spoken(tmp_path: Path) -> N
                          ("4", "c02.xhtml#page-4"), ("5", "c02.xhtml#page-5")]  # fmt: skip
         assert {"pageBreakMarkers", "pageNavigation"} <= set(book.meta("schema:accessibilityFeature"))
         assert book.meta("pageBreakSource") == ["urn:isbn:9780000000019"]
-    pub = read_source(source, Metadata(title=""))
+    pub = read_source(source)
     assert [label for _, label, _ in pub.page_breaks()] == ["1", "2", "3", "4", "5"]
     heard = [s.spoken + s.text for s in pub.sentences() if not s.text.startswith("Table")]  # "1 row, 2 columns"
     assert not any(c.isdigit() for text in heard for c in text)  # the text has no digits but the page numbers
@@ -321,7 +320,7 @@ def test_a_documents_title_block_is_metadata_and_its_pages_are_kept(tmp_path: Pa
     three chapters, the title heard once at the start; the picture keeps its text alternative; the
     document's page breaks are print page markers with a page-list."""
     source = _document(tmp_path, fmt)
-    pub = read_source(source, Metadata(title=""))
+    pub = read_source(source)
     meta = pub.metadata
     assert (meta.title, meta.subtitle, meta.authors, meta.date) == (
         "The Lighthouse Keeper", "A Tale of the Coast", ["Mary Shore"], "2024-03-01",

@@ -62,7 +62,7 @@ def tag_mp3(
     tags = ID3()  # ffmpeg wrote no tags (-id3v2_version 0): start from none
     tags.add(TIT2(encoding=3, text=title))
     if meta.authors:
-        tags.add(TPE1(encoding=3, text=meta.authors))
+        tags.add(TPE1(encoding=3, text=list(meta.authors)))
     tags.add(TALB(encoding=3, text=meta.title))
     tags.add(TRCK(encoding=3, text=f"{track[0]}/{track[1]}"))
     if meta.date:

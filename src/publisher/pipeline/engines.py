@@ -9,7 +9,7 @@ from dataclasses import replace
 from publisher.errors import EngineError
 from publisher.model.publication import Publication
 from publisher.settings import Settings
-from publisher.speech.engines import Engine, EngineOptions, get_engine
+from publisher.speech.engines import Engine, EngineOptions, EngineSpec, get_engine
 from publisher.speech.voices import find_piper_voice
 
 log = logging.getLogger(__name__)
@@ -20,9 +20,9 @@ class EngineCache:
 
     def __init__(self) -> None:
         self._engines: dict[tuple[str, str | None, str, float], Engine] = {}
-        self._specs: dict[int, tuple[str, EngineOptions]] = {}
+        self._specs: dict[int, EngineSpec] = {}
 
-    def spec(self, engine: Engine) -> tuple[str, EngineOptions] | None:
+    def spec(self, engine: Engine) -> EngineSpec | None:
         """How to build `engine` again in another process (for parallel synthesis)."""
         return self._specs.get(id(engine))
 
@@ -48,7 +48,7 @@ class EngineCache:
                 name = "piper" if local else "espeak"
                 options = replace(options, voice=str(local) if local else None)
                 engine = get_engine(name, options)
-            self._specs[id(engine)] = (name, options)
+            self._specs[id(engine)] = EngineSpec(name, options)
             log.info("%s: narrated by %s (%s engine)", language, engine.narrator, name)
             self._engines[key] = engine
         return self._engines[key]
@@ -56,26 +56,24 @@ class EngineCache:
 
 def other_voices(pub: Publication, main: Engine, engines: EngineCache, settings: Settings) -> dict[str, Engine]:
     """The voice of each other language some sentences are in (English credits of a publication in a
-    language the publisher has no words for), when one that speaks it is installed; else those
-    sentences lose their mark and the main voice reads them."""
+    language the publisher has no words for), when one that speaks it is installed; the sentences
+    of a language without one are read by the main voice."""
     found: dict[str, Engine] = {}
+    tried: set[str] = set()
     for sentence in pub.sentences():
         language = sentence.language
-        if not language or language in found:
+        if not language or language in tried:
             continue
-        engine: Engine | None = None
-        if _primary(language) != _primary(main.language):
-            try:
-                engine = engines.get(settings, language)
-            except EngineError as exc:
-                log.info("no %s voice for the sentences in %s (%s): the %s voice reads them", language, language, exc,
-                         main.narrator)  # fmt: skip
-            if engine is not None and _primary(engine.language) == _primary(language):
-                found[language] = engine
-                continue
-        for other in pub.sentences():  # nobody else speaks it: the main voice reads them
-            if other.language == language:
-                other.language = ""
+        tried.add(language)
+        if _primary(language) == _primary(main.language):
+            continue
+        try:
+            engine = engines.get(settings, language)
+        except EngineError as exc:
+            log.info("no %s voice (%s): the %s voice reads the sentences in %s", language, exc, main.narrator, language)
+            continue
+        if _primary(engine.language) == _primary(language):
+            found[language] = engine
     return found
 
 

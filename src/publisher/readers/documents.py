@@ -7,7 +7,7 @@ import logging
 import re
 import subprocess
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from publisher.errors import SourceError
 from publisher.model.publication import Metadata, Publication
 from publisher.readers.html import read_html
 from publisher.readers.package import Package, media_folder
-from publisher.text import collapse_ws
+from publisher.text.clean import collapse_ws
 
 log = logging.getLogger(__name__)
 
@@ -391,5 +391,5 @@ def read_file(path: Path, defaults: Metadata) -> Publication:
     html = to_html(source, fmt, media, properties)
     pub = read_html(_title_block(html, front.alts), path, defaults, media=media, whole=True)
     if front.pages:  # the document's own pages: it is their source
-        pub.metadata.page_source = pub.metadata.identifier or path.name
+        pub = replace(pub, metadata=replace(pub.metadata, page_source=pub.metadata.identifier or path.name))
     return pub

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from publisher.i18n import join_names, translator
 from publisher.model.publication import Block, Publication, Run, Sentence
-from publisher.readers.common import number_sentences
-from publisher.text import display_date, spoken_text
+from publisher.structure import number_sentences
+from publisher.text.clean import spoken_text
+from publisher.text.dates import display_date
 
 
 def title_blocks(pub: Publication, narrator: str | None) -> list[Block]:
@@ -47,26 +50,38 @@ def _english_credits(pub: Publication) -> bool:
     return primary != "en" and translator(meta.language).language == "en"
 
 
-def add_front_matter(pub: Publication, narrator: str | None, closing: bool = True) -> None:
-    """Give `pub` its title page (or, for a one-chapter article, a header in that chapter).
+def _marked(blocks: list[Block], english: str) -> list[Block]:
+    """The credits with "By …" and "Narrated by …" marked as in `english` (the catalogue's words;
+    a date is written in the publication's language itself)."""
+    if not english:
+        return blocks
+    return [
+        replace(b, sentences=tuple(replace(s, language=english) for s in b.sentences))
+        if b.role in ("author", "narrator")
+        else b
+        for b in blocks
+    ]
+
+
+def add_front_matter(pub: Publication, narrator: str | None, closing: bool = True) -> Publication:
+    """`pub` with its title page (or, for a one-chapter article, a header in that chapter) and,
+    with `closing`, its closing line. In a language the publisher has no words for, the credits'
+    English sentences are marked English (an English voice reads them where one is installed).
 
     A source without headings is one chapter whose heading is the title; its header becomes the
     title block list itself, so the title is shown and heard once.
     """
     blocks = title_blocks(pub, narrator)
-    if pub.has_title_page:
-        number_sentences("title", blocks, pub.metadata.language)
-    else:
-        chapter = pub.chapters[0]
-        chapter.blocks = blocks + chapter.blocks[1:]
-        number_sentences(chapter.id, chapter.blocks, pub.metadata.language)
+    language = pub.metadata.language
     english = "en" if _english_credits(pub) else ""
-    for block in blocks:  # "By …", "Narrated by …": the catalogue's words (a date is in the language itself)
-        if block.role in ("author", "narrator"):
-            for sentence in block.sentences:
-                sentence.language = english
-    pub.front = blocks
-    pub.closing = []
-    if closing:
-        words = closing_words(pub)
-        pub.closing = [Sentence(id="closing-s0001", text=words, spoken=spoken_text(words), language=english)]
+    chapters = list(pub.chapters)
+    if pub.has_title_page:
+        front = _marked(list(number_sentences("title", blocks, language)), english)
+    else:
+        first = chapters[0]
+        numbered = list(number_sentences(first.id, [*blocks, *first.blocks[1:]], language))
+        front = _marked(numbered[: len(blocks)], english)
+        chapters[0] = replace(first, blocks=[*front, *numbered[len(blocks) :]])
+    words = closing_words(pub) if closing else ""
+    ending = [Sentence(id="closing-s0001", text=words, spoken=spoken_text(words), language=english)] if closing else []
+    return replace(pub, chapters=chapters, front=front, closing=ending)
