@@ -323,7 +323,7 @@ def test_a_documents_title_block_is_metadata_and_its_pages_are_kept(tmp_path: Pa
     pub = read_source(source)
     meta = pub.metadata
     assert (meta.title, meta.subtitle, meta.authors, meta.date) == (
-        "The Lighthouse Keeper", "A Tale of the Coast", ["Mary Shore"], "2024-03-01",
+        "The Lighthouse Keeper", "A Tale of the Coast", ("Mary Shore",), "2024-03-01",
     )  # fmt: skip
     assert meta.description == "A keeper, a storm and a lamp that held."
     assert [c.title for c in pub.chapters] == ["Arrival", "The Storm", "Morning"]
