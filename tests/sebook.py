@@ -78,7 +78,8 @@ ENDNOTES = (
     '<section id="endnotes" epub:type="endnotes"><h2 epub:type="title">Endnotes</h2><ol>'
     '<li id="note-1" epub:type="endnote"><p>Machiavelli wrote this in exile. He hoped for favour.</p>'
     '<p>The second paragraph of the note. <a href="chapter-1.xhtml#noteref-1" epub:type="backlink">↩</a></p></li>'
-    '<li id="note-2" epub:type="endnote"><p>Hatred is the ruin of princes. '
+    '<li id="note-2" epub:type="endnote"><p>Hatred is the ruin of princes. See note '
+    '<a href="endnotes.xhtml#note-1" id="noteref-3" epub:type="noteref">1</a>. '
     '<a href="chapter-1.xhtml#noteref-2" epub:type="backlink">↩</a></p></li></ol></section>',
 )
 

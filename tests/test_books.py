@@ -139,7 +139,7 @@ def test_every_content_model_case_gives_valid_editions(tmp_path: Path) -> None:
     ]
     assert highlighted["endnotes.xhtml"] == [
         "Machiavelli wrote this in exile.", "He hoped for favour.", "The second paragraph of the note.",
-        "Hatred is the ruin of princes.",
+        "Hatred is the ruin of princes.", "See note 1.",
     ]  # fmt: skip
     assert highlighted["a.xhtml"][1:] == [
         "Abacot", "A cap of state.", "It was worn by kings.", "Abasement",
