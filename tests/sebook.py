@@ -30,9 +30,11 @@ CASES: dict[str, tuple[str, str]] = {
         '<p epub:type="z3998:stage-direction">Morning-room in Algernon’s flat.</p><table><tbody>'
         '<tr><td epub:type="z3998:persona">Algernon</td><td><p>Did you hear what I was playing, Lane?</p>'
         "<p>I’m sorry for that.</p></td></tr>"
-        '<tr><td epub:type="z3998:persona">Lane</td><td>I didn’t think it polite to listen, sir. '
+        '<tr><td epub:type="z3998:persona">Lane</td><td>I didn’t think it polite to listen, sir.'
+        '<a href="#fn-1" id="fnref-1" epub:type="noteref">1</a> '
         '<i epub:type="z3998:stage-direction">Hands them on a salver.</i></td></tr>'
-        "</tbody></table></section>",
+        '</tbody></table><aside id="fn-1" epub:type="footnote"><p>A footnote cited from a table cell. '
+        '<a href="#fnref-1" epub:type="backlink">↩</a></p></aside></section>',
     ),
     # poetry: lines as spans with line breaks, a sentence running over several lines
     "the-poem": (

@@ -113,7 +113,8 @@ def render_blocks(blocks: Sequence[Block], image_href: ImageHref) -> list[etree.
     """Blocks → XHTML block elements; consecutive list items, quotes, definitions, a table's
     rows and a chapter's endnotes are grouped."""
     out: list[etree._Element] = []
-    refs = {m.ident for b in blocks for r in b.runs for m in r.marks if m.kind == "noteref" and m.ident}
+    shown = [r for b in blocks for r in ([r for c in b.cells for r in c.runs] if b.kind == "row" else b.runs)]
+    refs = {m.ident for r in shown for m in r.marks if m.kind == "noteref" and m.ident}  # a row shows its cells
     i = 0
     while i < len(blocks):
         block = blocks[i]
