@@ -207,11 +207,16 @@ def _cite(
 
 
 def _number_note(group: list[Block], chapter: Chapter, number: str, mode: str) -> list[Block]:
+    """The note's blocks numbered for `chapter`; a reference in a note to another note keeps its
+    text only (its target is in the reader's numbering, not the chapter's: a link to it would break)."""
     anchor = f"{chapter.id}-note-{number}"
     return [
-        replace(b, anchor=anchor, label=number, narrated=mode != "none", endnote=mode != "paragraph", sentences=())
+        replace(
+            b, anchor=anchor, label=number, narrated=mode != "none", endnote=mode != "paragraph", sentences=(),
+            runs=[Run(r.text, tuple(m for m in r.marks if m.kind != "noteref")) for r in b.runs],
+        )
         for b in group
-    ]
+    ]  # fmt: skip
 
 
 def number_sentences(prefix: str, blocks: Sequence[Block], language: str) -> list[Block]:

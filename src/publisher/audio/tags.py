@@ -24,7 +24,7 @@ from mutagen.id3 import (
     CTOCFlags,
 )  # fmt: skip
 
-from publisher.i18n import join_names
+from publisher.i18n import join_names, translator
 from publisher.model.publication import Cover, Publication
 from publisher.model.timeline import ChapterMark
 
@@ -74,9 +74,11 @@ def tag_mp3(
     if meta.rights:
         tags.add(TCOP(encoding=3, text=meta.rights))
     tags.add(TSSE(encoding=3, text="publisher (Lavf/LAME)"))
-    tags.add(APIC(encoding=3, mime=cover.media_type, type=3, desc="Cover", data=cover.data))
-    by = f" by {join_names(meta.authors)}" if meta.authors else ""
-    tags.add(USLT(encoding=3, lang=lang, desc=f"{meta.title}{by}", text=text))
+    t = translator(meta.language)  # every word a player shows, in the publication's language
+    tags.add(APIC(encoding=3, mime=cover.media_type, type=3, desc=t.gettext("Cover"), data=cover.data))
+    authors = join_names(meta.authors, meta.language)
+    lyrics = t.gettext("{title} by {authors}", title=meta.title, authors=authors) if meta.authors else meta.title
+    tags.add(USLT(encoding=3, lang=lang, desc=lyrics, text=text))
     if marks:
         ids = [f"chp{n}" for n in range(len(marks))]
         for element_id, mark in zip(ids, marks, strict=True):
@@ -95,7 +97,7 @@ def tag_mp3(
                 element_id="toc",
                 flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
                 child_element_ids=ids,
-                sub_frames=[TIT2(encoding=3, text="Chapters")],
+                sub_frames=[TIT2(encoding=3, text=t.gettext("Chapters"))],
             )
         )
     tags.save(path, v2_version=4)

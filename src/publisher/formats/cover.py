@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from publisher.i18n import join_names, translator
 from publisher.model.publication import Cover, Metadata
+from publisher.svg import rasterise, svg_problem
 from publisher.text.languages import text_direction
 
 log = logging.getLogger(__name__)
@@ -126,11 +127,23 @@ def cover_alt(title: str, authors: Sequence[str], language: str) -> str:
     return _("Cover of {title}", title=title)
 
 
+#: an SVG cover's rasterisation: its longer edge (Standard Ebooks draws theirs 1400 × 2100)
+RASTER_EDGE = 2100
+
+
 def load_cover(meta: Metadata) -> Cover:
-    """The source's cover (converted to JPEG unless it is JPEG or PNG), or a generated one."""
+    """The source's cover (converted to JPEG unless it is JPEG or PNG; an SVG drawing kept, with a
+    JPEG drawn from it by resvg for the audio files, thumbnails and pages), or a generated one."""
     if meta.cover is None:
         return generate_cover(meta)
     alt = cover_alt(meta.title, meta.authors, meta.language)
+    if meta.cover.suffix.lower() == ".svg":
+        drawing = meta.cover.read_bytes()
+        problem = svg_problem(drawing)
+        if problem:  # the readers refuse such drawings; one changed since is not trusted either
+            log.warning("%s: the SVG cover %s; a cover is generated instead", meta.cover, problem)
+            return generate_cover(meta)
+        return Cover(rasterise(drawing, RASTER_EDGE), "image/jpeg", alt, svg=drawing)
     with Image.open(meta.cover) as img:
         if img.format in ("JPEG", "PNG"):
             return Cover(meta.cover.read_bytes(), f"image/{img.format.lower()}", alt)

@@ -13,16 +13,18 @@ from typing import Literal
 
 BlockKind = Literal[
     "heading", "paragraph", "quote", "list_item", "image", "byline", "code",
-    "table", "row", "note", "term", "definition", "figure",
+    "table", "row", "note", "term", "definition", "figure", "pagebreak",
 ]  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Style:
-    """An inline style on a run of text: em, strong, code, del, a link with its href, or a note
-    reference (`href` is the note's anchor, `ident` the id of the first reference, for back-links)."""
+    """An inline style on a run of text: em, strong, code, del, a link with its href, a note
+    reference (`href` is the note's anchor, `ident` the id of the first reference, for back-links),
+    or a print page break inside a paragraph (an empty run: `href` is the page's number as printed,
+    `ident` its id; never spoken)."""
 
-    kind: Literal["em", "strong", "code", "link", "del", "noteref"]
+    kind: Literal["em", "strong", "code", "link", "del", "noteref", "pagebreak"]
     href: str | None = None
     ident: str | None = None
 
@@ -47,7 +49,9 @@ def _freeze(obj: object, *names: str) -> None:
 class Sentence:
     """One unit of narration: a stable id, the text shown, and the text spoken.
 
-    `start`/`end` are character offsets of the sentence in its block's plain text.
+    `start`/`end` are character offsets of the sentence in its block's plain text; `language` is
+    set when the sentence is in another language than the publication (its English credits when
+    the publisher has no words of the publication's language), and names the voice that reads it.
     """
 
     id: str
@@ -55,6 +59,7 @@ class Sentence:
     spoken: str
     start: int = 0
     end: int = 0
+    language: str = ""
 
 
 @dataclass(frozen=True)
@@ -77,7 +82,8 @@ class Cell:
 class Block:
     """A block of a chapter: heading, paragraph, quote, list item, image, byline line or code;
     a table (its caption; its rows follow as `row` blocks), a note, a definition term or
-    description, or a figure (an image with a caption).
+    description, a figure (an image with a caption), or a print page break between blocks
+    (`label` the page's number as printed, `anchor` its id; no text, never spoken).
     """
 
     kind: BlockKind
@@ -133,6 +139,7 @@ class Metadata:
 
     title: str
     authors: Sequence[str] = ()
+    subtitle: str | None = None  # a document's title block: shown and heard after the title
     language: str = "en"
     date: str | None = None  # ISO 8601 (YYYY-MM-DD), when known
     description: str | None = None
@@ -144,6 +151,7 @@ class Metadata:
     series: str | None = None  # the series the book belongs to (an input EPUB's collection)
     series_position: str | None = None  # its number in the series ("3")
     cover: Path | None = None  # a cover image supplied by the source (absolute path)
+    page_source: str | None = None  # where print page breaks come from (an EPUB's pageBreakSource or dc:source)
     voice: str | None = None  # a voice requested by the source (front matter)
     engine: str | None = None  # an engine requested by the source (front matter)
     lexicon: Mapping[str, str] = field(default_factory=dict)  # per-source pronunciations (front matter)
@@ -180,6 +188,17 @@ class Publication:
             yield from chapter.sentences()
         yield from self.closing
 
+    def page_breaks(self) -> Iterator[tuple[Chapter, str, str]]:
+        """Every print page break kept from the source, in reading order: (chapter, page label, id)."""
+        for chapter in self.chapters:
+            for block in chapter.blocks:
+                if block.kind == "pagebreak":
+                    yield chapter, block.label, block.anchor
+                for run in block.runs:
+                    for mark in run.marks:
+                        if mark.kind == "pagebreak":
+                            yield chapter, mark.href or "", mark.ident or ""
+
     def word_count(self) -> int:
         """Words of display text in the chapters."""
         return sum(len(b.text.split()) for c in self.chapters for b in c.blocks)
@@ -187,11 +206,13 @@ class Publication:
 
 @dataclass(frozen=True)
 class Cover:
-    """Cover image bytes with their media type and a text alternative."""
+    """Cover image bytes with their media type and a text alternative; for a source whose cover
+    is a drawing, the SVG too (kept as the EPUB's cover; `data` is its rasterisation)."""
 
     data: bytes
     media_type: str  # image/jpeg or image/png
     alt: str
+    svg: bytes | None = None
 
     @property
     def extension(self) -> str:

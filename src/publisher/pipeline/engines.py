@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
+from publisher.errors import EngineError
+from publisher.model.publication import Publication
 from publisher.settings import Settings
 from publisher.speech.engines import Engine, EngineOptions, EngineSpec, get_engine
 from publisher.speech.voices import find_piper_voice
@@ -50,6 +52,29 @@ class EngineCache:
             log.info("%s: narrated by %s (%s engine)", language, engine.narrator, name)
             self._engines[key] = engine
         return self._engines[key]
+
+
+def other_voices(pub: Publication, main: Engine, engines: EngineCache, settings: Settings) -> dict[str, Engine]:
+    """The voice of each other language some sentences are in (English credits of a publication in a
+    language the publisher has no words for), when one that speaks it is installed; the sentences
+    of a language without one are read by the main voice."""
+    found: dict[str, Engine] = {}
+    tried: set[str] = set()
+    for sentence in pub.sentences():
+        language = sentence.language
+        if not language or language in tried:
+            continue
+        tried.add(language)
+        if _primary(language) == _primary(main.language):
+            continue
+        try:
+            engine = engines.get(settings, language)
+        except EngineError as exc:
+            log.info("no %s voice (%s): the %s voice reads the sentences in %s", language, exc, main.narrator, language)
+            continue
+        if _primary(engine.language) == _primary(language):
+            found[language] = engine
+    return found
 
 
 def _primary(language: str) -> str:

@@ -12,7 +12,7 @@ from publisher.manifest import Manifest, ManifestAudio, read_manifest
 from publisher.model import layout
 from publisher.model.publication import Metadata, Publication
 from publisher.model.timeline import AudioFile
-from publisher.pipeline.engines import EngineCache
+from publisher.pipeline.engines import EngineCache, other_voices
 from publisher.pipeline.fingerprint import fingerprint, up_to_date
 from publisher.pipeline.results import SourceResult
 from publisher.pipeline.slugs import check_owner
@@ -21,7 +21,7 @@ from publisher.prepare.lexicon import Lexicon, from_mapping, load_lexicon, proje
 from publisher.readers import ReadOptions, read_source
 from publisher.settings import Settings, source_date_epoch
 from publisher.speech.cache import ClipCache
-from publisher.speech.narrate import Voice
+from publisher.speech.narrate import Voice, speak_other_languages
 from publisher.text.slugs import slugify
 
 log = logging.getLogger(__name__)
@@ -79,8 +79,10 @@ def plan_source(
     lexicon = project.merged(from_mapping(pub.metadata.lexicon, str(path)))
     narrator = engine.narrator if settings.announce else None
     pub = prepare(pub, settings, lexicon, narrator=narrator, phonemes=engine.phonemes)
-    voice = Voice(engine.name, engine.narrator, engine.cache_key)
     clips = ClipCache(settings.cache if settings.use_cache else scratch)
+    others = other_voices(pub, engine, engines, settings)  # English credits read by an English voice
+    speak_other_languages(pub, others, clips)
+    voice = Voice(engine.name, engine.narrator, engine.cache_key, tuple((k, e.cache_key) for k, e in others.items()))
     return Plan(
         path=path, pub=pub, settings=settings, voice=voice, fingerprint=print_, previous=previous, clips=clips,
         epoch=source_date_epoch(),

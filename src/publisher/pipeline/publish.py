@@ -176,7 +176,7 @@ def work_for(plan: Plan, engines: EngineCache, read_seconds: float = 0.0) -> Wor
     spec = engines.spec(engine)
     if spec is None:  # pragma: no cover - every engine comes from the EngineCache
         raise EngineError("the engine cannot be rebuilt in another process", path=plan.path)
-    clips, cached = missing_clips(plan.pub, engine.cache_key, plan.clips)
+    clips, cached = missing_clips(plan.pub, engine.cache_key, plan.clips, plan.voice.others)
     meta = plan.pub.metadata
     images = [Path(b.src) for c in plan.pub.chapters for b in c.blocks if b.kind == "image" and b.src]
     return Work(

@@ -16,6 +16,8 @@ def title_blocks(pub: Publication, narrator: str | None) -> list[Block]:
     meta = pub.metadata
     _ = translator(meta.language).gettext
     blocks = [Block(kind="heading", runs=[Run(meta.title)], level=1)]
+    if meta.subtitle:
+        blocks.append(Block(kind="byline", runs=[Run(meta.subtitle)], role="subtitle"))
     if meta.authors:
         byline = _("By {authors}", authors=join_names(meta.authors, meta.language))
         blocks.append(Block(kind="byline", runs=[Run(byline)], role="author"))
@@ -40,23 +42,46 @@ def closing_words(pub: Publication) -> str:
     return _("This is the end of {title}.", title=meta.title)
 
 
+def _english_credits(pub: Publication) -> bool:
+    """Whether the credits' own words are English in a publication in another language (the
+    publisher has no catalogue of that language): those sentences are marked English."""
+    meta = pub.metadata
+    primary = meta.language.replace("_", "-").split("-")[0].lower()
+    return primary != "en" and translator(meta.language).language == "en"
+
+
+def _marked(blocks: list[Block], english: str) -> list[Block]:
+    """The credits with "By …" and "Narrated by …" marked as in `english` (the catalogue's words;
+    a date is written in the publication's language itself)."""
+    if not english:
+        return blocks
+    return [
+        replace(b, sentences=tuple(replace(s, language=english) for s in b.sentences))
+        if b.role in ("author", "narrator")
+        else b
+        for b in blocks
+    ]
+
+
 def add_front_matter(pub: Publication, narrator: str | None, closing: bool = True) -> Publication:
     """`pub` with its title page (or, for a one-chapter article, a header in that chapter) and,
-    with `closing`, its closing line.
+    with `closing`, its closing line. In a language the publisher has no words for, the credits'
+    English sentences are marked English (an English voice reads them where one is installed).
 
     A source without headings is one chapter whose heading is the title; its header becomes the
     title block list itself, so the title is shown and heard once.
     """
     blocks = title_blocks(pub, narrator)
     language = pub.metadata.language
+    english = "en" if _english_credits(pub) else ""
     chapters = list(pub.chapters)
     if pub.has_title_page:
-        front = number_sentences("title", blocks, language)
+        front = _marked(list(number_sentences("title", blocks, language)), english)
     else:
         first = chapters[0]
-        numbered = number_sentences(first.id, [*blocks, *first.blocks[1:]], language)
-        front = numbered[: len(blocks)]
-        chapters[0] = replace(first, blocks=numbered)
+        numbered = list(number_sentences(first.id, [*blocks, *first.blocks[1:]], language))
+        front = _marked(numbered[: len(blocks)], english)
+        chapters[0] = replace(first, blocks=[*front, *numbered[len(blocks) :]])
     words = closing_words(pub) if closing else ""
-    ending = [Sentence(id="closing-s0001", text=words, spoken=spoken_text(words))] if closing else []
+    ending = [Sentence(id="closing-s0001", text=words, spoken=spoken_text(words), language=english)] if closing else []
     return replace(pub, chapters=chapters, front=front, closing=ending)

@@ -13,17 +13,17 @@ from typing import Any
 import yaml
 
 from publisher.errors import SourceError
-from publisher.model.publication import Block, Chapter, Metadata, Publication, Run
+from publisher.model.publication import Block, Chapter, Metadata, Publication, Run, Style
 from publisher.readers.decoding import BOMS as BOMS  # re-exported: readers import them from here
 from publisher.readers.decoding import MAX_BLOCK_CHARS
 from publisher.readers.decoding import MAX_SOURCE_BYTES as MAX_SOURCE_BYTES
 from publisher.readers.decoding import decode_source as decode_source
 from publisher.structure import arrange_notes, number_chapter
+from publisher.svg import svg_problem
 from publisher.text.clean import collapse_ws, xml_safe
 from publisher.text.dates import parse_date
 from publisher.text.languages import language_problem
 from publisher.text.slugs import slugify
-from publisher.xmlns import SVG
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +183,9 @@ def clean_runs(runs: Sequence[Run]) -> list[Run]:
     out: list[Run] = []
     prev_space = True
     for run in runs:
+        if is_page_mark(run):  # a print page break: no text, kept where it stands
+            out.append(run)
+            continue
         text = re.sub(r"\s+", " ", run.text)
         if prev_space:
             text = text.lstrip(" ")
@@ -193,12 +196,60 @@ def clean_runs(runs: Sequence[Run]) -> list[Run]:
             out[-1] = Run(out[-1].text + text, run.marks)
         else:
             out.append(Run(text, run.marks))
-    if out:
-        last = out[-1]
+    texts = [n for n, run in enumerate(out) if not is_page_mark(run)]
+    if texts:
+        last = out[texts[-1]]
         stripped = last.text.rstrip(" ")
-        out[-1] = Run(stripped, last.marks)
+        out[texts[-1]] = Run(stripped, last.marks)
         if not stripped:
-            out.pop()
+            out.pop(texts[-1])
+    return out
+
+
+def is_page_mark(run: Run) -> bool:
+    """Whether `run` is a print page break (an empty run marked "pagebreak")."""
+    return not run.text and any(m.kind == "pagebreak" for m in run.marks)
+
+
+def number_pages(chapters: Sequence[Chapter]) -> list[Chapter]:
+    """The chapters with every print page break given a unique id ("page-214", "page-xii",
+    "page-214-2" for a number seen before); a break just before a chapter's heading moves just
+    after it (the heading opens the chapter's document)."""
+    seen: set[str] = set()
+
+    def ident(label: str) -> str:
+        base = "page-" + (re.sub(r"[^A-Za-z0-9_.-]+", "-", label).strip("-") or "x")
+        name, n = base, 1
+        while name in seen:
+            n += 1
+            name = f"{base}-{n}"
+        seen.add(name)
+        return name
+
+    def mark(run: Run) -> Run:
+        label = run.marks[0].href or ""
+        return Run("", (Style("pagebreak", label, ident(label)),))
+
+    out = []
+    for chapter in chapters:
+        blocks = list(chapter.blocks)
+        lead = next((n for n, b in enumerate(blocks) if b.kind != "pagebreak"), 0)
+        if lead and blocks[lead].kind == "heading":
+            blocks = [blocks[lead], *blocks[:lead], *blocks[lead + 1 :]]
+        numbered = []
+        for block in blocks:
+            if block.kind == "pagebreak":
+                block = replace(block, anchor=ident(block.label))
+            elif any(is_page_mark(r) for r in block.runs):
+                runs = [mark(r) if is_page_mark(r) else r for r in block.runs]
+                marks = iter([r for r in runs if is_page_mark(r)])
+                cells = [  # a row's runs are its cells' runs: the same marks, in order
+                    replace(cell, runs=[next(marks, r) if is_page_mark(r) else r for r in cell.runs])
+                    for cell in block.cells
+                ]
+                block = replace(block, runs=runs, cells=cells)
+            numbered.append(block)
+        out.append(replace(chapter, blocks=numbered))
     return out
 
 
@@ -229,10 +280,17 @@ def assemble(meta: Metadata, blocks: list[Block], path: Path, media: Path | None
     parts: list[tuple[str, list[Block]]] = []  # each chapter's title and blocks
     chapter_level = min((b.level for b in headings), default=0)
     prev_level = 1
+    pending: list[Block] = []  # page breaks just before a chapter heading: they open that chapter
     for block in blocks:
         if block.kind == "heading" and block.level <= chapter_level:
-            parts.append((block.text, [replace(block, level=1)]))
+            while parts and parts[-1][1] and parts[-1][1][-1].kind == "pagebreak":
+                pending.insert(0, parts[-1][1].pop())
+            parts.append((block.text, [replace(block, level=1), *pending]))
+            pending = []
             prev_level = 1
+            continue
+        if not parts and block.kind == "pagebreak" and headings:
+            pending.append(block)
             continue
         if not parts:  # text before the first chapter heading, or no headings at all
             parts.append((title, [Block(kind="heading", runs=[Run(title)], level=1)]))
@@ -245,6 +303,7 @@ def assemble(meta: Metadata, blocks: list[Block], path: Path, media: Path | None
     chapters = [Chapter(index=n, title=name, blocks=body) for n, (name, body) in enumerate(parts, start=1)]
     if any(b.kind == "note" for b in blocks):
         chapters = arrange_notes(chapters)
+    chapters = number_pages(chapters)
     return Publication(
         slug=slugify(path.stem),
         source=path,
@@ -271,21 +330,18 @@ def clean_block(block: Block, path: Path, media: Path | None = None) -> Block | 
         text = "".join(r.text for r in block.runs).strip("\n")
         return replace(block, runs=[Run(text, block.runs[0].marks)]) if text.strip() else None
     cleaned = replace(block, runs=clean_runs(block.runs))
-    return cleaned if cleaned.runs or block.kind in ("table", "figure") else None
+    return cleaned if cleaned.runs or block.kind in ("table", "figure", "pagebreak") else None
 
 
 def is_image(file: Path) -> bool:
     """Whether `file` decodes as an image (header and structure, without decoding all pixels)."""
     from PIL import Image, UnidentifiedImageError
 
-    if file.suffix.lower() == ".svg":  # a plain drawing: well-formed, no scripts, no external entities
-        from lxml import etree
-
+    if file.suffix.lower() == ".svg":  # a plain drawing: no scripts, entities or files fetched (svg.svg_problem)
         try:
-            root = etree.parse(str(file), etree.XMLParser(resolve_entities=False, no_network=True)).getroot()
-        except (OSError, etree.XMLSyntaxError):
+            return svg_problem(file.read_bytes()) is None
+        except OSError:
             return False
-        return root.tag == f"{{{SVG}}}svg" and not root.xpath("//*[local-name()='script']")
     try:
         with Image.open(file) as img:
             img.verify()
@@ -302,8 +358,8 @@ def _cover_path(value: str, path: Path) -> Path:
         raise SourceError(f"cover image {value!r} is outside the source's folder", path=path)
     if not cover.is_file():
         raise SourceError(f"cover image {value!r} not found", path=path)
-    if cover.suffix.lower() not in IMAGE_SUFFIXES - {".svg"} or not is_image(cover):
-        raise SourceError(f"cover {value!r} is not a JPEG, PNG, GIF or WebP image", path=path)
+    if cover.suffix.lower() not in IMAGE_SUFFIXES or not is_image(cover):
+        raise SourceError(f"cover {value!r} is not a JPEG, PNG, GIF, WebP or self-contained SVG image", path=path)
     return cover
 
 

@@ -111,6 +111,10 @@ def read_metadata(book: Book, defaults: Metadata) -> Metadata:
         if values:
             changes[field] = _plain(values[0]) if field == "description" else values[0]
     changes["subjects"] = _texts(opf, "//opf:metadata/dc:subject")
+    sources = _texts(
+        opf, "//opf:metadata/opf:meta[@property='pageBreakSource' or @property='a11y:pageBreakSource'] | //dc:source"
+    )
+    changes["page_source"] = sources[0] if sources else None
     changes.update(_series(opf, refines))
     return replace(defaults, **changes)
 
@@ -244,7 +248,7 @@ def read_file(path: Path, defaults: Metadata) -> Publication:
     cover = cover_member(book)
     if cover and cover in book.package.names:
         extracted = book.package.extract(cover, images.folder)
-        meta = replace(meta, cover=extracted if is_image(extracted) and extracted.suffix.lower() != ".svg" else None)
+        meta = replace(meta, cover=extracted if is_image(extracted) else None)  # an SVG only if self-contained
     docs = spine(book)
     roots = {doc: plain_tree(book.package.xml(doc)) for doc in docs}
     notes = Notes()

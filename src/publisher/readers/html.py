@@ -151,6 +151,7 @@ def page_metadata(doc: lxml.html.HtmlElement, path: Path, defaults: Metadata) ->
     if published:
         changes["date"] = parse_date(published[:10]) or defaults.date
     changes["description"] = _meta(doc, "description", "og:description") or defaults.description
+    changes["subtitle"] = _meta(doc, "subtitle") or defaults.subtitle
     changes["publisher"] = _meta(doc, "og:site_name", "publisher") or defaults.publisher
     keywords = _meta(doc, "keywords")
     if keywords:

@@ -23,6 +23,12 @@ CONTAINERS = {
     "div", "section", "article", "main", "body", "header", "hgroup", "details",
     "center", "span", "tbody", "thead", "tr",
 }  # fmt: skip
+#: block-level elements: a paragraph's text and the next one's are never run together ("end.Next")
+BLOCK_TAGS = {
+    "p", "div", "section", "article", "aside", "header", "footer", "blockquote", "ul", "ol", "li", "dl", "dt",
+    "dd", "table", "tr", "td", "th", "figure", "figcaption", "pre", "address", "hr", "h1", "h2", "h3", "h4",
+    "h5", "h6", "hgroup", "nav", "main", "details", "summary",
+}  # fmt: skip
 #: epub:type / role values of a note and of a block of notes
 NOTE_TYPES = {"footnote", "endnote", "rearnote", "note", "doc-footnote", "doc-endnote"}
 NOTES_TYPES = {"footnotes", "endnotes", "rearnotes", "doc-endnotes"}
@@ -66,6 +72,15 @@ def types_of(el: Element) -> set[str]:
 def is_pagebreak(el: Element) -> bool:
     """A page-break marker (its page number is never read as text)."""
     return bool(types_of(el) & {"pagebreak", "doc-pagebreak"})
+
+
+def page_label(el: Element) -> str:
+    """The printed number of a page-break marker: its aria-label, title or text ("xii", "214")."""
+    for value in (el.get("aria-label"), el.get("title"), "".join(el.itertext())):
+        if value and value.strip():
+            return collapse_ws(value).removeprefix("Page ").removeprefix("page ")
+    ident = el.get("id") or ""
+    return re.sub(r"^(page|pg|p)[-_]?", "", ident, flags=re.IGNORECASE) or ident
 
 
 def is_note(el: Element) -> bool:
@@ -173,7 +188,10 @@ class Walker:
 
     def _walk(self, el: Element, quote: int) -> None:
         tag = tag_of(el)
-        if not tag or is_pagebreak(el):
+        if not tag:
+            return
+        if is_pagebreak(el):  # kept in place (navigation by print page), never read
+            self.blocks.append(Block(kind="pagebreak", label=page_label(el)))
             return
         key = self.notes.keys.get(id(el))
         if key is not None:
@@ -281,14 +299,22 @@ class Walker:
         if el.text:
             runs.append(Run(el.text, marks))
         for child in el:
+            block = tag_of(child) in BLOCK_TAGS
+            if block:  # two paragraphs of one list item or note: their sentences stay apart
+                runs.append(Run(" ", marks))
             runs.extend(self._inline(child, marks))
+            if block:
+                runs.append(Run(" ", marks))
             if child.tail:
                 runs.append(Run(child.tail, marks))
         return runs
 
     def _inline(self, child: Element, marks: tuple[Style, ...]) -> Iterator[Run]:
         tag = tag_of(child)
-        if not tag or tag == "img" or is_pagebreak(child):
+        if not tag or tag == "img":
+            return
+        if is_pagebreak(child):  # an empty run: the page starts here, and nothing is read
+            yield Run("", (Style("pagebreak", page_label(child)),))
             return
         if tag == "br":
             yield Run(" ", marks)

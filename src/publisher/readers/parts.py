@@ -7,7 +7,7 @@ from pathlib import Path
 
 from publisher.errors import SourceError
 from publisher.model.publication import Block, Chapter, Metadata, Publication, Run
-from publisher.readers.common import check_lengths, clean_block
+from publisher.readers.common import check_lengths, clean_block, number_pages
 from publisher.structure import arrange_notes, number_chapter
 from publisher.text.clean import collapse_ws
 from publisher.text.slugs import slugify
@@ -26,9 +26,12 @@ def assemble_parts(
     for title, raw in parts:
         blocks = [b for b in (clean_block(b, path, media) for b in raw) if b is not None]
         check_lengths(blocks, path)
-        if all(b.kind in ("heading", "note") for b in blocks):
+        if all(b.kind in ("heading", "note", "pagebreak") for b in blocks):
             stray.extend(b for b in blocks if b.kind == "note")
             continue
+        lead = next((n for n, b in enumerate(blocks) if b.kind != "pagebreak"), 0)
+        if blocks[lead].kind == "heading":  # page breaks before the heading follow it (see number_pages)
+            blocks = [blocks[lead], *blocks[:lead], *blocks[lead + 1 :]]
         if not blocks or blocks[0].kind != "heading":
             blocks.insert(0, Block(kind="heading", runs=[Run(title)], level=1))
         top, prev = blocks[0].level, 1
@@ -45,5 +48,5 @@ def assemble_parts(
     title = meta.title or path.stem.replace("-", " ").replace("_", " ").strip().capitalize() or "Untitled"
     last = chapters[-1]
     chapters[-1] = replace(last, blocks=[*last.blocks, *stray])  # arrange_notes moves each to the chapter citing it
-    chapters = [number_chapter(chapter, meta.language) for chapter in arrange_notes(chapters)]
+    chapters = [number_chapter(chapter, meta.language) for chapter in number_pages(arrange_notes(chapters))]
     return Publication(slug=slugify(path.stem), source=path, metadata=replace(meta, title=title), chapters=chapters)

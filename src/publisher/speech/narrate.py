@@ -43,11 +43,17 @@ class Clip:
 
 @dataclass(frozen=True)
 class Voice:
-    """What a narration records of its engine: name, narrator label and the clips' cache key."""
+    """What a narration records of its engine: name, narrator label and the clips' cache key; and
+    the cache key of the voice reading each other language (sentences with `language` set)."""
 
     name: str
     narrator: str
     cache_key: str
+    others: tuple[tuple[str, str], ...] = ()  # (language, cache key)
+
+    def key_for(self, sentence: Sentence) -> str:
+        """The cache key of the voice that reads `sentence`."""
+        return dict(self.others).get(sentence.language, self.cache_key) if sentence.language else self.cache_key
 
 
 def _pause_after(block: Block, last_in_block: bool, settings: Settings) -> float:
@@ -149,18 +155,38 @@ def default_jobs() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def missing_clips(pub: Publication, cache_key: str, cache: ClipCache) -> tuple[list[Clip], int]:
+def missing_clips(
+    pub: Publication, cache_key: str, cache: ClipCache, others: tuple[tuple[str, str], ...] = ()
+) -> tuple[list[Clip], int]:
     """The clips `pub` needs that `cache` lacks (each once, longest text first, so no worker is
-    left with the tail), and how many of its sentences the cache already holds."""
+    left with the tail), and how many of its sentences the cache already holds. Sentences read by
+    another language's voice (`others`, made by speak_other_languages) count as held."""
     todo: dict[str, Clip] = {}
     cached = 0
+    other = dict(others)
     for sentence in pub.sentences():
+        if sentence.language in other:
+            cached += 1
+            continue
         key = cache.key(cache_key, sentence.spoken)
         if key in todo or cache.has(key):
             cached += 1
         else:
             todo[key] = Clip(key, sentence.id, sentence.spoken)
     return sorted(todo.values(), key=lambda c: -len(c.text)), cached
+
+
+def speak_other_languages(pub: Publication, engines: dict[str, Engine], cache: ClipCache) -> None:
+    """Make the clips of the sentences in another language than the publication (`engines`: the
+    voice of each), in this process: they are few (the credits), and the main voice's workers
+    know nothing of these voices."""
+    for sentence in pub.sentences():
+        engine = engines.get(sentence.language) if sentence.language else None
+        if engine is None:
+            continue
+        key = cache.key(engine.cache_key, sentence.spoken)
+        if not cache.has(key):
+            cache.put(key, speak(engine, Clip(key, sentence.id, sentence.spoken)))
 
 
 def speak(engine: Engine, clip: Clip) -> bytes:
@@ -240,7 +266,7 @@ def assemble(
             writer.silence(settings.lead_in)
             for sentence, pause in script(pub, chapter.index, settings):
                 start = writer.seconds
-                writer.clip(cache.get(cache.key(voice.cache_key, sentence.spoken)))
+                writer.clip(cache.get(cache.key(voice.key_for(sentence), sentence.spoken)))
                 cues.append(Cue(sentence.id, sentence.text, start, writer.seconds))
                 writer.silence(pause)
             writer.silence(settings.tail)

@@ -267,6 +267,44 @@ def _check_counts(book: _Book, root: etree._Element, meta: Meta, headings: list[
         book.messages.append(f"ncc.html: ncc:depth is {depth}, the deepest heading is h{deepest}")
 
 
+PAGE_CLASSES = ("page-normal", "page-front", "page-special")
+
+
+def _check_pages(book: _Book, body: etree._Element, meta: Meta) -> int:
+    """Page numbers (DAISY 2.02 §2.3): each a <span class="page-normal|page-front|page-special"> with an
+    id, linking to a par of a SMIL file; counted by ncc:pageNormal, ncc:pageFront and
+    ncc:pageSpecial; ncc:maxPageNormal the highest normal page. Returns how many there are."""
+    spans = [
+        el for el in body.iter() if _local(el) == "span" and set((el.get("class") or "").split()) & set(PAGE_CLASSES)
+    ]
+    counts = dict.fromkeys(PAGE_CLASSES, 0)
+    highest = 0
+    for span in spans:
+        kind = next(c for c in PAGE_CLASSES if c in (span.get("class") or "").split())
+        counts[kind] += 1
+        label = " ".join("".join(span.itertext()).split())
+        if kind == "page-normal" and label.isdigit():
+            highest = max(highest, int(label))
+        if not span.get("id"):
+            book.messages.append(f"ncc.html: page {label!r} has no id")
+        links = [a for a in span.iter() if _local(a) == "a" and a.get("href")]
+        if not links:
+            book.messages.append(f"ncc.html: page {label!r} links nowhere")
+            continue
+        smil, fragment = _split(str(links[0].get("href")))
+        if fragment not in (book.ids_in(smil) or set()):
+            book.messages.append(f"ncc.html: page {label!r} links to {links[0].get('href')!r}, which is not in {smil}")
+    for name, kind in (("ncc:pageNormal", "page-normal"), ("ncc:pageFront", "page-front"),
+                       ("ncc:pageSpecial", "page-special")):  # fmt: skip
+        stated = meta.get(name, ["0"])[0]
+        if stated.isdigit() and int(stated) != counts[kind]:
+            book.messages.append(f"ncc.html: {name} is {stated}, the NCC has {counts[kind]} {kind} pages")
+    stated = meta.get("ncc:maxPageNormal", ["0"])[0]
+    if stated.isdigit() and int(stated) != highest:
+        book.messages.append(f"ncc.html: ncc:maxPageNormal is {stated}, the highest normal page is {highest}")
+    return len(spans)
+
+
 def _check_total_time(book: _Book, meta: Meta, smil_total: float) -> None:
     """ncc:totalTime is the SMIL durations' sum and the MP3s' playing time."""
     mp3_total = sum(v for v in book.mp3.values() if v is not None)
@@ -302,9 +340,11 @@ def check_daisy(ncc: Path) -> Report:
     headings = _check_headings(book, bodies[0]) if bodies else []
     durations = _check_smils(book, headings)
     _check_counts(book, root, meta, headings)
+    pages = _check_pages(book, bodies[0], meta) if bodies else 0
     _check_total_time(book, meta, sum(durations.values()))
+    paged = f", {pages} pages" if pages else ""
     summary = (
-        f"DAISY 2.02: {len(headings)} NCC items, {len(durations)} SMIL files, {len(book.mp3)} MP3s, "
+        f"DAISY 2.02: {len(headings)} NCC items{paged}, {len(durations)} SMIL files, {len(book.mp3)} MP3s, "
         f"{len(book.messages)} problems"
     )
     return Report(ncc, "DAISY 2.02", not book.messages, summary, book.messages)

@@ -117,10 +117,16 @@ def _skippable(block: etree._Element, referenced: set[str]) -> bool:
     return False
 
 
+def _page_break(el: etree._Element) -> bool:
+    """A print page-break marker: shows where a page starts, is never read."""
+    types = set((el.get(f"{{{NS['epub']}}}type") or "").split()) | set((el.get("role") or "").split())
+    return bool(types & {"pagebreak", "doc-pagebreak"})
+
+
 def _check_narrated(book: _Book, doc_name: str, blocks: list[etree._Element], referenced: set[str]) -> None:
     """Every sentence span (or, in a block without spans, the block) is the text of some `par`."""
     for block in blocks:
-        spans = [el for el in block.iter(f"{{{NS['x']}}}span") if el.get("id")]
+        spans = [el for el in block.iter(f"{{{NS['x']}}}span") if el.get("id") and not _page_break(el)]
         if _skippable(block, referenced):
             continue
         if not spans and block.get("id") not in referenced:

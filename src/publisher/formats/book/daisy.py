@@ -129,6 +129,65 @@ def _headings(pub: Publication, smil_names: list[str], first_ids: list[str]) -> 
     return levelled
 
 
+@dataclass(frozen=True)
+class Page:
+    """One NCC page entry: its class (page-normal, page-front, page-special), its printed number,
+    and the par of the sentence the page starts in (page numbers are shown, never spoken)."""
+
+    kind: str
+    label: str
+    smil: str
+    par_id: str
+
+
+def page_kind(label: str) -> str:
+    """DAISY 2.02's class for a page number: arabic → page-normal, roman → page-front, else page-special."""
+    if label.isdigit():
+        return "page-normal"
+    if label and all(c in "ivxlcdm" for c in label.lower()):
+        return "page-front"
+    return "page-special"
+
+
+def _pages(pub: Publication, smil_names: list[str]) -> list[Page]:
+    """Every page break of the text, pointing at the sentence its page starts in (the next one
+    heard when the break falls between sentences)."""
+    pages: list[Page] = []
+    waiting: list[str] = []
+    last: tuple[str, str] | None = None
+    for chapter, smil in zip(pub.chapters, smil_names, strict=True):
+        blocks = [*_front_in_chapter(pub, chapter.index), *chapter.blocks]
+        for block in blocks:
+            if block.kind == "pagebreak":
+                waiting.append(block.label)
+                continue
+            pos = 0
+            marks: list[tuple[int, str]] = []
+            for run in block.runs:
+                marks.extend((pos, m.href or "") for m in run.marks if m.kind == "pagebreak")
+                pos += len(run.text)
+            for sentence in block.sentences:
+                while marks and marks[0][0] < sentence.end:
+                    waiting.append(marks.pop(0)[1])
+                for label in waiting:
+                    pages.append(Page(page_kind(label), label, smil, f"p-{sentence.id}"))
+                waiting = []
+                last = (smil, f"p-{sentence.id}")
+            waiting.extend(label for _, label in marks)
+    if last is not None:  # pages after the last sentence: at the last sentence
+        pages.extend(Page(page_kind(label), label, *last) for label in waiting)
+    return pages
+
+
+def _ncc_order(pub: Publication, headings: list[Heading], pages: list[Page]) -> list[Heading | Page]:
+    """Headings and pages as the NCC lists them: in reading order, a heading before a page that
+    starts at the same sentence."""
+    order = {f"p-{s.id}": n for n, s in enumerate(pub.sentences())}
+    entries: list[tuple[int, int, Heading | Page]] = [(order.get(h.par_id, 0), 0, h) for h in headings]
+    entries += [(order.get(p.par_id, 0), 1, p) for p in pages]
+    return [entry for _, _, entry in sorted(entries, key=lambda e: (e[0], e[1]))]
+
+
 def _x(tag: str, attrib: dict[str, str] | None = None, text: str | None = None) -> etree._Element:
     el = etree.Element(f"{{{XHTML}}}{tag}", attrib or {})
     if text is not None:
@@ -171,6 +230,11 @@ def _xhtml1(elements: list[etree._Element]) -> Iterator[etree._Element]:
     """render_blocks' XHTML5 → XHTML 1.0: <figure>, <aside>, <section> become <div class=…>,
     <figcaption> a <p class="figcaption">; no ARIA roles or labels, no epub:type."""
     for el in elements:
+        for node in el.iter():  # a print page break shows its number (DAISY's page-normal/-front/-special)
+            if isinstance(node.tag, str) and node.get(EPUB_TYPE) == "pagebreak":
+                label = node.get("aria-label") or ""
+                node.set("class", page_kind(label))
+                node.text = label
         for node in el.iter(*(f"{{{XHTML}}}{t}" for t in _XHTML1_TAGS)):
             name = etree.QName(node).localname
             kind = node.get(EPUB_TYPE) or name
@@ -215,7 +279,7 @@ def _closing_block(sentences: Sequence[Sentence]) -> Block:
     """The closing words (heard at the end of the last chapter) as one paragraph, a span each."""
     placed, pos = [], 0
     for s in sentences:
-        placed.append(Sentence(s.id, s.text, s.spoken, pos, pos + len(s.text)))
+        placed.append(Sentence(s.id, s.text, s.spoken, pos, pos + len(s.text), s.language))
         pos += len(s.text) + 1
     return Block(kind="paragraph", runs=[Run(" ".join(s.text for s in sentences))], sentences=placed)
 
@@ -289,9 +353,17 @@ def _book_metadata(ctx: RenderContext) -> tuple[list[tuple[str, str]], str]:
 
 
 def _ncc_metadata(
-    ctx: RenderContext, dc: list[tuple[str, str]], publisher: str, headings: list[Heading], files: int, total_ms: int
+    ctx: RenderContext,
+    dc: list[tuple[str, str]],
+    publisher: str,
+    headings: list[Heading],
+    files: int,
+    total_ms: int,
+    pages: Sequence[Page] = (),
 ) -> list[tuple[str, str]]:
     """The NCC's metadata: the Dublin Core fields and every ncc: item DAISY 2.02 requires."""
+    count = {kind: sum(p.kind == kind for p in pages) for kind in ("page-normal", "page-front", "page-special")}
+    highest = max((int(p.label) for p in pages if p.kind == "page-normal"), default=0)
     ncc_meta = [
         *dc,
         ("ncc:charset", "utf-8"),
@@ -299,18 +371,18 @@ def _ncc_metadata(
         ("ncc:files", str(files)),
         ("ncc:footnotes", "0"),
         ("ncc:generator", GENERATOR),
-        ("ncc:maxPageNormal", "0"),
+        ("ncc:maxPageNormal", str(highest)),
         ("ncc:multimediaType", "audioFullText"),
         ("ncc:narrator", ctx.timeline.narrator),
-        ("ncc:pageFront", "0"),
-        ("ncc:pageNormal", "0"),
-        ("ncc:pageSpecial", "0"),
+        ("ncc:pageFront", str(count["page-front"])),
+        ("ncc:pageNormal", str(count["page-normal"])),
+        ("ncc:pageSpecial", str(count["page-special"])),
         ("ncc:prodNotes", "0"),
         ("ncc:producedDate", ctx.modified[:10]),
         ("ncc:setInfo", "1 of 1"),
         ("ncc:sidebars", "0"),
         ("ncc:sourcePublisher", publisher),
-        ("ncc:tocItems", str(len(headings))),
+        ("ncc:tocItems", str(len(headings) + len(pages))),
         ("ncc:totalTime", full_clock(total_ms / 1000)),
     ]
     if ctx.pub.metadata.date:
@@ -353,13 +425,17 @@ def write_daisy(ctx: RenderContext) -> dict[str, Path]:
         ]
         (folder / CONTENT_NAME).write_bytes(_content_document(pub, folder, content_metas))
         headings = _headings(pub, smil_names, first_ids)
+        pages = _pages(pub, smil_names)
         files = sum(1 for p in folder.rglob("*") if p.is_file()) + 1  # + the NCC itself
-        ncc_meta = _ncc_metadata(ctx, dc, publisher, headings, files, sum(durations))
+        ncc_meta = _ncc_metadata(ctx, dc, publisher, headings, files, sum(durations), pages)
         html, body = _html(pub.metadata.language, pub.metadata.title, ncc_meta)
-        for n, heading in enumerate(headings, start=1):
-            attrib = {"class": "title", "id": f"nav{n}"} if heading.is_title else {"id": f"nav{n}"}
-            h = _sub(body, f"h{heading.level}", attrib)
-            _sub(h, "a", {"href": f"{heading.smil}#{heading.par_id}"}, text=heading.label)
+        for n, entry in enumerate(_ncc_order(pub, headings, pages), start=1):
+            href = f"{entry.smil}#{entry.par_id}"
+            if isinstance(entry, Page):
+                _sub(_sub(body, "span", {"class": entry.kind, "id": f"nav{n}"}), "a", {"href": href}, text=entry.label)
+                continue
+            attrib = {"class": "title", "id": f"nav{n}"} if entry.is_title else {"id": f"nav{n}"}
+            _sub(_sub(body, f"h{entry.level}", attrib), "a", {"href": href}, text=entry.label)
         ncc = folder / NCC_NAME
         ncc.write_bytes(_serialise(html, XHTML_DOCTYPE))
         archive = ctx.folder / layout.file_name("daisy_zip", ctx.slug)

@@ -3,10 +3,8 @@ an EPUB 2 made EPUB 3) with sentence spans, SMIL media overlays and the narratio
 
 from __future__ import annotations
 
-import itertools
 import logging
 import posixpath
-import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +15,7 @@ from lxml import etree
 from publisher.clock import full_clock
 from publisher.errors import RenderError
 from publisher.formats.book.overlays import OverlayClip, smil_document
+from publisher.formats.book.phrasing import mark_sentences, unwrap_misplaced
 from publisher.formats.book.upgrade import html5_doctype, upgrade_package, xhtml_members
 from publisher.formats.context import RenderContext
 from publisher.model import layout
@@ -83,7 +82,8 @@ def _place_sentences(zin: zipfile.ZipFile, ctx: RenderContext) -> dict[str, _Doc
     for block in (b for c in ctx.pub.chapters for b in c.blocks):
         if block.origin and block.sentences and "#" in block.origin:
             by_block.setdefault(block.origin, []).append(block)
-    for origin, blocks in by_block.items():
+    targets: list[tuple[_Doc, etree._Element, list[Block]]] = []
+    for origin, blocks in by_block.items():  # every element found before any is changed
         member, _, path = origin.partition("#")
         if member not in docs:
             try:
@@ -98,9 +98,13 @@ def _place_sentences(zin: zipfile.ZipFile, ctx: RenderContext) -> dict[str, _Doc
         if el is None:
             log.warning("%s: %s not found; its sentences are heard but not highlighted", member, path)
             continue
+        targets.append((doc, el, blocks))
+    for doc, el, blocks in targets:
         for block in blocks:
             doc.placed.extend(_mark(el, block, doc.ids))
     for doc in docs.values():
+        wrong = {str(s.get("id")) for s in unwrap_misplaced(doc.root.getroot(), {i for i, _ in doc.placed})}
+        doc.placed = [p for p in doc.placed if p[0] not in wrong]
         order = {el.get("id"): n for n, el in enumerate(doc.root.iter()) if isinstance(el.tag, str) and el.get("id")}
         doc.placed.sort(key=lambda p: order.get(p[0], 0))
     return docs
@@ -126,114 +130,16 @@ def _new_id(sentence: Sentence, ids: set[str]) -> str:
 
 
 def _mark(el: etree._Element, block: Block, ids: set[str]) -> list[tuple[str, Sentence]]:
-    """Ids for the sentences of `block`, whose element is `el`: spans around each sentence, or the
-    element itself for what is heard as a whole (a table row, a caption, code)."""
+    """Ids for the sentences of `block`, whose element is `el`: spans around each sentence where
+    the content model allows (phrasing.mark_sentences), or the element itself for what is heard
+    as a whole (a heading, a table row, a caption, code)."""
     if block.kind in ("row", "table", "code") or block.kind == "heading":
         if not el.get("id"):
             el.set("id", _new_id(block.sentences[0], ids))
         return [(str(el.get("id")), s) for s in block.sentences]
-    atoms = _atoms(el)
-    text = "".join(a.text for a in atoms)
-    placed: list[tuple[str, Sentence]] = []
-    spans: list[tuple[int, int, str]] = []
-    pos = 0
-    for sentence in block.sentences:
-        found = _find(text, block.text[sentence.start : sentence.end], pos)
-        if found is None:
-            log.info("sentence %s not found in the book's text; heard, not highlighted", sentence.id)
-            continue
-        start, end = _snap(atoms, *found)
-        if spans and start < spans[-1][1]:
-            continue  # inside the same inline element as the sentence before: that one is highlighted
-        ident = _new_id(sentence, ids)
-        spans.append((start, end, ident))
-        placed.append((ident, sentence))
-        pos = found[1]
-    _rebuild(el, atoms, spans)
-    return placed
-
-
-@dataclass
-class _Atom:
-    """A piece of an element's content: a run of text, or a child element (its text counted whole)."""
-
-    text: str
-    child: etree._Element | None = None
-
-
-def _atoms(el: etree._Element) -> list[_Atom]:
-    atoms = [_Atom(el.text or "")]
-    for child in el:
-        inner = "".join(child.itertext()) if isinstance(child.tag, str) else ""
-        atoms.append(_Atom(inner, child))
-        atoms.append(_Atom(child.tail or ""))
-    return atoms
-
-
-def _find(text: str, sentence: str, pos: int) -> tuple[int, int] | None:
-    """Where `sentence` is in `text` (from `pos`), allowing any white space and note brackets between characters."""
-    chars = [c for c in sentence if not c.isspace()]
-    if not chars:
-        return None
-    pattern = r"[\s\[\]]*".join(re.escape(c) for c in chars)
-    match = re.compile(pattern).search(text, pos)
-    return (match.start(), match.end()) if match else None
-
-
-def _snap(atoms: list[_Atom], start: int, end: int) -> tuple[int, int]:
-    """Move a range's ends out of child elements (a span cannot start or end inside one)."""
-    pos = 0
-    for atom in atoms:
-        lo, hi = pos, pos + len(atom.text)
-        if atom.child is not None:
-            if lo < start < hi:
-                start = lo
-            if lo < end < hi:
-                end = hi
-        pos = hi
-    return start, end
-
-
-def _rebuild(el: etree._Element, atoms: list[_Atom], spans: list[tuple[int, int, str]]) -> None:
-    """Put `el`'s content back with a span (id only) around each range of `spans`."""
-    for child in list(el):
-        el.remove(child)
-    el.text = None
-    cuts = sorted({0, *(s for s, _, _ in spans), *(e for _, e, _ in spans)})
-    starts = {s: (e, ident) for s, e, ident in spans}
-    target, end = el, -1
-    pos = 0
-    for atom in atoms:
-        pieces = [(atom.text, pos)] if atom.child is not None else _split(atom.text, pos, cuts)
-        for text, at in pieces:
-            if not text and atom.child is None:
-                continue  # an empty text piece opens and closes nothing
-            if target is not el and at >= end:
-                target = el
-            if at in starts and target is el:
-                end, ident = starts.pop(at)
-                target = etree.SubElement(el, f"{{{XHTML}}}span", {"id": ident})
-            if atom.child is not None:
-                atom.child.tail = None
-                target.append(atom.child)
-            else:
-                _append_text(target, text)
-        pos += len(atom.text)
-
-
-def _split(text: str, pos: int, cuts: list[int]) -> list[tuple[str, int]]:
-    inner = [c - pos for c in cuts if pos < c < pos + len(text)]
-    bounds = [0, *inner, len(text)]
-    return [(text[a:b], pos + a) for a, b in itertools.pairwise(bounds)] or [("", pos)]
-
-
-def _append_text(parent: etree._Element, text: str) -> None:
-    if not text:
-        return
-    if len(parent):
-        parent[-1].tail = (parent[-1].tail or "") + text
-    else:
-        parent.text = (parent.text or "") + text
+    texts = [block.text[s.start : s.end] for s in block.sentences]
+    placed = mark_sentences(el, texts, lambda n: _new_id(block.sentences[n], ids))
+    return [(ident, block.sentences[n]) for ident, n in placed]
 
 
 def _added_files(ctx: RenderContext, docs: dict[str, _Doc], opf_name: str) -> dict[str, bytes | Path]:

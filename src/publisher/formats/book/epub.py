@@ -116,6 +116,12 @@ def _nav_document(pub: Publication, chapter_files: list[str], has_title: bool) -
     landmarks = E("nav", {EPUB_TYPE: "landmarks", "aria-label": _("Landmarks"), "hidden": "hidden"},
                   E("h2", {}, text=_("Landmarks")), marks)  # fmt: skip
     body = E("body", {}, toc, landmarks)
+    pages = E("ol")
+    for chapter, label, ident in pub.page_breaks():
+        pages.append(E("li", {}, E("a", {"href": f"{chapter.id}.xhtml#{ident}"}, text=label)))
+    if len(pages):  # the print edition's pages, in reading order
+        attrib = {EPUB_TYPE: "page-list", "role": "doc-pagelist", "aria-label": _("Pages"), "hidden": "hidden"}
+        body.append(E("nav", attrib, E("h2", {}, text=_("Pages")), pages))
     return document(_("Contents"), pub.metadata.language, body, "../css/book.css")
 
 
@@ -176,6 +182,8 @@ def accessibility_metadata(pub: Publication, certifier: str, read_aloud: bool) -
     has_images = any(b.kind == "image" for c in pub.chapters for b in c.blocks)
     all_alt = all(b.alt for c in pub.chapters for b in c.blocks if b.kind == "image")
     features = ["structuralNavigation", "tableOfContents", "readingOrder"]
+    if any(True for _ in pub.page_breaks()):
+        features += ["pageBreakMarkers", "pageNavigation"]
     if has_images and all_alt:
         features.append("alternativeText")
     if read_aloud:
@@ -193,6 +201,8 @@ def accessibility_metadata(pub: Publication, certifier: str, read_aloud: bool) -
     props.append(("schema:accessibilityHazard", "none", None))
     summary = accessibility_summary(pub.metadata.language, "alternativeText" in features, read_aloud, all_narrated)
     props.append(("schema:accessibilitySummary", summary, None))
+    if "pageNavigation" in features:  # where the page numbers come from (EPUB Accessibility 1.1 §5.2)
+        props.append(("pageBreakSource", pub.metadata.page_source or pub.metadata.identifier or "none", None))
     props.append(("dcterms:conformsTo", "EPUB Accessibility 1.1 - WCAG 2.2 Level AA", "conformance"))
     props.append(("a11y:certifiedBy", certifier, None))
     return props
@@ -264,8 +274,8 @@ def _add_metadata(book: epub.EpubBook, pub: Publication, book_id: str, certifier
 
 def _cover_page(book: epub.EpubBook, cover: Cover, title: str, lang: str) -> epub.EpubItem:
     """The cover image (marked cover-image) and the page that shows it, with its alt text."""
-    cover_name = f"images/cover.{cover.extension}"
-    book.set_cover(cover_name, cover.data, create_page=False)
+    cover_name = "images/cover.svg" if cover.svg else f"images/cover.{cover.extension}"
+    book.set_cover(cover_name, cover.svg or cover.data, create_page=False)
     cover_img = E("img", {"src": f"../{cover_name}", "alt": cover.alt, "role": "doc-cover"})
     cover_body = E("body", {}, _section("cover", None, cover_img, cls="cover"))
     cover_page = _xhtml_item("cover", "text/cover.xhtml", document(title, lang, cover_body, "../css/book.css"))

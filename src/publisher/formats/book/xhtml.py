@@ -43,7 +43,17 @@ def _append_text(parent: etree._Element, text: str) -> None:
         parent.text = (parent.text or "") + text
 
 
+def page_break(tag: str, label: str, ident: str) -> etree._Element:
+    """A print page-break marker: empty, named by its page number, never read as text."""
+    attrib = {"id": ident} if ident else {}
+    return E(tag, {**attrib, EPUB_TYPE: "pagebreak", "role": "doc-pagebreak", "aria-label": label})
+
+
 def _append_run(parent: etree._Element, run: Run) -> None:
+    mark = run.marks[0] if run.marks and run.marks[0].kind == "pagebreak" else None
+    if mark is not None:
+        parent.append(page_break("span", mark.href or "", mark.ident or ""))
+        return
     target = parent
     for mark in run.marks:
         target = _mark_element(target, mark)
@@ -65,14 +75,18 @@ def _mark_element(parent: etree._Element, mark: Style) -> etree._Element:
 
 
 def slice_runs(runs: Sequence[Run], start: int, end: int) -> list[Run]:
-    """The runs covering characters [start, end) of the block's text, cut at the edges."""
+    """The runs covering characters [start, end) of the block's text, cut at the edges; an empty run
+    (a page break) belongs to the slice it starts, or at the very end of the text to the empty slice there."""
     out: list[Run] = []
+    total = sum(len(run.text) for run in runs)
     pos = 0
     for run in runs:
         run_end = pos + len(run.text)
         lo, hi = max(start, pos), min(end, run_end)
         if lo < hi:
             out.append(Run(run.text[lo - pos : hi - pos], run.marks))
+        elif not run.text and (start <= pos < end or pos == start == total):
+            out.append(run)
         pos = run_end
     return out
 
@@ -85,6 +99,9 @@ def fill_block(parent: etree._Element, block: Block) -> None:
         for run in slice_runs(runs, pos, sentence.start):  # white space between sentences
             _append_run(parent, run)
         span = etree.SubElement(parent, f"{{{XHTML}}}span", {"id": sentence.id})
+        if sentence.language:  # a sentence in another language than the document (English credits)
+            span.set("lang", sentence.language)
+            span.set(f"{{{XML}}}lang", sentence.language)
         for run in slice_runs(runs, sentence.start, sentence.end):
             _append_run(span, run)
         pos = sentence.end
@@ -96,18 +113,21 @@ def render_blocks(blocks: Sequence[Block], image_href: ImageHref) -> list[etree.
     """Blocks → XHTML block elements; consecutive list items, quotes, definitions, a table's
     rows and a chapter's endnotes are grouped."""
     out: list[etree._Element] = []
-    refs = {m.ident for b in blocks for r in b.runs for m in r.marks if m.kind == "noteref" and m.ident}
+    shown = [r for b in blocks for r in ([r for c in b.cells for r in c.runs] if b.kind == "row" else b.runs)]
+    refs = {m.ident for r in shown for m in r.marks if m.kind == "noteref" and m.ident}  # a row shows its cells
     i = 0
     while i < len(blocks):
         block = blocks[i]
         end = _group_end(blocks, i)
         group = blocks[i:end]
-        if block.kind == "list_item":
+        if block.kind == "pagebreak":
+            out.append(page_break("div", block.label, block.anchor))
+        elif block.kind == "list_item":
             out.append(_list(group))
         elif block.kind == "quote":
-            out.append(E("blockquote", {}, *(_filled("p", b) for b in group)))
+            out.append(_items(E("blockquote"), group, lambda b: "p"))
         elif block.kind in ("term", "definition"):
-            out.append(E("dl", {}, *(_filled("dt" if b.kind == "term" else "dd", b) for b in group)))
+            out.append(_items(E("dl"), group, lambda b: "dt" if b.kind == "term" else "dd"))
         elif block.kind == "table":
             out.append(_table(block, group[1:]))
         elif block.kind == "note" and block.endnote:
@@ -125,6 +145,8 @@ def _group_end(blocks: Sequence[Block], i: int) -> int:
     first = blocks[i]
 
     def same(b: Block) -> bool:
+        if b.kind == "pagebreak" and first.kind in ("list_item", "quote", "term", "definition"):
+            return True  # a page break inside a list, quotation or glossary: in its item, not between groups
         if first.kind == "list_item":
             return b.kind == "list_item" and b.ordered == first.ordered
         if first.kind in ("term", "definition"):
@@ -138,6 +160,8 @@ def _group_end(blocks: Sequence[Block], i: int) -> int:
     end = i + 1
     while end < len(blocks) and same(blocks[end]):
         end += 1
+    while end - 1 > i and blocks[end - 1].kind == "pagebreak":  # one at the group's end stands after it
+        end -= 1
     return end
 
 
@@ -147,8 +171,18 @@ def _filled(tag: str, block: Block, attrib: dict[str, str] | None = None) -> etr
     return el
 
 
+def _items(parent: etree._Element, group: Sequence[Block], tag: Callable[[Block], str]) -> etree._Element:
+    """A group's items as children of `parent`; a page break inside the group ends the item before it."""
+    for block in group:
+        if block.kind == "pagebreak":
+            parent[-1].append(page_break("span", block.label, block.anchor))
+        else:
+            parent.append(_filled(tag(block), block))
+    return parent
+
+
 def _list(group: Sequence[Block]) -> etree._Element:
-    return E("ol" if group[0].ordered else "ul", {}, *(_filled("li", b) for b in group))
+    return _items(E("ol" if group[0].ordered else "ul"), group, lambda b: "li")
 
 
 def _table(caption: Block, rows: Sequence[Block]) -> etree._Element:
