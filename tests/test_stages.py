@@ -321,3 +321,10 @@ def test_engines_and_voices_are_listed_through_the_api() -> None:
     assert len(espeak) > 100 and any(v.startswith("en") for v in espeak)
     with pytest.raises(api.EngineError, match="unknown engine 'bogus'"):
         api.voices("bogus")
+
+
+def test_media_types_of_published_files_through_the_api() -> None:
+    assert api.media_type("putin-today/putin-today.epub") == "application/epub+zip"
+    assert api.media_type("putin-today/audio/01-putin-today.mp3") == "audio/mpeg"
+    assert api.media_type("feed.xml") == "application/rss+xml"
+    assert api.media_type("opds.xml").startswith("application/atom+xml;profile=opds-catalog")

@@ -70,6 +70,7 @@ __all__ = [
     "engines",
     "find_sources",
     "load_settings",
+    "media_type",
     "proof",
     "publication",
     "publish",
@@ -177,6 +178,14 @@ def remove(slug: str, settings: Settings, progress: ProgressCallback | None = No
         shutil.rmtree(trash, ignore_errors=True)
         write_catalogue(settings.output, settings, progress)
     return True
+
+
+def media_type(name: str) -> str:
+    """The media type a published file is served with (`name`: its path inside the output folder,
+    so `feed.xml` and `<slug>/feed.xml` are podcast feeds and `opds.xml` an OPDS catalogue)."""
+    from publisher.model.layout import file_type
+
+    return file_type(name)
 
 
 def check(
