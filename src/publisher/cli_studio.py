@@ -25,7 +25,7 @@ def _require_extra() -> None:
     try:
         import argon2  # noqa: F401
         import itsdangerous  # noqa: F401
-        import multipart  # noqa: F401
+        import python_multipart  # noqa: F401
         import starlette  # noqa: F401
         import uvicorn  # noqa: F401
     except ImportError as exc:

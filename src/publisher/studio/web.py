@@ -82,12 +82,24 @@ class State:
         self._local = threading.local()
         self.signer = URLSafeTimedSerializer(studio.secret(), salt="publisher-studio")
 
+    async def call(self, function: Callable[..., Any], *args: Any) -> Any:
+        """`function(*args)` in a worker thread, with DB in `args` replaced by that thread's own
+        connection (a connection is never shared between threads: transactions would interleave)."""
+
+        def run() -> Any:
+            return function(*(self.db if a is DB else a for a in args))
+
+        return await run_in_threadpool(run)
+
     @property
     def db(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "db", None)
         if connection is None:
             connection = self._local.db = connect(self.studio.database)
         return connection
+
+
+DB = object()  # stands for the calling thread's database connection in State.call's arguments
 
 
 def state_of(request: Request) -> State:
@@ -132,20 +144,28 @@ def current(request: Request) -> tuple[User | None, accounts.Session | None]:
     return None, None
 
 
-async def require(request: Request, action: str = "view", form: FormData | None = None) -> User:
+async def require(request: Request, action: str = "view", form: FormData | None = None, csrf: bool = True) -> User:
     """The signed-in user, if they may do `action`: 401 when nobody is signed in, 403 when the role
-    may not, 403 when a cookie-authenticated change lacks its CSRF token (form field or header)."""
-    user, session = current(request)
+    may not, 403 when a cookie-authenticated change lacks its CSRF token (form field or header;
+    `csrf=False` leaves that to a later `check_csrf`, once a large form has been read)."""
+    user, _ = current(request)
     if user is None:
         raise Problem(401, "sign in first (or send Authorization: Bearer TOKEN)",
                       {"WWW-Authenticate": 'Bearer realm="publisher studio"'})  # fmt: skip
+    if csrf:
+        check_csrf(request, form)
+    if not user.may(action):
+        raise Problem(403, f"your role ({user.role}) may not do this; ask an admin")
+    return user
+
+
+def check_csrf(request: Request, form: FormData | None) -> None:
+    """403 unless a change made with the session cookie carries the session's CSRF token."""
+    _, session = current(request)
     if session is not None and request.method in UNSAFE:
         sent = request.headers.get(CSRF_HEADER) or (str(form.get(CSRF_FIELD) or "") if form is not None else "")
         if not sent or not _same(sent, session.csrf):
             raise Problem(403, "the form's security token is missing or out of date; reload the page and try again")
-    if not user.may(action):
-        raise Problem(403, f"your role ({user.role}) may not do this; ask an admin")
-    return user
 
 
 def _same(a: str, b: str) -> bool:
@@ -268,7 +288,7 @@ async def signin(request: Request) -> Response:
         minutes = max(1, round(wait / 60))
         message = f"too many failed sign-ins; try again in {minutes} minute{'s' * (minutes != 1)}"
         return _signin_form(request, {"error": message, "name": name}, 429)
-    user = await run_in_threadpool(accounts.verify_password, state.db, name, password)
+    user = await state.call(accounts.verify_password, DB, name, password)
     if user is None:
         accounts.signin_failed(state.db, name, client)
         return _signin_form(request, {"error": "wrong name or password", "name": name}, 401)
@@ -321,7 +341,7 @@ async def setup(request: Request) -> Response:
         return page(request, "setup.html", {"csrf": token, "secret": secret, "name": name,
                                             "error": "the two passwords differ"}, 422)  # fmt: skip
     try:
-        user = await run_in_threadpool(accounts.use_setup_link, state.db, secret, name, password)
+        user = await state.call(accounts.use_setup_link, DB, secret, name, password)
     except api.ConfigError as exc:
         if not accounts.setup_link_valid(state.db, secret):
             raise Problem(404, str(exc)) from exc
@@ -337,9 +357,9 @@ async def home(request: Request) -> Response:
     await require(request)
     state = state_of(request)
     query = request.query_params
-    items = await run_in_threadpool(pubs.listing, state.studio, state.db, query.get("q", ""),
+    items = await state.call(pubs.listing, state.studio, DB, query.get("q", ""),
                                     query.get("language", ""), query.get("state", ""))  # fmt: skip
-    everything = await run_in_threadpool(pubs.listing, state.studio, state.db)
+    everything = await state.call(pubs.listing, state.studio, DB)
     languages = sorted({i["language"] for i in everything if i["language"]})
     return page(request, "publications.html", {
         "items": items, "q": query.get("q", ""), "language": query.get("language", ""),
@@ -363,7 +383,7 @@ async def api_publications(request: Request) -> Response:
     await require(request)
     state = state_of(request)
     query = request.query_params
-    items = await run_in_threadpool(pubs.listing, state.studio, state.db, query.get("q", ""),
+    items = await state.call(pubs.listing, state.studio, DB, query.get("q", ""),
                                     query.get("language", ""), query.get("state", ""))  # fmt: skip
     return JSONResponse({"publications": items})
 
@@ -423,8 +443,9 @@ async def create_publication(request: Request) -> Response:
       422: {description: '{"error": the same one-line message the CLI gives}'}
     """
     state = state_of(request)
+    user = await require(request, "publish", csrf=False)  # before reading a large body
     form = await read_form(request)
-    user = await require(request, "publish", form)
+    check_csrf(request, form)
     values = {k: v for k, v in form.items() if isinstance(v, str)}
     upload = form.get("source")
     try:
@@ -449,7 +470,7 @@ async def create_publication(request: Request) -> Response:
         if isinstance(cover, UploadFile) and cover.filename:
             draft.cover = draft.folder / ("cover-" + pubs.safe_name(cover.filename, "cover.jpg"))
             await run_in_threadpool(_store, cover, draft.cover)
-        slug, _ = await run_in_threadpool(pubs.create, state.studio, state.db, draft, chosen, options, user.id)
+        slug, _ = await state.call(pubs.create, state.studio, DB, draft, chosen, options, user.id)
     except api.PublisherError as exc:
         shutil.rmtree(draft.folder, ignore_errors=True)
         message = pubs.display_error(exc, draft.source, draft.source_name)
@@ -709,7 +730,7 @@ async def api_delete(request: Request) -> Response:
     if jobs.active(state.db, slug):
         raise Problem(409, f"{slug} has a job queued or running; cancel it first")
     try:
-        deleted = await run_in_threadpool(pubs.delete, state.studio, state.db, slug)
+        deleted = await state.call(pubs.delete, state.studio, DB, slug)
     except api.PublisherError as exc:
         raise Problem(409, str(exc)) from exc
     if not deleted:
@@ -847,7 +868,7 @@ async def api_hear(request: Request) -> Response:
             raise Problem(422, str(exc)) from exc
         fix[word] = pronunciation
     try:
-        settings = await run_in_threadpool(pubs.job_settings, state.studio, state.db, slug)
+        settings = await state.call(pubs.job_settings, state.studio, DB, slug)
         audio = await run_in_threadpool(_speak, text, settings, data.get("language"), fix)
     except api.PublisherError as exc:
         raise Problem(422, str(exc)) from exc
@@ -906,7 +927,7 @@ async def add_user(request: Request) -> Response:
     form = await read_form(request)
     await require(request, "users", form)
     try:
-        await run_in_threadpool(accounts.add_user, state_of(request).db, str(form.get("name", "")),
+        await state_of(request).call(accounts.add_user, DB, str(form.get("name", "")),
                                 str(form.get("role", "")), str(form.get("password", "")))  # fmt: skip
     except api.ConfigError as exc:
         return RedirectResponse("/users?" + urlencode({"error": str(exc)}), status_code=303)
@@ -940,7 +961,7 @@ async def on_problem(request: Request, exc: Exception) -> Response:
     status = exc.status if isinstance(exc, Problem) else exc.status_code
     message = exc.message if isinstance(exc, Problem) else str(exc.detail)
     headers = exc.headers if isinstance(exc, Problem) else dict(exc.headers or {})
-    if is_api(request) or (not wants_html(request) and request.method != "GET"):
+    if is_api(request) or not wants_html(request):
         return JSONResponse({"error": message}, status_code=status, headers=headers)
     if status == 401:
         return RedirectResponse("/signin?" + urlencode({"next": request.url.path}), status_code=303)

@@ -9,6 +9,7 @@ start); SIGTERM stops it after putting its job back in the queue.
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import json
 import logging
 import os
@@ -196,9 +197,16 @@ def main(argv: list[str] | None = None) -> int:
     studio = Studio(args.data.resolve(), host=args.host, port=args.port, cluster=args.cluster)
     runner = Runner(studio, connect(studio.database), args.parent)
 
+    me = os.getpid()
+
     def stop(signum: int, frame: Any) -> None:
+        if os.getpid() != me:  # a process forked by the pipeline (a synthesis pool) inherited this handler:
+            signal.signal(signum, signal.SIG_DFL)  # it must end as it would have without it
+            os.kill(os.getpid(), signum)
+            return
         runner.stopping = True
 
+    faulthandler.register(signal.SIGUSR1)  # kill -USR1 PID: where the worker is, on its stderr
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     os.chdir(studio.root)  # a lexicon.txt of the caller's working folder is never read by accident
