@@ -471,3 +471,23 @@ def test_studio_without_its_extra_says_how_to_install_it(tmp_path: Path) -> None
         proc.stderr.strip() == "error: the studio needs its extra: pip install 'publisher[studio]' "
         "(make test installs it) (uvicorn is missing)"
     )
+
+
+def test_recording_files_are_kept_with_the_publication(studio: Session) -> None:
+    from publisher.studio.publications import recordings_supported
+
+    recording = [("narration", ("../part 1.mp3", b"ID3 not really audio")), ("narration", ("part2.mp3", b"ID3 more"))]
+    answer = studio.editor.post("/api/publications", data={"engine": "silent"},
+                                files=[("source", ("recorded.txt", long_source(3))), *recording])  # fmt: skip
+    assert answer.status_code == 202, answer.text
+    slug = answer.json()["slug"]
+    final = wait_job(studio.editor, answer.json()["job"])
+    data = studio.viewer.get(f"/api/publications/{slug}").json()
+    assert data["narration"] == ["part 1.mp3", "part2.mp3"]
+    kept = sorted((studio.running.data / "uploads").glob("*/narration/*.mp3"))
+    assert [p.name for p in kept] == ["part 1.mp3", "part2.mp3"]
+    assert kept[0].read_bytes() == b"ID3 not really audio"
+    if recordings_supported():  # the recording is what is published: these bytes are no recording
+        assert final["state"] == "failed" and str(studio.running.data) not in final["error"]
+    else:  # kept until this publisher reads recordings; narrated by the voice meanwhile
+        assert final["state"] == "done"

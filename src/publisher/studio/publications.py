@@ -8,6 +8,7 @@ studio adds (who uploaded what, with which settings) in its database.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -90,7 +91,7 @@ def form_settings(values: Mapping[str, str]) -> tuple[dict[str, str], dict[str, 
     """The settings and options a form sent, as strings (checked later by Settings.override).
     Checkboxes: a boolean setting missing from a form that has its `…_present` marker is off."""
     chosen: dict[str, str] = {}
-    for name in FORM_SETTINGS:
+    for name in FORM_SETTINGS + (("narrator",) if recordings_supported() else ()):
         value = values.get(name)
         if name in BOOLEAN_SETTINGS and value is None and values.get(f"{name}_present"):
             value = "off"
@@ -110,15 +111,24 @@ def check_settings(studio: Studio, chosen: Mapping[str, str]) -> api.Settings:
     return studio.base_settings().override("settings", **chosen)
 
 
+def recordings_supported() -> bool:
+    """Whether this publisher's settings take a recorded narration (`narration`, `narrator`)."""
+    return "narration" in {f.name for f in dataclasses.fields(api.Settings)}
+
+
 def job_settings(studio: Studio, db: sqlite3.Connection, slug: str) -> api.Settings:
-    """The settings a job of `slug` runs with: the studio's, the form's, its slug, and its merged
-    lexicon file (written now)."""
+    """The settings a job of `slug` runs with: the studio's, the form's, its slug, its merged
+    lexicon file (written now) and its recording, when it has one and this publisher reads them."""
     row = publication_row(db, slug)
     if row is None:
         raise api.ConfigError(f"no publication {slug!r} in the studio")
     chosen = json.loads(row["settings"])
     lexicon = write_lexicon(studio, db, slug)
-    return check_settings(studio, chosen).override("studio", slug=slug, lexicon=lexicon)
+    extra: dict[str, Any] = {}
+    recording = json.loads(row["narration"])
+    if recording and recordings_supported():
+        extra["narration"] = recording
+    return check_settings(studio, chosen).override("studio", slug=slug, lexicon=lexicon, **extra)
 
 
 def allocate_slug(studio: Studio, db: sqlite3.Connection, wanted: str) -> str:

@@ -404,6 +404,7 @@ async def _new_form(request: Request, values: dict[str, str], context: dict[str,
     espeak = await run_in_threadpool(api.voices, "espeak") if any(e.name == "espeak" for e in engines) else []
     return page(request, "new.html", {
         "values": values, "settings": settings, "engines": engines, "voices": espeak, "sample": SAMPLE_TEXT,
+        "recordings": pubs.recordings_supported(),
         "max_upload_mb": state.studio.max_upload // (1024 * 1024), **context,
     }, status)  # fmt: skip
 
