@@ -34,7 +34,8 @@ HEAR = """
 import json, resource, sys, time
 started, cpu = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
 from publisher import api
-settings = api.Settings(cache=sys.argv[1])
+from pathlib import Path
+settings = api.Settings(cache=Path(sys.argv[1]))
 word, pronunciation, sentence = sys.argv[2], sys.argv[3], sys.argv[4]
 wav = api.speak(sentence, settings, lexicon={word: pronunciation})
 cold = time.perf_counter() - started

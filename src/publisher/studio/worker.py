@@ -9,7 +9,9 @@ start); SIGTERM stops it after putting its job back in the queue.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import faulthandler
+import fcntl
 import json
 import logging
 import os
@@ -17,6 +19,7 @@ import signal
 import sqlite3
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -109,7 +112,8 @@ class Runner:
         folder = settings.output / job.slug
         result: dict[str, Any] = {}
         if job.kind == "publish":
-            outcome = self.publish(job, Path(row["source"]), row["source_name"], settings)
+            with self.output_turn(job):
+                outcome = self.publish(job, Path(row["source"]), row["source_name"], settings)
             if outcome[0] != "done":
                 return outcome
             result = outcome[2] or {}
@@ -118,6 +122,32 @@ class Runner:
         if job.kind == "proof" or (job.kind == "publish" and options.get("proof")):
             result["proof"] = self.proof(job, folder, settings)
         return "done", None, result
+
+    @contextlib.contextmanager
+    def output_turn(self, job: jobs.Job) -> Iterator[None]:
+        """Wait for this worker's turn to write the output tree: a publish holds the output folder's
+        lock, and a second publish beside it would fail, so workers take turns (in claim order)."""
+        self.studio.root.mkdir(parents=True, exist_ok=True)
+        with open(self.studio.root / ".publish.lock", "w") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                jobs.progress(self.db, job.id, "read", 0, 0, "waiting for another job to finish writing the output")
+                self.wait_for(handle, job)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def wait_for(self, handle: Any, job: jobs.Job) -> None:
+        """Take the lock on `handle` once the other worker lets go (or stop, if asked to)."""
+        while True:
+            if self.should_stop(job.id):
+                raise Stop if self.stopping or self.orphaned() else api.Cancelled("cancelled")
+            with contextlib.suppress(BlockingIOError):
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            time.sleep(0.25)
 
     def publish(
         self, job: jobs.Job, source: Path, source_name: str, settings: api.Settings
