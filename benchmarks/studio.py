@@ -35,7 +35,7 @@ import json, resource, sys, time
 started, cpu = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
 from publisher import api
 from pathlib import Path
-settings = api.Settings(cache=Path(sys.argv[1]))
+settings = api.Settings(cache=Path(sys.argv[1]), lexicon=Path(sys.argv[5]))  # the studio's merged file
 word, pronunciation, sentence = sys.argv[2], sys.argv[3], sys.argv[4]
 wav = api.speak(sentence, settings, lexicon={word: pronunciation})
 cold = time.perf_counter() - started
@@ -43,8 +43,10 @@ after = resource.getrusage(resource.RUSAGE_SELF)
 warm_start = time.perf_counter()
 api.speak(sentence + " Again.", settings, lexicon={word: pronunciation})
 warm = time.perf_counter() - warm_start
+end = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({"cold": cold, "cold_cpu": after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime,
-                  "warm": warm, "bytes": len(wav)}))
+                  "warm": warm, "warm_cpu": end.ru_utime + end.ru_stime - after.ru_utime - after.ru_stime,
+                  "bytes": len(wav)}))
 """
 
 
@@ -73,8 +75,9 @@ def one_round(words: list[str]) -> dict[str, Any]:
         entries: list[str] = []
         for word in words:
             sentence = next(c.text for c in cold.cues if word in c.text)
-            heard = subprocess.run([sys.executable, "-c", HEAR, str(settings.cache), word, FIXES[word], sentence],
-                                   capture_output=True, text=True, check=True)  # fmt: skip
+            command = [sys.executable, "-c", HEAR, str(settings.cache), word, FIXES[word], sentence]
+            command.append(str(folder / "lexicon.txt"))
+            heard = subprocess.run(command, capture_output=True, text=True, check=True)
             hear = json.loads(heard.stdout.strip().splitlines()[-1])
             entries.append(f"{word}: {FIXES[word]}")
             (folder / "lexicon.txt").write_text("\n".join(entries) + "\n", encoding="utf-8")
@@ -99,20 +102,23 @@ def main() -> None:
     args = parser.parse_args()
     words = args.word or ["Houthis", "Putin"]
     rounds = [one_round(words) for _ in range(args.rounds)]
+    load = Path("/proc/loadavg").read_text().split()[0]
     lines = [f"## {dt.date.today().isoformat()}: the studio's pronunciation loop (benchmarks/studio.py)", "",
              f"Seed, default Piper voice, {platform.machine()} with {len(__import__('os').sched_getaffinity(0))} "
-             f"cores, load average {open('/proc/loadavg').read().split()[0]} at the end; each round from an empty "
+             f"cores, load average {load} at the end; each round from an empty "
              "cache. Hear = api.speak of one sentence with the entry, in a fresh process (the studio's first "
              "\"hear\": imports and voice load included) and warm (every later one). Republish = api.publish "
              "after saving the entry (the words are fixed one after the other, so the second republish has both).",
-             "", "| round | cold publish wall / CPU s | word (sentences holding it) | hear cold / warm s | "
-             "republish wall / CPU s | synthesized | republish ÷ cold (wall, CPU) |", "|---|---|---|---|---|---|---|"]  # fmt: skip
+             "", "| round | cold publish wall / CPU s | word (sentences holding it) | hear cold / warm, wall (CPU) s "
+             "| republish wall / CPU s | synthesized | republish ÷ cold (wall, CPU) |",
+             "|---|---|---|---|---|---|---|"]  # fmt: skip
     for n, row in enumerate(rounds, 1):
         for word, data in row["words"].items():
             rep = data["republish"]
             lines.append(
                 f"| {n} | {row['cold']['wall']:.1f} / {row['cold']['cpu']:.1f} | {word} ({rep['holding']}) | "
-                f"{data['hear']['cold']:.2f} / {data['hear']['warm']:.2f} | {rep['wall']:.1f} / {rep['cpu']:.1f} | "
+                f"{data['hear']['cold']:.2f} ({data['hear']['cold_cpu']:.2f}) / {data['hear']['warm']:.2f} "
+                f"({data['hear']['warm_cpu']:.2f}) | {rep['wall']:.1f} / {rep['cpu']:.1f} | "
                 f"{rep['synthesized']} | {data['ratio_wall']:.2f}, {data['ratio_cpu']:.2f} |"
             )
     text = "\n".join(lines) + "\n"
