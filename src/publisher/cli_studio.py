@@ -64,7 +64,10 @@ def studio(data: Path, host: str, port: int, cluster: str | None, max_upload: fl
 
         Settings().override("--cluster", cluster=cluster)  # the same check as publish's
     where = Studio(data.resolve(), host=host, port=port, cluster=cluster, max_upload=int(max_upload * 1024 * 1024))
-    serve(where, workers, announce=click.echo)
+    try:
+        serve(where, workers, announce=click.echo)
+    except KeyboardInterrupt:  # Ctrl-C or SIGINT: the workers have put their jobs back in the queue
+        click.echo("publisher studio stopped; queued jobs run at its next start", err=True)
 
 
 @click.group()
