@@ -491,3 +491,19 @@ def test_recording_files_are_kept_with_the_publication(studio: Session) -> None:
         assert final["state"] == "failed" and str(studio.running.data) not in final["error"]
     else:  # kept until this publisher reads recordings; narrated by the voice meanwhile
         assert final["state"] == "done"
+
+
+def test_a_proof_job_shows_what_whisper_heard(studio: Session) -> None:
+    text = b"Proof\n\nThe cat sat on the mat. The dog ran in the park.\n"
+    form = {"engine": "espeak", "proof": "on", "daisy": "off", "audiobooks": "off"}
+    answer = studio.editor.post("/api/publications", data=form, files={"source": ("proof.txt", text)})
+    final = wait_job(studio.editor, answer.json()["job"], timeout=400)
+    assert final["state"] == "done", final
+    assert final["result"]["proof"]["flagged"] >= 0
+    proof = studio.viewer.get(f"/api/publications/{answer.json()['slug']}").json()["proof"]
+    assert proof["current"] and proof["metric"] == "wer" and 0 <= proof["score"] < 1
+    assert proof["sentences"] >= 2
+    page = studio.admin.get(f"/publications/{answer.json()['slug']}", headers={"accept": "text/html"}).text
+    assert f"WER {proof['score']:.3f}" in page
+    report = studio.viewer.get(f"/api/publications/{answer.json()['slug']}/files/proof.html")
+    assert report.status_code == 200 and report.headers["content-type"].startswith("text/html")
