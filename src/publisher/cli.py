@@ -236,7 +236,7 @@ def publish(ctx: click.Context, paths: tuple[Path, ...], **flags: Any) -> None:
         bars.close()
     if run_proof and batch.published:
         folders = [r.folder for r in batch.published if r.folder]
-        _proof_folders(ctx, folders, settings.cache, settings.lexicon, None, 10)
+        _proof_folders(ctx, folders, settings.cache, settings.lexicon, None, 10, None)
     if not batch.results:
         click.echo("nothing to publish: no sources found (.txt, .md, .html, .epub, .docx, .odt…)", err=True)
         ctx.exit(BatchError.exit_code)
@@ -248,8 +248,9 @@ def publish(ctx: click.Context, paths: tuple[Path, ...], **flags: Any) -> None:
 
 
 def _proof_folders(
-    ctx: click.Context, folders: list[Path], cache: Path, lexicon: Path | None, model: str | None, top: int
-) -> None:
+    ctx: click.Context, folders: list[Path], cache: Path, lexicon: Path | None, model: str | None, top: int,
+    threshold: float | None,
+) -> None:  # fmt: skip
     from publisher.prepare.lexicon import load_project_lexicon
     from publisher.proof.asr import Decoding, require_extra
     from publisher.proof.report import REPORT_HTML, proof_folders, summary
@@ -257,7 +258,7 @@ def _proof_folders(
     require_extra()
     words = load_project_lexicon(lexicon or load_settings(ctx.obj.get("config")).lexicon)
     failures: list[PublisherError] = []
-    for folder, outcome in proof_folders(folders, cache, words, Decoding(model) if model else None):
+    for folder, outcome in proof_folders(folders, cache, words, Decoding(model) if model else None, threshold):
         if isinstance(outcome, PublisherError):  # one folder's problem does not stop the others
             click.echo(f"error: {outcome}", err=True)
             failures.append(outcome)
@@ -279,18 +280,24 @@ def _proof_folders(
     help="Whisper model [default: tiny.en for English, multilingual base otherwise].",
 )
 @click.option("--top", type=int, default=10, show_default=True, help="Flagged sentences shown in the terminal.")
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0, 1),
+    help="Flag sentences whose confidence is at least this [default: 0.4, calibrated on the seed].",
+)
 @click.pass_context
 def proof(
     ctx: click.Context, folders: tuple[Path, ...], cache_dir: Path | None, lexicon: Path | None, model: str | None,
-    top: int,
+    top: int, threshold: float | None,
 ) -> None:  # fmt: skip
     """Proof-listen published narration: transcribe each full-length MP3 offline (Whisper) and report
     the sentences whose audio does not match their text.
 
     FOLDERS are publication folders (OUTPUT/<slug>) or output folders (default: output/). Writes
     proof.json and proof.html (each flagged sentence playable from its cue) into each publication
-    folder and prints the word error rate, the worst sentences and lexicon suggestions. Needs the
-    `proof` extra: pip install 'publisher[proof]'.
+    folder and prints the word error rate, the flagged sentences (surest first, with the word,
+    what was heard and the confidence) and lexicon suggestions. Needs the `proof` extra:
+    pip install 'publisher[proof]'.
 
     \b
     Example:
@@ -303,7 +310,7 @@ def proof(
     if not found:
         click.echo("nothing to proof: no published folders found; run `publisher publish` first", err=True)
         sys.exit(BatchError.exit_code)
-    _proof_folders(ctx, found, cache_dir or settings.cache, lexicon, model, top)
+    _proof_folders(ctx, found, cache_dir or settings.cache, lexicon, model, top, threshold)
 
 
 @cli.command()
