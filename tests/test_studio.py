@@ -493,17 +493,26 @@ def test_recording_files_are_kept_with_the_publication(studio: Session) -> None:
         assert final["state"] == "done"
 
 
-def test_a_proof_job_shows_what_whisper_heard(studio: Session) -> None:
-    text = b"Proof\n\nThe cat sat on the mat. The dog ran in the park.\n"
-    form = {"engine": "espeak", "proof": "on", "daisy": "off", "audiobooks": "off"}
+def test_a_proof_job_flags_a_word_said_wrong_and_the_page_plays_it(studio: Session) -> None:
+    text = b"Proof\n\nThe talks were held in Moscow last week. The dog ran in the park all day.\n"
+    form = {"engine": "espeak", "daisy": "off", "audiobooks": "off"}
     answer = studio.editor.post("/api/publications", data=form, files={"source": ("proof.txt", text)})
-    final = wait_job(studio.editor, answer.json()["job"], timeout=400)
+    slug = answer.json()["slug"]
+    assert wait_job(studio.editor, answer.json()["job"])["state"] == "done"
+    entry = {"word": "Moscow", "pronunciation": "Boston"}  # a wrong entry: the narration now says another city
+    assert studio.editor.post(f"/api/publications/{slug}/lexicon", json=entry).status_code == 200
+    again = studio.editor.post(f"/api/publications/{slug}/republish").json()
+    assert wait_job(studio.editor, again["job"])["result"]["synthesized"] == 1
+    job = studio.editor.post(f"/api/publications/{slug}/proof").json()
+    final = wait_job(studio.editor, job["job"], timeout=400)
     assert final["state"] == "done", final
-    assert final["result"]["proof"]["flagged"] >= 0
-    proof = studio.viewer.get(f"/api/publications/{answer.json()['slug']}").json()["proof"]
-    assert proof["current"] and proof["metric"] == "wer" and 0 <= proof["score"] < 1
-    assert proof["sentences"] >= 2
-    page = studio.admin.get(f"/publications/{answer.json()['slug']}", headers={"accept": "text/html"}).text
+    proof = studio.viewer.get(f"/api/publications/{slug}").json()["proof"]
+    assert proof["current"] and proof["metric"] == "wer" and proof["sentences"] >= 2
+    flagged = [f for f in proof["flagged"] if "Moscow" in f["text"]]
+    assert flagged, proof["flagged"]
+    page = studio.admin.get(f"/publications/{slug}", headers={"accept": "text/html"}).text
     assert f"WER {proof['score']:.3f}" in page
-    report = studio.viewer.get(f"/api/publications/{answer.json()['slug']}/files/proof.html")
+    start, end = flagged[0]["start"], flagged[0]["end"]
+    assert f'data-start="{start}" data-end="{end}"' in page  # playable from its cue
+    report = studio.viewer.get(f"/api/publications/{slug}/files/proof.html")
     assert report.status_code == 200 and report.headers["content-type"].startswith("text/html")
