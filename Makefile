@@ -32,7 +32,7 @@ $(VENV)/.stamp-run: pyproject.toml | $(BIN)/python
 	@touch $@
 
 $(VENV)/.stamp-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test,lint,cluster,proof]'
+	$(BIN)/python -m pip install --quiet -e '.[test,lint,cluster,proof,studio]'
 	@touch $@ $(VENV)/.stamp-run
 
 java: ## Make sure a Java runtime (for EPUBCheck) is installed

@@ -311,3 +311,20 @@ def test_speak_says_one_sentence_as_the_publication_would(tmp_path: Path) -> Non
     fixed = api.speak("Putin spoke.", settings, lexicon={"Putin": "Pootin Vladimirovich"})
     assert plain[:4] == b"RIFF" and fixed[:4] == b"RIFF"
     assert len(fixed) > len(plain), "the lexicon's longer reading is what is spoken"
+
+
+def test_engines_and_voices_are_listed_through_the_api() -> None:
+    found = {engine.name: engine for engine in api.engines()}
+    assert list(found) == ["piper", "espeak", "gtts", "silent"]
+    assert found["espeak"].offline and found["espeak"].problem is None and not found["gtts"].offline
+    espeak = api.voices("espeak")
+    assert len(espeak) > 100 and any(v.startswith("en") for v in espeak)
+    with pytest.raises(api.EngineError, match="unknown engine 'bogus'"):
+        api.voices("bogus")
+
+
+def test_media_types_of_published_files_through_the_api() -> None:
+    assert api.media_type("putin-today/putin-today.epub") == "application/epub+zip"
+    assert api.media_type("putin-today/audio/01-putin-today.mp3") == "audio/mpeg"
+    assert api.media_type("feed.xml") == "application/rss+xml"
+    assert api.media_type("opds.xml").startswith("application/atom+xml;profile=opds-catalog")

@@ -21,6 +21,7 @@ import io
 import shutil
 import wave
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,7 @@ __all__ = [
     "Cancelled",
     "CatalogueEntry",
     "ConfigError",
+    "Engine",
     "EngineError",
     "Manifest",
     "Progress",
@@ -65,14 +67,17 @@ __all__ = [
     "ValidationError",
     "catalogue",
     "check",
+    "engines",
     "find_sources",
     "load_settings",
+    "media_type",
     "proof",
     "publication",
     "publish",
     "read",
     "remove",
     "speak",
+    "voices",
 ]
 
 
@@ -95,6 +100,38 @@ def publish(
     from publisher.pipeline.publish import publish_all
 
     return publish_all([Path(s) for s in sources], settings or Settings(), progress, cancel, on_result)
+
+
+@dataclass(frozen=True)
+class Engine:
+    """A speech engine `Settings.engine` may name: what it is, whether it runs offline, and why it
+    cannot be used here (None when it can)."""
+
+    name: str
+    summary: str
+    offline: bool
+    problem: str | None
+
+
+def engines() -> list[Engine]:
+    """Every speech engine, in the order `publisher engines` lists them, each probed here."""
+    from publisher.speech.engines import ENGINES
+
+    return [Engine(info.name, info.summary, info.offline, info.probe()) for info in ENGINES.values()]
+
+
+def voices(engine: str, voices_dir: str | Path | None = None) -> list[str]:
+    """The voices `engine` has here (Piper: the bundled voice and those in `voices_dir`), as
+    `Settings.voice` names them; EngineError for an unknown or unusable engine."""
+    from publisher.speech.engines import ENGINES
+
+    info = ENGINES.get(engine)
+    if info is None:
+        raise EngineError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    problem = info.probe()
+    if problem is not None:
+        raise EngineError(f"{engine}: {problem}")
+    return info.voices(Path(voices_dir) if voices_dir else None)
 
 
 def find_sources(paths: Iterable[str | Path]) -> list[Path]:
@@ -141,6 +178,14 @@ def remove(slug: str, settings: Settings, progress: ProgressCallback | None = No
         shutil.rmtree(trash, ignore_errors=True)
         write_catalogue(settings.output, settings, progress)
     return True
+
+
+def media_type(name: str) -> str:
+    """The media type a published file is served with (`name`: its path inside the output folder,
+    so `feed.xml` and `<slug>/feed.xml` are podcast feeds and `opds.xml` an OPDS catalogue)."""
+    from publisher.model.layout import file_type
+
+    return file_type(name)
 
 
 def check(

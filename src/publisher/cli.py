@@ -13,6 +13,7 @@ import click
 
 from publisher import __version__
 from publisher.cli_cache import cache
+from publisher.cli_studio import studio, user
 from publisher.clock import player_clock
 from publisher.errors import BatchError, PublisherError, ValidationError
 from publisher.settings import Settings, load_settings
@@ -449,6 +450,8 @@ def serve(ctx: click.Context, output: Path | None, port: int, host: str) -> None
 
 
 cli.add_command(cache)
+cli.add_command(studio)
+cli.add_command(user)
 
 
 def main() -> None:
