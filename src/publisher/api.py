@@ -17,6 +17,7 @@ Nothing here prints; errors are `PublisherError`s with a message and an exit cod
 
 from __future__ import annotations
 
+import functools
 import io
 import shutil
 import wave
@@ -76,6 +77,7 @@ __all__ = [
     "publish",
     "read",
     "remove",
+    "score_clip",
     "speak",
     "voices",
 ]
@@ -228,7 +230,6 @@ def speak(
     """One sentence as the publication would say it: normalised for `language` (default: the
     settings'), with the project's lexicon and `lexicon`'s entries applied, spoken by the settings'
     engine and voice (the clip cache is used). Returns a WAV file's bytes (mono, 16-bit)."""
-    from publisher.pipeline.engines import EngineCache
     from publisher.prepare.lexicon import from_mapping, load_project_lexicon
     from publisher.prepare.normalise import spoken_sentence
     from publisher.speech.cache import ClipCache
@@ -237,7 +238,7 @@ def speak(
 
     settings = settings or Settings()
     language = language or settings.language
-    engine = EngineCache().get(settings, language)
+    engine = _engines().get(settings, language)
     words = load_project_lexicon(settings.lexicon).merged(from_mapping(lexicon or {}, "lexicon"))
     spoken = spoken_sentence(text, language, words, engine.phonemes)
     cache = ClipCache(settings.cache)
@@ -255,3 +256,21 @@ def speak(
         wav.setframerate(TIMELINE_RATE)
         wav.writeframes(pcm)
     return out.getvalue()
+
+
+@functools.lru_cache(maxsize=1)
+def _engines() -> Any:
+    """This process's engines for `speak` (a voice loads once, not at every sentence heard)."""
+    from publisher.pipeline.engines import EngineCache
+
+    return EngineCache()
+
+
+def score_clip(audio: Path | bytes, text: str, language: str = "en", settings: Settings | None = None) -> Any:
+    """How surely one sentence's audio (a file, or `speak`'s WAV bytes) says `text`, as
+    proof-listening judges it: `.flagged`, `.confidence` (0–1), `.reason`, `.heard`, `.words`
+    (the `proof` extra; the Whisper model loads once per process, from `settings.cache`)."""
+    from publisher.proof import score_clip as score
+
+    cache = (settings or Settings()).cache
+    return score(audio, text, language, cache)

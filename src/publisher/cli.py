@@ -170,6 +170,9 @@ def _published_line(result: SourceResult) -> str:
 @click.option(
     "--lexicon", type=click.Path(dir_okay=False, path_type=Path), help="Pronunciation lexicon (.txt or .pls)."
 )
+@click.option(
+    "--cover", type=click.Path(dir_okay=False, path_type=Path), help="Cover image instead of the source's own."
+)
 @click.option("--read-aloud/--no-read-aloud", default=None, help="Also write <slug>-read-aloud.epub [default: on].")
 @click.option("--daisy/--no-daisy", default=None, help="Also write the DAISY 2.02 talking book [default: on].")
 @click.option(

@@ -64,6 +64,8 @@ class Settings:
     """AAC bitrate of the M4B audiobook (kbit/s)."""
     lexicon: Path | None = None
     """Pronunciation lexicon (lexicon.txt or .pls); default: lexicon.txt or lexicon.pls here, if any."""
+    cover: Path | None = None
+    """Cover image (JPEG, PNG, GIF, WebP or a self-contained SVG) instead of the source's own or a generated one."""
     announce: bool = True
     """Speak an opening (title, author, date, voice) and a closing line, as audiobooks do."""
     typographer: bool = True
@@ -227,7 +229,7 @@ def _coerce(value: Any, default: Any, name: str) -> Any:
         return int(value)
     if isinstance(default, float):
         return float(value)
-    if isinstance(default, Path) or name in ("lexicon", "voices_dir"):
+    if isinstance(default, Path) or name in ("lexicon", "voices_dir", "cover"):
         return Path(value)
     if name in ("voice", "publisher", "cluster"):
         return str(value)

@@ -19,6 +19,7 @@ from publisher.pipeline.slugs import check_owner
 from publisher.prepare import prepare
 from publisher.prepare.lexicon import Lexicon, from_mapping, load_lexicon, project_lexicon_file
 from publisher.readers import ReadOptions, read_source
+from publisher.readers.common import cover_image
 from publisher.settings import Settings, source_date_epoch
 from publisher.speech.cache import ClipCache
 from publisher.speech.narrate import Voice, speak_other_languages
@@ -52,6 +53,9 @@ def read(path: Path, settings: Settings) -> tuple[Publication, Settings]:
     layered = settings.for_source(front, pub.metadata.title)
     if layered.slug:
         pub = replace(pub, slug=slugify(layered.slug))
+    if layered.cover is not None:  # the caller's cover, instead of the source's
+        cover = cover_image(layered.cover, str(layered.cover), path)
+        pub = replace(pub, metadata=replace(pub.metadata, cover=cover))
     return pub, layered
 
 

@@ -356,11 +356,16 @@ def _cover_path(value: str, path: Path) -> Path:
     cover = (folder / value).resolve()
     if not cover.is_relative_to(folder):
         raise SourceError(f"cover image {value!r} is outside the source's folder", path=path)
+    return cover_image(cover, value, path)
+
+
+def cover_image(cover: Path, name: str, source: Path) -> Path:
+    """`cover` if it is an image a cover can be (the error names `name` and `source` otherwise)."""
     if not cover.is_file():
-        raise SourceError(f"cover image {value!r} not found", path=path)
+        raise SourceError(f"cover image {name!r} not found", path=source)
     if cover.suffix.lower() not in IMAGE_SUFFIXES or not is_image(cover):
-        raise SourceError(f"cover {value!r} is not a JPEG, PNG, GIF, WebP or self-contained SVG image", path=path)
-    return cover
+        raise SourceError(f"cover {name!r} is not a JPEG, PNG, GIF, WebP or self-contained SVG image", path=source)
+    return cover.resolve()
 
 
 def _resolve_image(block: Block, path: Path, media: Path | None = None) -> Block | None:
