@@ -255,6 +255,6 @@ def test_report_files_and_summary(aligned: tuple[Any, Path], tmp_path: Path) -> 
     played = lxml_html.fromstring(render_page(alignment, "The Lighthouse", "book.mp3", cues))
     assert played.xpath("//audio/@src") == ["book.mp3"]
     assert played.xpath("//a[@class='play']/@href")[0].startswith("book.mp3#t=")
-    lines = summary(alignment, "lighthouse")
+    lines = summary(alignment.to_json(), "lighthouse")
     assert lines[0].startswith("lighthouse: 5 of 6 sentences found")
     assert any("not heard" in line and "harbour" not in line for line in lines[1:])

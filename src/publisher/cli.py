@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from publisher import __version__
+from publisher.align.report import folder_summary as alignment_summary
 from publisher.cli_cache import cache
 from publisher.clock import player_clock
 from publisher.errors import BatchError, PublisherError, ValidationError
@@ -157,6 +158,13 @@ def _published_line(result: PublishResult) -> str:
 )
 @click.option("--read-aloud-bitrate", type=int, help="MP3 bitrate inside the read-aloud EPUB; 0 = chapter MP3s.")
 @click.option("--announce/--no-announce", default=None, help="Spoken opening credits and closing line [default: on].")
+@click.option(
+    "--narration",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="A person's recording of the text (audio file or folder; repeatable): aligned instead of synthesis.",
+)
+@click.option("--narrator", metavar="NAME", help="Who reads the --narration recording (credited as the narrator).")
 @click.option("-j", "--jobs", type=int, help="Synthesis processes [default: one per core].")
 @click.option(
     "--cluster",
@@ -189,8 +197,10 @@ def publish(ctx: click.Context, paths: tuple[Path, ...], **flags: Any) -> None:
       publisher publish                       # everything in sources/
       publisher publish essay.md -o site/ --engine espeak --voice en-gb
       publisher publish library/ --cluster tcp://scheduler:8786 -o /shared/output
+      publisher publish book.md --narration recording/ --narrator "Kara Shallenberg"
     """
     run_proof = flags.pop("run_proof")  # an action after publishing, not a setting
+    flags["narration"] = flags["narration"] or None  # none given: the source's own (front matter), if any
     base = load_settings(ctx.obj.get("config"))
     language = flags["language"]
     if language:
@@ -200,6 +210,8 @@ def publish(ctx: click.Context, paths: tuple[Path, ...], **flags: Any) -> None:
     def done(result: PublishResult) -> None:
         if not quiet:
             click.echo(_published_line(result))
+            for line in alignment_summary(result.folder):
+                click.echo(f"  {line}")
 
     def failed(source: Path, exc: PublisherError) -> None:
         click.echo(f"error: {exc}", err=True)
@@ -210,7 +222,7 @@ def publish(ctx: click.Context, paths: tuple[Path, ...], **flags: Any) -> None:
         if not quiet:
             click.echo(message, err=True)
 
-    if run_proof:
+    if run_proof or flags["narration"]:
         from publisher.proof.asr import require_extra
 
         require_extra()  # before any work: say how to install it, not after an hour of narration

@@ -53,3 +53,9 @@ class BatchError(PublisherError):
     """Some sources of a batch failed; the others were published."""
 
     exit_code = 9
+
+
+class AlignmentError(PublisherError):
+    """A recording given as the narration does not match its text (or is far too short for it)."""
+
+    exit_code = 10

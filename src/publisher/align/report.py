@@ -14,6 +14,7 @@ import json
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 
@@ -113,7 +114,7 @@ def render_page(alignment: Alignment, title: str, audio: str | None = None, cues
     body = _el(html, "body")
     main = _el(body, "main")
     _el(main, "h1", f"Alignment: {title}")
-    _el(main, "p", headline(alignment))
+    _el(main, "p", headline(alignment.to_json()))
     if audio is not None:
         _el(main, "audio", None, id="narration", controls="controls", preload="metadata", src=audio)
     table = _el(main, "table")
@@ -158,15 +159,19 @@ def _chapters(main: etree._Element, alignment: Alignment) -> None:
         _el(row, "td", f"{100 * found / len(sentences):.0f} %", class_="num")
 
 
-def headline(alignment: Alignment) -> str:
-    """One sentence saying how well the recording matched the text."""
-    a = alignment
-    missing = len(a.sentences) - a.aligned
+def headline(data: Mapping[str, Any]) -> str:
+    """One sentence saying how well the recording matched the text (from alignment.json's data)."""
+    total, found = int(data["sentences"]), int(data["sentences_aligned"])
     return (
-        f"{a.aligned} of {len(a.sentences)} sentences found in {clock(a.duration)} of recording "
-        f"(coverage {100 * a.coverage:.1f} %, Whisper {a.model}); {missing} not heard, their times interpolated; "
-        f"{len(a.stretches)} stretches of audio not in the text."
+        f"{found} of {total} sentences found in {clock(float(data['duration']))} of recording "
+        f"(coverage {100 * float(data['coverage']):.1f} %, Whisper {data['model']}); {total - found} not heard, "
+        f"their times interpolated; {len(data['not_in_text'])} stretches of audio not in the text."
     )
+
+
+def _place(entry: Mapping[str, Any], single: bool) -> str:
+    at = clock(float(entry["recording"]["at"]))
+    return at if single else f"{entry['recording']['file']} at {at}"
 
 
 def write_report(
@@ -182,18 +187,28 @@ def write_report(
     return written
 
 
-def summary(alignment: Alignment, name: str, top: int = 5) -> list[str]:
-    """The alignment as lines for the terminal: coverage, sentences not heard, audio not in the text."""
-    a = alignment
-    lines = [f"{name}: {headline(a)}"]
-    missing = [s for s in a.sentences if not s.aligned]
+def summary(data: Mapping[str, Any], name: str, top: int = 5) -> list[str]:
+    """alignment.json's data as lines for the terminal: coverage, sentences not heard, audio not in the text."""
+    single = len(data["files"]) == 1
+    lines = [f"{name}: {headline(data)}"]
+    missing = [s for s in data["timeline"] if s["status"] != "aligned"]
     for s in missing[:top]:
-        lines.append(f"  not heard, near {where(a, s.start)}: {s.text[:90]}")
+        lines.append(f"  not heard, near {_place(s, single)}: {s['text'][:90]}")
     if len(missing) > top:
         lines.append(f"  … {len(missing) - top} more sentences not heard in {ALIGNMENT_HTML}")
-    for x in a.stretches[:top]:
-        what = f"heard “{x.heard[:70]}”" if x.heard else "no words heard"
-        lines.append(f"  not in the text, {where(a, x.start)} – {clock(x.end)}: {what}")
-    if len(a.stretches) > top:
-        lines.append(f"  … {len(a.stretches) - top} more stretches in {ALIGNMENT_HTML}")
+    stretches = data["not_in_text"]
+    for x in stretches[:top]:
+        what = f"heard “{x['heard'][:70]}”" if x["heard"] else "no words heard"
+        lines.append(f"  not in the text, {_place(x, single)} – {clock(float(x['end']))}: {what}")
+    if len(stretches) > top:
+        lines.append(f"  … {len(stretches) - top} more stretches in {ALIGNMENT_HTML}")
     return lines
+
+
+def folder_summary(folder: Path) -> list[str]:
+    """The summary of the alignment.json in a publication folder (none when it was not made from a recording)."""
+    try:
+        data = json.loads((folder / ALIGNMENT_JSON).read_text(encoding="utf-8"))
+        return summary(data, f"{folder.name}/{ALIGNMENT_HTML}")
+    except (OSError, ValueError, KeyError, TypeError):
+        return []

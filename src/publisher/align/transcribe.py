@@ -137,7 +137,7 @@ def transcribe_file(
         if progress is not None:
             progress(done_before + piece.end)
     joined = np.concatenate(levels) if levels else np.zeros(0, dtype=np.float32)
-    return FileTranscript(tuple(words), joined, len(joined) * FRAME)
+    return FileTranscript(tuple(words), joined, round(len(joined) * FRAME, 4))  # as the cache stores it
 
 
 def transcribe(

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from publisher.align.narration import default_narrator, recorded_narration, recording_fingerprint
+from publisher.align.report import write_report
 from publisher.audio.master import make_masters
 from publisher.audio.place import AudioFile, PlacedAudio, place_audio
 from publisher.errors import EngineError, PublisherError, RenderError, SourceError
@@ -24,6 +26,7 @@ from publisher.formats.context import CatalogueContext, RenderContext
 from publisher.formats.cover import load_cover
 from publisher.model import layout
 from publisher.model.publication import Metadata, Publication
+from publisher.model.timeline import RECORDED
 from publisher.pipeline.engines import EngineCache
 from publisher.pipeline.executor import LocalExecutor, ProgressFactory, Work, make_executor
 from publisher.pipeline.fingerprint import fingerprint, up_to_date
@@ -45,7 +48,7 @@ from publisher.speech.cache import ClipCache
 from publisher.speech.credits import add_front_matter
 from publisher.speech.engines import Engine
 from publisher.speech.lexicon import from_mapping, load_project_lexicon, project_lexicon_files
-from publisher.speech.narrate import Voice, assemble, count_sentences, default_jobs, missing_clips
+from publisher.speech.narrate import Clip, Voice, assemble, count_sentences, default_jobs, missing_clips
 from publisher.speech.normalise import prepare_spoken
 from publisher.text import slugify
 
@@ -123,10 +126,15 @@ def plan_source(
     if previous is not None and not settings.force and up_to_date(dest, previous, print_):
         log.info("%s: unchanged since the last publish; left as it is", path)
         return result_from_manifest(path, dest, previous, time.perf_counter() - started)
+    clips = settings.cache if settings.use_cache else scratch
+    if settings.narration:  # a person's recording, aligned at render time: no voice is loaded
+        settings = replace(settings, narration=tuple(p.absolute() for p in settings.narration))
+        voice = _prepare_recorded(pub, settings)
+        print_ = recording_fingerprint(print_, settings.narration)
+        return Plan(path, pub, settings, voice, print_, previous, clips, source_date_epoch())
     engine = engines.get(settings, pub.metadata.language)
     _prepare(pub, engine, settings, path)
     voice = Voice(engine.name, engine.narrator, engine.cache_key)
-    clips = settings.cache if settings.use_cache else scratch
     return Plan(path, pub, settings, voice, print_, previous, clips, source_date_epoch())
 
 
@@ -138,16 +146,30 @@ def _prepare(pub: Publication, engine: Engine, settings: Settings, path: Path) -
     prepare_spoken(pub, lexicon, engine.phonemes)
 
 
+def _prepare_recorded(pub: Publication, settings: Settings) -> Voice:
+    """A publication read by a person: the title page credits the narrator (no spoken credits or
+    closing line are added to the reading), and so does the metadata (MARC role "nrt")."""
+    narrator = settings.narrator or default_narrator(pub.metadata.language)
+    add_front_matter(pub, narrator, closing=False)
+    pub.metadata.contributors.append((narrator, "nrt"))
+    return Voice(RECORDED, narrator, "")
+
+
 def work_for(plan: Plan, engines: EngineCache) -> Work:
     """What an executor needs to narrate and render `plan`."""
-    engine = engines.get(plan.settings, plan.pub.metadata.language)
+    settings = replace(plan.settings, engine="silent") if plan.settings.narration else plan.settings
+    engine = engines.get(settings, plan.pub.metadata.language)
     spec = engines.spec(engine)
     if spec is None:  # pragma: no cover - every engine comes from the EngineCache
         raise EngineError("the engine cannot be rebuilt in another process", path=plan.path)
-    clips, cached = missing_clips(plan.pub, engine.cache_key, ClipCache(plan.clips))
+    if plan.settings.narration:  # nothing to synthesize: the recording is aligned when rendering
+        clips: list[Clip] = []
+        cached = count_sentences(plan.pub)
+    else:
+        clips, cached = missing_clips(plan.pub, engine.cache_key, ClipCache(plan.clips))
     meta = plan.pub.metadata
     images = [Path(b.src) for c in plan.pub.chapters for b in c.blocks if b.kind == "image" and b.src]
-    needs = tuple([plan.path, *([meta.cover] if meta.cover else []), *images])
+    needs = tuple([plan.path, *([meta.cover] if meta.cover else []), *images, *plan.settings.narration])
     render = functools.partial(render_plan, plan)
     return Work(
         plan.path, plan.pub.slug, tuple(clips), cached, plan.clips, spec, engine.cache_key, render,
@@ -162,7 +184,14 @@ def render_plan(plan: Plan) -> PublishResult:
     pub, settings = plan.pub, plan.settings
     dest = settings.output / pub.slug
     with staged(settings.output, pub.slug) as (staging, work):
-        narration = assemble(pub, plan.voice, settings, work, ClipCache(plan.clips))
+        recorded = None
+        if settings.narration:
+            recorded = recorded_narration(
+                pub, list(settings.narration), plan.voice.narrator, plan.path, plan.clips, work
+            )
+            narration = recorded.narration
+        else:
+            narration = assemble(pub, plan.voice, settings, work, ClipCache(plan.clips))
         masters = make_masters(narration, settings, previous_gains(plan.previous, settings.profile))
         store = ClipCache(settings.cache).segments if settings.use_cache else work / "segments"
         placed = place_audio(pub, narration, masters, staging, settings, store)
@@ -170,6 +199,9 @@ def render_plan(plan: Plan) -> PublishResult:
         cover = load_cover(pub.metadata)
         ctx = RenderContext(pub, placed, settings, cover, staging, work, identifier(pub), plan.epoch, modified)
         formats = render(ctx)
+        if recorded is not None:  # the alignment report beside the outputs, each sentence playable
+            cues = {c.sentence_id: (c.start, c.end) for c in placed.timeline.full_cues()}
+            write_report(recorded.alignment, staging, pub.metadata.title, placed.full.path.name, cues)
         result = _result(plan.path, dest, pub, placed, staging)
         meta = catalogue_metadata(pub, plan.voice.narrator, ctx.identifier, modified, plan.previous, ctx.cover_name)
         levels = {"profile": settings.profile, "gains": {str(i): round(m.gain, 2) for i, m in placed.masters.items()}}
