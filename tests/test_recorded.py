@@ -216,3 +216,24 @@ def test_front_matter_names_the_recording_beside_the_source(published: dict[str,
     data = json.loads((tmp_path / "out" / "lighthouse" / "alignment.json").read_text(encoding="utf-8"))
     assert data["files"][0]["name"] == "1 - part.mp3" and data["sentences_aligned"] == 10
     assert Epub(tmp_path / "out" / "lighthouse" / "lighthouse.epub").dc("contributor") == ["Ann Reader"]
+
+
+def test_an_epub_source_is_enhanced_with_the_recording(published: dict[str, Any], tmp_path: Path) -> None:
+    """The text EPUB published above, used as a source: its enhanced copy carries the reading."""
+    source = tmp_path / "lighthouse-book.epub"
+    shutil.copy(published["folder"] / "lighthouse.epub", source)
+    runner = CliRunner(mix_stderr=False)
+    args = ["publish", str(source), "-o", str(tmp_path / "out"), "--cache-dir", str(published["root"] / "cache"),
+            "--narration", str(published["recording"]), "--narrator", "Ann Reader"]  # fmt: skip
+    done = runner.invoke(cli, args, catch_exceptions=False)
+    assert done.exit_code == 0, done.stderr
+    folder = tmp_path / "out" / "lighthouse-book"
+    enhanced = next(folder.glob("*-enhanced.epub"))
+    epub = Epub(enhanced)
+    overlays = [i for i in epub.manifest().values() if i.get("media-type") == "application/smil+xml"]
+    assert overlays and epub.meta("media:narrator") == ["Ann Reader"]
+    assert "Ann Reader" in epub.dc("contributor")
+    report = run_epubcheck(enhanced)
+    assert report.ok, "\n".join(report.messages)
+    data = json.loads((folder / "alignment.json").read_text(encoding="utf-8"))
+    assert data["sentences_aligned"] >= data["sentences"] - 2
