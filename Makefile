@@ -66,10 +66,11 @@ test: $(VENV)/.stamp-dev java $(ACE) $(AXE) daisyplayer ## Set up .venv with tes
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # --- everything else -------------------------------------------------------------------------
-lint: $(VENV)/.stamp-dev ## ruff (lint + format check) and mypy
+lint: $(VENV)/.stamp-dev ## ruff (lint + format check), mypy, and the layering contracts (import-linter)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: $(VENV)/.stamp-dev ## Apply ruff's formatting and safe fixes
 	$(BIN)/ruff format src tests benchmarks

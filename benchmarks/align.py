@@ -55,7 +55,7 @@ def _git_file(mirror: Path, repo: str, path: str) -> bytes:
 def _sentences(text: str, layout: str, language: str) -> list[tuple[str, str, int]]:
     """(id, text, chapter) for each sentence: aeneas' fragments ("f000001|text") are lines of one
     paragraph; OHCHR's texts are paragraphs (blank-line or line separated)."""
-    from publisher.text import split_sentences
+    from publisher.text.sentences import split_sentences
 
     if layout == "fragments":
         paragraphs = [" ".join(line.split("|", 1)[1] for line in text.splitlines() if "|" in line)]

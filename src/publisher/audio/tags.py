@@ -25,9 +25,9 @@ from mutagen.id3 import (
     CTOCFlags,
 )  # fmt: skip
 
+from publisher.i18n import join_names
 from publisher.model.publication import Cover, Publication
 from publisher.model.timeline import ChapterMark
-from publisher.text import join_names
 
 # ISO 639-1 → ISO 639-2/B, which ID3's TLAN frame wants
 _ISO639_2 = {
@@ -65,7 +65,7 @@ def tag_mp3(
     tags = ID3()  # ffmpeg wrote no tags (-id3v2_version 0): start from none
     tags.add(TIT2(encoding=3, text=title))
     if meta.authors:
-        tags.add(TPE1(encoding=3, text=meta.authors))
+        tags.add(TPE1(encoding=3, text=list(meta.authors)))
     if narrator:
         tags.add(TCOM(encoding=3, text=narrator))
     tags.add(TALB(encoding=3, text=meta.title))

@@ -55,12 +55,9 @@ def write_cover(ctx: RenderContext) -> dict[str, Path]:
 
 def write_audio_files(ctx: RenderContext) -> dict[str, Path]:
     """Chapter MP3s, the full-length MP3 with chapter frames, and the M4B (audio/place.py)."""
-    write_audio(ctx.pub, ctx.placed, ctx.cover)
+    write_audio(ctx.pub, ctx.placed, ctx.encoded, ctx.cover)
     return {"mp3": ctx.full.path, "m4b": ctx.folder / layout.file_name("m4b", ctx.slug)}
 
-
-#: page 1 of the paginated catalogue files; page n is `<stem>-<n><suffix>` (formats/web/catalogue.py)
-OPDS_FILES = (layout.OPDS_XML, layout.OPDS_JSON, layout.OPENSEARCH, layout.SEARCH_INDEX, layout.FACET_DIR)
 
 RENDERERS: tuple[Renderer, ...] = (
     Renderer("cover", ("cover",), write_cover),
