@@ -237,3 +237,17 @@ def test_an_epub_source_is_enhanced_with_the_recording(published: dict[str, Any]
     assert report.ok, "\n".join(report.messages)
     data = json.loads((folder / "alignment.json").read_text(encoding="utf-8"))
     assert data["sentences_aligned"] >= data["sentences"] - 2
+
+
+def test_the_library_api_takes_the_recording_in_its_settings(published: dict[str, Any], tmp_path: Path) -> None:
+    from publisher import api
+
+    settings = api.Settings().override(
+        narration=[str(published["recording"])], narrator="Ann Reader", output=str(tmp_path / "out"),
+        cache=str(published["root"] / "cache"),
+    )  # fmt: skip
+    batch = api.publish([published["source"]], settings)
+    (result,) = batch.results
+    assert result.ok and result.synthesized == 0, result.error
+    assert result.folder is not None and (result.folder / "alignment.json").is_file()
+    assert Epub(result.epub).dc("contributor") == ["Ann Reader"]
