@@ -216,6 +216,11 @@ def test_front_matter_names_the_recording_beside_the_source(published: dict[str,
     data = json.loads((tmp_path / "out" / "lighthouse" / "alignment.json").read_text(encoding="utf-8"))
     assert data["files"][0]["name"] == "1 - part.mp3" and data["sentences_aligned"] == 10
     assert Epub(tmp_path / "out" / "lighthouse" / "lighthouse.epub").dc("contributor") == ["Ann Reader"]
+    again = runner.invoke(cli, args, catch_exceptions=False)  # nothing changed: left as it is
+    assert again.exit_code == 0 and "lighthouse: unchanged since the last publish" in again.stdout
+    (tmp_path / "take" / "2 - part.mp3").write_bytes((tmp_path / "take" / "1 - part.mp3").read_bytes())
+    retake = runner.invoke(cli, args, catch_exceptions=False)  # a new take of a file: published again
+    assert "unchanged" not in retake.stdout
 
 
 def test_an_epub_source_is_enhanced_with_the_recording(published: dict[str, Any], tmp_path: Path) -> None:

@@ -67,9 +67,13 @@ def plan_source(
     pub, settings = read(path, settings)
     if absolute:
         settings = replace(settings, output=settings.output.absolute(), cache=settings.cache.absolute())
+    if settings.narration:  # a person's recording: found from any working directory, by any worker
+        settings = replace(settings, narration=tuple(p.absolute() for p in settings.narration))
     dest = settings.output / pub.slug
     lexicon_file = project_lexicon_file(settings.lexicon)
     print_ = fingerprint(path, pub, settings, [lexicon_file] if lexicon_file and lexicon_file.is_file() else [])
+    if settings.narration:
+        print_ = recording_fingerprint(print_, settings.narration)  # a new take publishes again
     previous = read_manifest(dest)
     check_owner(previous, path, dest)
     if previous is not None and not settings.force and up_to_date(dest, previous, print_):
@@ -79,9 +83,7 @@ def plan_source(
     lexicon = project.merged(from_mapping(pub.metadata.lexicon, str(path)))
     clips = ClipCache(settings.cache if settings.use_cache else scratch)
     if settings.narration:  # a person's recording, aligned at render time: no voice is loaded
-        settings = replace(settings, narration=tuple(p.absolute() for p in settings.narration))
         pub, voice = _prepare_recorded(pub, settings, lexicon)
-        print_ = recording_fingerprint(print_, settings.narration)
         return Plan(
             path=path, pub=pub, settings=settings, voice=voice, fingerprint=print_, previous=previous, clips=clips,
             epoch=source_date_epoch(),
