@@ -256,3 +256,22 @@ def test_the_library_api_takes_the_recording_in_its_settings(published: dict[str
     assert result.ok and result.synthesized == 0, result.error
     assert result.folder is not None and (result.folder / "alignment.json").is_file()
     assert Epub(result.epub).dc("contributor") == ["Ann Reader"]
+
+
+def test_on_a_cluster_the_pieces_are_heard_as_tasks(published: dict[str, Any], tmp_path: Path) -> None:
+    """A LocalCluster of two processes renders the publication; its recording's pieces are heard by
+    tasks of their own (a fresh transcript cache: nothing comes from the local run's)."""
+    runner = CliRunner(mix_stderr=False)
+    args = ["publish", str(published["source"]), "-o", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache"),
+            "--cluster", "local:2", "--narration", str(published["recording"]), "--narrator", "Ann Reader"]  # fmt: skip
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SOURCE_DATE_EPOCH", EPOCH)
+        done = runner.invoke(cli, args, catch_exceptions=False)
+    assert done.exit_code == 0, done.stderr
+    here = json.loads((published["folder"] / "alignment.json").read_text(encoding="utf-8"))
+    there = json.loads((tmp_path / "out" / "lighthouse" / "alignment.json").read_text(encoding="utf-8"))
+    assert [(s["id"], s["status"]) for s in there["timeline"]] == [(s["id"], s["status"]) for s in here["timeline"]]
+    for a, b in zip(here["timeline"], there["timeline"], strict=True):
+        assert abs(a["start"] - b["start"]) < 0.05
+    heard = [json.loads(p.read_text(encoding="utf-8")) for p in (tmp_path / "cache" / "align").rglob("*.json")]
+    assert [h["heard"] for h in heard] == ["cluster", "cluster"]  # both files, piece by piece, as tasks

@@ -1,5 +1,6 @@
 """Hearing a recording: every word with its time (faster-whisper word timestamps), piece by piece,
-cached by each file's content so a text edit aligns again without transcribing again.
+cached by each file's content so a text edit aligns again without transcribing again. Rendered
+on a Dask cluster, the pieces are heard as tasks of their own across its workers.
 
 The models are those proof-listening uses, installed from PyPI by the `proof` extra: Whisper
 tiny.en for English, the multilingual base model otherwise (see proof/asr.py). Decoding here is
@@ -10,6 +11,7 @@ French reading (tiny.en: no measurable difference) (BENCHMARKS.md, recorded narr
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import json
 import logging
@@ -83,7 +85,7 @@ def _load(path: Path) -> FileTranscript | None:
         return None
 
 
-def _store(path: Path, heard: FileTranscript, file: RecordingFile, decoding: Decoding) -> None:
+def _store(path: Path, heard: FileTranscript, file: RecordingFile, decoding: Decoding, where: str) -> None:
     import io
 
     import numpy as np
@@ -99,12 +101,40 @@ def _store(path: Path, heard: FileTranscript, file: RecordingFile, decoding: Dec
         "model": decoding.model,
         "decoding": decoding.options(),
         "duration": round(heard.duration, 4),
+        "heard": where,  # "here", "cluster" (its pieces were tasks) or "given" (a caller's hearer)
         "words": [[round(w.start, 3), round(w.end, 3), w.text, round(w.probability, 3)] for w in heard.words],
     }
     write_atomic(path, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
 
 
 Hearer = Callable[[Iterable[Piece]], Iterator[list[HeardWord]]]
+
+
+def cluster_hearer(language: str, decoding: Decoding, cache: Path) -> Hearer | None:
+    """Inside a Dask task (a publication rendered on a cluster): a hearer that sends the pieces to
+    the cluster as tasks of their own (`hear_piece`), a few ahead of the one being waited for, so
+    memory stays flat; None anywhere else (pieces are heard here, in order)."""
+    try:
+        from distributed import get_worker, worker_client
+    except ImportError:
+        return None
+    try:
+        get_worker()
+    except ValueError:
+        return None
+
+    def hear(pieces: Iterable[Piece]) -> Iterator[list[HeardWord]]:
+        with worker_client() as client:  # leaves this worker's thread pool while it waits
+            ahead = max(2, 2 * len(client.scheduler_info().get("workers", {})))
+            pending: collections.deque[Any] = collections.deque()
+            for piece in pieces:
+                pending.append(client.submit(hear_piece, piece, language, decoding, cache, pure=False))
+                if len(pending) >= ahead:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+
+    return hear
 
 
 def transcribe_file(
@@ -152,6 +182,10 @@ def transcribe(
     """Hear every file of `recording` (from the cache where it was heard before with the same model
     and options: the key is the file's SHA-256, never its name or date)."""
     decoding = decoding or decoding_for(language)
+    where = "given" if hearer is not None else "here"
+    if hearer is None:
+        hearer = cluster_hearer(language, decoding, cache)
+        where = "here" if hearer is None else "cluster"
     files: list[FileTranscript] = []
     made = 0
     for index, (file, offset) in enumerate(zip(recording.files, recording.offsets, strict=True)):
@@ -160,7 +194,7 @@ def transcribe(
         if heard is None:
             log.info("%s: transcribing %.0f s with Whisper %s", file.path.name, file.duration, decoding.model)
             heard = transcribe_file(file, index, language, cache, decoding, hearer, progress, offset)
-            _store(path, heard, file, decoding)
+            _store(path, heard, file, decoding, where)
             made += 1
         else:
             log.info("%s: transcript from the cache", file.path.name)
