@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from publisher import __version__
-from publisher.align.report import folder_summary as alignment_summary
 from publisher.cli_cache import cache
 from publisher.clock import player_clock
 from publisher.errors import BatchError, PublisherError, ValidationError
+from publisher.model import layout
 from publisher.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -236,8 +236,11 @@ def publish(ctx: click.Context, paths: tuple[Path, ...], **flags: Any) -> None:
         elif result.ok and not quiet:
             bars.close()
             click.echo(_published_line(result))
-            for line in alignment_summary(result.folder) if result.folder else []:
-                click.echo(f"  {line}")
+            if result.folder and (result.folder / layout.ALIGNMENT_JSON).is_file():  # published from a recording
+                from publisher.align.report import folder_summary
+
+                for line in folder_summary(result.folder):
+                    click.echo(f"  {line}")
 
     bars = _ProgressBars(whole_run=cluster_address(settings.cluster) is not None)
     try:

@@ -21,9 +21,10 @@ from lxml import etree
 from publisher.align.result import Alignment, SentenceTime, Stretch
 from publisher.clock import tenths_clock as clock
 from publisher.files import write_atomic
+from publisher.model import layout
 
-ALIGNMENT_JSON = "alignment.json"
-ALIGNMENT_HTML = "alignment.html"
+ALIGNMENT_JSON = layout.ALIGNMENT_JSON
+ALIGNMENT_HTML = layout.ALIGNMENT_HTML
 LOW = 0.75  # found sentences below this confidence are listed for a listen
 Cues = Mapping[str, tuple[float, float]]  # sentence id → (start, end) in the full-length MP3
 

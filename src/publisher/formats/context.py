@@ -6,13 +6,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from publisher.audio.place import EncodedAudio
 from publisher.model import layout
 from publisher.model.catalogue import CatalogueEntry
 from publisher.model.publication import Cover, Publication
 from publisher.model.timeline import AudioFile, ChapterMark, PlacedAudio, Timeline
 from publisher.settings import Settings
+
+if TYPE_CHECKING:  # the audio stage's modules load only when a publication is rendered
+    from publisher.audio.place import EncodedAudio
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from publisher.align.narration import default_narrator, recording_fingerprint
 from publisher.manifest import Manifest, ManifestAudio, read_manifest
 from publisher.model import layout
 from publisher.model.publication import Metadata, Publication
@@ -73,6 +72,8 @@ def plan_source(
     lexicon_file = project_lexicon_file(settings.lexicon)
     print_ = fingerprint(path, pub, settings, [lexicon_file] if lexicon_file and lexicon_file.is_file() else [])
     if settings.narration:
+        from publisher.align.narration import recording_fingerprint  # only for a recorded source
+
         print_ = recording_fingerprint(print_, settings.narration)  # a new take publishes again
     previous = read_manifest(dest)
     check_owner(previous, path, dest)
@@ -101,6 +102,8 @@ def plan_source(
 def _prepare_recorded(pub: Publication, settings: Settings, lexicon: Lexicon) -> tuple[Publication, Voice]:
     """A publication read by a person: the title page credits the narrator, no spoken credits or
     closing line are added to the reading, and the metadata credits the narrator (MARC role "nrt")."""
+    from publisher.align.narration import default_narrator
+
     narrator = settings.narrator or default_narrator(pub.metadata.language)
     pub = prepare(pub, replace(settings, announce=False), lexicon, narrator=narrator, phonemes=False)
     contributors = (*pub.metadata.contributors, (narrator, "nrt"))

@@ -21,7 +21,6 @@ from publisher.manifest import load_entries
 from publisher.pipeline.engines import EngineCache
 from publisher.pipeline.executor import LocalExecutor, Outcome, Work, cluster_address
 from publisher.pipeline.plan import Plan, plan_source
-from publisher.pipeline.render import Renderer
 from publisher.pipeline.results import BatchResult, SourceResult
 from publisher.pipeline.staging import output_lock, remove_leftovers
 from publisher.progress import CancelToken, Progress, ProgressCallback, check, emit
@@ -171,6 +170,8 @@ def _result(outcome: Outcome) -> SourceResult:
 
 def work_for(plan: Plan, engines: EngineCache, read_seconds: float = 0.0) -> Work:
     """What an executor needs to narrate and render `plan`."""
+    from publisher.pipeline.render import Renderer  # the renderers load only when there is work for them
+
     recorded = bool(plan.settings.narration)  # nothing to synthesize: the recording is aligned when rendering
     settings = replace(plan.settings, engine="silent") if recorded else plan.settings
     engine = engines.get(settings, plan.pub.metadata.language)
