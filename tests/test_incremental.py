@@ -45,9 +45,9 @@ def test_second_run_is_skipped_and_force_uses_the_cache(project: Path) -> None:
     assert first.synthesized == first.sentences == 25 and not first.skipped
     again = run(project)
     assert again.skipped and again.synthesized == 0
-    assert again.cues == first.cues and again.audio == [
+    assert again.cues == first.cues and again.audio == tuple(
         a.__class__(a.path, a.chapter, a.title, a.duration) for a in first.audio
-    ]
+    )
     forced = run(project, force=True)
     assert not forced.skipped and forced.synthesized == 0
     info = ClipCache(project / "cache").info()

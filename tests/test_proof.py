@@ -205,13 +205,18 @@ def test_real_transcription_report(proofed: tuple[Path, Any, str]) -> None:
     (chapter,) = report["chapters"]
     assert chapter["wer"] == report["wer"] and chapter["title"] == "The Names"
     cues = {c[0]: c for c in manifest["cues"]}
-    scores = [f["score"] for f in report["flagged"]]
-    assert scores, "eSpeak's 'Siobhan' should be misheard somewhere"
-    assert scores == sorted(scores, reverse=True) and all(s > 0 for s in scores)
+    confidences = [f["confidence"] for f in report["flagged"]]
+    assert confidences, "eSpeak's 'Siobhan' should be misheard somewhere"
+    assert confidences == sorted(confidences, reverse=True)
+    assert all(report["threshold"] <= c <= 1 for c in confidences)
     for entry in report["flagged"]:
         cue = cues[entry["sentence"]]
         assert (entry["text"], entry["start"], entry["end"]) == (cue[1], round(cue[2], 3), round(cue[3], 3))
-        assert set(entry) >= {"rank", "chapter", "heard", "missed"}
+        assert set(entry) >= {"rank", "chapter", "heard", "missed", "score", "reason", "words"}
+        assert entry["words"] and entry["reason"] == "; ".join(w["reason"] for w in entry["words"])
+        for word in entry["words"]:
+            assert word["word"] in entry["text"] and 0 <= word["probability"] <= 1
+            assert report["threshold"] <= word["confidence"] <= entry["confidence"]
     for suggestion in report["lexicon"]:
         assert len(suggestion["places"]) >= 2 and suggestion["line"].startswith(suggestion["word"] + ": [[ ")
     assert stdout.splitlines()[-1] == f"  → {folder / 'proof.html'}"

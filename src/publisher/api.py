@@ -153,10 +153,14 @@ def check(
     return check_paths([Path(p) for p in paths], ace=ace, max_wer=max_wer, sources=list(sources) or None)
 
 
-def proof(folder: str | Path, settings: Settings | None = None, *, model: str | None = None) -> Any:
+def proof(
+    folder: str | Path, settings: Settings | None = None, *, model: str | None = None, threshold: float | None = None
+) -> Any:
     """Proof-listen one publication folder as `publisher proof` does: transcribe its full-length MP3
-    offline (Whisper; the `proof` extra), write proof.json and proof.html into the folder, and
-    return the report (`.flagged`: the sentences heard otherwise than written, worst first)."""
+    offline (Whisper; the `proof` extra), score each sentence's written words against its audio,
+    write proof.json and proof.html into the folder, and return the report (`.flagged`: the
+    sentences whose confidence reaches `threshold` (default 0.4), surest first). One sentence is
+    scored on its own by `publisher.proof.score_clip` (for instance on `speak`'s WAV)."""
     from publisher.prepare.lexicon import load_project_lexicon
     from publisher.proof.asr import Decoding, require_extra
     from publisher.proof.report import proof_publication, write_report
@@ -165,7 +169,10 @@ def proof(folder: str | Path, settings: Settings | None = None, *, model: str | 
     settings = settings or Settings()
     folder = Path(folder)
     lexicon = load_project_lexicon(settings.lexicon)
-    report = proof_publication(folder, settings.cache, lexicon, Decoding(model) if model else None)
+    from publisher.proof.verdict import THRESHOLD
+
+    decoding = Decoding(model) if model else None
+    report = proof_publication(folder, settings.cache, lexicon, decoding, THRESHOLD if threshold is None else threshold)
     write_report(report, folder)
     return report
 

@@ -250,7 +250,7 @@ def publish(ctx: click.Context, paths: tuple[Path, ...], **flags: Any) -> None:
         bars.close()
     if run_proof and batch.published:
         folders = [r.folder for r in batch.published if r.folder]
-        _proof_folders(ctx, folders, settings.cache, settings.lexicon, None, 10)
+        _proof_folders(ctx, folders, settings.cache, settings.lexicon, None, 10, None)
     if not batch.results:
         click.echo("nothing to publish: no sources found (.txt, .md, .html, .epub, .docx, .odt…)", err=True)
         ctx.exit(BatchError.exit_code)
@@ -262,8 +262,9 @@ def publish(ctx: click.Context, paths: tuple[Path, ...], **flags: Any) -> None:
 
 
 def _proof_folders(
-    ctx: click.Context, folders: list[Path], cache: Path, lexicon: Path | None, model: str | None, top: int
-) -> None:
+    ctx: click.Context, folders: list[Path], cache: Path, lexicon: Path | None, model: str | None, top: int,
+    threshold: float | None,
+) -> None:  # fmt: skip
     from publisher.prepare.lexicon import load_project_lexicon
     from publisher.proof.asr import Decoding, require_extra
     from publisher.proof.report import REPORT_HTML, proof_folders, summary
@@ -271,7 +272,7 @@ def _proof_folders(
     require_extra()
     words = load_project_lexicon(lexicon or load_settings(ctx.obj.get("config")).lexicon)
     failures: list[PublisherError] = []
-    for folder, outcome in proof_folders(folders, cache, words, Decoding(model) if model else None):
+    for folder, outcome in proof_folders(folders, cache, words, Decoding(model) if model else None, threshold):
         if isinstance(outcome, PublisherError):  # one folder's problem does not stop the others
             click.echo(f"error: {outcome}", err=True)
             failures.append(outcome)
@@ -293,18 +294,24 @@ def _proof_folders(
     help="Whisper model [default: tiny.en for English, multilingual base otherwise].",
 )
 @click.option("--top", type=int, default=10, show_default=True, help="Flagged sentences shown in the terminal.")
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0, 1),
+    help="Flag sentences whose confidence is at least this [default: 0.4, calibrated on the seed].",
+)
 @click.pass_context
 def proof(
     ctx: click.Context, folders: tuple[Path, ...], cache_dir: Path | None, lexicon: Path | None, model: str | None,
-    top: int,
+    top: int, threshold: float | None,
 ) -> None:  # fmt: skip
     """Proof-listen published narration: transcribe each full-length MP3 offline (Whisper) and report
     the sentences whose audio does not match their text.
 
     FOLDERS are publication folders (OUTPUT/<slug>) or output folders (default: output/). Writes
     proof.json and proof.html (each flagged sentence playable from its cue) into each publication
-    folder and prints the word error rate, the worst sentences and lexicon suggestions. Needs the
-    `proof` extra: pip install 'publisher[proof]'.
+    folder and prints the word error rate, the flagged sentences (surest first, with the word,
+    what was heard and the confidence) and lexicon suggestions. Needs the `proof` extra:
+    pip install 'publisher[proof]'.
 
     \b
     Example:
@@ -317,7 +324,7 @@ def proof(
     if not found:
         click.echo("nothing to proof: no published folders found; run `publisher publish` first", err=True)
         sys.exit(BatchError.exit_code)
-    _proof_folders(ctx, found, cache_dir or settings.cache, lexicon, model, top)
+    _proof_folders(ctx, found, cache_dir or settings.cache, lexicon, model, top, threshold)
 
 
 @cli.command()
@@ -400,10 +407,10 @@ def check(outputs: tuple[Path, ...], no_ace: bool, max_wer: float | None, source
       publisher check output/
       publisher check output/putin-today --max-wer 0.05
     """
-    from publisher.validate.run import check_paths
+    from publisher.api import check as check_outputs
 
     sources = list(source_dirs) or [Path("sources")]
-    reports = check_paths(list(outputs) or [Path("output")], ace=not no_ace, max_wer=max_wer, sources=sources)
+    reports = check_outputs(list(outputs) or [Path("output")], ace=not no_ace, max_wer=max_wer, sources=sources)
     if not reports:
         click.echo("nothing to check: no .epub or .mp3 files found", err=True)
         sys.exit(BatchError.exit_code)

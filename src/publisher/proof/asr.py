@@ -157,8 +157,12 @@ def load_model(name: str, cache: Path) -> Any:
     import ctranslate2
     from faster_whisper import WhisperModel
 
+    from publisher.proof.forced import repair_tokenizer
+
     ctranslate2.set_random_seed(SAMPLING_SEED)
-    return WhisperModel(str(model_path(name, cache)), device="cpu", compute_type="int8")
+    model = WhisperModel(str(model_path(name, cache)), device="cpu", compute_type="int8")
+    repair_tokenizer(model)
+    return model
 
 
 def decode_window(audio: Path, start: float = 0.0, end: float | None = None) -> Any:

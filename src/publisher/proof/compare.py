@@ -18,6 +18,9 @@ from dataclasses import dataclass
 from publisher.model.scores import METRICS, Metric
 
 _SINGLE_LETTERS = re.compile(r"\b(?:[^\W\d_] ){1,}[^\W\d_]\b")
+# Whisper's own spacing noise: "U .S." for "U.S.", "all -out" and "Cold War -era" for hyphenated words
+_SPACED_STOP = re.compile(r"\b([^\W\d_]) \.(?=[^\W\d_])")
+_SPACED_HYPHEN = re.compile(r"(\w) -(?=\w)")
 # scripts without spaces between words: compared by character
 _BY_CHARACTER = {"zh", "ja", "th", "lo", "km", "my", "bo", "yue", "cmn"}
 
@@ -77,6 +80,7 @@ def normalise_words(text: str, language: str = "en") -> list[str]:
     characters, for a language written without spaces between words."""
     english = language.split("-")[0].lower() == "en"
     text = text.replace("’", "'").replace("‘", "'")
+    text = _SPACED_HYPHEN.sub(r"\1-", _SPACED_STOP.sub(r"\1.", text))
     normalised = _normaliser(english)(text)
     if by_character(language):
         return [c for c in normalised if not c.isspace()]
@@ -104,6 +108,33 @@ def align(reference: list[str], heard: list[str]) -> Alignment:
         instead = " ".join(heard[first:last])
         missed.extend((word, instead) for word in reference[chunk.ref_start_idx : chunk.ref_end_idx])
     return Alignment(reference, heard, out.substitutions, out.deletions, out.insertions, missed)
+
+
+def word_ops(reference: list[str], heard: list[str]) -> list[tuple[str, str]]:
+    """For each reference word: "equal", "substitute" or "delete", and the heard words in its place
+    (a substitution also takes the insertions right next to it; "" for a deletion)."""
+    if not reference:
+        return []
+    if not heard:
+        return [("delete", "")] * len(reference)
+    import jiwer
+
+    chunks = jiwer.process_words(" ".join(reference), " ".join(heard)).alignments[0]
+    ops: list[tuple[str, str]] = []
+    for i, chunk in enumerate(chunks):
+        if chunk.type == "insert":
+            continue
+        if chunk.type == "equal":
+            ops += [("equal", w) for w in heard[chunk.hyp_start_idx : chunk.hyp_end_idx]]
+            continue
+        first, last = chunk.hyp_start_idx, chunk.hyp_end_idx
+        if i > 0 and chunks[i - 1].type == "insert":
+            first = chunks[i - 1].hyp_start_idx
+        if i + 1 < len(chunks) and chunks[i + 1].type == "insert":
+            last = chunks[i + 1].hyp_end_idx
+        instead = " ".join(heard[first:last])
+        ops += [(chunk.type, instead)] * (chunk.ref_end_idx - chunk.ref_start_idx)
+    return ops
 
 
 def text_wer(reference: str, heard: str, language: str = "en") -> float:

@@ -58,9 +58,9 @@ def _chapters(body: etree._Element, report: ProofReport) -> None:
 
 
 def _flagged(body: etree._Element, report: ProofReport) -> None:
-    _el(body, "h2", f"Sentences to listen to ({len(report.flagged)}, worst first)")
+    _el(body, "h2", f"Sentences to listen to ({len(report.flagged)}, surest first)")
     if not report.flagged:
-        _el(body, "p", "Every sentence was heard as written.")
+        _el(body, "p", "No sentence was flagged: every word was heard as written, or close enough.")
         return
     items = _el(body, "ol", class_="flagged")
     for result in report.flagged:
@@ -70,12 +70,13 @@ def _flagged(body: etree._Element, report: ProofReport) -> None:
         link.set("data-start", start)
         link.set("data-end", end)
         link.set("aria-label", f"Play sentence at {clock(result.cue.start)}")
-        link.tail = f" score {result.score:.2f} · "
+        link.tail = f" confidence {result.confidence:.2f} · "
         read = _el(item, "a", "in the text", href=f"{READALONG_PAGE}#{result.cue.sentence_id}")
         read.tail = None
         _el(item, "p", result.cue.text)
         heard = _el(item, "p", "Heard: ", class_="heard")
         _el(heard, "q", result.heard or "(nothing)")
+        _el(item, "p", "Why: " + result.reason(report.threshold), class_="why")
         missed = sorted({w for w, _ in result.alignment.missed}) if result.alignment else []
         if missed:
             _el(item, "p", "Missed: " + ", ".join(missed), class_="missed")
@@ -96,7 +97,8 @@ def render_page(report: ProofReport) -> str:
         "p",
         f"Whisper {report.decoding.model} heard {t.words - t.substitutions - t.deletions} of {t.words} "
         f"{scored.units} as written: {scored.rate} {t.wer:.3f} ({t.substitutions} substituted, {t.deletions} missing, "
-        f"{t.insertions} extra). {len(report.flagged)} of {report.sentences} sentences differ.",
+        f"{t.insertions} extra). {len(report.flagged)} of {report.sentences} sentences flagged "
+        f"(confidence ≥ {report.threshold:g}).",
     )
     back = _el(main, "p")
     _el(back, "a", "Back to the read-along page", href=READALONG_PAGE)

@@ -21,8 +21,17 @@ from publisher.manifest import Manifest, read_manifest
 from publisher.model import layout
 from publisher.model.layout import MANIFEST
 from publisher.prepare.lexicon import Lexicon
-from publisher.proof.asr import Decoding, HeardWord, decoding_for, load_model, transcribe_window
+from publisher.proof.asr import (
+    SAMPLE_RATE,
+    Decoding,
+    HeardWord,
+    decode_window,
+    decoding_for,
+    load_model,
+    transcribe_samples,
+)
 from publisher.proof.compare import metric
+from publisher.proof.forced import expected_words
 from publisher.proof.page import render_page
 from publisher.proof.results import ChapterScore, ProofReport
 from publisher.proof.score import (
@@ -36,6 +45,7 @@ from publisher.proof.score import (
     windows,
 )
 from publisher.proof.suggest import suggest
+from publisher.proof.verdict import THRESHOLD
 
 log = logging.getLogger(__name__)
 
@@ -68,28 +78,62 @@ def _manifest(folder: Path) -> Manifest:
     return manifest
 
 
+CLIP_MARGIN = 0.3  # seconds of the pause around a sentence included in its clip (at most half the pause)
+LONGEST_CLIP = 30.0  # what Whisper hears at once; a longer sentence is judged by its transcript alone
+
+
 def _heard(
-    model: Any, audio: Path, span: tuple[float, float], group: list[SentenceCue], language: str, decoding: Decoding
+    model: Any, samples: Any, start: float, group: list[SentenceCue], language: str, decoding: Decoding
 ) -> list[HeardWord]:
     """The words heard in one window; decoded again without timestamp tokens when far fewer words
     were heard than are written. With timestamp tokens Whisper sometimes ends a 30 s chunk's last
     segment early and drops the window's last sentences (the corpus dictionary's short entries:
     on its worst windows deletions fell from 38 to 4 and the WER from 0.316 to 0.227 without
     them); only the number of words decides, never which words."""
-    heard = list(transcribe_window(model, audio, *span, language, decoding))
+    heard = list(transcribe_samples(model, samples, start, language, decoding))
     written = sum(len(c.text.split()) for c in group)
     if not decoding.without_timestamps and len(heard) < RETRY_BELOW * written:
-        again = list(transcribe_window(model, audio, *span, language, replace(decoding, without_timestamps=True)))
+        again = list(transcribe_samples(model, samples, start, language, replace(decoding, without_timestamps=True)))
         if len(again) > len(heard):
-            log.debug("%s: %.0f–%.0f s decoded again without timestamps", audio.name, *span)
+            log.debug("%.0f s: window decoded again without timestamps", start)
             return again
     return heard
 
 
+def clip_span(cues: list[SentenceCue], index: int, start: float, end: float) -> tuple[float, float]:
+    """The span of sentence `index` of a window (`start`–`end`) scored on its own: its cue and up to
+    CLIP_MARGIN of the pauses around it, never more than half the pause to a neighbour."""
+    cue = cues[index]
+    before = (cues[index - 1].end + cue.start) / 2 if index else start
+    after = (cue.end + cues[index + 1].start) / 2 if index + 1 < len(cues) else end
+    return max(before, cue.start - CLIP_MARGIN, start), min(after, cue.end + CLIP_MARGIN, end)
+
+
+def score_sentences(
+    model: Any, samples: Any, start: float, end: float, results: list[SentenceResult], language: str
+) -> None:
+    """Teacher-force each sentence's text on its own clip of the window's `samples` (which start at
+    `start` seconds); a sentence longer than LONGEST_CLIP keeps no scores (judged on its transcript)."""
+    cues = [r.cue for r in results]
+    for index, result in enumerate(results):
+        a, b = clip_span(cues, index, start, end)
+        if b - a > LONGEST_CLIP:
+            log.info("%s is %.0f s long: judged by its transcript alone", result.cue.sentence_id, b - a)
+            continue
+        clip = samples[int((a - start) * SAMPLE_RATE) : int((b - start) * SAMPLE_RATE)]
+        result.expected = expected_words(model, clip, result.cue.text, language, offset=a)
+
+
 def transcribe_publication(
-    folder: Path, cache: Path, decoding: Decoding | None = None, progress: Progress | None = None
+    folder: Path,
+    cache: Path,
+    decoding: Decoding | None = None,
+    progress: Progress | None = None,
+    against_text: bool = True,
 ) -> tuple[Manifest, Decoding, list[SentenceResult]]:
-    """Transcribe `folder`'s full-length MP3 window by window and give every heard word to its sentence."""
+    """Transcribe `folder`'s full-length MP3 window by window and give every heard word to its sentence;
+    with `against_text`, also score each sentence's written words on its clip and judge them (the
+    flags; without it only the word error rates mean anything, at 60% of the cost)."""
     data = _manifest(folder)
     language = data.metadata.language
     decoding = decoding or decoding_for(language)
@@ -103,8 +147,12 @@ def transcribe_publication(
     results: list[SentenceResult] = []
     for index, group in enumerate(groups):
         start, end = window_span(groups, index, duration)
-        heard = _heard(model, audio, (start, end), group, language, decoding)
-        results.extend(assign(group, heard))
+        samples = decode_window(audio, start, end)
+        heard = _heard(model, samples, start, group, language, decoding)
+        members = assign(group, heard)
+        if against_text:
+            score_sentences(model, samples, start, end, members, language)
+        results.extend(members)
         log.info("%s: %.0f of %.0f s transcribed", folder.name, end, duration)
         if progress:
             progress(end)
@@ -115,6 +163,8 @@ def transcribe_publication(
             path=audio,
         )
     refine(results, language)
+    for result in results:
+        result.judge(language)
     return data, decoding, results
 
 
@@ -123,10 +173,11 @@ def proof_publication(
     cache: Path,
     lexicon: Lexicon | None = None,
     decoding: Decoding | None = None,
-    min_score: float = 0.0,
+    threshold: float = THRESHOLD,
     progress: Progress | None = None,
 ) -> ProofReport:
-    """Proof-listen one publication folder and return the report (nothing written)."""
+    """Proof-listen one publication folder and return the report (nothing written): the sentences
+    whose confidence (verdict) is at least `threshold` are flagged, most confident first."""
     started = time.perf_counter()
     data, decoding, results = transcribe_publication(folder, cache, decoding, progress)
     language = data.metadata.language
@@ -140,8 +191,8 @@ def proof_publication(
                 tally(members, language),
             )
         )  # fmt: skip
-    flagged = [r for r in results if r.alignment and r.alignment.errors and r.score > min_score]
-    flagged.sort(key=lambda r: (-r.score, -(r.alignment.errors if r.alignment else 0), r.cue.start))
+    flagged = [r for r in results if r.confidence >= threshold]
+    flagged.sort(key=lambda r: (-r.confidence, -r.score, r.cue.start))
     report = ProofReport(
         slug=folder.name,
         title=data.metadata.title,
@@ -155,6 +206,7 @@ def proof_publication(
         suggestions=suggest(results, language, lexicon),
         sentences=len(results),
         fingerprint=data.fingerprint,
+        threshold=threshold,
     )
     report.seconds = time.perf_counter() - started
     return report
@@ -182,13 +234,15 @@ def summary(report: ProofReport, top: int = 10) -> list[str]:
     lines = [
         f"{report.slug}: {scored.name} {t.wer:.3f} ({t.errors} of {t.words} {scored.units}; "
         f"Whisper {report.decoding.model}), "
-        f"{len(report.flagged)} of {report.sentences} sentences flagged, {report.seconds:.0f} s"
+        f"{len(report.flagged)} of {report.sentences} sentences flagged "
+        f"(confidence ≥ {report.threshold:g}), {report.seconds:.0f} s"
     ]
     if len(report.chapters) > 1:
         lines += [f"  chapter {c.number:>2} {c.tally.wer:.3f}  {c.title}" for c in report.chapters]
     for rank, r in enumerate(report.flagged[:top], 1):
-        lines.append(f"  {rank:>2}. {clock(r.cue.start)} score {r.score:.2f}  {r.cue.text}")
+        lines.append(f"  {rank:>2}. {clock(r.cue.start)} confidence {r.confidence:.2f}  {r.cue.text}")
         lines.append(f"      heard: {r.heard or '(nothing)'}")
+        lines.append(f"      why: {r.reason(report.threshold)}")
     if len(report.flagged) > top:
         lines.append(f"  … {len(report.flagged) - top} more in {report.slug}/{REPORT_HTML}")
     if report.suggestions:
@@ -198,13 +252,13 @@ def summary(report: ProofReport, top: int = 10) -> list[str]:
 
 
 def proof_folders(
-    folders: list[Path], cache: Path, lexicon: Lexicon, decoding: Decoding | None
+    folders: list[Path], cache: Path, lexicon: Lexicon, decoding: Decoding | None, threshold: float | None = None
 ) -> Iterator[tuple[Path, ProofReport | PublisherError]]:
     """Proof each publication folder in turn, writing its proof.json and proof.html; a folder that
     cannot be proofed is reported with its error and the others go on."""
     for folder in folders:
         try:
-            report = proof_publication(folder, cache, lexicon, decoding)
+            report = proof_publication(folder, cache, lexicon, decoding, THRESHOLD if threshold is None else threshold)
         except PublisherError as exc:
             yield folder, exc
             continue

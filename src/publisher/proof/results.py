@@ -10,6 +10,18 @@ from publisher.proof.asr import Decoding
 from publisher.proof.compare import metric
 from publisher.proof.score import SentenceResult, Tally
 from publisher.proof.suggest import Suggestion
+from publisher.proof.verdict import THRESHOLD, WordFinding
+
+
+def finding_json(finding: WordFinding) -> dict[str, Any]:
+    """One word's evidence as proof.json writes it."""
+    return {
+        "word": finding.word,
+        "heard": finding.heard,
+        "confidence": round(finding.confidence, 3),
+        "probability": round(finding.probability, 4),
+        "reason": finding.reason,
+    }
 
 
 @dataclass(frozen=True)
@@ -40,6 +52,7 @@ class ProofReport:
     sentences: int
     seconds: float = 0.0  # how long proof-listening took
     fingerprint: str = ""  # the manifest's fingerprint of the narration that was heard
+    threshold: float = THRESHOLD  # the confidence at which a sentence was flagged
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -63,6 +76,7 @@ class ProofReport:
             "decoding": self.decoding.options(),
             "seconds": round(self.seconds, 2),
             "sentences": self.sentences,
+            "threshold": self.threshold,
             **tally_json(self.tally),
             "chapters": [
                 {"chapter": c.number, "title": c.title, "start": round(c.start, 3), "end": round(c.end, 3)}
@@ -74,11 +88,14 @@ class ProofReport:
                     "rank": rank,
                     "sentence": r.cue.sentence_id,
                     "chapter": r.cue.chapter,
-                    "score": round(r.score, 4),
+                    "score": round(r.score, 4),  # the sentence's word error rate
+                    "confidence": round(r.confidence, 3),
+                    "reason": r.reason(self.threshold),
                     "text": r.cue.text,
                     "heard": r.heard,
                     "start": round(r.cue.start, 3),
                     "end": round(r.cue.end, 3),
+                    "words": [finding_json(f) for f in r.triggers(self.threshold)],
                     "missed": [{"word": w, "heard": h} for w, h in (r.alignment.missed if r.alignment else [])],
                 }
                 for rank, r in enumerate(self.flagged, 1)

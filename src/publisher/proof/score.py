@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 from publisher.proof.asr import HeardWord
 from publisher.proof.compare import Alignment, align, normalise_words
+from publisher.proof.forced import WordScore
+from publisher.proof.verdict import THRESHOLD, WordFinding, judge, worst
 
 # seconds of audio transcribed at a time, cut in the pause between two sentences: Whisper hears
 # 30 s at once, so a window of at most one chunk never carries a misheard context into the next
@@ -41,6 +43,8 @@ class SentenceResult:
     cue: SentenceCue
     words: list[HeardWord] = field(default_factory=list)
     alignment: Alignment | None = None
+    expected: list[WordScore] | None = None  # the written words, teacher-forced on the sentence's clip
+    findings: list[WordFinding] = field(default_factory=list)  # each written word's evidence (see verdict)
 
     @property
     def heard(self) -> str:
@@ -51,6 +55,28 @@ class SentenceResult:
     def score(self) -> float:
         """How wrong the sentence sounds: its word error rate (0 = heard exactly as written)."""
         return self.alignment.wer if self.alignment else 0.0
+
+    @property
+    def confidence(self) -> float:
+        """How sure proof-listening is that the sentence is not said as written (0–1): its least
+        likely word's confidence (see verdict)."""
+        return max((f.confidence for f in self.findings), default=0.0)
+
+    def triggers(self, threshold: float = THRESHOLD) -> list[WordFinding]:
+        """The words that flag the sentence at `threshold`, most confident first."""
+        return worst(self.findings, threshold)
+
+    def reason(self, threshold: float = THRESHOLD) -> str:
+        """Why the sentence is flagged, in words ("" when it is not)."""
+        return "; ".join(f.reason for f in self.triggers(threshold))
+
+    def judge(self, language: str) -> None:
+        """Set the findings from the teacher-forced scores and what was heard (after `refine`)."""
+        heard = " ".join(w.text for w in self.words)
+        expected = self.expected
+        if expected is None:  # not scored against the audio (a clip longer than Whisper hears at once)
+            expected = unscored(self.cue.text, heard, language)
+        self.findings = judge(expected, heard, language)
 
 
 def chapters_of(cues: Sequence[tuple[str, str, float, float]]) -> list[SentenceCue]:
@@ -129,6 +155,22 @@ def refine(results: list[SentenceResult], language: str, reach: int = 2) -> None
             left.words, right.words = joined[:at], joined[at:]
         left.alignment = _cost(left.words, references[i], language)[1]
         right.alignment = _cost(right.words, references[i + 1], language)[1]
+
+
+UNSCORED = 0.05  # probability given to a word heard differently where no teacher-forced score exists
+
+
+def unscored(text: str, heard: str, language: str) -> list[WordScore]:
+    """Stand-in scores for a sentence that could not be teacher-forced: words the free transcript
+    heard differently get UNSCORED (flagged, as before teacher forcing), the others 1."""
+    words = text.split()
+    reference = [normalise_words(w, language) for w in words]
+    flat = [w for forms in reference for w in forms]
+    missed = {w for w, _ in align(flat, normalise_words(heard, language)).missed}
+    return [
+        WordScore(w, UNSCORED if any(f in missed for f in forms) else 1.0, 0.0, 0.0)
+        for w, forms in zip(words, reference, strict=True)
+    ]
 
 
 @dataclass(frozen=True)

@@ -51,5 +51,6 @@ def check_proof(path: Path, max_wer: float | None = None) -> Report:
     if max_wer is not None and data["wer"] > max_wer:
         messages.append(f"{scored.name} {data['wer']:.3f} is above --max-wer {max_wer:g}")
     for entry in flagged[:3] if messages else []:
-        messages.append(f"worst: {entry.get('text', '')!r} heard {entry.get('heard', '')!r}")
+        why = f" ({entry['reason']})" if entry.get("reason") else ""
+        messages.append(f"worst: {entry.get('text', '')!r} heard {entry.get('heard', '')!r}{why}")
     return Report(path, CHECK, not messages, summary, messages)
