@@ -2,9 +2,10 @@
 
 Each runs in a fresh project holding the files the examples name (sources/, essay.md, book.md,
 de.md, "Война и мир.md", a voices/ folder with a Piper voice called de_DE-thorsten-medium: the
-bundled model under that name). The project's publisher.toml chooses eSpeak NG, so the examples
-that name no engine do not load the Piper voice (test_e2e_seed covers the default); `publisher
-check` runs after `publisher publish`, as the README orders them.
+bundled model under that name, a recording/ of book.md read by eSpeak NG). The project's
+publisher.toml chooses eSpeak NG, so the examples that name no engine do not load the Piper voice
+(test_e2e_seed covers the default); `publisher check` runs after `publisher publish`, as the
+README orders them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from tests.recordings import speak
 
 from publisher.cli import cli
 
@@ -65,6 +67,10 @@ def _project(root: Path, cache: Path) -> Path:
     config = json.loads(Path(config_path()).read_text(encoding="utf-8"))
     config["language"] = {"code": "de_DE"}
     (voices / "de_DE-thorsten-medium.onnx.json").write_text(json.dumps(config), encoding="utf-8")
+    # a person's reading of book.md (eSpeak NG standing in for the person), one chapter per file
+    (root / "recording").mkdir()
+    speak([("A book.", 0.8), ("One.", 0.6), ("First chapter.", 0.8)], root / "recording" / "1.mp3")
+    speak([("Two.", 0.6), ("Second chapter.", 0.8)], root / "recording" / "2.mp3")
     (root / "publisher.toml").write_text(f'[publisher]\nengine = "espeak"\ncache = "{cache}"\n', encoding="utf-8")
     return root
 

@@ -16,6 +16,7 @@ from publisher.cli_cache import cache
 from publisher.cli_studio import studio, user
 from publisher.clock import player_clock
 from publisher.errors import BatchError, PublisherError, ValidationError
+from publisher.model import layout
 from publisher.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -180,6 +181,13 @@ def _published_line(result: SourceResult) -> str:
 )
 @click.option("--read-aloud-bitrate", type=int, help="MP3 bitrate inside the read-aloud EPUB; 0 = chapter MP3s.")
 @click.option("--announce/--no-announce", default=None, help="Spoken opening credits and closing line [default: on].")
+@click.option(
+    "--narration",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="A person's recording of the text (audio file or folder; repeatable): aligned instead of synthesis.",
+)
+@click.option("--narrator", metavar="NAME", help="Who reads the --narration recording (credited as the narrator).")
 @click.option("-j", "--jobs", type=int, help="Synthesis processes [default: one per core].")
 @click.option(
     "--cluster",
@@ -212,14 +220,16 @@ def publish(ctx: click.Context, paths: tuple[Path, ...], **flags: Any) -> None:
       publisher publish                       # everything in sources/
       publisher publish essay.md -o site/ --engine espeak --voice en-gb
       publisher publish library/ --cluster tcp://scheduler:8786 -o /shared/output
+      publisher publish book.md --narration recording/ --narrator "Kara Shallenberg"
     """
     from publisher.api import publish as publish_sources
     from publisher.pipeline.executor import cluster_address
 
     run_proof = flags.pop("run_proof")  # an action after publishing, not a setting
+    flags["narration"] = flags["narration"] or None  # none given: the source's own (front matter), if any
     settings = load_settings(ctx.obj.get("config")).override("command line", **flags)
     quiet = ctx.obj.get("quiet", False)
-    if run_proof:
+    if run_proof or settings.narration:
         from publisher.proof.asr import require_extra
 
         require_extra()  # before any work: say how to install it, not after an hour of narration
@@ -230,6 +240,11 @@ def publish(ctx: click.Context, paths: tuple[Path, ...], **flags: Any) -> None:
         elif result.ok and not quiet:
             bars.close()
             click.echo(_published_line(result))
+            if result.folder and (result.folder / layout.ALIGNMENT_JSON).is_file():  # published from a recording
+                from publisher.align.report import folder_summary
+
+                for line in folder_summary(result.folder):
+                    click.echo(f"  {line}")
 
     bars = _ProgressBars(whole_run=cluster_address(settings.cluster) is not None)
     try:

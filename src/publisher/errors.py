@@ -59,3 +59,9 @@ class Cancelled(PublisherError):
     """The caller cancelled the run (a CancelToken, or Ctrl-C); what was finished is kept, nothing half-made."""
 
     exit_code = 130
+
+
+class AlignmentError(PublisherError):
+    """A recording given as the narration does not match its text (or is far too short for it)."""
+
+    exit_code = 10

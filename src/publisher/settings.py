@@ -68,6 +68,10 @@ class Settings:
     """Cover image (JPEG, PNG, GIF, WebP or a self-contained SVG) instead of the source's own or a generated one."""
     announce: bool = True
     """Speak an opening (title, author, date, voice) and a closing line, as audiobooks do."""
+    narration: tuple[Path, ...] = ()
+    """A person's recording of the text (audio files or folders, in order), aligned and published instead of a voice."""
+    narrator: str | None = None
+    """Who reads the recording (credited as the narrator); with a synthetic voice, the voice is credited."""
     typographer: bool = True
     """Markdown: curly quotes, dashes (-- and ---) and ellipses (...) from their typewriter forms."""
     notes: str = "paragraph"
@@ -190,6 +194,8 @@ class Settings:
             problems.append(f"cluster {self.cluster!r}: a local cluster has 1–256 workers")
         if not 24 <= self.m4b_bitrate <= 320:
             problems.append(f"m4b_bitrate {self.m4b_bitrate} is outside 24–320")
+        if self.narrator is not None and not self.narrator.strip():
+            problems.append("narrator is empty")
         if not 1 <= self.page_size <= 10000:
             problems.append(f"page_size {self.page_size} is outside 1–10000")
         if not _known_language(self.language):
@@ -229,9 +235,14 @@ def _coerce(value: Any, default: Any, name: str) -> Any:
         return int(value)
     if isinstance(default, float):
         return float(value)
+    if name == "narration":
+        items = [value] if isinstance(value, (str, Path)) else list(value)
+        if not all(isinstance(item, (str, Path)) and str(item).strip() for item in items):
+            raise ValueError("expected an audio file or folder, or a list of them")
+        return tuple(Path(str(item)).expanduser() for item in items)
     if isinstance(default, Path) or name in ("lexicon", "voices_dir", "cover"):
         return Path(value)
-    if name in ("voice", "publisher", "cluster"):
+    if name in ("voice", "publisher", "cluster", "narrator"):
         return str(value)
     return str(value)
 

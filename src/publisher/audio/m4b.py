@@ -58,9 +58,17 @@ class M4bAudio:
         return m4b_start + (mp3_time - mp3_start)
 
 
-def write_m4b(pub: Publication, audio: M4bAudio, cover: Cover, marks: Sequence[ChapterMark], dest: Path) -> None:
+def write_m4b(
+    pub: Publication,
+    audio: M4bAudio,
+    cover: Cover,
+    marks: Sequence[ChapterMark],
+    dest: Path,
+    narrator: str | None = None,
+) -> None:
     """Join `audio`'s AAC segments (no re-encoding) into an .m4b with chapters, cover and
-    audiobook tags; `marks` are times in the full-length MP3, moved to the M4B's timeline."""
+    audiobook tags; `marks` are times in the full-length MP3, moved to the M4B's timeline. A
+    person who reads it (`narrator`) is named as the composer, where audiobook apps look for it."""
     starts = [audio.time(mark.start) for mark in marks]
     moved = [
         ChapterMark(mark.title, start, starts[n + 1] if n + 1 < len(starts) else audio.duration)
@@ -102,6 +110,8 @@ def write_m4b(pub: Publication, audio: M4bAudio, cover: Cover, marks: Sequence[C
     if pub.metadata.date:
         tags["\xa9day"] = [pub.metadata.date]
     tags["\xa9gen"] = ["Audiobook"]
+    if narrator:
+        tags["\xa9wrt"] = [narrator]
     if "covr" not in tags:
         fmt = MP4Cover.FORMAT_PNG if cover.media_type == "image/png" else MP4Cover.FORMAT_JPEG
         tags["covr"] = [MP4Cover(cover.data, imageformat=fmt)]

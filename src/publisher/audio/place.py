@@ -82,6 +82,7 @@ def write_audio(pub: Publication, placed: PlacedAudio, encoded: EncodedAudio, co
     """The chapter MP3s, the full-length MP3 with chapter frames (every segment, chapter after
     chapter) and the M4B, joined side by side from the encoded segments, then tagged."""
     timeline, full = placed.timeline, placed.full
+    narrator = timeline.narrator if timeline.recorded else None  # a person's reading credits its reader
     paths = {a.chapter: a.path for a in placed.chapters}
     placed.chapters[0].path.parent.mkdir(parents=True, exist_ok=True)
     mp3s = {i: [e.mp3 for e in encoded.segments[i]] for i in paths}
@@ -91,16 +92,19 @@ def write_audio(pub: Publication, placed: PlacedAudio, encoded: EncodedAudio, co
         if len(paths) > 1:
             jobs.append(pool.submit(join_mp3s, [part for t in timeline.tracks for part in mp3s[t.index]], full.path))
         m4b_path = full.path.with_name(layout.file_name("m4b", pub.slug))
-        jobs.append(pool.submit(write_m4b, pub, m4b, cover, list(timeline.marks), m4b_path))
+        jobs.append(pool.submit(write_m4b, pub, m4b, cover, list(timeline.marks), m4b_path, narrator))
         for job in jobs:
             job.result()
     if len(paths) == 1:
         shutil.copyfile(placed.chapters[0].path, full.path)
     for track, audio in zip(timeline.tracks, placed.chapters, strict=True):
         text = "\n".join(cue.text for cue in track.cues)
-        tag_mp3(audio.path, pub, track.title, (track.index, len(paths)), text, cover)
+        tag_mp3(audio.path, pub, track.title, (track.index, len(paths)), text, cover, narrator=narrator)
     text = "\n".join(cue.text for cue in timeline.full_cues())
-    tag_mp3(full.path, pub, pub.metadata.title, (1, 1), text, cover, genre="Podcast", marks=list(timeline.marks))
+    tag_mp3(
+        full.path, pub, pub.metadata.title, (1, 1), text, cover, genre="Podcast", marks=list(timeline.marks),
+        narrator=narrator,
+    )  # fmt: skip
 
 
 def _encode_chapters(

@@ -11,6 +11,7 @@ from mutagen.id3 import (
     CTOC,
     ID3,
     TALB,
+    TCOM,
     TCON,
     TCOP,
     TDRC,
@@ -55,14 +56,18 @@ def tag_mp3(
     cover: Cover,
     genre: str = "Audiobook",
     marks: Sequence[ChapterMark] = (),
+    narrator: str | None = None,
 ) -> None:
-    """Write the ID3v2.4 frames listeners' players read (and CHAP/CTOC when `marks` are given)."""
+    """Write the ID3v2.4 frames listeners' players read (and CHAP/CTOC when `marks` are given); a
+    person who reads it (`narrator`) goes in TCOM, where audiobook players look for the narrator."""
     meta = pub.metadata
     lang = iso639_2(meta.language)
     tags = ID3()  # ffmpeg wrote no tags (-id3v2_version 0): start from none
     tags.add(TIT2(encoding=3, text=title))
     if meta.authors:
         tags.add(TPE1(encoding=3, text=list(meta.authors)))
+    if narrator:
+        tags.add(TCOM(encoding=3, text=narrator))
     tags.add(TALB(encoding=3, text=meta.title))
     tags.add(TRCK(encoding=3, text=f"{track[0]}/{track[1]}"))
     if meta.date:

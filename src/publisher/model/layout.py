@@ -31,6 +31,8 @@ ARTWORK = "artwork.jpg"  # the feeds' square artwork, when the cover is not fit 
 THUMBNAIL = "thumbnail.jpg"  # about 200 px, for catalogues
 PROOF_JSON = "proof.json"  # what `publisher proof` heard (written by proof, not by publish)
 PROOF_HTML = "proof.html"  # the same as a page, each flagged sentence playable from its cue
+ALIGNMENT_JSON = "alignment.json"  # a recorded narration's alignment (written by publish --narration)
+ALIGNMENT_HTML = "alignment.html"  # the same as a page: coverage, sentences not heard, audio not in the text
 
 
 def cover(extension: str) -> str:

@@ -9,6 +9,9 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+#: the `engine` of a narration that is a person's recording aligned with the text (not synthesized)
+RECORDED = "recording"
+
 
 @dataclass(frozen=True)
 class Cue:
@@ -60,6 +63,11 @@ class Narration:
     synthesized: int = 0  # clips made in this run (the rest came from the cache)
 
     @property
+    def recorded(self) -> bool:
+        """Whether a person reads it (a recording aligned with the text), not a synthetic voice."""
+        return self.engine == RECORDED
+
+    @property
     def duration(self) -> float:
         """Seconds of narration, the chapters back to back."""
         return sum(t.duration for t in self.tracks)
@@ -76,6 +84,11 @@ class Timeline:
     tracks: tuple[Track, ...]
     starts: tuple[float, ...]  # where each track starts in the full-length file
     marks: tuple[ChapterMark, ...] = ()
+
+    @property
+    def recorded(self) -> bool:
+        """Whether a person reads it (a recording aligned with the text), not a synthetic voice."""
+        return self.engine == RECORDED
 
     @property
     def duration(self) -> float:

@@ -11,7 +11,7 @@ from pathlib import Path
 from publisher.manifest import Manifest, ManifestAudio, read_manifest
 from publisher.model import layout
 from publisher.model.publication import Metadata, Publication
-from publisher.model.timeline import AudioFile
+from publisher.model.timeline import RECORDED, AudioFile
 from publisher.pipeline.engines import EngineCache, other_voices
 from publisher.pipeline.fingerprint import fingerprint, up_to_date
 from publisher.pipeline.results import SourceResult
@@ -70,20 +70,32 @@ def plan_source(
     pub, settings = read(path, settings)
     if absolute:
         settings = replace(settings, output=settings.output.absolute(), cache=settings.cache.absolute())
+    if settings.narration:  # a person's recording: found from any working directory, by any worker
+        settings = replace(settings, narration=tuple(p.absolute() for p in settings.narration))
     dest = settings.output / pub.slug
     lexicon_file = project_lexicon_file(settings.lexicon)
     print_ = fingerprint(path, pub, settings, [lexicon_file] if lexicon_file and lexicon_file.is_file() else [])
+    if settings.narration:
+        from publisher.align.narration import recording_fingerprint  # only for a recorded source
+
+        print_ = recording_fingerprint(print_, settings.narration)  # a new take publishes again
     previous = read_manifest(dest)
     check_owner(previous, path, dest)
     if previous is not None and not settings.force and up_to_date(dest, previous, print_):
         log.info("%s: unchanged since the last publish; left as it is", path)
         return unchanged(path, dest, previous, time.perf_counter() - started)
-    engine = engines.get(settings, pub.metadata.language)
     project = load_lexicon(lexicon_file) if lexicon_file is not None else Lexicon()
     lexicon = project.merged(from_mapping(pub.metadata.lexicon, str(path)))
+    clips = ClipCache(settings.cache if settings.use_cache else scratch)
+    if settings.narration:  # a person's recording, aligned at render time: no voice is loaded
+        pub, voice = _prepare_recorded(pub, settings, lexicon)
+        return Plan(
+            path=path, pub=pub, settings=settings, voice=voice, fingerprint=print_, previous=previous, clips=clips,
+            epoch=source_date_epoch(),
+        )  # fmt: skip
+    engine = engines.get(settings, pub.metadata.language)
     narrator = engine.narrator if settings.announce else None
     pub = prepare(pub, settings, lexicon, narrator=narrator, phonemes=engine.phonemes)
-    clips = ClipCache(settings.cache if settings.use_cache else scratch)
     others = other_voices(pub, engine, engines, settings)  # English credits read by an English voice
     speak_other_languages(pub, others, clips)
     voice = Voice(engine.name, engine.narrator, engine.cache_key, tuple((k, e.cache_key) for k, e in others.items()))
@@ -91,6 +103,18 @@ def plan_source(
         path=path, pub=pub, settings=settings, voice=voice, fingerprint=print_, previous=previous, clips=clips,
         epoch=source_date_epoch(),
     )  # fmt: skip
+
+
+def _prepare_recorded(pub: Publication, settings: Settings, lexicon: Lexicon) -> tuple[Publication, Voice]:
+    """A publication read by a person: the title page credits the narrator, no spoken credits or
+    closing line are added to the reading, and the metadata credits the narrator (MARC role "nrt")."""
+    from publisher.align.narration import default_narrator
+
+    narrator = settings.narrator or default_narrator(pub.metadata.language)
+    pub = prepare(pub, replace(settings, announce=False), lexicon, narrator=narrator, phonemes=False)
+    contributors = (*pub.metadata.contributors, (narrator, "nrt"))
+    pub = replace(pub, metadata=replace(pub.metadata, contributors=contributors))
+    return pub, Voice(RECORDED, narrator, "")
 
 
 def unchanged(path: Path, dest: Path, manifest: Manifest, seconds: float) -> SourceResult:

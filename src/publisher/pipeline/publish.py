@@ -26,7 +26,7 @@ from publisher.pipeline.staging import output_lock, remove_leftovers
 from publisher.progress import CancelToken, Progress, ProgressCallback, check, emit
 from publisher.readers import is_source
 from publisher.settings import Settings
-from publisher.speech.narrate import default_jobs, missing_clips
+from publisher.speech.narrate import Clip, count_sentences, default_jobs, missing_clips
 from publisher.text.slugs import slugify
 
 if TYPE_CHECKING:
@@ -172,11 +172,17 @@ def work_for(plan: Plan, engines: EngineCache, read_seconds: float = 0.0) -> Wor
     """What an executor needs to narrate and render `plan`."""
     from publisher.pipeline.render import Renderer  # the renderers load only when there is work for them
 
-    engine = engines.get(plan.settings, plan.pub.metadata.language)
+    recorded = bool(plan.settings.narration)  # nothing to synthesize: the recording is aligned when rendering
+    settings = replace(plan.settings, engine="silent") if recorded else plan.settings
+    engine = engines.get(settings, plan.pub.metadata.language)
     spec = engines.spec(engine)
     if spec is None:  # pragma: no cover - every engine comes from the EngineCache
         raise EngineError("the engine cannot be rebuilt in another process", path=plan.path)
-    clips, cached = missing_clips(plan.pub, engine.cache_key, plan.clips, plan.voice.others)
+    if recorded:
+        clips: list[Clip] = []
+        cached = count_sentences(plan.pub)
+    else:
+        clips, cached = missing_clips(plan.pub, engine.cache_key, plan.clips, plan.voice.others)
     meta = plan.pub.metadata
     images = [Path(b.src) for c in plan.pub.chapters for b in c.blocks if b.kind == "image" and b.src]
     return Work(
@@ -189,7 +195,7 @@ def work_for(plan: Plan, engines: EngineCache, read_seconds: float = 0.0) -> Wor
         cache_key=engine.cache_key,
         render=Renderer(plan, synthesized=len(clips)),
         output=plan.settings.output,
-        needs=tuple([plan.path, *([meta.cover] if meta.cover else []), *images]),
+        needs=tuple([plan.path, *([meta.cover] if meta.cover else []), *images, *plan.settings.narration]),
         read_seconds=read_seconds,
         engine=engine,
     )

@@ -10,6 +10,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from publisher import __version__
+from publisher.align.narration import recorded_narration
+from publisher.align.report import write_report
 from publisher.audio.master import make_masters
 from publisher.audio.place import EncodedAudio, place_audio
 from publisher.clock import iso_utc, modified_time
@@ -53,7 +55,14 @@ def render_plan(
     dest = settings.output / pub.slug
     steps = len(registry.RENDERERS) + 1  # the audio stage, then each renderer
     with staged(settings.output, pub.slug) as (staging, work):
-        narration = assemble(pub, plan.voice, settings, work, plan.clips)
+        recorded = None
+        if settings.narration:  # a person's recording, aligned with the text (align/)
+            recorded = recorded_narration(
+                pub, list(settings.narration), plan.voice.narrator, plan.path, plan.clips.root, work
+            )
+            narration = recorded.narration
+        else:
+            narration = assemble(pub, plan.voice, settings, work, plan.clips)
         previous = plan.previous.levels if plan.previous else None
         gains = dict(previous.gains) if previous and previous.profile == settings.profile else {}
         masters = make_masters(narration, settings, gains)
@@ -67,6 +76,9 @@ def render_plan(
         )  # fmt: skip
         formats = render(ctx, step, cancel, first=1, steps=steps)
         check(cancel)
+        if recorded is not None:  # the alignment report beside the outputs, each sentence playable
+            cues = {c.sentence_id: (c.start, c.end) for c in placed.timeline.full_cues()}
+            write_report(recorded.alignment, staging, pub.metadata.title, placed.full.path.name, cues)
         manifest = _manifest(plan, ctx, placed, encoded, formats)
         write_manifest(staging, manifest)
         files = tuple(dest / name for name in manifest.files)

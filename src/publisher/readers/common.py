@@ -83,7 +83,7 @@ def _xml_safe_values(value: Any, seen: dict[int, Any] | None = None) -> Any:
 #: settings a source may choose for itself in its front matter (see settings.py)
 FRONT_MATTER_SETTINGS = {
     "speed", "pause_sentence", "pause_paragraph", "pause_heading", "lead_in", "tail", "profile", "announce",
-    "typographer", "notes",
+    "typographer", "notes", "narration", "narrator",
 }  # fmt: skip
 
 _KEYS = {
@@ -132,6 +132,9 @@ def metadata_from_front_matter(data: dict[str, Any], path: Path, base: Metadata)
         field = _KEYS.get(str(key).lower())
         setting = str(key).lower().replace("-", "_")
         if field is None and setting in FRONT_MATTER_SETTINGS:
+            if setting == "narration" and value:  # a recording named beside the source
+                items = value if isinstance(value, (list, tuple)) else [value]
+                value = [str(path.parent / str(item)) for item in items]
             settings[setting] = value
             continue
         if field is None:

@@ -20,7 +20,7 @@ from publisher.formats.book.upgrade import html5_doctype, upgrade_package, xhtml
 from publisher.formats.context import RenderContext
 from publisher.model import layout
 from publisher.model.publication import Block, Sentence
-from publisher.xmlns import OPF, XHTML
+from publisher.xmlns import DC, OPF, XHTML
 from publisher.zipfiles import zip_time
 
 log = logging.getLogger(__name__)
@@ -190,6 +190,11 @@ def _update_package(
     _meta(metadata, "media:duration", full_clock(total / 1000, pad_hours=False))
     _meta(metadata, "media:narrator", ctx.timeline.narrator)
     _meta(metadata, "media:active-class", ACTIVE_CLASS)
+    named = {(el.text or "").strip() for el in metadata.iter(f"{{{DC}}}contributor", f"{{{DC}}}creator")}
+    if ctx.timeline.recorded and ctx.timeline.narrator not in named:  # a person's reading: credit its reader
+        etree.SubElement(metadata, f"{{{DC}}}contributor", {"id": "publisher-narrator"}).text = ctx.timeline.narrator
+        role = {"refines": "#publisher-narrator", "property": "role", "scheme": "marc:relators"}
+        etree.SubElement(metadata, f"{{{OPF}}}meta", role).text = "nrt"
     declared = {(m.get("property"), (m.text or "").strip()) for m in metadata}
     for prop, value in (("schema:accessMode", "auditory"), ("schema:accessibilityFeature", "synchronizedAudioText")):
         if (prop, value) not in declared:

@@ -174,8 +174,11 @@ class ReadAloud:
     audio: dict[int, Path]  # track index → MP3 file to embed
 
 
-def accessibility_metadata(pub: Publication, certifier: str, read_aloud: bool) -> list[tuple[str, str, str | None]]:
-    """schema.org / EPUB Accessibility 1.1 properties that are true of this edition.
+def accessibility_metadata(
+    pub: Publication, certifier: str, read_aloud: bool, recorded: bool = False
+) -> list[tuple[str, str, str | None]]:
+    """schema.org / EPUB Accessibility 1.1 properties that are true of this edition (`recorded`:
+    its narration is a person's recording, not a synthetic voice).
 
     Returned as (property, value, id); ids let `a11y:certifiedBy` refine the conformance claim.
     """
@@ -199,7 +202,9 @@ def accessibility_metadata(pub: Publication, certifier: str, read_aloud: bool) -
         props.append(("schema:accessModeSufficient", "auditory", None))
     props += [("schema:accessibilityFeature", f, None) for f in features]
     props.append(("schema:accessibilityHazard", "none", None))
-    summary = accessibility_summary(pub.metadata.language, "alternativeText" in features, read_aloud, all_narrated)
+    summary = accessibility_summary(
+        pub.metadata.language, "alternativeText" in features, read_aloud, all_narrated, recorded
+    )
     props.append(("schema:accessibilitySummary", summary, None))
     if "pageNavigation" in features:  # where the page numbers come from (EPUB Accessibility 1.1 §5.2)
         props.append(("pageBreakSource", pub.metadata.page_source or pub.metadata.identifier or "none", None))
@@ -208,8 +213,11 @@ def accessibility_metadata(pub: Publication, certifier: str, read_aloud: bool) -
     return props
 
 
-def accessibility_summary(language: str, alternative_text: bool, read_aloud: bool, all_narrated: bool = True) -> str:
-    """The schema:accessibilitySummary of an edition, in the publication's language."""
+def accessibility_summary(
+    language: str, alternative_text: bool, read_aloud: bool, all_narrated: bool = True, recorded: bool = False
+) -> str:
+    """The schema:accessibilitySummary of an edition, in the publication's language; `recorded`:
+    read by a person (a recording aligned with the text), never said to be a synthetic voice."""
     _ = translator(language).gettext
     if alternative_text:
         words = [
@@ -226,7 +234,19 @@ def accessibility_summary(language: str, alternative_text: bool, read_aloud: boo
                 "order, a defined reading order and the language set on every document."
             )
         ]
-    if read_aloud and all_narrated:
+    if read_aloud and recorded:
+        words.append(
+            _(
+                "Every sentence is read aloud by a human narrator, from a recording aligned with the text, and "
+                "highlighted while it is read (media overlays)."
+            )
+            if all_narrated
+            else _(
+                "Its text, except the notes, is read aloud by a human narrator, from a recording aligned with "
+                "the text, and highlighted while it is read."
+            )
+        )
+    elif read_aloud and all_narrated:
         words.append(
             _(
                 "Every sentence, headings included, is narrated by a synthetic voice and highlighted while it "
@@ -250,7 +270,9 @@ def _add_meta(book: epub.EpubBook, prop: str, value: str, ident: str | None = No
     book.add_metadata(None, "meta", value, attrs)
 
 
-def _add_metadata(book: epub.EpubBook, pub: Publication, book_id: str, certifier: str | None, narrated: bool) -> None:
+def _add_metadata(
+    book: epub.EpubBook, pub: Publication, book_id: str, certifier: str | None, narrated: bool, recorded: bool = False
+) -> None:
     """Identifier, title, language and direction, creators, Dublin Core fields, accessibility."""
     meta = pub.metadata
     book.set_identifier(book_id)
@@ -268,7 +290,7 @@ def _add_metadata(book: epub.EpubBook, pub: Publication, book_id: str, certifier
         book.add_metadata("DC", "subject", subject)
     _add_contributors_and_series(book, pub)
     certified_by = certifier or meta.publisher or (meta.authors[0] if meta.authors else meta.title)
-    for prop, value, ident in accessibility_metadata(pub, certified_by, narrated):
+    for prop, value, ident in accessibility_metadata(pub, certified_by, narrated, recorded):
         _add_meta(book, prop, value, ident, "#conformance" if prop == "a11y:certifiedBy" else None)
 
 
@@ -311,7 +333,8 @@ def write_epub(
     book = epub.EpubBook()
     book_id = meta.identifier
     assert book_id is not None, "the prepare stage gives every publication its identifier"
-    _add_metadata(book, pub, book_id, certifier, read_aloud is not None)
+    recorded = read_aloud is not None and read_aloud.timeline.recorded
+    _add_metadata(book, pub, book_id, certifier, read_aloud is not None, recorded)
     book.add_item(
         epub.EpubItem(uid="css", file_name="css/book.css", media_type="text/css", content=style_sheet(pub).encode())
     )
