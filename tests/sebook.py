@@ -159,6 +159,9 @@ def _opf(title: str, chapters: list[str], cover: bool, paged: bool, extra_items:
         '<dc:identifier id="uid">urn:uuid:3f1a0a5e-6b43-4c29-9a0a-2d3f4e5b6c7d</dc:identifier>'
         f"<dc:title>{title}</dc:title>"
         '<dc:language>en-GB</dc:language><dc:creator id="author">Ann Example</dc:creator>'
+        # as Standard Ebooks credit an author: several roles, the author's not last
+        '<meta property="role" refines="#author" scheme="marc:relators">aut</meta>'
+        '<meta property="role" refines="#author" scheme="marc:relators">win</meta>'
         '<meta property="dcterms:modified">2024-01-01T00:00:00Z</meta>'
         '<meta property="schema:accessMode">textual</meta><meta property="schema:accessModeSufficient">textual</meta>'
         '<meta property="schema:accessibilityFeature">tableOfContents</meta>'

@@ -107,6 +107,13 @@ def test_a_span_that_breaks_the_content_model_is_taken_out_before_writing() -> N
     assert _markup(el) == '<li>Before <p>A paragraph.</p> tail after <span id="ok">fine</span></li>'
 
 
+def test_an_author_with_several_roles_is_an_author(tmp_path: Path) -> None:
+    """Standard Ebooks give an author several MARC roles ("aut" and "win", the writer of an
+    introduction, after it): the book's author stays its author, in the tags and the credits."""
+    meta = read_source(sebook.cases_epub(tmp_path / "roles.epub")).metadata
+    assert meta.authors == ("Ann Example",) and "Ann Example" not in [name for name, _ in meta.contributors]
+
+
 def test_every_content_model_case_gives_valid_editions(tmp_path: Path) -> None:
     """The cases of real books (cast lists, plays, verse, letters, a dictionary, endnotes of
     several paragraphs, loose text in a division) in one book: every edition passes EPUBCheck,

@@ -77,6 +77,15 @@ def _refinements(opf: etree._Element) -> dict[str, dict[str, str]]:
     return out
 
 
+def _roles(opf: etree._Element) -> dict[str, list[str]]:
+    """Every EPUB 3 `meta property="role" refines="#id"` of each id, in order (Standard Ebooks give an
+    author four: "ann", "aut", "dto", "win")."""
+    out: dict[str, list[str]] = {}
+    for meta in opf.xpath("//opf:metadata/opf:meta[@refines][@property='role']", namespaces=NS):
+        out.setdefault((meta.get("refines") or "").lstrip("#"), []).append(collapse_ws(meta.text or ""))
+    return out
+
+
 def read_metadata(book: Book, defaults: Metadata) -> Metadata:
     """Every field of the OPF that a Publication has: title, creators with roles, language,
     identifier, date, publisher, rights, subjects, description, series."""
@@ -86,9 +95,12 @@ def read_metadata(book: Book, defaults: Metadata) -> Metadata:
     titles = opf.xpath("//opf:metadata/dc:title", namespaces=NS)
     main = next((t for t in titles if refines.get(t.get("id") or "", {}).get("title-type") == "main"), None)
     changes["title"] = collapse_ws("".join((main if main is not None else titles[0]).itertext())) if titles else ""
+    roles = _roles(opf)
     for el in opf.xpath("//opf:metadata/dc:creator | //opf:metadata/dc:contributor", namespaces=NS):
         name = collapse_ws("".join(el.itertext()))
-        role = el.get(f"{{{NS['opf']}}}role") or refines.get(el.get("id") or "", {}).get("role", "")
+        own = el.get(f"{{{NS['opf']}}}role")
+        listed = [own] if own else roles.get(el.get("id") or "", [""])  # a creator may have several roles
+        role = next((r for r in listed if r in AUTHOR_ROLES), listed[0])
         if not name:
             continue
         if tag_of(el) == "creator" and role in AUTHOR_ROLES:
