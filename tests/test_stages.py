@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -328,3 +330,37 @@ def test_media_types_of_published_files_through_the_api() -> None:
     assert api.media_type("putin-today/audio/01-putin-today.mp3") == "audio/mpeg"
     assert api.media_type("feed.xml") == "application/rss+xml"
     assert api.media_type("opds.xml").startswith("application/atom+xml;profile=opds-catalog")
+
+
+def test_a_cancelled_process_pool_ends_whatever_signal_handlers_the_caller_has(tmp_path: Path) -> None:
+    """A front end with its own SIGTERM handler (the studio's worker has one) cancels a synthesis
+    spread over processes: the forked processes do not keep that handler, so the pool ends."""
+    script = f"""
+import signal, sys
+from pathlib import Path
+from publisher.errors import Cancelled
+from publisher.progress import CancelToken
+from publisher.speech.cache import ClipCache
+from publisher.speech.engines import EngineOptions, EngineSpec, get_engine
+from publisher.speech.engines import silent
+from publisher.speech.narrate import Clip, synthesize_clips
+
+signal.signal(signal.SIGTERM, lambda *_: None)  # a handler that does not end the process
+silent.SilentEngine.parallel = True
+engine = get_engine("silent", EngineOptions())
+clips = [Clip(f"{{i:064x}}", f"s{{i}}", "A sentence of some length. " * 20) for i in range(200)]
+token = CancelToken()
+done = []
+def tick(n):
+    done.append(n)
+    if len(done) == 3:
+        token.cancel()
+try:
+    synthesize_clips(clips, engine, ClipCache(Path({str(tmp_path)!r})), 2, EngineSpec("silent", EngineOptions()),
+                     tick, token)
+except Cancelled:
+    print("cancelled after", len(done))
+"""
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.startswith("cancelled after 3"), proc.stdout

@@ -10,6 +10,7 @@ import logging
 import math
 import multiprocessing
 import os
+import signal
 import wave
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -140,6 +141,9 @@ _WORKER: tuple[Engine, ClipCache] | None = None  # a synthesis process's engine 
 
 def _init_worker(name: str, options: EngineOptions, root: Path) -> None:
     global _WORKER
+    # a forked synthesis process keeps its parent's signal handlers: a front end's own SIGTERM
+    # handler (the studio's) would stop Pool.terminate() from ending it
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _WORKER = (get_engine(name, options), ClipCache(root))
 
 

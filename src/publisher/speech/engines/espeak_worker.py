@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import signal
 import sys
 from typing import Any, BinaryIO
 
@@ -92,4 +93,7 @@ def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
 
 
 if __name__ == "__main__":
+    # Ctrl-C reaches the whole process group: the publisher that started this helper decides what
+    # stops (it closes our stdin, and we end); the helper itself stays quiet
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     serve(sys.stdin.buffer, sys.stdout.buffer)
