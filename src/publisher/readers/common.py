@@ -25,6 +25,7 @@ from publisher.readers.structure import (
     spoken_display,
     table_announcement,
 )
+from publisher.sanitise import UnsafeSvg, plain_text, sanitise_svg
 from publisher.text import (
     collapse_ws,
     language_problem,
@@ -34,7 +35,6 @@ from publisher.text import (
     spoken_text,
     xml_safe,
 )
-from publisher.xmlns import SVG
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +161,8 @@ def metadata_from_front_matter(data: dict[str, Any], path: Path, base: Metadata)
             meta.cover = _cover_path(str(value), path)
         elif field == "language":
             meta.language = check_language(str(value), path)
+        elif field == "description":  # shown as HTML by podcast and reading apps: its text only
+            meta.description = plain_text(collapse_ws(str(value)))
         elif field == "lexicon":
             if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
                 raise SourceError("lexicon must map words to pronunciations ('word: respelling')", path=path)
@@ -299,24 +301,56 @@ def clean_block(block: Block, path: Path, media: Path | None = None) -> Block | 
     return block if block.runs or block.kind in ("table", "figure") else None
 
 
-def is_image(file: Path) -> bool:
-    """Whether `file` decodes as an image (header and structure, without decoding all pixels)."""
+#: an image with more pixels than this is left out (a cover: refused): a real book's largest
+#: illustrations and covers are a few thousand pixels a side; a 20 KB PNG can declare 13,000 × 13,000
+#: (169 million pixels, 1.7 GB once decoded). Pillow's own bomb check warns at 89 million.
+MAX_IMAGE_PIXELS = 50_000_000
+
+
+def image_problem(file: Path) -> str | None:
+    """Why `file` is not an image a publication can use (None when it is): it must decode as an image
+    (header and structure, without decoding every pixel) of at most MAX_IMAGE_PIXELS; an SVG must be
+    well-formed SVG (scripts, event handlers and outside references are removed when it is copied)."""
+    import warnings
+
     from PIL import Image, UnidentifiedImageError
 
-    if file.suffix.lower() == ".svg":  # a plain drawing: well-formed, no scripts, no external entities
-        from lxml import etree
-
+    if file.suffix.lower() == ".svg":
         try:
-            root = etree.parse(str(file), etree.XMLParser(resolve_entities=False, no_network=True)).getroot()
-        except (OSError, etree.XMLSyntaxError):
-            return False
-        return root.tag == f"{{{SVG}}}svg" and not root.xpath("//*[local-name()='script']")
+            sanitise_svg(file.read_bytes())
+        except OSError as exc:
+            return f"cannot be read ({exc.strerror or exc})"
+        except UnsafeSvg as exc:
+            return f"is not a usable SVG drawing ({exc})"
+        return None
     try:
-        with Image.open(file) as img:
-            img.verify()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # bounded below, by us
+            with Image.open(file) as img:
+                width, height = img.size
+                if width * height > MAX_IMAGE_PIXELS:
+                    return f"is {width:,} × {height:,} pixels; the limit is {MAX_IMAGE_PIXELS // 1_000_000} million"
+                img.verify()
+    except Image.DecompressionBombError as exc:  # over twice Pillow's own limit: said before we can ask
+        size = re.search(r"\((\d+) pixels\)", str(exc))
+        pixels = f"{int(size.group(1)):,} pixels" if size else "too many pixels"
+        return f"has {pixels}; the limit is {MAX_IMAGE_PIXELS // 1_000_000} million"
     except (OSError, UnidentifiedImageError, SyntaxError, ValueError):
-        return False
-    return True
+        return "is not an image"
+    return None
+
+
+def is_image(file: Path) -> bool:
+    """Whether `file` is an image a publication can use (see image_problem)."""
+    return image_problem(file) is None
+
+
+def svg_warnings(file: Path) -> list[str]:
+    """What the copies of an SVG will leave out that could run, load or link something."""
+    try:
+        return sanitise_svg(file.read_bytes()).active
+    except (OSError, UnsafeSvg):
+        return []
 
 
 def _cover_path(value: str, path: Path) -> Path:
@@ -327,8 +361,13 @@ def _cover_path(value: str, path: Path) -> Path:
         raise SourceError(f"cover image {value!r} is outside the source's folder", path=path)
     if not cover.is_file():
         raise SourceError(f"cover image {value!r} not found", path=path)
-    if cover.suffix.lower() not in IMAGE_SUFFIXES - {".svg"} or not is_image(cover):
+    if cover.suffix.lower() not in IMAGE_SUFFIXES - {".svg"}:
         raise SourceError(f"cover {value!r} is not a JPEG, PNG, GIF or WebP image", path=path)
+    problem = image_problem(cover)
+    if problem == "is not an image":
+        raise SourceError(f"cover {value!r} is not a JPEG, PNG, GIF or WebP image", path=path)
+    if problem:
+        raise SourceError(f"cover {value!r} {problem}", path=path)
     return cover
 
 
@@ -344,9 +383,16 @@ def _resolve_image(block: Block, path: Path, media: Path | None = None) -> Block
     if not target.is_relative_to(folder):
         log.warning("%s: image %r is outside the source's folder; left out", path, src)
         return None
-    if target.suffix.lower() not in IMAGE_SUFFIXES or not target.is_file() or not is_image(target):
+    if target.suffix.lower() not in IMAGE_SUFFIXES or not target.is_file():
         log.warning("%s: image %r not found or not an image; left out", path, src)
         return None
+    problem = image_problem(target)
+    if problem is not None:
+        log.warning("%s: image %r %s; left out", path, src, problem)
+        return None
+    removed = svg_warnings(target) if target.suffix.lower() == ".svg" else []
+    if removed:
+        log.warning("%s: image %r: left out of its copies: %s", path, src, ", ".join(sorted(set(removed))))
     block.src = str(target)
     return block
 

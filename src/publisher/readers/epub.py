@@ -11,10 +11,11 @@ from lxml import etree
 
 from publisher.errors import SourceError
 from publisher.model.publication import Block, Metadata, Publication
-from publisher.readers.common import IMAGE_SUFFIXES, check_language, is_image
+from publisher.readers.common import IMAGE_SUFFIXES, check_language, image_problem
 from publisher.readers.markup import Notes, Walker, plain_tree, tag_of, types_of
 from publisher.readers.package import Package, media_folder
 from publisher.readers.parts import assemble_parts
+from publisher.sanitise import plain_text
 from publisher.text import collapse_ws, parse_date
 from publisher.xmlns import CONTAINER, DC, EPUB, NCX, OPF, XHTML
 
@@ -107,19 +108,10 @@ def read_metadata(book: Book, defaults: Metadata) -> Metadata:
     for field, xpath in (("publisher", "dc:publisher"), ("rights", "dc:rights"), ("description", "dc:description")):
         values = _texts(opf, f"//opf:metadata/{xpath}")
         if values:
-            setattr(meta, field, _plain(values[0]) if field == "description" else values[0])
+            setattr(meta, field, plain_text(values[0]) if field == "description" else values[0])
     meta.subjects = _texts(opf, "//opf:metadata/dc:subject")
     _series(opf, refines, meta)
     return meta
-
-
-def _plain(text: str) -> str:
-    """A description may hold escaped HTML (Calibre writes it so): its text only."""
-    if "<" not in text:
-        return text
-    import lxml.html
-
-    return collapse_ws(lxml.html.fragment_fromstring(text, create_parent="div").text_content())
 
 
 def _series(opf: etree._Element, refines: dict[str, dict[str, str]], meta: Metadata) -> None:
@@ -239,7 +231,10 @@ def read_file(path: Path, defaults: Metadata) -> Publication:
     cover = cover_member(book)
     if cover and cover in book.package.names:
         extracted = book.package.extract(cover, images.folder)
-        meta.cover = extracted if is_image(extracted) and extracted.suffix.lower() != ".svg" else None
+        problem = None if extracted.suffix.lower() == ".svg" else image_problem(extracted)
+        if problem is not None:
+            log.warning("%s: its cover %r %s; a cover is made instead", path, cover, problem)
+        meta.cover = extracted if problem is None and extracted.suffix.lower() != ".svg" else None
     docs = spine(book)
     roots = {doc: plain_tree(book.package.xml(doc)) for doc in docs}
     notes = Notes()

@@ -13,6 +13,7 @@ from publisher.errors import SourceError
 from publisher.model.publication import Metadata, Publication
 from publisher.readers.common import assemble, check_language
 from publisher.readers.markup import Notes, Walker, same_doc
+from publisher.sanitise import plain_text
 from publisher.text import collapse_ws, parse_date
 from publisher.xmlns import XML
 
@@ -87,6 +88,9 @@ def drop_chrome(doc: lxml.html.HtmlElement) -> None:
             el.drop_tree()
 
 
+#: an XML declaration opening the text (XHTML): the text is decoded already, so its encoding is void
+_XML_DECLARATION = re.compile(r"\A\s*<\?xml\s[^>]*\?>")
+
 #: asides that are notes, not page furniture: kept
 NOTE_ROLES = {"footnote", "endnote", "doc-footnote", "doc-endnote", "rearnote", "note"}
 
@@ -100,6 +104,8 @@ def read_html(text: str, path: Path, defaults: Metadata, media: Path | None = No
     """Read HTML into a Publication: the page's main content, or with `whole` all of the body (a
     document converted by pandoc); `media` is the folder its images were unpacked into."""
     parser = lxml.html.HTMLParser(huge_tree=True, no_network=True)
+    # lxml refuses decoded text that declares an encoding (an XHTML file's `<?xml … encoding=…?>`)
+    text = _XML_DECLARATION.sub("", text, count=1)
     try:
         doc = lxml.html.document_fromstring(text, parser=parser)
     except (etree.ParserError, ValueError) as exc:
@@ -148,7 +154,8 @@ def page_metadata(doc: lxml.html.HtmlElement, path: Path, defaults: Metadata) ->
         published = times[0].get("datetime") if times else None
     if published:
         meta.date = parse_date(published[:10]) or meta.date
-    meta.description = _meta(doc, "description", "og:description") or meta.description
+    description = _meta(doc, "description", "og:description")
+    meta.description = plain_text(description) if description else meta.description  # its text, never markup
     meta.publisher = _meta(doc, "og:site_name", "publisher") or meta.publisher
     keywords = _meta(doc, "keywords")
     if keywords:

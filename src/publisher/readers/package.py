@@ -13,6 +13,7 @@ from lxml import etree
 
 from publisher.errors import SourceError
 from publisher.xmlns import XMLENC
+from publisher.zipfiles import unsafe_member_name
 
 #: refuse packages that unpack to more than this (a 1,000-page illustrated book is about 100 MB)
 MAX_UNPACKED_BYTES = 500 * 1024 * 1024
@@ -50,7 +51,15 @@ class Package:
         for info in infos:
             if info.compress_size and info.file_size / info.compress_size > MAX_RATIO and info.file_size > 1_000_000:
                 raise SourceError(f"member {info.filename!r} expands {MAX_RATIO}+ times (a zip bomb?)", path=path)
+            unsafe = unsafe_member_name(info.filename)
+            if unsafe:
+                raise SourceError(
+                    f"member {info.filename[:100]!r} {unsafe}: an unsafe {kind} (refused, nothing is copied)", path=path
+                )
         self.names = {i.filename: i for i in infos}
+        if len(self.names) != len(infos):
+            twice = next(n for n in self.names if sum(i.filename == n for i in infos) > 1)
+            raise SourceError(f"holds two members named {twice[:100]!r}: a damaged or forged {kind}", path=path)
 
     def read(self, name: str) -> bytes:
         """A member's bytes (never more than it declares), or a one-line error."""

@@ -32,6 +32,7 @@ from publisher.formats.web.feedtext import opds_summary, opds_title
 from publisher.model import layout
 from publisher.model.catalogue import CatalogueEntry
 from publisher.model.layout import media_type
+from publisher.sanitise import plain_text
 from publisher.settings import Settings
 from publisher.text import slugify, xml_safe
 from publisher.xmlns import ATOM, DCTERMS, OPDS, OPENSEARCH, THR
@@ -235,7 +236,7 @@ def _publication(entry: CatalogueEntry, settings: Settings) -> dict[str, Any]:
     if entry.authors:
         metadata["author"] = [{"name": a} for a in entry.authors]
     if entry.description:
-        metadata["description"] = entry.description
+        metadata["description"] = plain_text(entry.description)  # reading apps render it as HTML
     if entry.publisher:
         metadata["publisher"] = entry.publisher
     if entry.subjects:
