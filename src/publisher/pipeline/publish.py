@@ -27,6 +27,7 @@ from publisher.model.publication import Metadata, Publication
 from publisher.pipeline.engines import EngineCache
 from publisher.pipeline.executor import LocalExecutor, ProgressFactory, Work, make_executor
 from publisher.pipeline.fingerprint import fingerprint, up_to_date
+from publisher.pipeline.limits import check_limits
 from publisher.pipeline.manifest import (
     PublishResult,
     catalogue_metadata,
@@ -111,6 +112,7 @@ def plan_source(
     defaults.settings["typographer"] = base.typographer  # publisher.toml's choice; front matter may override
     pub = read_source(path, defaults)
     settings = effective_settings(base, pub.metadata, flags)
+    check_limits(pub, settings, path)  # before anything is synthesized
     place_notes(pub, settings.notes)
     if settings.slug:
         pub.slug = slugify(settings.slug)
