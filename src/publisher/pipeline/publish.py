@@ -48,6 +48,7 @@ from publisher.speech.engines import Engine
 from publisher.speech.lexicon import from_mapping, load_project_lexicon, project_lexicon_files
 from publisher.speech.narrate import Voice, assemble, count_sentences, default_jobs, missing_clips
 from publisher.speech.normalise import prepare_spoken
+from publisher.tempdirs import run_scope
 from publisher.text import slugify
 
 log = logging.getLogger(__name__)
@@ -207,10 +208,12 @@ def publish_source(
 def scratch_folder(output: Path) -> Iterator[Path]:
     """Where the clips of sources published without the cache go: a folder inside `output/` (so
     every worker of a cluster reaches it), made only if used and removed afterwards; a killed
-    run's is cleared by remove_leftovers."""
+    run's is cleared by remove_leftovers. The private temporary folders the run makes (an EPUB's
+    images, tempdirs.py) are removed with it."""
     folder = output.absolute() / f".clips.tmp-{secrets.token_hex(6)}"
     try:
-        yield folder
+        with run_scope():
+            yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
