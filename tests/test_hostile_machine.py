@@ -15,7 +15,11 @@ from pathlib import Path
 import pytest
 from tests.test_epub_in import pandoc_epub
 
+from publisher.readers import read_source
 from publisher.readers.package import media_folder
+from publisher.settings import Settings
+from publisher.speech.cache import ClipCache
+from publisher.speech.engines import EngineOptions, get_engine
 
 # The modules new with issue 25 are imported inside the tests that use them, so that every other
 # test here runs (and fails) on code without them.
@@ -143,7 +147,6 @@ def test_a_prepared_voice_model_is_reused_only_when_its_content_checks_out(tmp_p
 def test_piper_without_a_cache_folder_prepares_its_model_in_a_private_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from publisher.speech.engines import EngineOptions, get_engine
     from publisher.tempdirs import run_scope
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
@@ -229,3 +232,75 @@ def test_the_limits_are_settings_a_project_may_raise(tmp_path: Path) -> None:
     (tmp_path / "publisher.toml").write_text("[publisher]\nmax_sentences = 10\n", encoding="utf-8")
     front = cli(tmp_path, "publish", "--engine", "silent", "--cache-dir", "cache", "--no-announce")
     assert "has 13 sentences; the limit is 10" in front.stderr  # a source cannot raise its own limit
+
+
+# --- 5. audio past 4 GiB ----------------------------------------------------------------------------
+
+
+def _tone(seconds: float, rate: int = 22050) -> bytes:
+    import numpy as np
+
+    t = np.arange(round(seconds * rate)) / rate
+    return (np.sin(2 * np.pi * 440 * t) * 8000).astype("<i2").tobytes()
+
+
+def _ffmpeg_pcm(path: Path) -> bytes:
+    from publisher.ffmpeg import ffmpeg_exe
+
+    done = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1", "-"], capture_output=True, check=True
+    )
+    return done.stdout
+
+
+def test_a_wav_past_the_riff_limit_is_written_as_rf64_and_read_back_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The 4 GiB mechanism with the limit lowered to 64 KB (the real limit is measured in BENCHMARKS.md)."""
+    import wave
+
+    from publisher import wavfile
+
+    pcm = _tone(3.0)
+    small, large = tmp_path / "small.wav", tmp_path / "large.wav"
+    with wavfile.WavWriter(small, 22050) as out:
+        out.writeframes(pcm)
+    monkeypatch.setattr(wavfile, "RIFF_LIMIT", 65_536)
+    with wavfile.WavWriter(large, 22050) as out:
+        for at in range(0, len(pcm), 10_000):
+            out.writeframes(pcm[at : at + 10_000])
+    assert small.read_bytes()[:4] == b"RIFF" and large.read_bytes()[:4] == b"RF64"
+    assert large.read_bytes()[12:16] == b"ds64" and large.read_bytes()[76:80] == b"\xff\xff\xff\xff"
+    for path in (small, large):
+        info = wavfile.wav_info(path)
+        assert (info.rate, info.channels, info.width, info.frames) == (22050, 1, 2, len(pcm) // 2)
+        assert b"".join(wavfile.read_frames(path)) == pcm
+        assert b"".join(wavfile.read_frames(path, 1000, 5000)) == pcm[2000:10000]
+        assert _ffmpeg_pcm(path) == pcm  # ffmpeg (loudness, encoders) reads both kinds
+    with wave.open(str(small)) as riff:  # under the limit: a plain RIFF file any tool reads
+        assert riff.readframes(riff.getnframes()) == pcm
+
+
+def test_chapters_held_in_rf64_publish_the_same_audio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every chapter WAV past a (lowered) limit is RF64, and the published audio is byte for byte the same."""
+    from tests import helpers
+
+    from publisher import wavfile
+    from publisher.speech.narrate import narrate
+
+    source = tmp_path / "two.md"
+    source.write_text(
+        "# Two\n\n## One\n\nThe first chapter is short. It has two sentences.\n\n"
+        "## Two\n\nThe second one follows. Then the book ends.\n",
+        encoding="utf-8",
+    )
+    plain = helpers.publish(source, tmp_path / "riff", engine="espeak", epoch="1700000000")
+    pub = read_source(source)
+    engine = get_engine("espeak", EngineOptions())
+    monkeypatch.setattr(wavfile, "RIFF_LIMIT", 100_000)  # 2.3 s of 22,050 Hz 16-bit mono
+    (tmp_path / "work").mkdir()
+    narration = narrate(pub, engine, Settings(), tmp_path / "work", ClipCache(tmp_path / "clips"))
+    assert all(wavfile.wav_info(t.wav).rf64 for t in narration.tracks)
+    rf64 = helpers.publish(source, tmp_path / "rf64", engine="espeak", epoch="1700000000")
+    for name in ("two.mp3", "two.m4b", "audio/01-one.mp3", "audio/02-two.mp3", "two.vtt", "two-read-aloud.epub"):
+        assert (plain.folder / name).read_bytes() == (rf64.folder / name).read_bytes(), name
