@@ -4,12 +4,16 @@ derived files, limits on the work of one source."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
+import shutil
+import signal
 import stat
 import subprocess
 import sys
 import tempfile
+import time
 import zipfile
 from pathlib import Path
 
@@ -356,7 +360,6 @@ def test_check_works_with_what_make_publish_installs(tmp_path: Path) -> None:
     """The README's first command installs publisher with the `cluster` extra only; `publisher check`
     must then run every check but Ace (Java is a system tool, as before) without a missing module."""
     import importlib.metadata as md
-    import json
 
     from packaging.utils import canonicalize_name
 
@@ -382,3 +385,252 @@ def test_check_works_with_what_make_publish_installs(tmp_path: Path) -> None:
     assert result.returncode == 0, out
     assert re.search(r"ok\s+EPUBCheck\s+output/a/a\.epub", out) and re.search(r"ok\s+Readium audiobook", out), out
     assert "schema not checked" not in out
+
+
+# --- 10. the catalogue as a set; a full disk --------------------------------------------------------
+
+EPOCH = "1700000000"
+
+
+def _catalogue_files(output: Path) -> dict[str, str]:
+    """Every file the catalogue stage writes, by path: output/'s own files (feeds, OPDS, index page,
+    search, render caches, the record), the OPDS facets, each publication's serial feed."""
+    found = {}
+    for path in sorted(output.rglob("*")):
+        relative = path.relative_to(output)
+        if not path.is_file() or path.name == ".publisher.lock":
+            continue
+        if len(relative.parts) == 1 or relative.parts[0] == "_opds" or relative.parts[1:] == ("feed.xml",):
+            found[relative.as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
+
+
+def _lists(output: Path, title: str) -> dict[str, bool]:
+    """Whether each catalogue file of page 1 names the publication titled `title`."""
+    return {
+        name: title in (output / name).read_text(encoding="utf-8") for name in ("feed.xml", "opds.json", "index.html")
+    }
+
+
+@pytest.fixture(scope="module")
+def two_publications(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """`before`: output/ with Alpha published and its catalogue written; `beta`: Beta's publication
+    folder, published into another output (as a run leaves it once it has moved it into place)."""
+    root = tmp_path_factory.mktemp("catalogue")
+    (root / "sources").mkdir()
+    (root / "sources" / "alpha.md").write_text("---\nauthor: Ann\n---\n\n# Alpha\n\nThe first.\n", "utf-8")
+    (root / "sources" / "beta.md").write_text("---\nauthor: Bo\n---\n\n# Beta\n\nThe second one.\n", "utf-8")
+    env = dict(os.environ, SOURCE_DATE_EPOCH=EPOCH)
+    for name, output in (("alpha", "before"), ("beta", "elsewhere")):
+        done = cli(
+            root, "publish", f"sources/{name}.md", "-o", output, "--engine", "silent", "--cache-dir", "cache", env=env
+        )
+        assert done.returncode == 0, done.stderr
+    return {"root": root, "before": root / "before", "beta": root / "elsewhere" / "beta", "env": env}  # type: ignore[dict-item]
+
+
+def test_check_calls_a_catalogue_stale_until_the_next_run_rewrites_it(two_publications: dict, tmp_path: Path) -> None:
+    """A kill just after a publication moved into place leaves it out of the catalogue (and without
+    its serial feed): `publisher check` says so, and the next run puts it in."""
+    from publisher.validate.catalogue import check_catalogue
+
+    root, env = two_publications["root"], two_publications["env"]
+    output = tmp_path / "output"
+    shutil.copytree(two_publications["before"], output)
+    report = check_catalogue(output)
+    assert report.ok and report.summary == "1 publications, written whole from what is published"
+    shutil.copytree(two_publications["beta"], output / "beta")
+    stale = cli(root, "check", str(output), "--no-ace", env=env)  # every check, as a user runs it
+    assert stale.returncode == 8
+    assert re.search(
+        r"^FAIL\s+catalogue\s+.*: stale: .*the next `publisher publish` writes it again", stale.stdout, re.M
+    )
+    assert "not listed yet: beta" in stale.stdout
+    assert len(re.findall(r"^FAIL", stale.stdout, re.M)) == 1, stale.stdout  # the catalogue, nothing else
+    assert _lists(output, "Beta") == {"feed.xml": False, "opds.json": False, "index.html": False}
+    again = cli(root, "publish", "sources/alpha.md", "sources/beta.md", "-o", str(output), "--engine", "silent",
+                "--cache-dir", "cache", env=env)  # fmt: skip
+    assert again.returncode == 0 and again.stdout.count("unchanged since the last publish") == 2, again.stdout
+    assert _lists(output, "Beta") == {"feed.xml": True, "opds.json": True, "index.html": True}
+    assert (output / "beta" / "feed.xml").is_file()
+    assert check_catalogue(output).ok
+    shutil.rmtree(output / "alpha")
+    assert check_catalogue(output).messages == ["still listed, no longer published: alpha"]
+    (output / "beta" / ".publisher.json").write_text("{}", encoding="utf-8")
+    assert check_catalogue(output).messages == [
+        "still listed, no longer published: alpha",
+        "listed as it was before its last publish: beta",
+    ]
+
+
+def test_a_kill_during_the_catalogue_leaves_it_called_stale_or_whole(two_publications: dict, tmp_path: Path) -> None:
+    """SIGKILL as soon as the new publication is in place: whatever the catalogue holds then, check
+    never calls a half-written one whole, and the next run makes it whole."""
+    from publisher.validate.catalogue import check_catalogue
+
+    root, env = two_publications["root"], two_publications["env"]
+    output = tmp_path / "output"
+    shutil.copytree(two_publications["before"], output)
+    args = [sys.executable, "-m", "publisher", "publish", "sources/beta.md", "-o", str(output), "--engine", "silent",
+            "--cache-dir", "cache"]  # fmt: skip
+    proc = subprocess.Popen(args, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (output / "beta" / ".publisher.json").is_file():
+        time.sleep(0.001)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    report = check_catalogue(output)
+    if report.ok:
+        assert _lists(output, "Beta") == {"feed.xml": True, "opds.json": True, "index.html": True}
+    else:
+        assert report.summary.startswith("stale"), report
+    again = cli(root, "publish", "sources/beta.md", "-o", str(output), "--engine", "silent", "--cache-dir", "cache",
+                env=env)  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert not list(output.rglob(".*.tmp-*")), "the next run removed every temporary file"
+    assert _lists(output, "Beta") == {"feed.xml": True, "opds.json": True, "index.html": True}
+    assert check_catalogue(output).ok
+
+
+def _small_disk(
+    script: str, disk: Path, size: str, env: dict[str, str], cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `script` (Python) where `disk` is a tmpfs of `size`, in a private mount namespace (as an
+    unprivileged user too: `unshare --user --map-root-user`): a real full disk, nothing faked."""
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        pytest.fail("unshare (Debian util-linux) is needed for the full-disk tests")
+    disk.mkdir(parents=True, exist_ok=True)
+    command = 'mount -t tmpfs -o size="$1" tmpfs "$0" && exec "$2" -c "$3"'
+    return subprocess.run(
+        [unshare, "--user", "--map-root-user", "--mount", "sh", "-c", command, str(disk), size, sys.executable, script],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=900, check=False,
+    )  # fmt: skip
+
+
+_FILL = """
+import os
+from pathlib import Path
+def fill(disk: Path, free: int) -> None:
+    filler = disk / "filler"
+    filler.unlink(missing_ok=True)
+    info = os.statvfs(disk)
+    size = info.f_bavail * info.f_frsize - free
+    if size > 0:
+        with open(filler, "wb") as handle:
+            os.posix_fallocate(handle.fileno(), 0, size)
+"""
+
+
+def test_a_full_disk_during_the_catalogue_keeps_the_old_catalogue_whole(
+    two_publications: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The issue's probe: with the disk full during the catalogue write, feed.xml and opds.json
+    listed the new title and index.html did not. Here the free space grows 4 KB at a time until the
+    catalogue fits: every attempt before leaves the old catalogue exactly as it was."""
+    from publisher.pipeline.publish import write_catalogue
+    from publisher.settings import Settings
+
+    env = two_publications["env"]
+    expected = tmp_path / "expected"  # the new catalogue, written on a disk with room
+    shutil.copytree(two_publications["before"], expected)
+    shutil.copytree(two_publications["beta"], expected / "beta")
+    old = _catalogue_files(expected)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    write_catalogue(expected, Settings(engine="silent", output=expected))
+    new = _catalogue_files(expected)
+    assert old != new and "beta/feed.xml" in new
+    disk = tmp_path / "disk"
+    script = (
+        _FILL
+        + f"""
+import hashlib, json, shutil, sys
+sys.path.insert(0, {str(Path(__file__).parent.parent)!r})
+from tests.test_hostile_machine import _catalogue_files
+import errno
+from publisher.pipeline.publish import write_catalogue
+from publisher.settings import Settings
+disk = Path({str(disk)!r})
+output = disk / "output"
+shutil.copytree({str(two_publications["before"])!r}, output)
+shutil.copytree({str(two_publications["beta"])!r}, output / "beta")
+attempts = []
+for free in range(0, 1_000_000, 4096):
+    fill(disk, free)
+    try:
+        write_catalogue(output, Settings(engine="silent", output=output))
+        done = True
+    except OSError as exc:
+        assert exc.errno == errno.ENOSPC, exc
+        done = False
+    temporary = [str(p) for p in output.rglob(".*.tmp-*")]
+    attempts.append([free, done, _catalogue_files(output), temporary])
+    if done:
+        break
+print(json.dumps(attempts))
+"""
+    )
+    result = _small_disk(script, disk, "64m", env)
+    assert result.returncode == 0, result.stderr
+    attempts = json.loads(result.stdout)
+    assert len(attempts) >= 3 and attempts[-1][1], [a[:2] for a in attempts]
+    for free, done, files, temporary in attempts:
+        assert temporary == [], (free, temporary)
+        if done:
+            assert files == new
+        else:
+            assert files == old, (free, {k for k in set(old) | set(files) if old.get(k) != files.get(k)})
+
+
+def test_a_full_disk_names_the_output_folder_and_keeps_what_was_there(two_publications: dict, tmp_path: Path) -> None:
+    """Beta does not fit: one line names output/beta (never a staging path or the source), exit 7,
+    nothing of it kept, Alpha and the catalogue untouched; then the catalogue itself does not fit:
+    one line names output/. Free space again and both are published."""
+    root, env = two_publications["root"], two_publications["env"]
+    disk = root / "disk"
+    script = (
+        _FILL
+        + f"""
+import json, shutil, subprocess, sys
+disk = Path({str(disk)!r})
+output = disk / "output"
+shutil.copytree({str(two_publications["before"])!r}, output)
+publish = [sys.executable, "-m", "publisher", "publish", "sources/alpha.md", "sources/beta.md", "-o", str(output),
+           "--engine", "silent", "--cache-dir", "cache"]
+runs = []
+fill(disk, 300_000)  # room for a few seconds of narration, not for a publication
+before = sorted(str(p) for p in output.rglob("*"))
+runs.append(subprocess.run(publish, capture_output=True, text=True).__dict__)
+runs[-1]["same"] = sorted(str(p) for p in output.rglob("*")) == before
+(disk / "filler").unlink()
+shutil.copytree({str(two_publications["beta"])!r}, output / "beta")  # as if it had fit: then the catalogue
+fill(disk, 0)
+runs.append(subprocess.run(publish, capture_output=True, text=True).__dict__)
+runs[-1]["check"] = subprocess.run([sys.executable, "-m", "publisher", "check", str(output), "--no-ace"],
+                                   capture_output=True, text=True).stdout
+(disk / "filler").unlink()
+runs.append(subprocess.run(publish, capture_output=True, text=True).__dict__)
+print(json.dumps([{{k: v for k, v in run.items() if k != "args"}} for run in runs]))
+"""
+    )
+    result = _small_disk(script, disk, "32m", env, cwd=root)
+    assert result.returncode == 0, result.stderr
+    beta, catalogue, free = json.loads(result.stdout)
+    assert beta["returncode"] == 7, beta["stderr"]
+    line = next(line for line in beta["stderr"].splitlines() if line.startswith("error: "))
+    assert re.fullmatch(
+        r"error: \S+/output/beta: no space left on the device( \(writing [^)]+\))?: nothing half-written was kept; "
+        r"free some space and publish again",
+        line,
+    ), line
+    assert ".tmp-" not in beta["stderr"] and "sources/" not in line
+    assert beta["same"], "Alpha, the catalogue and everything else in output/ stayed as they were"
+    assert catalogue["returncode"] == 7, catalogue["stderr"]
+    assert catalogue["stderr"].strip().splitlines()[-1].startswith("error: ")
+    assert re.fullmatch(
+        r"error: \S+/output: no space left on the device \(writing [^)]+\): the previous catalogue is kept whole; "
+        r"free some space and publish again",
+        catalogue["stderr"].strip().splitlines()[-1],
+    ), catalogue["stderr"]
+    assert re.search(r"^FAIL\s+catalogue\s+.*stale", catalogue["check"], re.M)
+    assert free["returncode"] == 0, free["stderr"]

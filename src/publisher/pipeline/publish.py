@@ -18,6 +18,7 @@ from typing import Any
 from publisher.audio.master import make_masters
 from publisher.audio.place import AudioFile, PlacedAudio, place_audio
 from publisher.errors import EngineError, PublisherError, RenderError, SourceError
+from publisher.files import is_disk_full
 from publisher.formats import registry
 from publisher.formats.book.epub import identifier, modified_time
 from publisher.formats.context import CatalogueContext, RenderContext
@@ -38,7 +39,14 @@ from publisher.pipeline.manifest import (
     write_manifest,
 )
 from publisher.pipeline.slugs import check_owner
-from publisher.pipeline.staging import commit, output_lock, remove_leftovers, staged
+from publisher.pipeline.staging import (
+    catalogue_set,
+    commit,
+    disk_full_error,
+    output_lock,
+    remove_leftovers,
+    staged,
+)
 from publisher.readers import is_source, read_source
 from publisher.readers.common import place_notes
 from publisher.settings import Settings, source_date_epoch
@@ -262,13 +270,18 @@ def write_catalogue(output: Path, settings: Settings) -> list[Path]:
         tuple(load_entries(output)), output, settings, registry.catalogue_files(), registry.catalogue_kinds()
     )
     written: list[Path] = []
-    for renderer in registry.CATALOGUE_RENDERERS:
-        written.extend(renderer.render(cat))
+    with catalogue_set(output):  # all of it or none of it (staging.py)
+        for renderer in registry.CATALOGUE_RENDERERS:
+            written.extend(renderer.render(cat))
     return written
 
 
 def unexpected(exc: Exception, source: Path) -> PublisherError:
     """A bug or an unforeseen input, as one line (the traceback is logged at debug level)."""
+    if is_disk_full(exc):  # outside a publication's folder (staging.staged says those): the cache, say
+        name = getattr(exc, "filename", None)
+        folder = Path(name).parent if name else None
+        return RenderError(f"no space left on the device{f' (writing into {folder})' if folder else ''}", path=source)
     if isinstance(exc, OSError):
         return RenderError(f"{exc.strerror or exc}{f' ({exc.filename})' if exc.filename else ''}", path=source)
     if isinstance(exc, MemoryError):
@@ -331,6 +344,8 @@ def publish_all(
         try:
             write_catalogue(output, run)
         except OSError as exc:
+            if is_disk_full(exc):
+                raise disk_full_error(exc, output, ": the previous catalogue is kept whole") from exc
             raise RenderError(f"cannot write the catalogue: {exc}", path=output) from exc
     return result
 

@@ -24,7 +24,7 @@ from typing import Any
 from lxml import etree
 
 from publisher import __version__
-from publisher.files import write_atomic
+from publisher.files import remove, write_atomic
 from publisher.formats.context import CatalogueContext
 from publisher.formats.web.catalogue import Page, RenderCache, pages, remove_stale_pages
 from publisher.formats.web.feed import THUMBNAIL_NAME, absolute, podcast_guid, sub_element
@@ -393,4 +393,4 @@ def _remove_stale_facets(output: Path, expected: set[Path]) -> None:
         return
     for path in folder.glob("*/*"):
         if path.suffix in (".xml", ".json") and path not in expected:
-            path.unlink(missing_ok=True)
+            remove(path)
