@@ -90,11 +90,11 @@ class Settings:
     force: bool = field(default=False, metadata=RUN)
     """Render even when nothing changed since the last publish."""
     max_chapters: int = field(default=2000, metadata=RUN)
-    """Refuse a source of more chapters than this, before narrating it (a real book has far fewer)."""
+    """Refuse a source of more chapters than this, before narrating it (War and Peace has 381)."""
     max_sentences: int = field(default=200_000, metadata=RUN)
-    """Refuse a source of more sentences than this, before narrating it."""
+    """Refuse a source of more sentences than this, before narrating it (War and Peace has 24,893)."""
     max_characters: int = field(default=10_000_000, metadata=RUN)
-    """Refuse a source of more characters of text to narrate than this (about 190 hours of speech)."""
+    """Refuse a source of more characters of text to narrate than this (War and Peace: 3.2 million, ~55 h)."""
     cluster: str | None = field(default=None, metadata=RUN)
     """Dask scheduler to run on (tcp://host:8786), or local:N for N local worker processes; default:
     DASK_SCHEDULER_ADDRESS if set, else this machine's processes (--jobs)."""
