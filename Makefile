@@ -69,10 +69,11 @@ test: $(VENV)/.stamp-dev java $(ACE) $(AXE) daisyplayer ## Set up .venv with tes
 hostile: $(VENV)/.stamp-dev java ## The hostile-input suite (hostile sources, EPUBs, SVGs, images, a shared /tmp, full disks, kills)
 	$(BIN)/python -m pytest tests/test_hostile.py tests/test_hostile_files.py tests/test_hostile_machine.py $(PYTEST_ARGS)
 
-lint: $(VENV)/.stamp-dev ## ruff (lint + format check) and mypy
+lint: $(VENV)/.stamp-dev ## ruff (lint + format check), mypy, and the layering contracts (import-linter)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: $(VENV)/.stamp-dev ## Apply ruff's formatting and safe fixes
 	$(BIN)/ruff format src tests benchmarks

@@ -61,14 +61,14 @@ def timed(args: list[str], cwd: Path) -> dict[str, float]:
 
 
 def script_of(source: Path) -> str:
+    from publisher.prepare.credits import add_front_matter
+    from publisher.prepare.lexicon import load_project_lexicon
+    from publisher.prepare.normalise import prepare_spoken
     from publisher.readers import read_source
-    from publisher.speech.credits import add_front_matter
-    from publisher.speech.lexicon import load_project_lexicon
-    from publisher.speech.normalise import prepare_spoken
 
     pub = read_source(source)
-    add_front_matter(pub, "Joe, a synthetic Piper voice")
-    prepare_spoken(pub, load_project_lexicon(None, ROOT), True)
+    pub = add_front_matter(pub, "Joe, a synthetic Piper voice")
+    pub = prepare_spoken(pub, load_project_lexicon(None, ROOT), True)
     return "\n".join(s.spoken for s in pub.sentences())
 
 
@@ -115,15 +115,15 @@ def bench_seed(rows: list[tuple[str, str]], wer: bool) -> None:
             ("seed: peak RSS, largest process (cold)", f"{cold['peak_kib'] / 1024:.0f} MB"),
         ]
         if wer:
+            from publisher.prepare.credits import add_front_matter
             from publisher.proof.asr import transcribe_file
             from publisher.proof.compare import text_wer
             from publisher.proof.report import transcribe_publication
             from publisher.proof.score import tally
             from publisher.readers import read_source
-            from publisher.speech.credits import add_front_matter
 
             pub = read_source(SEED)
-            add_front_matter(pub, "Joe, a synthetic Piper voice")
+            pub = add_front_matter(pub, "Joe, a synthetic Piper voice")
             reference = " ".join(s.text for s in pub.sentences())
             shutil.copy(SEED, source)
             timed(["publish", "sources", "-o", "out", "--cache-dir", "cache"], work)

@@ -28,8 +28,8 @@ from publisher.formats.context import CatalogueContext
 from publisher.formats.registry import catalogue_files, catalogue_kinds
 from publisher.formats.web.feed import write_feeds
 from publisher.formats.web.opds import write_opds
+from publisher.manifest import load_entries
 from publisher.model.layout import MANIFEST
-from publisher.pipeline.manifest import load_entries
 from publisher.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]

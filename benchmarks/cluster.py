@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import functools
 import hashlib
 import json
 import os
@@ -34,12 +33,13 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import bench  # noqa: E402
 
-from publisher.pipeline import executor  # noqa: E402
+from publisher.pipeline import cluster  # noqa: E402
+from publisher.pipeline.cluster import DaskExecutor  # noqa: E402
 from publisher.pipeline.engines import EngineCache  # noqa: E402
-from publisher.pipeline.executor import DaskExecutor, LocalExecutor, Work  # noqa: E402
-from publisher.pipeline.publish import plan_source  # noqa: E402
+from publisher.pipeline.executor import LocalExecutor, Work  # noqa: E402
+from publisher.pipeline.plan import plan_source  # noqa: E402
 from publisher.settings import Settings  # noqa: E402
-from publisher.speech.engines import EngineOptions, get_engine  # noqa: E402
+from publisher.speech.engines import EngineOptions, EngineSpec, get_engine  # noqa: E402
 from publisher.speech.narrate import Clip  # noqa: E402
 
 EPOCH = "1700000000"
@@ -91,7 +91,7 @@ def bench_book(rows: list[tuple[str, str]], engine: str, chapters: int, book: Pa
         shutil.rmtree(work / "c-local" / "segments")
         render = publisher([*common, "-o", "local", "--cache-dir", "c-local", "--force"], work)
         planned = time.perf_counter()
-        plan_source(source, Settings(engine=engine, cache=work / "c-local"), {}, EngineCache(), work / "scratch")
+        plan_source(source, Settings(engine=engine, cache=work / "c-local"), EngineCache(), work / "scratch")
         plan = time.perf_counter() - planned
         sentences = len(list((work / "c-local" / "clips").rglob("*.pcm")))
         audio = float(json.loads((work / "local" / "book" / ".publisher.json").read_text())["duration"])
@@ -114,6 +114,11 @@ def bench_book(rows: list[tuple[str, str]], engine: str, chapters: int, book: Pa
         ]
 
 
+def _rendered(step: object, cancel: object) -> str:
+    """A rendering that renders nothing (the benchmark measures synthesis and scheduling)."""
+    return "rendered"
+
+
 def silent_works(n: int, folder: Path) -> list[Work]:
     """One source's worth of `n` distinct short sentences for the silent engine (no rendering)."""
     options = EngineOptions()
@@ -123,17 +128,17 @@ def silent_works(n: int, folder: Path) -> list[Work]:
         text = f"S{i:x}."
         key = hashlib.sha256(f"{engine.cache_key}\x1f{text}".encode()).hexdigest()
         clips.append(Clip(key, f"s{i}", text))
-    render = functools.partial(str, "rendered")
     cache = folder / "cache"
-    return [Work(folder / "src", "bench", tuple(clips), 0, cache, ("silent", options), engine.cache_key, render,
-                 folder / "out", (), engine)]  # fmt: skip
+    return [Work(source=folder / "src", slug="bench", clips=tuple(clips), cached=0, cache=cache,
+                 spec=EngineSpec("silent", options), cache_key=engine.cache_key, render=_rendered,
+                 output=folder / "out", engine=engine)]  # fmt: skip
 
 
 def timed_run(runner: LocalExecutor | DaskExecutor, works: list[Work]) -> float:
     started = time.perf_counter()
-    for _, outcome, _ in runner.run(works, None):
-        if isinstance(outcome, BaseException):
-            raise outcome
+    for outcome in runner.run(works):
+        if isinstance(outcome.result, BaseException):
+            raise outcome.result
     return time.perf_counter() - started
 
 
@@ -145,19 +150,19 @@ def bench_overhead(rows: list[tuple[str, str]], sentences: int, single: int) -> 
         local = timed_run(LocalExecutor(1), works)
         with DaskExecutor("local:2") as dask:
             works = silent_works(sentences, folder / "batched")
-            tasks = len(executor.batches(works))
+            tasks = len(cluster.batches(works))
             batched = timed_run(dask, works)
-            default = executor.BATCH_CLIPS
-            executor.BATCH_CLIPS = 1
+            default = cluster.BATCH_CLIPS
+            cluster.BATCH_CLIPS = 1
             try:
                 works = silent_works(single, folder / "single")
                 one = timed_run(dask, works)
             finally:
-                executor.BATCH_CLIPS = default
+                cluster.BATCH_CLIPS = default
     rows += [
         (f"silent engine, {sentences} sentences: in-process", f"{local:.1f} s ({sentences / local:.0f} sentences/s)"),
         (
-            f"silent engine, {sentences} sentences: cluster, {tasks} tasks of ≤ {executor.BATCH_CLIPS} clips",
+            f"silent engine, {sentences} sentences: cluster, {tasks} tasks of ≤ {cluster.BATCH_CLIPS} clips",
             f"{batched:.1f} s ({tasks / batched:.0f} tasks/s, {sentences / batched:.0f} sentences/s)",
         ),
         (

@@ -36,11 +36,11 @@ RAW = (
 
 def chapter_texts(source: Path) -> list[str]:
     """Each chapter's sentences as written, the title page with the first and the closing with the last."""
+    from publisher.prepare.credits import add_front_matter
     from publisher.readers import read_source
-    from publisher.speech.credits import add_front_matter
 
     pub = read_source(source)
-    add_front_matter(pub, "Joe, a synthetic Piper voice")
+    pub = add_front_matter(pub, "Joe, a synthetic Piper voice")
     chapters = [[s.text for b in c.blocks for s in b.sentences] for c in pub.chapters]
     if pub.has_title_page:
         chapters[0] = [s.text for b in pub.front for s in b.sentences] + chapters[0]

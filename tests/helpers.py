@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from publisher import api
 from publisher.formats.web.serve import make_server
-from publisher.pipeline.engines import EngineCache
-from publisher.pipeline.manifest import PublishResult
-from publisher.pipeline.publish import publish_source
+from publisher.pipeline.results import SourceResult
 from publisher.settings import Settings
 from publisher.xmlns import NS as NS  # re-exported: the tests' XPath prefixes
 
@@ -48,15 +47,23 @@ class Epub:
         return [i.get("href") for i in self.manifest().values() if i.get("media-type") == "application/xhtml+xml"]
 
 
+def publish_one(source: Path, settings: Settings) -> SourceResult:
+    """Publish one source through the library API; its error raised if it failed."""
+    (result,) = api.publish([source], settings).results
+    if result.error is not None:
+        raise result.error
+    return result
+
+
 def publish(
     source: Path, output: Path, engine: str = "silent", epoch: str | None = None, **settings: object
-) -> PublishResult:
+) -> SourceResult:
     """Publish one source into `output` (the silent engine unless told otherwise; with `epoch`,
     SOURCE_DATE_EPOCH is set to it for this publish only)."""
     with pytest.MonkeyPatch.context() as mp:
         if epoch is not None:
             mp.setenv("SOURCE_DATE_EPOCH", epoch)
-        return publish_source(source, Settings(engine=engine, output=output, **settings), {}, EngineCache())  # type: ignore[arg-type]
+        return publish_one(source, Settings(engine=engine, output=output, **settings))  # type: ignore[arg-type]
 
 
 def frame_kbps(path: Path) -> list[int]:

@@ -20,7 +20,7 @@ from tests import helpers
 from tests.conftest import SEED, copy_fixture
 
 from publisher.clock import iso_duration, parse_iso_duration, seconds_text
-from publisher.pipeline.manifest import PublishResult
+from publisher.pipeline.results import SourceResult
 from publisher.validate import schema as checker
 from publisher.validate.audiobook import READIUM_SCHEMA, W3C_SCHEMA, check_audiobook
 from publisher.validate.run import check_paths
@@ -29,23 +29,23 @@ from publisher.validate.schema import SCHEMAS, SchemaUnavailable, schema_errors
 EPOCH = "1719532800"  # 2024-06-28T00:00:00Z
 
 
-def publish(source: Path, output: Path) -> PublishResult:
+def publish(source: Path, output: Path) -> SourceResult:
     return helpers.publish(source, output, epoch=EPOCH)
 
 
 @pytest.fixture(scope="module")
-def seed(tmp_path_factory: pytest.TempPathFactory) -> PublishResult:
+def seed(tmp_path_factory: pytest.TempPathFactory) -> SourceResult:
     return publish(SEED, tmp_path_factory.mktemp("ab-seed") / "out")
 
 
 @pytest.fixture(scope="module")
-def book(tmp_path_factory: pytest.TempPathFactory) -> PublishResult:
+def book(tmp_path_factory: pytest.TempPathFactory) -> SourceResult:
     folder = tmp_path_factory.mktemp("ab-book")
     return publish(copy_fixture("book.md", folder), folder / "out")
 
 
 @pytest.fixture(scope="module")
-def walk(tmp_path_factory: pytest.TempPathFactory) -> PublishResult:
+def walk(tmp_path_factory: pytest.TempPathFactory) -> SourceResult:
     folder = tmp_path_factory.mktemp("ab-walk")
     return publish(copy_fixture("chapters.txt", folder), folder / "out")
 
@@ -68,14 +68,14 @@ Final paragraph here. The very end.
 
 
 @pytest.fixture(scope="module")
-def hostile(tmp_path_factory: pytest.TempPathFactory) -> PublishResult:
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> SourceResult:
     folder = tmp_path_factory.mktemp("ab-hostile")
     source = folder / "hostile.md"
     source.write_text(HOSTILE, encoding="utf-8")
     return publish(source, folder / "out")
 
 
-def packages(result: PublishResult) -> tuple[Path, Path]:
+def packages(result: SourceResult) -> tuple[Path, Path]:
     return result.folder / f"{result.slug}.audiobook", result.folder / f"{result.slug}.lpf"
 
 
@@ -86,7 +86,7 @@ def member_json(path: Path, name: str) -> dict[str, Any]:
     return data
 
 
-def manifests(result: PublishResult) -> tuple[dict[str, Any], dict[str, Any]]:
+def manifests(result: SourceResult) -> tuple[dict[str, Any], dict[str, Any]]:
     audiobook, lpf = packages(result)
     return member_json(audiobook, "manifest.json"), member_json(lpf, "publication.json")
 
@@ -191,7 +191,7 @@ def test_schema_validation_bites() -> None:
 
 @pytest.mark.parametrize("name", ["seed", "book", "walk"])
 def test_packages_validate_against_the_published_schemas(name: str, request: pytest.FixtureRequest) -> None:
-    result: PublishResult = request.getfixturevalue(name)
+    result: SourceResult = request.getfixturevalue(name)
     readium, w3c = manifests(result)
     assert schema_errors(readium, READIUM_SCHEMA) == []
     assert schema_errors(w3c, W3C_SCHEMA) == []
@@ -201,7 +201,7 @@ def test_packages_validate_against_the_published_schemas(name: str, request: pyt
         assert "schema valid" in report.summary and "0 problems" in report.summary
 
 
-def test_readium_manifest_follows_the_audiobook_profile(book: PublishResult) -> None:
+def test_readium_manifest_follows_the_audiobook_profile(book: SourceResult) -> None:
     readium, _ = manifests(book)
     meta = readium["metadata"]
     assert readium["@context"] == "https://readium.org/webpub-manifest/context.jsonld"
@@ -222,7 +222,7 @@ def test_readium_manifest_follows_the_audiobook_profile(book: PublishResult) -> 
     assert readium["links"][0]["rel"] == "self"
 
 
-def test_w3c_manifest_follows_the_audiobooks_spec(book: PublishResult) -> None:
+def test_w3c_manifest_follows_the_audiobooks_spec(book: SourceResult) -> None:
     _, w3c = manifests(book)
     assert w3c["@context"] == ["https://schema.org", "https://www.w3.org/ns/pub-context"]
     assert w3c["conformsTo"] == "https://www.w3.org/TR/audiobooks/" and w3c["type"] == "Audiobook"
@@ -241,7 +241,7 @@ def test_w3c_manifest_follows_the_audiobooks_spec(book: PublishResult) -> None:
 
 @pytest.mark.parametrize("name", ["seed", "book", "walk"])
 def test_durations_add_up_and_match_the_mp3s(name: str, request: pytest.FixtureRequest) -> None:
-    result: PublishResult = request.getfixturevalue(name)
+    result: SourceResult = request.getfixturevalue(name)
     audiobook, lpf = packages(result)
     readium, w3c = manifests(result)
     readium_durations = [link["duration"] for link in readium["readingOrder"]]
@@ -258,7 +258,7 @@ def test_durations_add_up_and_match_the_mp3s(name: str, request: pytest.FixtureR
         assert abs(link["duration"] - audio.duration) <= 0.1
 
 
-def test_toc_has_one_entry_per_chapter(book: PublishResult, walk: PublishResult) -> None:
+def test_toc_has_one_entry_per_chapter(book: SourceResult, walk: SourceResult) -> None:
     for result in (book, walk):
         readium, w3c = manifests(result)
         chapters = [(a.title, a.path.relative_to(result.folder).as_posix()) for a in result.audio]
@@ -269,7 +269,7 @@ def test_toc_has_one_entry_per_chapter(book: PublishResult, walk: PublishResult)
     assert [e["title"] for e in manifests(walk)[0]["toc"]] == ["Chapter One", "Chapter Two"]
 
 
-def test_article_toc_has_one_entry_per_mark(seed: PublishResult) -> None:
+def test_article_toc_has_one_entry_per_mark(seed: SourceResult) -> None:
     """A one-chapter article: one entry per mark, a media fragment into the chapter MP3.
 
     The marks are times in the full-length MP3; with one chapter that file is a copy of the
@@ -288,7 +288,7 @@ def test_article_toc_has_one_entry_per_mark(seed: PublishResult) -> None:
     assert marks[-1]["end"] == pytest.approx(float(single.length), abs=0.1)
 
 
-def test_hostile_titles_stay_valid_and_escaped(hostile: PublishResult) -> None:
+def test_hostile_titles_stay_valid_and_escaped(hostile: SourceResult) -> None:
     audiobook, lpf = packages(hostile)
     readium, w3c = manifests(hostile)
     assert readium["metadata"]["title"] == w3c["name"] == HOSTILE_TITLE
@@ -311,7 +311,7 @@ def test_hostile_titles_stay_valid_and_escaped(hostile: PublishResult) -> None:
     assert not doc.xpath("//script")
 
 
-def test_packages_are_reproducible(tmp_path: Path, walk: PublishResult) -> None:
+def test_packages_are_reproducible(tmp_path: Path, walk: SourceResult) -> None:
     source = copy_fixture("chapters.txt", tmp_path)
     again = publish(source, tmp_path / "again")
     for first, second in zip(packages(walk), packages(again), strict=True):
@@ -358,7 +358,7 @@ def edit_json(name: str, edit: Callable[[dict[str, Any]], None]) -> Callable[[di
     return change
 
 
-def test_checker_reports_a_missing_mp3(walk: PublishResult, tmp_path: Path) -> None:
+def test_checker_reports_a_missing_mp3(walk: SourceResult, tmp_path: Path) -> None:
     for package in packages(walk):
         broken = rewrite(package, tmp_path / package.name, lambda m: m.pop("audio/02-chapter-two.mp3"))
         report = check_audiobook(broken)
@@ -372,7 +372,7 @@ def test_checker_reports_a_missing_mp3(walk: PublishResult, tmp_path: Path) -> N
         assert not report.ok and any("not a readable MP3" in m for m in report.messages)
 
 
-def test_checker_reports_a_wrong_duration(walk: PublishResult, tmp_path: Path) -> None:
+def test_checker_reports_a_wrong_duration(walk: SourceResult, tmp_path: Path) -> None:
     audiobook, lpf = packages(walk)
 
     def longer(data: dict[str, Any]) -> None:
@@ -393,7 +393,7 @@ def test_checker_reports_a_wrong_duration(walk: PublishResult, tmp_path: Path) -
     assert any("declared" in m and "the MP3 plays" in m for m in report.messages)
 
 
-def test_checker_reports_schema_and_toc_problems(seed: PublishResult, tmp_path: Path) -> None:
+def test_checker_reports_schema_and_toc_problems(seed: SourceResult, tmp_path: Path) -> None:
     audiobook, lpf = packages(seed)
 
     def bad_language(data: dict[str, Any]) -> None:
@@ -426,7 +426,7 @@ def test_checker_reports_schema_and_toc_problems(seed: PublishResult, tmp_path: 
 
 
 def test_checker_falls_back_to_structural_checks(
-    walk: PublishResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    walk: SourceResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def unavailable() -> Any:
         raise SchemaUnavailable("no vendored schemas here")
@@ -439,7 +439,7 @@ def test_checker_falls_back_to_structural_checks(
     assert not check_audiobook(broken).ok
 
 
-def test_check_paths_checks_audiobook_packages(walk: PublishResult, tmp_path: Path) -> None:
+def test_check_paths_checks_audiobook_packages(walk: SourceResult, tmp_path: Path) -> None:
     audiobook, lpf = packages(walk)
     reports = check_paths([audiobook, lpf])
     assert [r.check for r in reports] == ["Readium audiobook", "LPF audiobook"]

@@ -27,9 +27,10 @@ from tests.conftest import FIXTURES, SEED
 
 import publisher
 from publisher.errors import ConfigError, EngineError
-from publisher.pipeline.executor import BATCH_CLIPS, Work, batches, cluster_address
+from publisher.pipeline.cluster import BATCH_CLIPS, batches
+from publisher.pipeline.executor import Work, cluster_address
 from publisher.settings import Settings, load_settings
-from publisher.speech.engines import EngineOptions
+from publisher.speech.engines import EngineOptions, EngineSpec
 from publisher.speech.narrate import Clip
 
 pytest.importorskip("distributed", reason="the cluster extra is not installed: pip install 'publisher[cluster]'")
@@ -224,11 +225,19 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaskCluster]:
 # --- settings, the plain path, the plan of tasks ---------------------------------------------
 
 
-def test_plain_path_never_imports_dask() -> None:
+def test_plain_path_never_imports_dask(tmp_path: Path) -> None:
+    """A publish on this machine's processes runs the executor and never loads Dask."""
+    shutil.copy(FIXTURES / "chapters.txt", tmp_path)
+    command = ["publish", "chapters.txt", "--engine", "silent", "-o", "out", "--cache-dir", "cache"]
     proc = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "publisher", "--help"], env=env(), capture_output=True, text=True
+        [sys.executable, "-X", "importtime", "-m", "publisher", *command],
+        env=env(),
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
     )
-    assert proc.returncode == 0
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (tmp_path / "out" / "chapters" / "chapters.epub").is_file()
     modules = [line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if "|" in line]
     assert "publisher.pipeline.executor" in modules
     assert not [m for m in modules if m.split(".")[0] in ("dask", "distributed", "bokeh")]
@@ -253,7 +262,10 @@ def test_cluster_setting_from_toml_flag_and_environment(tmp_path: Path, monkeypa
 
 def _work(name: str, texts: list[str], cache: Path) -> Work:
     clips = tuple(Clip(hashlib.sha256(t.encode()).hexdigest(), f"s{i}", t) for i, t in enumerate(texts))
-    return Work(Path(name), name, clips, 0, cache, ("silent", EngineOptions()), "silent:x", lambda: None, cache)
+    return Work(
+        source=Path(name), slug=name, clips=clips, cached=0, cache=cache, spec=EngineSpec("silent", EngineOptions()),
+        cache_key="silent:x", render=lambda step, cancel: None, output=cache,
+    )  # fmt: skip
 
 
 def test_a_clip_two_books_share_is_one_task(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ from tests.conftest import SEED, copy_fixture
 from tests.helpers import publish
 
 from publisher.clock import parse_clock
-from publisher.pipeline.manifest import PublishResult
+from publisher.pipeline.results import SourceResult
 from publisher.settings import source_date_epoch
 from publisher.validate.daisy import check_daisy
 from publisher.validate.run import check_paths
@@ -39,24 +39,24 @@ VTT_CUE = re.compile(r"^(\S+)\n(\d\d):(\d\d):(\d\d\.\d{3}) --> ", re.MULTILINE)
 
 
 @pytest.fixture(scope="module")
-def seed(tmp_path_factory: pytest.TempPathFactory) -> PublishResult:
+def seed(tmp_path_factory: pytest.TempPathFactory) -> SourceResult:
     return publish(SEED, tmp_path_factory.mktemp("daisy-seed") / "out")
 
 
 @pytest.fixture(scope="module")
-def chapters(tmp_path_factory: pytest.TempPathFactory) -> PublishResult:
+def chapters(tmp_path_factory: pytest.TempPathFactory) -> SourceResult:
     folder = tmp_path_factory.mktemp("daisy-chapters")
     return publish(copy_fixture("chapters.txt", folder), folder / "out")
 
 
 @pytest.fixture(scope="module")
-def book(tmp_path_factory: pytest.TempPathFactory) -> PublishResult:
+def book(tmp_path_factory: pytest.TempPathFactory) -> SourceResult:
     folder = tmp_path_factory.mktemp("daisy-book")
     return publish(copy_fixture("book.md", folder), folder / "out")
 
 
 @pytest.fixture(scope="module")
-def hostile(tmp_path_factory: pytest.TempPathFactory) -> PublishResult:
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> SourceResult:
     folder = tmp_path_factory.mktemp("daisy-hostile")
     source = folder / "hostile.txt"
     body = 'It says <b>bold</b> & "quotes" ]]> too. قال مرحبا 👋.\n\nChapter Two\n\nThe end & done.\n'
@@ -67,7 +67,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> PublishResult:
 ALL_BOOKS = ["seed", "chapters", "book", "hostile"]
 
 
-def daisy(result: PublishResult) -> Path:
+def daisy(result: SourceResult) -> Path:
     return result.folder / "daisy"
 
 
@@ -81,7 +81,7 @@ def meta(root: etree._Element, name: str) -> str:
     return str(values[0])
 
 
-def ncc_headings(result: PublishResult) -> list[tuple[str, str, str]]:
+def ncc_headings(result: SourceResult) -> list[tuple[str, str, str]]:
     """(tag, label, href) of every NCC heading, in order."""
     ncc = xml(daisy(result) / "ncc.html")
     out = []
@@ -91,7 +91,7 @@ def ncc_headings(result: PublishResult) -> list[tuple[str, str, str]]:
     return out
 
 
-def smil_files(result: PublishResult) -> list[Path]:
+def smil_files(result: SourceResult) -> list[Path]:
     return sorted(daisy(result).glob("*.smil"))
 
 
@@ -122,13 +122,13 @@ def vtt_starts(vtt: Path) -> list[tuple[str, float]]:
 
 @pytest.mark.parametrize("name", ALL_BOOKS)
 def test_every_book_passes_the_daisy_checker(name: str, request: pytest.FixtureRequest) -> None:
-    result: PublishResult = request.getfixturevalue(name)
+    result: SourceResult = request.getfixturevalue(name)
     report = check_daisy(daisy(result) / "ncc.html")
     assert report.ok, "\n".join(report.messages)
     assert report.summary.endswith("0 problems")
 
 
-def test_layout_and_manifest(book: PublishResult) -> None:
+def test_layout_and_manifest(book: SourceResult) -> None:
     names = sorted(p.relative_to(daisy(book)).as_posix() for p in daisy(book).rglob("*") if p.is_file())
     assert names == ["01.mp3", "01.smil", "02.mp3", "02.smil", "content.html", "images/img-001.png", "ncc.html"]
     manifest = json.loads((book.folder / ".publisher.json").read_text(encoding="utf-8"))
@@ -149,7 +149,7 @@ def test_layout_and_manifest(book: PublishResult) -> None:
         assert all(par.get("endsync") == "last" for par in head.iter("par"))
 
 
-def test_chapter_mp3s_are_linked_not_copied(chapters: PublishResult) -> None:
+def test_chapter_mp3s_are_linked_not_copied(chapters: SourceResult) -> None:
     for n, audio in enumerate(chapters.audio, start=1):
         inside = daisy(chapters) / f"{n:02d}.mp3"
         assert inside.read_bytes() == audio.path.read_bytes()
@@ -158,7 +158,7 @@ def test_chapter_mp3s_are_linked_not_copied(chapters: PublishResult) -> None:
 
 @pytest.mark.parametrize("name", ["seed", "chapters", "book"])
 def test_timings_agree_with_the_mp3s(name: str, request: pytest.FixtureRequest) -> None:
-    result: PublishResult = request.getfixturevalue(name)
+    result: SourceResult = request.getfixturevalue(name)
     folder = daisy(result)
     lengths = {p.name: float(MP3(p).info.length) for p in sorted(folder.glob("*.mp3"))}
     ncc = xml(folder / "ncc.html")
@@ -189,7 +189,7 @@ def test_timings_agree_with_the_mp3s(name: str, request: pytest.FixtureRequest) 
             assert abs(begin - start) <= 0.002
 
 
-def test_every_sentence_of_the_text_is_in_a_smil(book: PublishResult) -> None:
+def test_every_sentence_of_the_text_is_in_a_smil(book: SourceResult) -> None:
     content = xml(daisy(book) / "content.html")
     spans = content.xpath("//x:span/@id", namespaces=NS)
     narrated = [sid for smil in smil_files(book) for sid, *_ in clips(smil)]
@@ -199,7 +199,7 @@ def test_every_sentence_of_the_text_is_in_a_smil(book: PublishResult) -> None:
 
 
 def test_ncc_headings_are_the_title_and_the_chapter_titles(
-    seed: PublishResult, chapters: PublishResult, book: PublishResult
+    seed: SourceResult, chapters: SourceResult, book: SourceResult
 ) -> None:
     assert [(t, label) for t, label, _ in ncc_headings(seed)] == [("h1", "Putin today")]
     assert [a.title for a in seed.audio] == ["Putin today"]
@@ -225,7 +225,7 @@ def test_ncc_headings_are_the_title_and_the_chapter_titles(
         assert etree.QName(span.getparent()).localname in ("h1", "h2")
 
 
-def test_a_hostile_title_is_escaped_everywhere(hostile: PublishResult) -> None:
+def test_a_hostile_title_is_escaped_everywhere(hostile: SourceResult) -> None:
     folder = daisy(hostile)
     for path in folder.glob("*.*"):
         if path.suffix in (".html", ".smil"):
@@ -245,7 +245,7 @@ def test_a_hostile_title_is_escaped_everywhere(hostile: PublishResult) -> None:
     assert 'It says <b>bold</b> & "quotes" ]]> too.' in "".join(content.itertext())
 
 
-def test_the_zip_holds_the_same_files(chapters: PublishResult) -> None:
+def test_the_zip_holds_the_same_files(chapters: SourceResult) -> None:
     folder = daisy(chapters)
     archive = chapters.folder / "chapters-daisy.zip"
     files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
@@ -264,7 +264,7 @@ def test_same_input_and_source_date_epoch_give_identical_bytes(tmp_path: Path, m
     source = copy_fixture("book.md", tmp_path)
     first, second = publish(source, tmp_path / "one"), publish(source, tmp_path / "two")
 
-    def contents(result: PublishResult) -> dict[str, bytes]:
+    def contents(result: SourceResult) -> dict[str, bytes]:
         files = sorted(p for p in daisy(result).rglob("*") if p.is_file())
         return {p.relative_to(daisy(result)).as_posix(): p.read_bytes() for p in files}
 
@@ -340,7 +340,7 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], str]] = {
 
 
 @pytest.mark.parametrize("breakage", sorted(BREAKAGES))
-def test_the_checker_catches_a_broken_book(breakage: str, book: PublishResult, tmp_path: Path) -> None:
+def test_the_checker_catches_a_broken_book(breakage: str, book: SourceResult, tmp_path: Path) -> None:
     folder = tmp_path / "daisy"
     shutil.copytree(daisy(book), folder)
     assert check_daisy(folder / "ncc.html").ok  # the copy is good before it is broken
@@ -351,7 +351,7 @@ def test_the_checker_catches_a_broken_book(breakage: str, book: PublishResult, t
     assert any(expected in message for message in report.messages), report.messages
 
 
-def test_publisher_check_finds_the_daisy_book(book: PublishResult) -> None:
+def test_publisher_check_finds_the_daisy_book(book: SourceResult) -> None:
     reports = check_paths([daisy(book)], ace=False)
     (found,) = [r for r in reports if r.check == "DAISY 2.02"]
     assert found.ok and found.path == daisy(book) / "ncc.html"
@@ -426,7 +426,7 @@ def daisy_player_screen(book: Path, tmp: Path, expected: list[str], timeout: flo
 
 
 @pytest.mark.parametrize("packaging", ["folder", "zip"])
-def test_daisy_player_reads_the_book(packaging: str, book: PublishResult, tmp_path: Path) -> None:
+def test_daisy_player_reads_the_book(packaging: str, book: SourceResult, tmp_path: Path) -> None:
     target = daisy(book) if packaging == "folder" else book.folder / "book-daisy.zip"
     titles = ["A Small Book of Tests", "The First Chapter", "A Section", "The Second Chapter"]
     total = parse_clock(meta(xml(daisy(book) / "ncc.html"), "ncc:totalTime"))
@@ -444,7 +444,7 @@ def test_daisy_player_reads_the_book(packaging: str, book: PublishResult, tmp_pa
     assert "daisy-player exited with 0" in after, after  # 'q' quit it cleanly
 
 
-def test_daisy_player_reads_a_hostile_title(hostile: PublishResult, tmp_path: Path) -> None:
+def test_daisy_player_reads_a_hostile_title(hostile: SourceResult, tmp_path: Path) -> None:
     screen, _ = daisy_player_screen(daisy(hostile), tmp_path, ["Chapter One", "Chapter Two"])
     assert '<script>alert("x")</script> & ]]>' in screen, screen
     assert "Chapter One" in screen and "Chapter Two" in screen

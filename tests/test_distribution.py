@@ -14,9 +14,10 @@ from lxml import etree
 from tests.conftest import FIXTURES, SEED
 from tests.helpers import serving
 
+from publisher import api
 from publisher.formats.web.feed import podcast_guid
 from publisher.formats.web.serve import parse_range
-from publisher.pipeline.publish import BatchResult, publish_all
+from publisher.pipeline.results import BatchResult
 from publisher.settings import Settings
 from publisher.xmlns import ATOM, DCTERMS, ITUNES, PODCAST
 
@@ -28,7 +29,7 @@ HOSTILE = "<script>alert(\"x\")</script> & ]]> 'quoted'"
 
 def run(sources: list[Path], output: Path, **flags: object) -> BatchResult:
     settings = Settings(engine="silent", cache=output.parent / "cache")
-    return publish_all(sources, settings, {"output": output, "base_url": BASE, **flags})
+    return api.publish(sources, settings.override(output=output, base_url=BASE, **flags))
 
 
 @pytest.fixture(scope="module")
@@ -135,8 +136,8 @@ def test_guids_survive_an_edit_and_base_url_changes_without_rerendering(tmp_path
     edited = run([sources], output)
     assert not edited.published[0].skipped
     assert guids() == before
-    moved = publish_all([sources], Settings(engine="silent", cache=tmp_path / "cache"), {
-        "output": output, "base_url": "https://cdn.example.net/books"})  # fmt: skip
+    moved = api.publish([sources], Settings(engine="silent", cache=tmp_path / "cache").override(
+        output=output, base_url="https://cdn.example.net/books"))  # fmt: skip
     assert moved.published[0].skipped  # only the catalogue depends on base_url
     enclosure = etree.parse(str(output / "feed.xml")).find("channel/item/enclosure")
     assert enclosure is not None

@@ -71,8 +71,15 @@ def test_docx_chapters_metadata_table_note_and_image(tmp_path: Path) -> None:
     source = word_document(tmp_path)
     pub = read_source(source)
     meta = pub.metadata
-    assert (meta.title, meta.authors, meta.language) == ("Quarterly Field Report", ["Ada Lovelace"], "en-GB")
-    assert meta.subjects == ["birds", "marsh"] and meta.description == "Counts of wading birds."
+    assert (meta.title, meta.authors, meta.language) == ("Quarterly Field Report", ("Ada Lovelace",), "en-GB")
+    assert (
+        meta.subjects
+        == (
+            "birds",
+            "marsh",
+        )
+        and meta.description == "Counts of wading birds."
+    )
     assert [c.title for c in pub.chapters] == ["Spring Counts", "Summer Counts"]  # Heading 1 = chapters
     blocks = pub.chapters[0].blocks
     kinds = [b.kind for b in blocks]

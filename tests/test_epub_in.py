@@ -100,8 +100,8 @@ def ebooklib_epub(tmp_path: Path) -> Path:
 def test_pandoc_epub_structure_and_metadata(tmp_path: Path, version: str) -> None:
     pub = read_source(pandoc_epub(tmp_path, version))
     meta = pub.metadata
-    assert (meta.title, meta.authors, meta.language, meta.date) == ("Pandoc Book", ["Jo March"], "en-US", "2020-05-01")
-    assert (meta.publisher, meta.rights, meta.subjects) == ("Orchard Press", "CC BY 4.0", ["Testing"])
+    assert (meta.title, meta.authors, meta.language, meta.date) == ("Pandoc Book", ("Jo March",), "en-US", "2020-05-01")
+    assert (meta.publisher, meta.rights, meta.subjects) == ("Orchard Press", "CC BY 4.0", ("Testing",))
     assert meta.description == "A book made by pandoc." and (meta.identifier or "").startswith("urn:uuid:")
     assert [c.title for c in pub.chapters] == ["The First Chapter", "The Second Chapter"]  # no title page chapter
     kinds = [b.kind for b in pub.chapters[0].blocks]
@@ -120,7 +120,7 @@ def test_pandoc_epub_structure_and_metadata(tmp_path: Path, version: str) -> Non
 def test_ebooklib_epub_roles_series_toc_titles_and_matter(tmp_path: Path) -> None:
     pub = read_source(ebooklib_epub(tmp_path))
     meta = pub.metadata
-    assert meta.authors == ["Mary Shore"] and meta.contributors == [("Tom Translator", "trl")]
+    assert meta.authors == ("Mary Shore",) and meta.contributors == (("Tom Translator", "trl"),)
     assert (meta.series, meta.series_position, meta.identifier) == ("Coast Tales", "2", "urn:isbn:9780000000002")
     assert [c.title for c in pub.chapters] == ["Arrival at the Light", "The Storm"]  # from the nav; colophon left out
     blocks = pub.chapters[0].blocks

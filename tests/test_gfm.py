@@ -13,8 +13,8 @@ from tests import helpers
 from tests.conftest import FIXTURES
 
 from publisher.errors import ConfigError
+from publisher.prepare.notes import place_notes
 from publisher.readers import read_source
-from publisher.readers.common import place_notes
 from publisher.settings import Settings
 from publisher.validate.daisy import check_daisy
 from publisher.validate.overlays import check_overlays
@@ -105,10 +105,10 @@ def test_footnotes_follow_the_citing_paragraph_and_are_introduced(gfm: Path) -> 
 
 def test_notes_at_chapter_end_or_not_read(gfm: Path) -> None:
     pub = read_source(gfm)
-    place_notes(pub, "chapter")
+    pub = place_notes(pub, "chapter")
     first = pub.chapters[0].blocks
     assert [b.kind for b in first[-2:]] == ["note", "note"] and all(b.endnote for b in first[-2:])
-    place_notes(pub, "none")
+    pub = place_notes(pub, "none")
     notes = [b for c in pub.chapters for b in c.blocks if b.kind == "note"]
     assert len(notes) == 3 and all(not b.sentences for b in notes)
     with pytest.raises(ConfigError, match="notes 'aloud'"):

@@ -25,10 +25,10 @@ from tests.conftest import SEED
 
 from publisher.formats.book.epub import write_epub
 from publisher.model.publication import Metadata
-from publisher.readers import read_source
-from publisher.speech.credits import add_front_matter
-from publisher.speech.lexicon import Lexicon
-from publisher.speech.normalise import prepare_spoken
+from publisher.prepare.credits import add_front_matter
+from publisher.prepare.lexicon import Lexicon
+from publisher.prepare.normalise import prepare_spoken
+from publisher.readers import ReadOptions, read_source
 from publisher.validate.tools import run_epubcheck
 
 SCRIPT = "<script>alert(1)</script>"
@@ -299,7 +299,7 @@ def _words(text: str) -> list[str]:
 
 
 def _read(path: Path) -> list[str]:
-    pub = read_source(path, Metadata(title="", language="en"))
+    pub = read_source(path, ReadOptions(Metadata(title="", language="en")))
     return [w for c in pub.chapters for b in c.blocks if b.kind != "heading" for w in _words(b.text)]
 
 
@@ -343,9 +343,9 @@ def _epub_from(tmp_path: Path, title: str, body: str) -> Path:
     source.write_text(
         f"---\ntitle: {json.dumps(title)}\nauthor: {json.dumps(title)}\n---\n\n{body}\n", encoding="utf-8"
     )
-    pub = read_source(source, Metadata(title="", language="en"))
-    add_front_matter(pub, "a test voice", closing=True)
-    prepare_spoken(pub, Lexicon(), False)
+    pub = read_source(source, ReadOptions(Metadata(title="", language="en")))
+    pub = add_front_matter(pub, "a test voice", closing=True)
+    pub = prepare_spoken(pub, Lexicon(), False)
     from publisher.formats.cover import generate_cover
 
     out = tmp_path / "any.epub"
@@ -381,8 +381,8 @@ def test_an_engine_failure_names_the_sentence(tmp_path: Path, monkeypatch: pytes
     """The failing sentence is named, in one process and from a worker process (fork)."""
     from tests.conftest import FIXTURES
 
+    from publisher import api
     from publisher.errors import EngineError
-    from publisher.pipeline.publish import publish_all
     from publisher.settings import Settings
     from publisher.speech.engines import silent
 
@@ -398,8 +398,9 @@ def test_an_engine_failure_names_the_sentence(tmp_path: Path, monkeypatch: pytes
     (tmp_path / "sources").mkdir()
     (tmp_path / "sources" / "walk.txt").write_bytes((FIXTURES / "chapters.txt").read_bytes())
     settings = Settings(engine="silent", cache=tmp_path / "cache", jobs=2)
-    result = publish_all([tmp_path / "sources"], settings, {"output": tmp_path / "out"})
-    ((source, error),) = result.failed
+    result = api.publish([tmp_path / "sources"], settings.override(output=tmp_path / "out"))
+    ((failed),) = result.failed
+    source, error = failed.source, failed.error
     assert source.name == "walk.txt" and error.exit_code == 6
     assert re.fullmatch(r".*walk\.txt: sentence c01-s\d{4} \('Jo set out at dawn\.'\): the voice broke", str(error))
     assert not (tmp_path / "out" / "walk").exists()

@@ -36,7 +36,10 @@ def test_readability_keeps_the_story_and_drops_the_furniture(tmp_path: Path) -> 
     page = tmp_path / "news.html"
     page.write_text(NEWS, encoding="utf-8")
     pub = read_source(page)
-    assert pub.metadata.title == "The Heron Returns" and pub.metadata.subjects == ["birds", "marsh"]
+    assert pub.metadata.title == "The Heron Returns" and pub.metadata.subjects == (
+        "birds",
+        "marsh",
+    )
     said = " ".join(text for _, text in _texts(page))
     for gone in ("Sport", "shoes", "Great article", "Ten other birds", "Copyright", "Home"):
         assert gone not in said

@@ -14,9 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
+from tests.helpers import publish_one
 
-from publisher.pipeline.engines import EngineCache
-from publisher.pipeline.publish import publish_source
 from publisher.settings import Settings
 from publisher.speech.cache import ClipCache
 
@@ -38,7 +37,7 @@ def project(tmp_path: Path, seed: Path) -> Path:
 
 def run(project: Path, engine: str = "silent", **extra: object) -> object:
     settings = Settings(engine=engine, output=project / "output", cache=project / "cache", **extra)  # type: ignore[arg-type]
-    return publish_source(project / "sources" / "putin-today.txt", settings, {}, EngineCache())
+    return publish_one(project / "sources" / "putin-today.txt", settings)
 
 
 def test_second_run_is_skipped_and_force_uses_the_cache(project: Path) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from publisher.speech.languages.chinese import cardinal
-from publisher.speech.languages.japanese import kanji_as_kana, kanji_number, numbers_as_kana
-from publisher.speech.normalise import normalise
+from publisher.prepare.languages.chinese import cardinal
+from publisher.prepare.languages.japanese import kanji_as_kana, kanji_number, numbers_as_kana
+from publisher.prepare.normalise import normalise
 
 # fmt: off
 CASES = {

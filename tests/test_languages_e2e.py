@@ -11,14 +11,15 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
+from tests.helpers import publish_one
 
 from publisher.pipeline.engines import EngineCache
-from publisher.pipeline.publish import publish_source, write_catalogue
+from publisher.pipeline.publish import write_catalogue
+from publisher.prepare.credits import add_front_matter
+from publisher.prepare.lexicon import Lexicon
+from publisher.prepare.normalise import prepare_spoken
 from publisher.readers import read_source
 from publisher.settings import Settings
-from publisher.speech.credits import add_front_matter
-from publisher.speech.lexicon import Lexicon
-from publisher.speech.normalise import prepare_spoken
 from publisher.validate.daisy import check_daisy
 from publisher.validate.feeds import check_feed
 from publisher.validate.tools import run_ace, run_epubcheck
@@ -129,10 +130,9 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("languages")
     output = root / "output"
     settings = Settings(engine="espeak", output=output, cache=root / "cache")
-    engines = EngineCache()
     folders = {}
     for language, case in CASES.items():
-        result = publish_source(_source(root, language, case), settings, {}, engines)
+        result = publish_one(_source(root, language, case), settings)
         folders[language] = result.folder
     write_catalogue(output, settings)
     return folders
@@ -167,8 +167,8 @@ def test_credits_date_and_numbers_in_the_spoken_script(published: dict[str, Path
     case = CASES[language]
     pub = read_source(published[language].parent.parent / f"{language}.md")
     engine = EngineCache().get(Settings(engine="espeak"), language)
-    add_front_matter(pub, engine.narrator)
-    prepare_spoken(pub, Lexicon({}), phonemes=False)
+    pub = add_front_matter(pub, engine.narrator)
+    pub = prepare_spoken(pub, Lexicon({}), phonemes=False)
     spoken = {s.text: s.spoken for s in pub.sentences()}
     for shown, words in case.spoken.items():
         assert spoken[shown] == words, shown

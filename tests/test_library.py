@@ -15,8 +15,10 @@ from lxml import etree
 from PIL import Image
 from tests.conftest import FIXTURES
 
+from publisher import api
 from publisher.formats.web.catalogue import paged_name, pages
-from publisher.pipeline.publish import BatchResult, publish_all, write_catalogue
+from publisher.pipeline.publish import write_catalogue
+from publisher.pipeline.results import BatchResult
 from publisher.settings import Settings
 from publisher.validate.feed_rules import feed_problems
 from publisher.validate.opds import check_opds_json, check_opds_xml
@@ -37,7 +39,7 @@ ARTICLE = "---\ntitle: An Undated Article\nauthor: Ada Old\nlanguage: fr\n---\n\
 
 def run(sources: Path, output: Path, **flags: object) -> BatchResult:
     settings = Settings(engine="silent", cache=output.parent / "cache")
-    result = publish_all([sources], settings, {"output": output, "base_url": BASE, **flags})
+    result = api.publish([sources], settings.override(output=output, base_url=BASE, **flags))
     assert not result.failed, result.failed
     return result
 

@@ -19,7 +19,7 @@ from tests.helpers import frame_kbps, publish
 
 from publisher.audio.loudness import measure
 from publisher.ffmpeg import ffmpeg_exe
-from publisher.pipeline.manifest import PublishResult
+from publisher.pipeline.results import SourceResult
 
 CUE = re.compile(r"^(\S+)\n(\d\d:\d\d:\d\d\.\d{3}) --> (\d\d:\d\d:\d\d\.\d{3})\n(.+)$", re.MULTILINE)
 
@@ -41,18 +41,18 @@ def ffmpeg_chapters(path: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def seed(tmp_path_factory: pytest.TempPathFactory) -> PublishResult:
+def seed(tmp_path_factory: pytest.TempPathFactory) -> SourceResult:
     folder = tmp_path_factory.mktemp("listen-seed")
     return publish(Path(__file__).parent.parent / "sources" / "putin-today.txt", folder / "out")
 
 
 @pytest.fixture(scope="module")
-def book(tmp_path_factory: pytest.TempPathFactory) -> PublishResult:
+def book(tmp_path_factory: pytest.TempPathFactory) -> SourceResult:
     folder = tmp_path_factory.mktemp("listen-book")
     return publish(copy_fixture("chapters.txt", folder), folder / "out")
 
 
-def test_layout(seed: PublishResult) -> None:
+def test_layout(seed: SourceResult) -> None:
     names = sorted(p.name for p in seed.folder.iterdir())
     assert names == [
         ".publisher.json", "audio", "cover.jpg", "daisy", "index.html", "putin-today-daisy.zip",
@@ -64,7 +64,7 @@ def test_layout(seed: PublishResult) -> None:
     ]  # fmt: skip
 
 
-def test_full_mp3_has_a_chapter_per_paragraph_for_an_article(seed: PublishResult) -> None:
+def test_full_mp3_has_a_chapter_per_paragraph_for_an_article(seed: SourceResult) -> None:
     tags = MP3(seed.full.path).tags
     assert tags is not None
     chaps = sorted(tags.getall("CHAP"), key=lambda c: c.start_time)
@@ -80,11 +80,11 @@ def test_full_mp3_has_a_chapter_per_paragraph_for_an_article(seed: PublishResult
     assert len(ffmpeg_chapters(seed.full.path)) == 7
 
 
-def test_full_mp3_has_a_chapter_per_chapter_for_a_book(book: PublishResult) -> None:
+def test_full_mp3_has_a_chapter_per_chapter_for_a_book(book: SourceResult) -> None:
     assert ffmpeg_chapters(book.full.path) == ["Chapter One", "Chapter Two"]
 
 
-def test_m4b_is_an_audiobook_with_chapters_and_cover(book: PublishResult) -> None:
+def test_m4b_is_an_audiobook_with_chapters_and_cover(book: SourceResult) -> None:
     m4b = MP4(book.folder / "chapters.m4b")
     assert [c.title for c in m4b.chapters] == ["Chapter One", "Chapter Two"]
     # chapter two starts after chapter one's audio and its AAC segments' padding (where exactly:
@@ -103,7 +103,7 @@ def test_m4b_is_an_audiobook_with_chapters_and_cover(book: PublishResult) -> Non
     assert m4b.info.codec.startswith("mp4a")
 
 
-def test_webvtt_one_cue_per_sentence_at_the_heard_time(seed: PublishResult) -> None:
+def test_webvtt_one_cue_per_sentence_at_the_heard_time(seed: SourceResult) -> None:
     for vtt, cues in (
         (seed.folder / "putin-today.vtt", seed.cues),
         (seed.folder / "audio/01-putin-today.vtt", seed.cues),
@@ -127,7 +127,7 @@ def test_webvtt_escapes_markup(tmp_path: Path) -> None:
     assert len(CUE.findall(text)) == result.sentences
 
 
-def test_chapters_json(book: PublishResult) -> None:
+def test_chapters_json(book: SourceResult) -> None:
     data = json.loads((book.folder / "chapters.chapters.json").read_text(encoding="utf-8"))
     assert data["version"] == "1.2.0"
     assert [c["title"] for c in data["chapters"]] == ["Chapter One", "Chapter Two"]
@@ -135,7 +135,7 @@ def test_chapters_json(book: PublishResult) -> None:
 
 
 @pytest.fixture(scope="module")
-def spoken(tmp_path_factory: pytest.TempPathFactory) -> tuple[PublishResult, PublishResult]:
+def spoken(tmp_path_factory: pytest.TempPathFactory) -> tuple[SourceResult, SourceResult]:
     folder = tmp_path_factory.mktemp("loud")
     source = copy_fixture("chapters.txt", folder)
     return publish(source, folder / "podcast", engine="espeak"), publish(
@@ -143,11 +143,11 @@ def spoken(tmp_path_factory: pytest.TempPathFactory) -> tuple[PublishResult, Pub
     )
 
 
-def _files(result: PublishResult) -> list[Path]:
+def _files(result: SourceResult) -> list[Path]:
     return [a.path for a in result.audio] + [result.full.path, result.folder / "chapters.m4b"]
 
 
-def test_podcast_profile_loudness(spoken: tuple[PublishResult, PublishResult]) -> None:
+def test_podcast_profile_loudness(spoken: tuple[SourceResult, SourceResult]) -> None:
     podcast, _ = spoken
     for path in _files(podcast):
         m = measure(path)
@@ -155,7 +155,7 @@ def test_podcast_profile_loudness(spoken: tuple[PublishResult, PublishResult]) -
         assert m.true_peak <= -1.0, (path.name, m)
 
 
-def test_acx_profile(spoken: tuple[PublishResult, PublishResult]) -> None:
+def test_acx_profile(spoken: tuple[SourceResult, SourceResult]) -> None:
     _, acx = spoken
     for path in [a.path for a in acx.audio] + [acx.full.path]:
         m = measure(path)
@@ -182,7 +182,7 @@ def decoded(path: Path) -> bytes:
 
 
 def test_full_mp3_is_the_chapter_mp3s_joined_with_each_at_its_mark(
-    spoken: tuple[PublishResult, PublishResult],
+    spoken: tuple[SourceResult, SourceResult],
 ) -> None:
     """The full-length MP3 is made from the chapter MP3s' frames: each chapter's decoded samples
     reappear bit for bit where its CHAP frame says it starts, and the cues and the published
@@ -216,7 +216,7 @@ def onset(samples: bytes, rate: int, after: float, threshold: int = 800) -> floa
     return next(n for n in range(start, len(data)) if abs(data[n]) > threshold) / rate
 
 
-def test_chapter_marks_and_cues_are_where_the_speech_is(spoken: tuple[PublishResult, PublishResult]) -> None:
+def test_chapter_marks_and_cues_are_where_the_speech_is(spoken: tuple[SourceResult, SourceResult]) -> None:
     """In the full MP3 and in the M4B (each on its own timeline), chapter two's speech begins where
     its mark plus the speech's place in the chapter's own MP3 say; its captions agree."""
     result, _ = spoken

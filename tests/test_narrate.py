@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from publisher.prepare.credits import add_front_matter
 from publisher.readers import read_source
 from publisher.settings import Settings
 from publisher.speech.cache import ClipCache
-from publisher.speech.credits import add_front_matter
 from publisher.speech.engines import EngineOptions, get_engine
 from publisher.speech.engines.silent import SAMPLE_RATE, SECONDS_PER_CHARACTER
 from publisher.speech.narrate import narrate
@@ -24,7 +24,7 @@ def clip_seconds(text: str) -> float:
 def book(fixtures: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
     pub = read_source(fixtures / "book.md")
     engine = get_engine("silent", EngineOptions())
-    add_front_matter(pub, engine.narrator)
+    pub = add_front_matter(pub, engine.narrator)
     settings = Settings()
     return pub, narrate(pub, engine, settings, tmp_path, ClipCache(tmp_path / "cache")), settings
 
@@ -63,7 +63,7 @@ def test_track_duration_matches_the_wav(book) -> None:  # type: ignore[no-untype
 def test_article_title_is_heard_once(seed: Path, tmp_path: Path) -> None:
     pub = read_source(seed)
     engine = get_engine("silent", EngineOptions())
-    add_front_matter(pub, engine.narrator)
+    pub = add_front_matter(pub, engine.narrator)
     narration = narrate(pub, engine, Settings(), tmp_path, ClipCache(tmp_path / "cache"))
     texts = [c.text for c in narration.tracks[0].cues]
     assert texts[:4] == ["Putin today", "By Ava Cai", "June 28, 2024", "Narrated by silence (test engine)"]
@@ -73,7 +73,7 @@ def test_article_title_is_heard_once(seed: Path, tmp_path: Path) -> None:
 
 def test_no_announce_leaves_out_credits_and_closing(seed: Path, tmp_path: Path) -> None:
     pub = read_source(seed)
-    add_front_matter(pub, None, closing=False)
+    pub = add_front_matter(pub, None, closing=False)
     narration = narrate(
         pub, get_engine("silent", EngineOptions()), Settings(announce=False), tmp_path, ClipCache(tmp_path)
     )

@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 
 from publisher.errors import ConfigError
-from publisher.readers import read_source
-from publisher.speech.credits import add_front_matter
-from publisher.speech.lexicon import Lexicon, load_lexicon, parse_entry
-from publisher.speech.normalise import (
+from publisher.prepare.credits import add_front_matter
+from publisher.prepare.lexicon import Lexicon, load_lexicon, parse_entry
+from publisher.prepare.normalise import (
     all_caps_en,
     early_years_en,
     fractions_en,
@@ -22,6 +21,7 @@ from publisher.speech.normalise import (
     roman_numerals_en,
     units_en,
 )
+from publisher.readers import read_source
 
 
 @pytest.mark.parametrize(
@@ -148,10 +148,10 @@ def test_heteronyms_reach_the_voice_as_phonemes(tmp_path: Path) -> None:
     source = tmp_path / "wind.txt"
     source.write_text("Winding\n\nShe read the note and said: wind the clock in the wind.\n", encoding="utf-8")
     pub = read_source(source)
-    prepare_spoken(pub, Lexicon(), phonemes=True)
+    pub = prepare_spoken(pub, Lexicon(), phonemes=True)
     spoken = [s.spoken for s in pub.sentences()]
     assert "She [[ ɹˈɛd ]] the note and said: wind the clock in the wind." in spoken
-    prepare_spoken(pub, Lexicon(), phonemes=False)
+    pub = prepare_spoken(pub, Lexicon(), phonemes=False)
     assert "She red the note and said: wind the clock in the wind." in [s.spoken for s in pub.sentences()]
 
 
@@ -162,9 +162,9 @@ def test_other_languages_get_their_own_numbers() -> None:
 
 def test_display_text_never_changes(fixtures: Path) -> None:
     pub = read_source(fixtures / "book.md")
-    add_front_matter(pub, "Someone")
+    pub = add_front_matter(pub, "Someone")
     before = [s.text for s in pub.sentences()]
-    prepare_spoken(pub, Lexicon({"Babbage": parse_entry("Babbidge")}), phonemes=False)
+    pub = prepare_spoken(pub, Lexicon({"Babbage": parse_entry("Babbidge")}), phonemes=False)
     assert [s.text for s in pub.sentences()] == before
     spoken = {s.text: s.spoken for s in pub.sentences()}
     assert spoken["Mr. Babbage paid $3.50 for the U.S. edition."] == (

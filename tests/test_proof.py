@@ -13,13 +13,13 @@ from click.testing import CliRunner
 from lxml import html as lxml_html
 
 from publisher.cli import cli
+from publisher.prepare.lexicon import Lexicon, LexiconEntry
 from publisher.proof.asr import Decoding, HeardWord
 from publisher.proof.compare import align, join_single_letters, metric, normalise_words
 from publisher.proof.page import render_page
 from publisher.proof.report import ChapterScore, ProofReport
 from publisher.proof.score import SentenceCue, SentenceResult, assign, chapters_of, refine, tally, windows
 from publisher.proof.suggest import MIN_PLACES, phonemes, suggest
-from publisher.speech.lexicon import Lexicon, LexiconEntry
 
 
 def _words(text: str, start: float, step: float = 0.3) -> list[HeardWord]:

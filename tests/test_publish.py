@@ -9,34 +9,32 @@ from pathlib import Path
 import pytest
 from mutagen.mp3 import MP3, BitrateMode
 from tests.conftest import copy_fixture
-from tests.helpers import NS, Epub, frame_kbps
+from tests.helpers import NS, Epub, frame_kbps, publish_one
 
-from publisher.pipeline.engines import EngineCache
-from publisher.pipeline.manifest import PublishResult
-from publisher.pipeline.publish import publish_source
+from publisher.pipeline.results import SourceResult
 from publisher.settings import Settings
 from publisher.validate.tools import run_epubcheck
 
 
-def publish(source: Path, output: Path, **flags: object) -> PublishResult:
+def publish(source: Path, output: Path, **flags: object) -> SourceResult:
     settings = Settings(engine="silent", output=output)
-    return publish_source(source, settings, dict(flags), EngineCache())
+    return publish_one(source, settings.override(**flags))
 
 
 @pytest.fixture(scope="module")
-def book(tmp_path_factory: pytest.TempPathFactory) -> PublishResult:
+def book(tmp_path_factory: pytest.TempPathFactory) -> SourceResult:
     folder = tmp_path_factory.mktemp("book")
     source = copy_fixture("book.md", folder)
     return publish(source, folder / "output")
 
 
 @pytest.fixture(scope="module")
-def seed_result(tmp_path_factory: pytest.TempPathFactory) -> PublishResult:
+def seed_result(tmp_path_factory: pytest.TempPathFactory) -> SourceResult:
     folder = tmp_path_factory.mktemp("seed")
     return publish(Path(__file__).parent.parent / "sources" / "putin-today.txt", folder / "output")
 
 
-def test_layout(book: PublishResult) -> None:
+def test_layout(book: SourceResult) -> None:
     folder = book.folder
     assert folder.name == "book"
     assert (folder / "book.epub").is_file()
@@ -51,13 +49,13 @@ def test_layout(book: PublishResult) -> None:
 
 @pytest.mark.parametrize("which", ["book", "seed_result"])
 def test_epubcheck_reports_no_errors_and_no_warnings(which: str, request: pytest.FixtureRequest) -> None:
-    result: PublishResult = request.getfixturevalue(which)
+    result: SourceResult = request.getfixturevalue(which)
     report = run_epubcheck(result.epub)
     assert report.ok, "\n".join(report.messages)
     assert report.summary.endswith("0 errors, 0 warnings")
 
 
-def test_package_metadata(book: PublishResult) -> None:
+def test_package_metadata(book: SourceResult) -> None:
     epub = Epub(book.epub)
     (identifier,) = epub.dc("identifier")
     assert identifier.startswith("urn:uuid:")
@@ -73,12 +71,12 @@ def test_package_metadata(book: PublishResult) -> None:
     assert "alternativeText" in epub.meta("schema:accessibilityFeature")
 
 
-def test_identifier_is_deterministic(book: PublishResult, tmp_path: Path) -> None:
+def test_identifier_is_deterministic(book: SourceResult, tmp_path: Path) -> None:
     again = publish(copy_fixture("book.md", tmp_path), tmp_path / "output")
     assert Epub(again.epub).dc("identifier") == Epub(book.epub).dc("identifier")
 
 
-def test_navigation_ncx_and_spine(book: PublishResult) -> None:
+def test_navigation_ncx_and_spine(book: SourceResult) -> None:
     epub = Epub(book.epub)
     manifest = epub.manifest()
     navs = [i for i in manifest.values() if "nav" in (i.get("properties") or "").split()]
@@ -97,7 +95,7 @@ def test_navigation_ncx_and_spine(book: PublishResult) -> None:
     assert len(covers) == 1
 
 
-def test_every_document_has_language_and_sentence_spans(book: PublishResult) -> None:
+def test_every_document_has_language_and_sentence_spans(book: SourceResult) -> None:
     epub = Epub(book.epub)
     ids: list[str] = []
     for href in epub.xhtml_hrefs():
@@ -125,14 +123,14 @@ def test_every_document_has_language_and_sentence_spans(book: PublishResult) -> 
         assert all(b <= a + 1 for a, b in itertools.pairwise(levels))
 
 
-def test_cover_page_has_alt_text(book: PublishResult) -> None:
+def test_cover_page_has_alt_text(book: SourceResult) -> None:
     cover = Epub(book.epub).xml("text/cover.xhtml")
     assert cover.xpath("//x:img/@alt", namespaces=NS) == [
         "Cover of A Small Book of Tests by Ada Lovelace and Charles Babbage"
     ]
 
 
-def test_mp3_tags(book: PublishResult) -> None:
+def test_mp3_tags(book: SourceResult) -> None:
     for n, audio in enumerate(book.audio, start=1):
         mp3 = MP3(audio.path)
         tags = mp3.tags
@@ -151,7 +149,7 @@ def test_mp3_tags(book: PublishResult) -> None:
         assert ["Mr. Babbage paid $3.50", "The end is here!"][n - 1] in uslt.text
 
 
-def test_mp3_stream_is_cbr_and_uniform(book: PublishResult) -> None:
+def test_mp3_stream_is_cbr_and_uniform(book: SourceResult) -> None:
     for audio in [*book.audio, book.full]:
         info = MP3(audio.path).info
         assert info.bitrate_mode in (BitrateMode.CBR, BitrateMode.UNKNOWN)  # LAME CBR header or none
@@ -163,7 +161,7 @@ def test_mp3_stream_is_cbr_and_uniform(book: PublishResult) -> None:
         assert info.length == pytest.approx(audio.duration, abs=0.06)
 
 
-def test_article_has_no_separate_title_page(seed_result: PublishResult) -> None:
+def test_article_has_no_separate_title_page(seed_result: SourceResult) -> None:
     epub = Epub(seed_result.epub)
     assert epub.spine() == ["cover", "c01"]
     c01 = epub.xml("text/c01.xhtml")

@@ -11,12 +11,10 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import ROOT, copy_fixture
-from tests.helpers import NS, Epub
+from tests.helpers import NS, Epub, publish_one
 
 from publisher.clock import parse_clock
-from publisher.pipeline.engines import EngineCache
-from publisher.pipeline.manifest import PublishResult
-from publisher.pipeline.publish import publish_source
+from publisher.pipeline.results import SourceResult
 from publisher.settings import Settings
 from publisher.validate.overlays import check_overlays
 from publisher.validate.run import check_paths
@@ -25,24 +23,24 @@ from publisher.xmlns import SMIL
 
 
 @pytest.fixture(scope="module")
-def book(tmp_path_factory: pytest.TempPathFactory) -> PublishResult:
+def book(tmp_path_factory: pytest.TempPathFactory) -> SourceResult:
     folder = tmp_path_factory.mktemp("ra")
     source = copy_fixture("chapters.txt", folder)
     settings = Settings(engine="silent", output=folder / "output", publisher="Test Press")
-    return publish_source(source, settings, {}, EngineCache())
+    return publish_one(source, settings)
 
 
-def read_aloud(result: PublishResult) -> Path:
+def read_aloud(result: SourceResult) -> Path:
     return result.folder / f"{result.slug}-read-aloud.epub"
 
 
-def test_both_editions_pass_epubcheck(book: PublishResult) -> None:
+def test_both_editions_pass_epubcheck(book: SourceResult) -> None:
     for path in (book.epub, read_aloud(book)):
         report = run_epubcheck(path)
         assert report.ok, "\n".join(report.messages)
 
 
-def test_both_editions_pass_ace_with_no_violation(book: PublishResult) -> None:
+def test_both_editions_pass_ace_with_no_violation(book: SourceResult) -> None:
     for path in (book.epub, read_aloud(book)):
         report = run_ace(path)
         assert report.ok, "\n".join(report.messages)
@@ -59,7 +57,7 @@ def test_ace_is_found_from_any_working_directory(tmp_path: Path, monkeypatch: py
     assert ace_command() == [str(installed)]
 
 
-def test_one_overlay_per_narrated_document_with_a_par_per_sentence(book: PublishResult) -> None:
+def test_one_overlay_per_narrated_document_with_a_par_per_sentence(book: SourceResult) -> None:
     epub = Epub(read_aloud(book))
     manifest = epub.manifest()
     overlays = {i.get("id"): i.get("media-overlay") for i in manifest.values() if i.get("media-overlay")}
@@ -75,7 +73,7 @@ def test_one_overlay_per_narrated_document_with_a_par_per_sentence(book: Publish
     assert len(audio) == 2
 
 
-def test_clip_times_are_the_narration_timeline(book: PublishResult, tmp_path: Path) -> None:
+def test_clip_times_are_the_narration_timeline(book: SourceResult, tmp_path: Path) -> None:
     epub = Epub(read_aloud(book))
     smil = epub.xml("smil/c01.smil")
     clips = [(a.get("clipBegin"), a.get("clipEnd")) for a in smil.iter(f"{{{SMIL}}}audio")]
@@ -87,7 +85,7 @@ def test_clip_times_are_the_narration_timeline(book: PublishResult, tmp_path: Pa
     assert all(a < b for a, b in zip(ends, begins[1:], strict=False))
 
 
-def test_durations_and_media_metadata(book: PublishResult) -> None:
+def test_durations_and_media_metadata(book: SourceResult) -> None:
     epub = Epub(read_aloud(book))
     durations = "//opf:meta[@property='media:duration']"
     per = [parse_clock(m.text) for m in epub.opf.xpath(f"{durations}[@refines]", namespaces=NS)]
@@ -101,7 +99,7 @@ def test_durations_and_media_metadata(book: PublishResult) -> None:
     assert b".-epub-media-overlay-active" in css
 
 
-def test_accessibility_metadata(book: PublishResult) -> None:
+def test_accessibility_metadata(book: SourceResult) -> None:
     text, narrated = Epub(book.epub), Epub(read_aloud(book))
     assert "synchronizedAudioText" in narrated.meta("schema:accessibilityFeature")
     assert "synchronizedAudioText" not in text.meta("schema:accessibilityFeature")
@@ -118,7 +116,7 @@ def test_accessibility_metadata(book: PublishResult) -> None:
         assert epub.opf.get("{http://www.w3.org/XML/1998/namespace}lang") == "en"
 
 
-def test_own_checks_pass_on_a_good_book(book: PublishResult) -> None:
+def test_own_checks_pass_on_a_good_book(book: SourceResult) -> None:
     report = check_overlays(read_aloud(book))
     assert report.ok, report.messages
     assert report.summary == "media overlays: 3 narrated documents, 0 problems"
@@ -133,7 +131,7 @@ def _rewrite(src: Path, dest: Path, member: str, edit) -> None:  # type: ignore[
             zout.writestr(info, data)
 
 
-def test_own_checks_catch_a_clip_outside_its_audio(book: PublishResult, tmp_path: Path) -> None:
+def test_own_checks_catch_a_clip_outside_its_audio(book: SourceResult, tmp_path: Path) -> None:
     broken = tmp_path / "broken-read-aloud.epub"
     _rewrite(
         read_aloud(book), broken, "EPUB/smil/c02.smil", lambda d: d.replace(b'clipEnd="0:00:0', b'clipEnd="0:09:0', 1)
@@ -143,7 +141,7 @@ def test_own_checks_catch_a_clip_outside_its_audio(book: PublishResult, tmp_path
     assert any("lies outside" in m for m in report.messages)
 
 
-def test_own_checks_catch_an_unnarrated_block(book: PublishResult, tmp_path: Path) -> None:
+def test_own_checks_catch_an_unnarrated_block(book: SourceResult, tmp_path: Path) -> None:
     broken = tmp_path / "broken-read-aloud.epub"
 
     def drop_last_par(data: bytes) -> bytes:
@@ -157,7 +155,7 @@ def test_own_checks_catch_an_unnarrated_block(book: PublishResult, tmp_path: Pat
     assert any("media:duration" in m for m in report.messages)
 
 
-def test_own_checks_read_every_smil_clock_value_form(book: PublishResult, tmp_path: Path) -> None:
+def test_own_checks_read_every_smil_clock_value_form(book: SourceResult, tmp_path: Path) -> None:
     """SMIL 3.0 allows timecounts in ms, min and h: the same times written that way check clean."""
 
     def timecounts(data: bytes) -> bytes:
@@ -186,7 +184,7 @@ def test_own_checks_read_every_smil_clock_value_form(book: PublishResult, tmp_pa
     assert report.summary == "media overlays: 3 narrated documents, 0 problems"
 
 
-def test_check_paths_covers_every_file(book: PublishResult) -> None:
+def test_check_paths_covers_every_file(book: SourceResult) -> None:
     reports = check_paths([book.folder])
     kinds = sorted((r.path.name, r.check) for r in reports)
     assert kinds == [
@@ -208,7 +206,7 @@ def test_check_paths_covers_every_file(book: PublishResult) -> None:
 def test_lower_bitrate_for_embedded_audio(tmp_path: Path, seed: Path) -> None:
     shutil.copy(seed, tmp_path)
     settings = Settings(engine="silent", output=tmp_path / "out", read_aloud_bitrate=32)
-    result = publish_source(tmp_path / seed.name, settings, {}, EngineCache())
+    result = publish_one(tmp_path / seed.name, settings)
     epub = read_aloud(result)
     with zipfile.ZipFile(epub) as zf:
         embedded = zf.getinfo("EPUB/audio/01-putin-today.mp3").file_size

@@ -21,7 +21,7 @@ def test_seed_metadata_and_single_chapter(seed: Path) -> None:
     pub = read_source(seed)
     meta = pub.metadata
     assert meta.title == "Putin today"
-    assert meta.authors == ["Ava Cai"]
+    assert meta.authors == ("Ava Cai",)
     assert meta.date == "2024-06-28"
     assert pub.slug == "putin-today"
     assert len(pub.chapters) == 1
@@ -37,7 +37,7 @@ def test_seed_metadata_and_single_chapter(seed: Path) -> None:
 
 def test_txt_headings_make_chapters(fixtures: Path) -> None:
     pub = read_source(fixtures / "chapters.txt")
-    assert pub.metadata.authors == ["Jo March"]
+    assert pub.metadata.authors == ("Jo March",)
     assert pub.metadata.date == "2021-03-12"
     assert [c.title for c in pub.chapters] == ["Chapter One", "Chapter Two"]
     assert pub.has_title_page
@@ -47,14 +47,20 @@ def test_markdown_front_matter_and_structure(fixtures: Path) -> None:
     pub = read_source(fixtures / "book.md")
     meta = pub.metadata
     assert meta.title == "A Small Book of Tests"
-    assert meta.authors == ["Ada Lovelace", "Charles Babbage"]
+    assert meta.authors == (
+        "Ada Lovelace",
+        "Charles Babbage",
+    )
     assert (meta.date, meta.language, meta.publisher, meta.rights) == (
         "1843-09-01",
         "en-GB",
         "Test Press",
         "Public domain",
     )
-    assert meta.subjects == ["Testing", "Engines"]
+    assert meta.subjects == (
+        "Testing",
+        "Engines",
+    )
     assert [c.title for c in pub.chapters] == ["The First Chapter", "The Second Chapter"]
     kinds = [b.kind for b in pub.chapters[0].blocks]
     assert kinds == ["heading", "paragraph", "quote", "list_item", "list_item", "image", "heading", "paragraph"]
@@ -72,7 +78,7 @@ def test_markdown_front_matter_and_structure(fixtures: Path) -> None:
 def test_html_article_drops_scripts_and_chrome(fixtures: Path) -> None:
     pub = read_source(fixtures / "article.html")
     assert pub.metadata.title == "A Saved Article"
-    assert pub.metadata.authors == ["Grace Hopper"]
+    assert pub.metadata.authors == ("Grace Hopper",)
     assert pub.metadata.date == "2024-03-05"
     text = " ".join(s.text for s in pub.sentences())
     assert "never run" not in text and "injected" not in text

@@ -99,3 +99,26 @@ def test_readme_example_runs(
     if "--voice-dir" in command and command[1] == "publish":
         manifest = json.loads((project / "output" / "de" / ".publisher.json").read_text(encoding="utf-8"))
         assert manifest["metadata"]["narrator"] == "Thorsten, eine synthetische Piper-Stimme"
+
+
+def readme_python() -> list[str]:
+    """The README's ```python blocks."""
+    return re.findall(r"^```python\n(.*?)^```", README.read_text(encoding="utf-8"), flags=re.DOTALL | re.MULTILINE)
+
+
+def test_readme_python_example_runs_as_written(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The library example publishes the seed (with the project's publisher.toml: eSpeak NG)."""
+    (block,) = readme_python()
+    project = _project(tmp_path / "project", tmp_path_factory.getbasetemp() / "readme-cache")
+    shutil.copy(README.parent / "sources" / "putin-today.txt", project / "sources")
+    monkeypatch.chdir(project)
+    exec(compile(block, "README.md", "exec"), {})
+    printed = capsys.readouterr().out
+    assert re.search(r"^putin-today published \d+ synthesized, \d+ reused", printed, re.M), printed
+    assert "last event: Progress(stage='catalogue'" in printed
+    assert (project / "output" / "putin-today" / "putin-today.epub").is_file()

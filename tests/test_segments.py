@@ -13,13 +13,12 @@ import numpy as np
 import pytest
 from mutagen.mp3 import MP3
 from mutagen.mp4 import MP4
+from tests.helpers import publish_one
 
 from publisher.audio import segments
 from publisher.audio.loudness import measure
 from publisher.ffmpeg import ffmpeg_exe
-from publisher.pipeline.engines import EngineCache
-from publisher.pipeline.manifest import PublishResult
-from publisher.pipeline.publish import publish_source
+from publisher.pipeline.results import SourceResult
 from publisher.settings import Settings
 
 SEED = Path(__file__).parent.parent / "sources" / "putin-today.txt"
@@ -32,9 +31,9 @@ def decoded(path: Path) -> array.array[int]:
     return array.array("h", out)
 
 
-def run(project: Path, output: str = "output") -> PublishResult:
+def run(project: Path, output: str = "output") -> SourceResult:
     settings = Settings(engine="espeak", output=project / output, cache=project / "cache")
-    return publish_source(project / "sources" / SEED.name, settings, {}, EngineCache())
+    return publish_one(project / "sources" / SEED.name, settings)
 
 
 @pytest.fixture

@@ -23,8 +23,9 @@ from urllib.parse import urlsplit
 import pytest
 from tests.conftest import FIXTURES
 
+from publisher import api
 from publisher.formats.web.serve import parse_ranges
-from publisher.pipeline.publish import publish_all, write_catalogue
+from publisher.pipeline.publish import write_catalogue
 from publisher.settings import Settings
 
 BOOK = (
@@ -41,8 +42,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     shutil.copy(FIXTURES / "chapters.txt", sources / "long-walk.txt")
     (sources / "book.md").write_text(BOOK, encoding="utf-8")
     output = folder / "out"
-    result = publish_all(
-        [sources], Settings(engine="silent", cache=folder / "cache"), {"output": output, "page_size": 1}
+    result = api.publish(
+        [sources], Settings(engine="silent", cache=folder / "cache").override(output=output, page_size=1)
     )
     assert not result.failed, result.failed
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}

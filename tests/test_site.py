@@ -32,8 +32,8 @@ from tests.helpers import publish, serving
 from publisher.formats import registry
 from publisher.formats.web.downloads import format_label
 from publisher.formats.web.site import escape_html, human_size, script_json, text_direction
-from publisher.pipeline.manifest import PublishResult
 from publisher.pipeline.publish import write_catalogue
+from publisher.pipeline.results import SourceResult
 from publisher.settings import Settings
 
 AXE = ROOT / "tools" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
@@ -52,8 +52,8 @@ def download_hrefs(doc: lxml.html.HtmlElement) -> list[str]:
 @dataclass
 class Site:
     output: Path
-    seed: PublishResult
-    book: PublishResult
+    seed: SourceResult
+    book: SourceResult
     publish_seconds: float
 
 

@@ -7,7 +7,9 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
-from publisher.text import display_date, parse_date, slugify, split_sentences
+from publisher.text.dates import display_date, parse_date
+from publisher.text.sentences import split_sentences
+from publisher.text.slugs import slugify
 
 
 def sentences(text: str) -> list[str]:
@@ -73,7 +75,7 @@ def test_slugify_is_safe_for_paths() -> None:
 
 
 def test_dates_are_shown_as_each_language_writes_them() -> None:
-    from publisher.text import display_date
+    from publisher.text.dates import display_date
 
     expected = {
         "en": "March 5, 2024", "en-GB": "5 March 2024", "de": "5. März 2024", "fr": "5 mars 2024",
@@ -84,7 +86,7 @@ def test_dates_are_shown_as_each_language_writes_them() -> None:
 
 
 def test_direction_follows_the_script() -> None:
-    from publisher.text import text_direction
+    from publisher.text.languages import text_direction
 
     rtl = ["ar", "he", "fa", "ur", "yi", "ckb", "pa-Arab", "az-Arab", "ar-EG", "ar_SA", "ug"]
     ltr = ["en", "pa", "pa-Guru", "ks-Deva", "az", "ja", "zh-Hans", "sr-Cyrl", "de-AT"]
@@ -113,7 +115,7 @@ def test_sentences_split_in_other_scripts() -> None:
 
 
 def test_language_tags_are_checked_against_the_registry() -> None:
-    from publisher.text import language_problem
+    from publisher.text.languages import language_problem
 
     for good in ("en", "en-GB", "de-AT", "pt-BR", "sr-Latn", "zh-Hans", "deu", "fil", "pa-Arab", "en-GB-x-rp"):
         assert language_problem(good) is None, good

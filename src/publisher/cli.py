@@ -6,9 +6,8 @@ import contextlib
 import logging
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,10 +15,11 @@ from publisher import __version__
 from publisher.cli_cache import cache
 from publisher.clock import player_clock
 from publisher.errors import BatchError, PublisherError, ValidationError
-from publisher.pipeline.manifest import PublishResult
-from publisher.pipeline.publish import publish_all
 from publisher.settings import Settings, load_settings
-from publisher.speech.lexicon import load_project_lexicon
+
+if TYPE_CHECKING:
+    from publisher.pipeline.results import SourceResult
+    from publisher.progress import Progress
 
 log = logging.getLogger("publisher")
 
@@ -91,30 +91,49 @@ def _size(path: Path) -> str:
     return f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:.0f} KB"
 
 
-def _progress_factory(
-    enabled: bool,
-) -> Callable[[str, int], tuple[Callable[[int], None], Callable[[], None]]] | None:
-    if not enabled:
-        return None
+class _ProgressBars:
+    """The terminal's view of a run's progress events: a bar per source while it is narrated (one
+    bar for the whole run on a cluster, where sources are narrated together), and the executor's
+    notices."""
 
-    def factory(slug: str, total: int) -> tuple[Callable[[int], None], Callable[[], None]]:
-        bar: Any = click.progressbar(
-            length=total, label=f"Narrating {slug}", file=sys.stderr, show_eta=True, show_pos=True
-        )
-        bar.__enter__()
-        return bar.update, lambda: bar.__exit__(None, None, None)
+    def __init__(self, whole_run: bool) -> None:
+        self.whole_run = whole_run
+        self.bar: Any = None
+        self.key: object = None
 
-    return factory
+    def __call__(self, event: Progress) -> None:
+        if event.message:
+            click.echo(event.message, err=True)
+        if event.stage != "synthesize" or (event.source is None) != self.whole_run:
+            return
+        key = event.source or "run"
+        if key != self.key:
+            self.close()
+            label = f"{event.sources} sources" if event.source is None else event.slug
+            self.bar = click.progressbar(
+                length=event.total, label=f"Narrating {label}", file=sys.stderr, show_eta=True, show_pos=True
+            )
+            self.bar.__enter__()
+            self.key = key
+        self.bar.update(event.done - self.bar.pos)
+        if event.done >= event.total:
+            self.close()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar, self.key = None, None
 
 
-def _published_line(result: PublishResult) -> str:
+def _published_line(result: SourceResult) -> str:
     """What one source became, in a line."""
     if result.skipped:
         return f"{result.slug}: unchanged since the last publish → {result.folder}"
     mp3s = len(result.audio)
+    size = _size(result.epub) if result.epub else "?"
     return (
         f"{result.slug}: {result.chapters} chapter{'s' * (result.chapters != 1)}, "
-        f"{player_clock(round(result.duration))} narrated, EPUB {_size(result.epub)}, "
+        f"{player_clock(round(result.duration))} narrated, EPUB {size}, "
         f"{mp3s} MP3{'s' * (mp3s != 1)}, {result.synthesized} of {result.sentences} sentences synthesized "
         f"in {result.seconds:.1f} s → {result.folder}"
     )
@@ -190,49 +209,47 @@ def publish(ctx: click.Context, paths: tuple[Path, ...], **flags: Any) -> None:
       publisher publish essay.md -o site/ --engine espeak --voice en-gb
       publisher publish library/ --cluster tcp://scheduler:8786 -o /shared/output
     """
+    from publisher.api import publish as publish_sources
+    from publisher.pipeline.executor import cluster_address
+
     run_proof = flags.pop("run_proof")  # an action after publishing, not a setting
-    base = load_settings(ctx.obj.get("config"))
-    language = flags["language"]
-    if language:
-        base = base.with_overrides({"language": language}, "command line")
+    settings = load_settings(ctx.obj.get("config")).override("command line", **flags)
     quiet = ctx.obj.get("quiet", False)
-
-    def done(result: PublishResult) -> None:
-        if not quiet:
-            click.echo(_published_line(result))
-
-    def failed(source: Path, exc: PublisherError) -> None:
-        click.echo(f"error: {exc}", err=True)
-
-    sources = list(paths) or [Path("sources")]
-
-    def notice(message: str) -> None:
-        if not quiet:
-            click.echo(message, err=True)
-
     if run_proof:
         from publisher.proof.asr import require_extra
 
         require_extra()  # before any work: say how to install it, not after an hour of narration
-    result = publish_all(sources, base, flags, _progress_factory(not quiet), done, failed, notice)
-    if run_proof and result.published:
-        folders = [r.folder for r in result.published]
-        _proof_folders(ctx, folders, flags["cache"] or base.cache, flags["lexicon"], None, 10)
-    if not result.published and not result.failed:
+
+    def finished(result: SourceResult) -> None:
+        if result.state == "failed":
+            click.echo(f"error: {result.error}", err=True)
+        elif result.ok and not quiet:
+            bars.close()
+            click.echo(_published_line(result))
+
+    bars = _ProgressBars(whole_run=cluster_address(settings.cluster) is not None)
+    try:
+        batch = publish_sources(list(paths) or [Path("sources")], settings, progress=None if quiet else bars,
+                                on_result=finished)  # fmt: skip
+    finally:
+        bars.close()
+    if run_proof and batch.published:
+        folders = [r.folder for r in batch.published if r.folder]
+        _proof_folders(ctx, folders, settings.cache, settings.lexicon, None, 10)
+    if not batch.results:
         click.echo("nothing to publish: no sources found (.txt, .md, .html, .epub, .docx, .odt…)", err=True)
         ctx.exit(BatchError.exit_code)
-    if result.failed:
-        n = len(result.failed)
-        click.echo(
-            f"{n} of {n + len(result.published)} sources failed; their earlier outputs were kept",
-            err=True,
-        )
-        ctx.exit(max(exc.exit_code for _, exc in result.failed) if n == 1 else BatchError.exit_code)
+    failed = batch.failed
+    if failed:
+        n = len(failed)
+        click.echo(f"{n} of {len(batch.results)} sources failed; their earlier outputs were kept", err=True)
+        ctx.exit(failed[0].error.exit_code if n == 1 and failed[0].error else BatchError.exit_code)
 
 
 def _proof_folders(
     ctx: click.Context, folders: list[Path], cache: Path, lexicon: Path | None, model: str | None, top: int
 ) -> None:
+    from publisher.prepare.lexicon import load_project_lexicon
     from publisher.proof.asr import Decoding, require_extra
     from publisher.proof.report import REPORT_HTML, proof_folders, summary
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 
 _ISO_DURATION = re.compile(
@@ -119,3 +120,18 @@ def parse_iso_duration(value: object) -> float | None:
         return None
     parts = {k: float(v) for k, v in match.groupdict().items() if v}
     return parts.get("d", 0) * 86400 + parts.get("h", 0) * 3600 + parts.get("m", 0) * 60 + parts.get("s", 0)
+
+
+# --- the time of a publish ---------------------------------------------------------------------
+
+
+def modified_time(epoch: int | None) -> _dt.datetime:
+    """When a publish happened: SOURCE_DATE_EPOCH when set (reproducible builds), else now; in UTC."""
+    if epoch is not None:
+        return _dt.datetime.fromtimestamp(epoch, tz=_dt.timezone.utc)
+    return _dt.datetime.now(tz=_dt.timezone.utc).replace(microsecond=0)
+
+
+def iso_utc(moment: _dt.datetime) -> str:
+    """An ISO 8601 UTC timestamp to the second: "2026-12-06T09:38:11Z"."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

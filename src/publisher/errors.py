@@ -53,3 +53,9 @@ class BatchError(PublisherError):
     """Some sources of a batch failed; the others were published."""
 
     exit_code = 9
+
+
+class Cancelled(PublisherError):
+    """The caller cancelled the run (a CancelToken, or Ctrl-C); what was finished is kept, nothing half-made."""
+
+    exit_code = 130

@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from publisher.errors import ConfigError
-from publisher.text import language_problem
+from publisher.text.languages import language_problem
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -114,6 +115,8 @@ class Settings:
     """Ask podcast platforms not to import the feeds elsewhere (podcast:locked yes, owner = owner_email)."""
     page_size: int = field(default=100, metadata=CATALOGUE)
     """Entries per page of the site feed, the OPDS catalogue and the index page."""
+    pinned: frozenset[str] = field(default=frozenset(), metadata=RUN, repr=False)
+    """Settings given by the caller (command-line flags, `override`): a source's front matter does not change them."""
 
     def output_values(self) -> dict[str, Any]:
         """The settings that change any output, the catalogue's included (not how a run works)."""
@@ -123,8 +126,25 @@ class Settings:
         """The settings that change what a publication holds (its fingerprint's part)."""
         return {f.name: getattr(self, f.name) for f in fields(self) if "scope" not in f.metadata}
 
-    def with_overrides(self, values: dict[str, Any], origin: str) -> Settings:
-        """A copy with `values` applied; every bad key or value is reported together."""
+    def override(self, origin: str = "command line", **values: Any) -> Settings:
+        """The caller's own settings (flags, a form, a script) over these: checked and converted like
+        publisher.toml's (strings are accepted), every problem reported together; a source's front
+        matter cannot change them. A value of None leaves a setting as it is.
+
+        >>> Settings().override(engine="espeak", speed="1.2").speed
+        1.2
+        """
+        return self.with_overrides(values, origin, pin=True)
+
+    def for_source(self, front: Mapping[str, Any], title: str) -> Settings:
+        """The settings one source is published with: its front matter (`front`) over these, except
+        the settings the caller pinned; then what the loudness profile imposes. This is the one
+        place the layers meet: defaults < publisher.toml < front matter < the caller's own."""
+        free = {key: value for key, value in front.items() if key.replace("-", "_") not in self.pinned}
+        return self.with_overrides(free, f"{title}: front matter").for_profile()
+
+    def with_overrides(self, values: Mapping[str, Any], origin: str, pin: bool = False) -> Settings:
+        """A copy with `values` applied (pinned when `pin`); every bad key or value is reported together."""
         known = {f.name: f for f in fields(self)}
         problems: list[str] = []
         clean: dict[str, Any] = {}
@@ -132,7 +152,7 @@ class Settings:
             name = key.replace("-", "_")
             if value is None:
                 continue
-            if name not in known:
+            if name not in known or name == "pinned":
                 problems.append(f"unknown setting {key!r}")
                 continue
             default = getattr(self, name)
@@ -142,6 +162,8 @@ class Settings:
                 problems.append(f"{key}: {exc}")
         if problems:
             raise ConfigError(f"{origin}: " + "; ".join(problems))
+        if pin:
+            clean["pinned"] = self.pinned | clean.keys()
         result = replace(self, **clean)
         result.validate(origin)
         return result

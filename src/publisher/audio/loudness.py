@@ -17,6 +17,7 @@ from pathlib import Path
 
 from publisher.errors import RenderError
 from publisher.ffmpeg import run_ffmpeg
+from publisher.model.timeline import Measurement
 
 log = logging.getLogger(__name__)
 
@@ -45,17 +46,6 @@ PROFILES = {
     "acx": Profile("acx", integrated=None, rms=-20.0, limit=-3.5, min_bitrate=192,
                    sample_rate=44100, lead_in=0.75, tail=2.0),
 }  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Measurement:
-    """What ffmpeg measured of one file."""
-
-    integrated: float  # LUFS
-    true_peak: float  # dBTP
-    rms: float  # dBFS, whole file
-    peak: float  # dBFS, sample peak
-    noise_floor: float  # dBFS, quietest stretch (-inf for digital silence)
 
 
 def _number(pattern: str, text: str, what: str) -> float:

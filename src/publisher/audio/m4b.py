@@ -13,9 +13,9 @@ from pathlib import Path
 from mutagen.mp4 import MP4, MP4Cover
 
 from publisher.ffmpeg import run_ffmpeg
+from publisher.i18n import join_names
 from publisher.model.publication import Cover, Publication
 from publisher.model.timeline import ChapterMark
-from publisher.text import join_names
 
 
 def _ffmeta_escape(value: str) -> str:

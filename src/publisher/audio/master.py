@@ -9,15 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from publisher.audio.loudness import (
-    PROFILES,
-    Measurement,
-    choose_gain,
-    level_filter,
-)
+from publisher.audio.loudness import PROFILES, choose_gain, level_filter
 from publisher.audio.mp3 import mp3_rate
 from publisher.ffmpeg import run_ffmpeg
-from publisher.model.timeline import Narration, Track
+from publisher.model.timeline import Measurement, Narration, Track
 from publisher.settings import Settings
 
 

@@ -12,11 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from publisher.audio.loudness import (
-    PROFILES,
-    Measurement,
-    correction,
-)
+from publisher.audio.loudness import PROFILES, correction
 from publisher.audio.m4b import M4bAudio, write_m4b
 from publisher.audio.marks import chapter_marks
 from publisher.audio.master import Master, combined_loudness, encode_mp3
@@ -25,31 +21,17 @@ from publisher.audio.segments import AAC_PRIMING, Encoded, Piece, Placement, enc
 from publisher.audio.tags import tag_mp3
 from publisher.model import layout
 from publisher.model.publication import Cover, Publication
-from publisher.model.timeline import Narration, Timeline
+from publisher.model.timeline import AudioFile, Narration, PlacedAudio, Timeline
 from publisher.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class AudioFile:
-    """A written MP3 and what it holds."""
+class EncodedAudio:
+    """How the audio stage encoded a publication: what the audio renderers join, and each
+    chapter's gain (kept in the manifest as the next publish's starting point)."""
 
-    path: Path
-    chapter: int  # 0 for the full-length file
-    title: str
-    duration: float
-    loudness: Measurement | None = None
-
-
-@dataclass(frozen=True)
-class PlacedAudio:
-    """What the audio stage made: the placed timeline, the files that will hold it, and the
-    encoded segments they are joined from."""
-
-    timeline: Timeline
-    chapters: tuple[AudioFile, ...]  # one MP3 per chapter, in reading order
-    full: AudioFile  # the full-length MP3
     masters: Mapping[int, Master]  # each chapter's gain and measured loudness
     placements: Mapping[int, Placement]  # where each chapter's pieces landed in its MP3
     segments: Mapping[int, tuple[Encoded, ...]]  # each chapter's encoded pieces (MP3 and AAC)
@@ -57,7 +39,7 @@ class PlacedAudio:
 
 def place_audio(
     pub: Publication, narration: Narration, masters: dict[int, Master], folder: Path, settings: Settings, store: Path
-) -> PlacedAudio:
+) -> tuple[PlacedAudio, EncodedAudio]:
     """Level and encode every chapter in segments (kept in `store`, see segments.py) and place the
     narration in the files they will be joined into: `folder`'s chapter MP3s and full-length MP3.
 
@@ -93,17 +75,17 @@ def place_audio(
         folder / layout.file_name("mp3", pub.slug), 0, pub.metadata.title, timeline.duration, full_loudness
     )
     segments = {i: tuple(e) for i, e in encoded.items()}
-    return PlacedAudio(timeline, files, full, masters, placements, segments)
+    return PlacedAudio(timeline, files, full), EncodedAudio(masters, placements, segments)
 
 
-def write_audio(pub: Publication, placed: PlacedAudio, cover: Cover) -> None:
+def write_audio(pub: Publication, placed: PlacedAudio, encoded: EncodedAudio, cover: Cover) -> None:
     """The chapter MP3s, the full-length MP3 with chapter frames (every segment, chapter after
     chapter) and the M4B, joined side by side from the encoded segments, then tagged."""
     timeline, full = placed.timeline, placed.full
     paths = {a.chapter: a.path for a in placed.chapters}
     placed.chapters[0].path.parent.mkdir(parents=True, exist_ok=True)
-    mp3s = {i: [e.mp3 for e in placed.segments[i]] for i in paths}
-    m4b = _m4b_parts(timeline, placed.placements, placed.segments)
+    mp3s = {i: [e.mp3 for e in encoded.segments[i]] for i in paths}
+    m4b = _m4b_parts(timeline, encoded.placements, encoded.segments)
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         jobs = [pool.submit(join_mp3s, mp3s[i], paths[i]) for i in paths]
         if len(paths) > 1:
@@ -171,16 +153,18 @@ def _m4b_parts(
     return M4bAudio(parts, anchors, running)
 
 
-def encode_embedded_audio(placed: PlacedAudio, folder: Path, settings: Settings) -> dict[int, Path]:
+def encode_embedded_audio(
+    placed: PlacedAudio, encoded: EncodedAudio, folder: Path, settings: Settings
+) -> dict[int, Path]:
     """Smaller MP3s for the read-aloud EPUB (settings.read_aloud_bitrate), untagged, on the same
     timeline as the chapter MP3s (the pauses between their segments put in)."""
     folder.mkdir(parents=True, exist_ok=True)
     files = {}
     for track in placed.timeline.tracks:
         gapped = folder / f"{track.index:02d}.wav"
-        gapped_wav(track.wav, placed.placements[track.index], gapped)
+        gapped_wav(track.wav, encoded.placements[track.index], gapped)
         mp3 = folder / f"{layout.chapter_stem(track.index, track.title)}.mp3"
-        master = replace(placed.masters[track.index], wav=gapped)
+        master = replace(encoded.masters[track.index], wav=gapped)
         encode_mp3(master, mp3, settings, bitrate=settings.read_aloud_bitrate)
         gapped.unlink()
         files[track.index] = mp3

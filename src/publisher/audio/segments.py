@@ -28,11 +28,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from publisher.audio.loudness import PROFILES, Measurement, level_filter, named_probe, probe_result
+from publisher.audio.loudness import PROFILES, level_filter, named_probe, probe_result
 from publisher.audio.mp3 import mp3_frames, mp3_rate
 from publisher.errors import RenderError
 from publisher.ffmpeg import ffmpeg_exe, run_ffmpeg_fed
-from publisher.model.timeline import Cue, Track
+from publisher.model.timeline import Cue, Measurement, Track
 from publisher.settings import Settings
 from publisher.wavfile import WavError, WavInfo, WavWriter, read_frames, wav_info
 

@@ -24,9 +24,9 @@ from mutagen.id3 import (
     CTOCFlags,
 )  # fmt: skip
 
+from publisher.i18n import join_names
 from publisher.model.publication import Cover, Publication
 from publisher.model.timeline import ChapterMark
-from publisher.text import join_names
 
 # ISO 639-1 → ISO 639-2/B, which ID3's TLAN frame wants
 _ISO639_2 = {
@@ -62,7 +62,7 @@ def tag_mp3(
     tags = ID3()  # ffmpeg wrote no tags (-id3v2_version 0): start from none
     tags.add(TIT2(encoding=3, text=title))
     if meta.authors:
-        tags.add(TPE1(encoding=3, text=meta.authors))
+        tags.add(TPE1(encoding=3, text=list(meta.authors)))
     tags.add(TALB(encoding=3, text=meta.title))
     tags.add(TRCK(encoding=3, text=f"{track[0]}/{track[1]}"))
     if meta.date:

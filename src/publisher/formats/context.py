@@ -6,13 +6,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from publisher.audio.place import AudioFile, PlacedAudio
 from publisher.model import layout
 from publisher.model.catalogue import CatalogueEntry
 from publisher.model.publication import Cover, Publication
-from publisher.model.timeline import ChapterMark, Timeline
+from publisher.model.timeline import AudioFile, ChapterMark, PlacedAudio, Timeline
 from publisher.settings import Settings
+
+if TYPE_CHECKING:  # the audio stage's modules load only when a publication is rendered
+    from publisher.audio.place import EncodedAudio
 
 
 @dataclass(frozen=True)
@@ -27,15 +30,21 @@ class RenderContext:
 
     pub: Publication
     placed: PlacedAudio  # the narration placed in the audio files, and those files
+    encoded: EncodedAudio  # the encoded segments the audio renderers join, and each chapter's gain
     settings: Settings
     cover: Cover
     folder: Path
     work: Path
-    identifier: str  # the EPUB's dc:identifier (stable across re-publishing)
     epoch: int | None  # SOURCE_DATE_EPOCH, when set
     modified: str  # ISO 8601 UTC timestamp of this publish (SOURCE_DATE_EPOCH when set)
     written: Mapping[str, Path] = field(default_factory=dict)  # kind → file, from the renderers before
     later: frozenset[str] = frozenset()  # kinds the catalogue stage writes into the folder afterwards
+
+    @property
+    def identifier(self) -> str:
+        """The publication's identifier (dc:identifier; stable across re-publishing)."""
+        assert self.pub.metadata.identifier is not None, "the prepare stage gives every publication its identifier"
+        return self.pub.metadata.identifier
 
     @property
     def slug(self) -> str:

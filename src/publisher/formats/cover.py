@@ -8,12 +8,13 @@ import io
 import logging
 import subprocess
 import textwrap
+from collections.abc import Sequence
 
 from PIL import Image, ImageDraw, ImageFont
 
-from publisher.i18n import translator
+from publisher.i18n import join_names, translator
 from publisher.model.publication import Cover, Metadata
-from publisher.text import join_names, text_direction
+from publisher.text.languages import text_direction
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +118,7 @@ def generate_cover(meta: Metadata) -> Cover:
     return Cover(buf.getvalue(), "image/jpeg", cover_alt(meta.title, meta.authors, meta.language))
 
 
-def cover_alt(title: str, authors: list[str], language: str) -> str:
+def cover_alt(title: str, authors: Sequence[str], language: str) -> str:
     """The cover's text alternative ("Cover of <title> by <authors>") in the publication's language."""
     _ = translator(language).gettext
     if authors:

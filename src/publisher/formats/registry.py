@@ -14,16 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from publisher.audio.place import write_audio
-from publisher.formats.book.audiobook import write_audiobooks
-from publisher.formats.book.daisy import write_daisy
-from publisher.formats.book.enhance import write_enhanced
-from publisher.formats.book.epub import write_read_aloud_epub, write_text_epub
-from publisher.formats.captions import write_captions
 from publisher.formats.context import CatalogueContext, RenderContext
-from publisher.formats.web.feed import write_artwork, write_chapter_files, write_feeds
-from publisher.formats.web.opds import write_opds
-from publisher.formats.web.site import write_index, write_readalong
 from publisher.model import layout
 
 
@@ -46,6 +37,9 @@ class CatalogueRenderer:
     render: Callable[[CatalogueContext], list[Path]]
 
 
+# Each renderer's module is imported when it first renders (a run whose sources are all unchanged
+# loads none of them: ebooklib, the audio encoders, DAISY…); the functions below are that, and
+# nothing more.
 def write_cover(ctx: RenderContext) -> dict[str, Path]:
     """The cover image, as the source gave it or as generated."""
     path = ctx.folder / ctx.cover_name
@@ -55,36 +49,107 @@ def write_cover(ctx: RenderContext) -> dict[str, Path]:
 
 def write_audio_files(ctx: RenderContext) -> dict[str, Path]:
     """Chapter MP3s, the full-length MP3 with chapter frames, and the M4B (audio/place.py)."""
-    write_audio(ctx.pub, ctx.placed, ctx.cover)
+    from publisher.audio.place import write_audio
+
+    write_audio(ctx.pub, ctx.placed, ctx.encoded, ctx.cover)
     return {"mp3": ctx.full.path, "m4b": ctx.folder / layout.file_name("m4b", ctx.slug)}
 
 
-#: page 1 of the paginated catalogue files; page n is `<stem>-<n><suffix>` (formats/web/catalogue.py)
-OPDS_FILES = (layout.OPDS_XML, layout.OPDS_JSON, layout.OPENSEARCH, layout.SEARCH_INDEX, layout.FACET_DIR)
+def _captions(ctx: RenderContext) -> dict[str, Path]:
+    from publisher.formats.captions import write_captions
+
+    return write_captions(ctx)
+
+
+def _epub(ctx: RenderContext) -> dict[str, Path]:
+    from publisher.formats.book.epub import write_text_epub
+
+    return write_text_epub(ctx)
+
+
+def _read_aloud(ctx: RenderContext) -> dict[str, Path]:
+    from publisher.formats.book.epub import write_read_aloud_epub
+
+    return write_read_aloud_epub(ctx)
+
+
+def _enhanced(ctx: RenderContext) -> dict[str, Path]:
+    from publisher.formats.book.enhance import write_enhanced
+
+    return write_enhanced(ctx)
+
+
+def _chapter_files(ctx: RenderContext) -> dict[str, Path]:
+    from publisher.formats.web.feed import write_chapter_files
+
+    return write_chapter_files(ctx)
+
+
+def _artwork(ctx: RenderContext) -> dict[str, Path]:
+    from publisher.formats.web.feed import write_artwork
+
+    return write_artwork(ctx)
+
+
+def _daisy(ctx: RenderContext) -> dict[str, Path]:
+    from publisher.formats.book.daisy import write_daisy
+
+    return write_daisy(ctx)
+
+
+def _audiobooks(ctx: RenderContext) -> dict[str, Path]:
+    from publisher.formats.book.audiobook import write_audiobooks
+
+    return write_audiobooks(ctx)
+
+
+def _readalong(ctx: RenderContext) -> dict[str, Path]:
+    from publisher.formats.web.site import write_readalong
+
+    return write_readalong(ctx)
+
+
+def _feeds(cat: CatalogueContext) -> list[Path]:
+    from publisher.formats.web.feed import write_feeds
+
+    return write_feeds(cat)
+
+
+def _opds(cat: CatalogueContext) -> list[Path]:
+    from publisher.formats.web.opds import write_opds
+
+    return write_opds(cat)
+
+
+def _index(cat: CatalogueContext) -> list[Path]:
+    from publisher.formats.web.site import write_index
+
+    return write_index(cat)
+
 
 RENDERERS: tuple[Renderer, ...] = (
     Renderer("cover", ("cover",), write_cover),
     Renderer("audio", ("mp3", "m4b"), write_audio_files),
-    Renderer("captions", ("vtt", "chapters"), write_captions),
-    Renderer("epub", ("epub",), write_text_epub),
-    Renderer("read-aloud", ("read_aloud_epub",), write_read_aloud_epub),
-    Renderer("enhanced EPUB", ("enhanced_epub",), write_enhanced),  # an EPUB source, kept and narrated
-    Renderer("chapter marks", (), write_chapter_files),
-    Renderer("artwork", ("artwork", "thumbnail"), write_artwork),
-    Renderer("daisy", ("daisy", "daisy_zip"), write_daisy),
-    Renderer("audiobooks", ("audiobook", "lpf"), write_audiobooks),
-    Renderer("read-along page", ("page",), write_readalong),  # last: it links every file written before it
+    Renderer("captions", ("vtt", "chapters"), _captions),
+    Renderer("epub", ("epub",), _epub),
+    Renderer("read-aloud", ("read_aloud_epub",), _read_aloud),
+    Renderer("enhanced EPUB", ("enhanced_epub",), _enhanced),  # an EPUB source, kept and narrated
+    Renderer("chapter marks", (), _chapter_files),
+    Renderer("artwork", ("artwork", "thumbnail"), _artwork),
+    Renderer("daisy", ("daisy", "daisy_zip"), _daisy),
+    Renderer("audiobooks", ("audiobook", "lpf"), _audiobooks),
+    Renderer("read-along page", ("page",), _readalong),  # last: it links every file written before it
 )
 
 CATALOGUE_RENDERERS: tuple[CatalogueRenderer, ...] = (
-    CatalogueRenderer("feeds", (layout.FEED,), ("feed",), write_feeds),
+    CatalogueRenderer("feeds", (layout.FEED,), ("feed",), _feeds),
     CatalogueRenderer(
         "opds",
         (layout.OPDS_XML, layout.OPDS_JSON, layout.OPENSEARCH, layout.SEARCH_INDEX, layout.FACET_DIR),
         (),
-        write_opds,
+        _opds,
     ),
-    CatalogueRenderer("index page", (layout.PAGE,), (), write_index),
+    CatalogueRenderer("index page", (layout.PAGE,), (), _index),
 )
 
 

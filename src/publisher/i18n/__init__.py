@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import gettext
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -116,7 +117,7 @@ def translator(language: str) -> Translator:
     return Translator(name, language, catalogue)
 
 
-def join_names(names: list[str], language: str = "en") -> str:
+def join_names(names: Sequence[str], language: str = "en") -> str:
     """ "A", "A and B", "A, B and C" in the language's own way (CLDR list patterns; English keeps
     the house style without a serial comma)."""
     if not names:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from publisher.text import slugify
+from publisher.text.slugs import slugify
 
 # --- output/ ---------------------------------------------------------------------------------
 LOCK = ".publisher.lock"  # one run per output folder at a time

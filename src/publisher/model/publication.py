@@ -1,8 +1,12 @@
-"""The document model: Publication → Chapter → Block → Sentence (plain dataclasses, no I/O)."""
+"""The document model: Publication → Chapter → Block → Sentence (frozen dataclasses, no I/O).
+
+Every stage gets this data and returns new data: nothing here can be changed once made (sequences
+are stored as tuples, `dataclasses.replace` makes a changed copy).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -31,7 +35,15 @@ class Run:
     marks: tuple[Style, ...] = ()
 
 
-@dataclass
+def _freeze(obj: object, *names: str) -> None:
+    """Store each named sequence field of a frozen dataclass as a tuple (callers may pass lists)."""
+    for name in names:
+        value = getattr(obj, name)
+        if not isinstance(value, tuple):
+            object.__setattr__(obj, name, tuple(value))
+
+
+@dataclass(frozen=True)
 class Sentence:
     """One unit of narration: a stable id, the text shown, and the text spoken.
 
@@ -45,12 +57,15 @@ class Sentence:
     end: int = 0
 
 
-@dataclass
+@dataclass(frozen=True)
 class Cell:
     """One table cell: its inline text, and whether it is a header cell (for a column or a row)."""
 
-    runs: list[Run] = field(default_factory=list)
+    runs: Sequence[Run] = ()
     header: bool = False
+
+    def __post_init__(self) -> None:
+        _freeze(self, "runs")
 
     @property
     def text(self) -> str:
@@ -58,7 +73,7 @@ class Cell:
         return "".join(run.text for run in self.runs)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Block:
     """A block of a chapter: heading, paragraph, quote, list item, image, byline line or code;
     a table (its caption; its rows follow as `row` blocks), a note, a definition term or
@@ -66,14 +81,14 @@ class Block:
     """
 
     kind: BlockKind
-    runs: list[Run] = field(default_factory=list)
+    runs: Sequence[Run] = ()
     level: int = 0  # heading level (1 = chapter title) or nesting depth of quotes/lists
     ordered: bool = False  # list items: numbered list?
     src: str | None = None  # images: path of the image file, relative to the source
     alt: str = ""  # images: alternative text
-    sentences: list[Sentence] = field(default_factory=list)
+    sentences: Sequence[Sentence] = ()
     role: str = ""  # bylines: "author", "date", "narrator", "publisher"
-    cells: list[Cell] = field(default_factory=list)  # rows: the cells, in order
+    cells: Sequence[Cell] = ()  # rows: the cells, in order
     header: bool = False  # rows: a header row (all cells name columns)
     anchor: str = ""  # notes: the note's id, which note references point to ("c01-note-1")
     label: str = ""  # notes: the marker shown and spoken ("1"); the reader's own label before arranging
@@ -81,19 +96,25 @@ class Block:
     endnote: bool = False  # notes: shown with the chapter's endnotes (else as a footnote in place)
     origin: str = ""  # where the block sits in its source: "<member>#<child indices>" ("text/c1.xhtml#1/0/3")
 
+    def __post_init__(self) -> None:
+        _freeze(self, "runs", "sentences", "cells")
+
     @property
     def text(self) -> str:
         """The block's plain text (what sentences are cut from)."""
         return "".join(run.text for run in self.runs)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Chapter:
     """A chapter: one XHTML document, one audio file. Its first block is its heading."""
 
     index: int  # 1-based position in reading order
     title: str
-    blocks: list[Block] = field(default_factory=list)
+    blocks: Sequence[Block] = ()
+
+    def __post_init__(self) -> None:
+        _freeze(self, "blocks")
 
     @property
     def id(self) -> str:
@@ -106,40 +127,49 @@ class Chapter:
             yield from block.sentences
 
 
-@dataclass
+@dataclass(frozen=True)
 class Metadata:
     """What a publication is: the fields that go into the OPF, ID3 tags and feeds."""
 
     title: str
-    authors: list[str] = field(default_factory=list)
+    authors: Sequence[str] = ()
     language: str = "en"
     date: str | None = None  # ISO 8601 (YYYY-MM-DD), when known
     description: str | None = None
     publisher: str | None = None
     rights: str | None = None
-    identifier: str | None = None  # filled in by the pipeline when the source has none
-    subjects: list[str] = field(default_factory=list)
-    contributors: list[tuple[str, str]] = field(default_factory=list)  # (name, MARC relator: "trl", "ill"…)
+    identifier: str | None = None  # filled in by the prepare stage when the source has none
+    subjects: Sequence[str] = ()
+    contributors: Sequence[tuple[str, str]] = ()  # (name, MARC relator: "trl", "ill"…)
     series: str | None = None  # the series the book belongs to (an input EPUB's collection)
     series_position: str | None = None  # its number in the series ("3")
     cover: Path | None = None  # a cover image supplied by the source (absolute path)
     voice: str | None = None  # a voice requested by the source (front matter)
     engine: str | None = None  # an engine requested by the source (front matter)
-    lexicon: dict[str, str] = field(default_factory=dict)  # per-source pronunciations (front matter)
-    settings: dict[str, object] = field(default_factory=dict)  # narration settings from front matter
+    lexicon: Mapping[str, str] = field(default_factory=dict)  # per-source pronunciations (front matter)
+    settings: Mapping[str, object] = field(default_factory=dict)  # narration settings from front matter
+
+    def __post_init__(self) -> None:
+        _freeze(self, "authors", "subjects", "contributors")
+        object.__setattr__(self, "lexicon", dict(self.lexicon))  # a copy: the caller's dict may change
+        object.__setattr__(self, "settings", dict(self.settings))
 
 
-@dataclass
+@dataclass(frozen=True)
 class Publication:
     """One source, read: metadata, an optional title page, and chapters in reading order."""
 
     slug: str
     source: Path
     metadata: Metadata
-    chapters: list[Chapter] = field(default_factory=list)
-    front: list[Block] = field(default_factory=list)  # the title page (spoken as the opening)
-    closing: list[Sentence] = field(default_factory=list)  # spoken after the last chapter only
+    chapters: Sequence[Chapter] = ()
+    #: the title page (spoken as the opening); an article's is its first chapter's first blocks (the same objects)
+    front: Sequence[Block] = ()
+    closing: Sequence[Sentence] = ()  # spoken after the last chapter only
     has_title_page: bool = True  # False when the front blocks open the only chapter
+
+    def __post_init__(self) -> None:
+        _freeze(self, "chapters", "front", "closing")
 
     def sentences(self) -> Iterator[Sentence]:
         """Every sentence in narration order: title page, chapters, closing words."""

@@ -1,6 +1,7 @@
 """The narration timeline as immutable data: where each sentence is heard (Cue), one chapter's
 narration (Track), the synthesized narration (Narration), and the narration placed in the
-published audio files (Timeline, with its chapter marks): the only timing every format reads."""
+published audio files (Timeline, with its chapter marks; PlacedAudio, with the files that hold
+it): the only timing every format reads."""
 
 from __future__ import annotations
 
@@ -84,3 +85,34 @@ class Timeline:
     def full_cues(self) -> list[Cue]:
         """Every cue at its place in the full-length file."""
         return [cue.shifted(start) for track, start in zip(self.tracks, self.starts, strict=True) for cue in track.cues]
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """What ffmpeg measured of one audio file's loudness."""
+
+    integrated: float  # LUFS
+    true_peak: float  # dBTP
+    rms: float  # dBFS, whole file
+    peak: float  # dBFS, sample peak
+    noise_floor: float  # dBFS, quietest stretch (-inf for digital silence)
+
+
+@dataclass(frozen=True)
+class AudioFile:
+    """A written MP3 and what it holds."""
+
+    path: Path
+    chapter: int  # 0 for the full-length file
+    title: str
+    duration: float
+    loudness: Measurement | None = None
+
+
+@dataclass(frozen=True)
+class PlacedAudio:
+    """What every renderer reads of the audio: the placed timeline and the MP3s that will hold it."""
+
+    timeline: Timeline
+    chapters: tuple[AudioFile, ...]  # one MP3 per chapter, in reading order
+    full: AudioFile  # the full-length MP3

@@ -7,7 +7,7 @@ import logging
 from dataclasses import replace
 
 from publisher.settings import Settings
-from publisher.speech.engines import Engine, EngineOptions, get_engine
+from publisher.speech.engines import Engine, EngineOptions, EngineSpec, get_engine
 from publisher.speech.voices import find_piper_voice
 
 log = logging.getLogger(__name__)
@@ -18,9 +18,9 @@ class EngineCache:
 
     def __init__(self) -> None:
         self._engines: dict[tuple[str, str | None, str, float], Engine] = {}
-        self._specs: dict[int, tuple[str, EngineOptions]] = {}
+        self._specs: dict[int, EngineSpec] = {}
 
-    def spec(self, engine: Engine) -> tuple[str, EngineOptions] | None:
+    def spec(self, engine: Engine) -> EngineSpec | None:
         """How to build `engine` again in another process (for parallel synthesis)."""
         return self._specs.get(id(engine))
 
@@ -46,7 +46,7 @@ class EngineCache:
                 name = "piper" if local else "espeak"
                 options = replace(options, voice=str(local) if local else None)
                 engine = get_engine(name, options)
-            self._specs[id(engine)] = (name, options)
+            self._specs[id(engine)] = EngineSpec(name, options)
             log.info("%s: narrated by %s (%s engine)", language, engine.narrator, name)
             self._engines[key] = engine
         return self._engines[key]

@@ -6,9 +6,9 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
 
 from publisher import __version__
+from publisher.manifest import Manifest
 from publisher.model.publication import Publication
 from publisher.settings import Settings, source_date_epoch
 from publisher.tempdirs import stable_name
@@ -50,11 +50,11 @@ def voice_identity(settings: Settings) -> str:
     return f"piper:{model.resolve()}:{stat.st_size}:{stat.st_mtime_ns}:{PATCH_VERSION}:{NOISE_SEED}"
 
 
-def up_to_date(dest: Path, manifest: dict[str, Any], print_: str) -> bool:
+def up_to_date(dest: Path, manifest: Manifest, print_: str) -> bool:
     """Whether `dest`, described by its `manifest`, holds a complete publication with this fingerprint."""
-    if manifest.get("fingerprint") != print_:
+    if manifest.fingerprint != print_:
         return False
-    for name, size in manifest.get("files", {}).items():
+    for name, size in manifest.files.items():
         file = dest / name
         if not file.is_file() or file.stat().st_size != size:
             return False

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from publisher.errors import SourceError
+from publisher.manifest import Manifest
 
 
-def recorded_source(manifest: dict[str, Any] | None) -> str | None:
+def recorded_source(manifest: Manifest | None) -> str | None:
     """The file name of the source a manifest says its publication came from (None: not recorded)."""
-    source = manifest.get("source") if manifest else None
-    return source if isinstance(source, str) and source else None
+    return manifest.source or None if manifest else None
 
 
-def check_owner(manifest: dict[str, Any] | None, source: Path, folder: Path) -> None:
+def check_owner(manifest: Manifest | None, source: Path, folder: Path) -> None:
     """Raise SourceError when `folder` holds a publication of another source (by file name), so a
     second "Война и мир.md" never overwrites the `voina-i-mir` a "voina-i-mir.txt" made."""
     owner = recorded_source(manifest)

@@ -15,18 +15,18 @@ from typing import Any
 from publisher import __version__
 from publisher.errors import EngineError
 from publisher.speech.cache import ClipCache
-from publisher.speech.engines import Engine, EngineOptions, get_engine
+from publisher.speech.engines import Engine, EngineSpec, get_engine
 from publisher.speech.narrate import Clip, speak
 
-_ENGINES: dict[tuple[str, EngineOptions], tuple[Engine, threading.Lock]] = {}
+_ENGINES: dict[EngineSpec, tuple[Engine, threading.Lock]] = {}
 _ENGINES_LOCK = threading.Lock()
 
 
-def worker_engine(spec: tuple[str, EngineOptions], threads: int) -> tuple[Engine, threading.Lock]:
+def worker_engine(spec: EngineSpec, threads: int) -> tuple[Engine, threading.Lock]:
     """This process's engine for `spec`, built once (the voice is loaded once per worker) with
     `threads` engine threads, and the lock that lets one sentence at a time use them."""
     name, options = spec
-    key = (name, replace(options, threads=threads))
+    key = EngineSpec(name, replace(options, threads=threads))
     with _ENGINES_LOCK:
         if key not in _ENGINES:
             _ENGINES[key] = (get_engine(name, key[1]), threading.Lock())
@@ -48,7 +48,7 @@ def _check_version(version: str) -> None:
 
 
 def synthesize_batch(
-    version: str, spec: tuple[str, EngineOptions], cache_key: str, root: str | None, clips: tuple[Clip, ...]
+    version: str, spec: EngineSpec, cache_key: str, root: str | None, clips: tuple[Clip, ...]
 ) -> dict[str, bytes] | int:
     """A Dask task: speak `clips` with this worker's engine. With a cache every worker reaches
     (`root`), the clips are stored there and their number returned; else their PCM is returned
@@ -72,13 +72,13 @@ def synthesize_batch(
     return len(clips) if cache is not None else made
 
 
-def render_task(version: str, render: Callable[[], Any], *_clips: object) -> Any:
+def render_task(version: str, render: Callable[[None, None], Any], *_clips: object) -> Any:
     """A Dask task: render one source (its clip tasks are its dependencies)."""
     _check_version(version)
-    return render()
+    return render(None, None)
 
 
-def worker_report(specs: list[tuple[str, EngineOptions]], paths: list[str]) -> dict[str, Any]:
+def worker_report(specs: list[EngineSpec], paths: list[str]) -> dict[str, Any]:
     """What a worker says at the start of a run: its publisher version, the identity of each voice
     as it builds it (or why it cannot), and which of `paths` it can see."""
     voices: list[str] = []

@@ -14,7 +14,8 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple
+
+from publisher.model.scores import METRICS, Metric
 
 _SINGLE_LETTERS = re.compile(r"\b(?:[^\W\d_] ){1,}[^\W\d_]\b")
 # scripts without spaces between words: compared by character
@@ -24,20 +25,6 @@ _BY_CHARACTER = {"zh", "ja", "th", "lo", "km", "my", "bo", "yue", "cmn"}
 def by_character(language: str) -> bool:
     """Whether `language` (BCP 47) is compared character by character (no spaces between its words)."""
     return language.split("-")[0].lower() in _BY_CHARACTER
-
-
-class Metric(NamedTuple):
-    """How a publication is scored: by words, or by characters where words have no spaces."""
-
-    name: str  # "WER" or "CER", as proof.json's "metric" is written (lower case)
-    units: str  # "words" or "characters"
-    rate: str  # "word error rate" or "character error rate"
-
-
-METRICS = {
-    "wer": Metric("WER", "words", "word error rate"),
-    "cer": Metric("CER", "characters", "character error rate"),
-}
 
 
 def metric(language: str) -> Metric:

@@ -8,13 +8,12 @@ read-along page. Each flagged sentence links to the full-length MP3 with a media
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from importlib import resources
 
 from lxml import etree
 
 from publisher.clock import tenths_clock as clock
+from publisher.csp import csp_hash
 from publisher.model import layout
 from publisher.proof.compare import metric
 from publisher.proof.results import ProofReport
@@ -24,10 +23,6 @@ READALONG_PAGE = layout.PAGE
 
 def _static(name: str) -> str:
     return (resources.files("publisher.proof") / "static" / name).read_text(encoding="utf-8")
-
-
-def _hash(source: str) -> str:
-    return "'sha256-" + base64.b64encode(hashlib.sha256(source.encode("utf-8")).digest()).decode() + "'"
 
 
 def _el(parent: etree._Element, tag: str, text: str | None = None, **attrib: str) -> etree._Element:
@@ -40,7 +35,7 @@ def _head(html: etree._Element, report: ProofReport, css: str, js: str) -> None:
     head = _el(html, "head")
     _el(head, "meta", charset="utf-8")
     _el(head, "meta", name="viewport", content="width=device-width, initial-scale=1")
-    policy = f"default-src 'self'; style-src {_hash(css)}; script-src {_hash(js)}; media-src 'self'"
+    policy = f"default-src 'self'; style-src {csp_hash(css)}; script-src {csp_hash(js)}; media-src 'self'"
     _el(head, "meta", http_equiv="Content-Security-Policy", content=policy)
     _el(head, "title", f"Proof-listening: {report.title}")
     _el(head, "style", css)

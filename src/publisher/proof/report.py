@@ -17,9 +17,10 @@ from typing import Any
 
 from publisher.clock import tenths_clock as clock
 from publisher.errors import PublisherError
+from publisher.manifest import Manifest, read_manifest
 from publisher.model import layout
 from publisher.model.layout import MANIFEST
-from publisher.pipeline.manifest import read_manifest
+from publisher.prepare.lexicon import Lexicon
 from publisher.proof.asr import Decoding, HeardWord, decoding_for, load_model, transcribe_window
 from publisher.proof.compare import metric
 from publisher.proof.page import render_page
@@ -35,7 +36,6 @@ from publisher.proof.score import (
     windows,
 )
 from publisher.proof.suggest import suggest
-from publisher.speech.lexicon import Lexicon
 
 log = logging.getLogger(__name__)
 
@@ -61,11 +61,11 @@ def publication_folders(paths: list[Path]) -> list[Path]:
     return found
 
 
-def _manifest(folder: Path) -> dict[str, Any]:
-    data = read_manifest(folder)
-    if not data or not isinstance(data.get("cues"), list) or not isinstance(data.get("full"), dict):
+def _manifest(folder: Path) -> Manifest:
+    manifest = read_manifest(folder)
+    if manifest is None:
         raise PublisherError("not a published folder (no readable .publisher.json); publish it first", path=folder)
-    return data
+    return manifest
 
 
 def _heard(
@@ -88,16 +88,16 @@ def _heard(
 
 def transcribe_publication(
     folder: Path, cache: Path, decoding: Decoding | None = None, progress: Progress | None = None
-) -> tuple[dict[str, Any], Decoding, list[SentenceResult]]:
+) -> tuple[Manifest, Decoding, list[SentenceResult]]:
     """Transcribe `folder`'s full-length MP3 window by window and give every heard word to its sentence."""
     data = _manifest(folder)
-    language = str(data.get("metadata", {}).get("language", "en"))
+    language = data.metadata.language
     decoding = decoding or decoding_for(language)
-    audio = folder / data["full"]["path"]
+    audio = folder / data.full.path
     if not audio.is_file():
         raise PublisherError("the full-length MP3 is missing; publish again", path=audio)
-    cues = chapters_of([tuple(c) for c in data["cues"]])
-    duration = float(data["full"].get("duration", data.get("duration", 0.0)))
+    cues = chapters_of([(c.sentence_id, c.text, c.start, c.end) for c in data.cues])
+    duration = data.full.duration
     model = load_model(decoding.model, cache)
     groups = windows(cues)
     results: list[SentenceResult] = []
@@ -129,9 +129,8 @@ def proof_publication(
     """Proof-listen one publication folder and return the report (nothing written)."""
     started = time.perf_counter()
     data, decoding, results = transcribe_publication(folder, cache, decoding, progress)
-    meta = data.get("metadata", {})
-    language = str(meta.get("language", "en"))
-    titles = {int(a["chapter"]): str(a["title"]) for a in data.get("audio", [])}
+    language = data.metadata.language
+    titles = {a.chapter: a.title for a in data.audio}
     chapters = []
     for number in sorted({r.cue.chapter for r in results}):
         members = [r for r in results if r.cue.chapter == number]
@@ -145,17 +144,17 @@ def proof_publication(
     flagged.sort(key=lambda r: (-r.score, -(r.alignment.errors if r.alignment else 0), r.cue.start))
     report = ProofReport(
         slug=folder.name,
-        title=str(meta.get("title", folder.name)),
+        title=data.metadata.title,
         language=language,
-        audio=str(data["full"]["path"]),
-        duration=float(data.get("duration", 0.0)),
+        audio=data.full.path,
+        duration=data.duration,
         decoding=decoding,
         tally=tally(results, language),
         chapters=chapters,
         flagged=flagged,
         suggestions=suggest(results, language, lexicon),
         sentences=len(results),
-        fingerprint=str(data.get("fingerprint", "")),
+        fingerprint=data.fingerprint,
     )
     report.seconds = time.perf_counter() - started
     return report

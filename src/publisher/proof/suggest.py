@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from publisher.prepare.lexicon import Lexicon
 from publisher.proof.compare import normalise_words
 from publisher.proof.score import SentenceResult
-from publisher.speech.lexicon import Lexicon
 
 log = logging.getLogger(__name__)
 

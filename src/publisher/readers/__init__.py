@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from publisher.errors import SourceError
 from publisher.model.publication import Metadata, Publication
-from publisher.readers.common import decode_source
+from publisher.readers.decoding import decode_source
 
 #: documents read through pandoc (readers/documents.py keeps the suffix → pandoc format table)
 DOCUMENT_SUFFIXES = (
@@ -17,21 +17,65 @@ DOCUMENT_SUFFIXES = (
     ".t2t", ".man",
 )  # fmt: skip
 
-Reader = Callable[[str, Path, Metadata], Publication]
-FileReader = Callable[[Path, Metadata], Publication]
 
-#: file suffix → the reader module (its `read`), imported when a source needs it (a Markdown or
-#: HTML parser costs a text file's run 40 ms); a new input format is one module and one line here
-READERS: dict[str, str] = {
-    ".txt": "txt",
-    ".text": "txt",
-    ".md": "markdown",
-    ".markdown": "markdown",
-    ".html": "html",
-    ".htm": "html",
-    ".xhtml": "html",
-    ".epub": "epub",
-    **dict.fromkeys(DOCUMENT_SUFFIXES, "documents"),
+@dataclass(frozen=True)
+class ReadOptions:
+    """What a reader is told besides the file: metadata the source may not give, and how to read
+    Markdown's typewriter punctuation (the source's front matter may choose, unless the caller
+    pinned it)."""
+
+    defaults: Metadata = field(default_factory=lambda: Metadata(title=""))
+    typographer: bool = True
+    typographer_pinned: bool = False
+
+
+#: a reader: the source file and the options → the Publication it holds
+Reader = Callable[[Path, ReadOptions], Publication]
+
+
+# Each reader module is imported when a source needs it (a Markdown or HTML parser costs a text
+# file's run 40 ms); a new input format is one function and one line in READERS.
+def _txt(path: Path, options: ReadOptions) -> Publication:
+    from publisher.readers import txt
+
+    return txt.read(decode_source(path), path, options.defaults)
+
+
+def _markdown(path: Path, options: ReadOptions) -> Publication:
+    from publisher.readers import markdown
+
+    return markdown.read(decode_source(path), path, options.defaults, options.typographer, options.typographer_pinned)
+
+
+def _html(path: Path, options: ReadOptions) -> Publication:
+    from publisher.readers import html
+
+    return html.read(decode_source(path), path, options.defaults)
+
+
+def _epub(path: Path, options: ReadOptions) -> Publication:
+    from publisher.readers import epub
+
+    return epub.read_file(path, options.defaults)
+
+
+def _document(path: Path, options: ReadOptions) -> Publication:
+    from publisher.readers import documents
+
+    return documents.read_file(path, options.defaults)
+
+
+#: file suffix → its reader
+READERS: dict[str, Reader] = {
+    ".txt": _txt,
+    ".text": _txt,
+    ".md": _markdown,
+    ".markdown": _markdown,
+    ".html": _html,
+    ".htm": _html,
+    ".xhtml": _html,
+    ".epub": _epub,
+    **dict.fromkeys(DOCUMENT_SUFFIXES, _document),
 }
 
 
@@ -40,19 +84,13 @@ def is_source(path: Path) -> bool:
     return path.suffix.lower() in READERS
 
 
-def read_source(path: Path, defaults: Metadata | None = None) -> Publication:
-    """Read `path` with the reader for its suffix. `defaults` fills metadata the source lacks."""
-    module = READERS.get(path.suffix.lower())
-    if module is None:
+def read_source(path: Path, options: ReadOptions | None = None) -> Publication:
+    """Read `path` with the reader for its suffix."""
+    reader = READERS.get(path.suffix.lower())
+    if reader is None:
         known = ", ".join(sorted(READERS))
         raise SourceError(f"unknown source type {path.suffix or '(none)'!r}; use {known}", path=path)
-    loaded = importlib.import_module(f"publisher.readers.{module}")
-    if hasattr(loaded, "read_file"):  # a package or binary document: the reader opens it itself
-        file_reader: FileReader = loaded.read_file
-        return file_reader(path, defaults or Metadata(title=""))
-    reader: Reader = loaded.read
-    text = decode_source(path)
-    return reader(text, path, defaults or Metadata(title=""))
+    return reader(path, options or ReadOptions())
 
 
-__all__ = ["READERS", "is_source", "read_source"]
+__all__ = ["READERS", "ReadOptions", "is_source", "read_source"]

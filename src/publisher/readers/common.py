@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -12,29 +13,17 @@ from typing import Any
 import yaml
 
 from publisher.errors import SourceError
-from publisher.i18n import translator
-from publisher.model.publication import Block, Chapter, Metadata, Publication, Run, Sentence
+from publisher.model.publication import Block, Chapter, Metadata, Publication, Run
 from publisher.readers.decoding import BOMS as BOMS  # re-exported: readers import them from here
 from publisher.readers.decoding import MAX_BLOCK_CHARS
 from publisher.readers.decoding import MAX_SOURCE_BYTES as MAX_SOURCE_BYTES
 from publisher.readers.decoding import decode_source as decode_source
-from publisher.readers.structure import (
-    arrange_notes,
-    code_announcement,
-    row_text,
-    spoken_display,
-    table_announcement,
-)
 from publisher.sanitise import UnsafeSvg, plain_text, sanitise_svg
-from publisher.text import (
-    collapse_ws,
-    language_problem,
-    parse_date,
-    slugify,
-    split_sentences,
-    spoken_text,
-    xml_safe,
-)
+from publisher.structure import arrange_notes, number_chapter
+from publisher.text.clean import collapse_ws, xml_safe
+from publisher.text.dates import parse_date
+from publisher.text.languages import language_problem
+from publisher.text.slugs import slugify
 
 log = logging.getLogger(__name__)
 
@@ -137,39 +126,36 @@ def _as_list(value: Any) -> list[str]:
 
 def metadata_from_front_matter(data: dict[str, Any], path: Path, base: Metadata) -> Metadata:
     """Apply front-matter keys over `base`; unknown keys are reported, not fatal."""
-    meta = replace(
-        base, authors=list(base.authors), subjects=list(base.subjects), lexicon=dict(base.lexicon), settings={}
-    )
+    changes: dict[str, Any] = {}
+    settings: dict[str, object] = {}
     for key, value in data.items():
         field = _KEYS.get(str(key).lower())
         setting = str(key).lower().replace("-", "_")
         if field is None and setting in FRONT_MATTER_SETTINGS:
-            meta.settings[setting] = value
+            settings[setting] = value
             continue
         if field is None:
             log.warning("%s: unknown front matter key %r ignored", path, key)
             continue
         if value is None:
             continue
-        if field == "authors":
-            meta.authors = _as_list(value)
-        elif field == "subjects":
-            meta.subjects = _as_list(value)
+        if field in ("authors", "subjects"):
+            changes[field] = _as_list(value)
         elif field == "date":
-            meta.date = _date_value(value, path)
+            changes[field] = _date_value(value, path)
         elif field == "cover":
-            meta.cover = _cover_path(str(value), path)
+            changes[field] = _cover_path(str(value), path)
         elif field == "language":
-            meta.language = check_language(str(value), path)
+            changes[field] = check_language(str(value), path)
         elif field == "description":  # shown as HTML by podcast and reading apps: its text only
-            meta.description = plain_text(collapse_ws(str(value)))
+            changes[field] = plain_text(collapse_ws(str(value)))
         elif field == "lexicon":
             if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
                 raise SourceError("lexicon must map words to pronunciations ('word: respelling')", path=path)
-            meta.lexicon = {str(k): v for k, v in value.items()}
+            changes[field] = {str(k): v for k, v in value.items()}
         else:
-            setattr(meta, field, collapse_ws(str(value)))
-    return meta
+            changes[field] = collapse_ws(str(value))
+    return replace(base, settings=settings, **changes)
 
 
 def _date_value(value: Any, path: Path) -> str:
@@ -194,7 +180,7 @@ def check_language(tag: str, path: Path) -> str:
     return tag
 
 
-def clean_runs(runs: list[Run]) -> list[Run]:
+def clean_runs(runs: Sequence[Run]) -> list[Run]:
     """Collapse white space across runs (keeping single spaces between them) and drop empties."""
     out: list[Run] = []
     prev_space = True
@@ -228,77 +214,66 @@ def assemble(meta: Metadata, blocks: list[Block], path: Path, media: Path | None
     blocks = [b for b in (clean_block(b, path, media) for b in blocks) if b is not None]
     check_lengths(blocks, path)
     headings = [b for b in blocks if b.kind == "heading"]
+    title = meta.title
     if headings and headings[0] is blocks[0]:
         top = min(b.level for b in headings)
         if blocks[0].level == top and sum(b.level == top for b in headings) == 1:
-            if not meta.title:
-                meta.title = blocks[0].text
-            if len(headings) == 1 or collapse_ws(blocks[0].text) == collapse_ws(meta.title):
+            title = title or blocks[0].text
+            if len(headings) == 1 or collapse_ws(blocks[0].text) == collapse_ws(title):
                 blocks = blocks[1:]
                 headings = headings[1:]
-    if not meta.title:
-        meta.title = path.stem.replace("-", " ").replace("_", " ").strip().capitalize() or "Untitled"
-    if len(meta.title) > MAX_TITLE_CHARS:
-        raise SourceError(
-            f"the title is {len(meta.title):,} characters long; the limit is {MAX_TITLE_CHARS}", path=path
-        )
+    title = title or path.stem.replace("-", " ").replace("_", " ").strip().capitalize() or "Untitled"
+    if len(title) > MAX_TITLE_CHARS:
+        raise SourceError(f"the title is {len(title):,} characters long; the limit is {MAX_TITLE_CHARS}", path=path)
     if not any(b.kind != "heading" for b in blocks) and not headings:
         raise SourceError("has a title but no text to publish", path=path)
 
-    chapters: list[Chapter] = []
+    parts: list[tuple[str, list[Block]]] = []  # each chapter's title and blocks
     chapter_level = min((b.level for b in headings), default=0)
-    current: Chapter | None = None
     prev_level = 1
     for block in blocks:
         if block.kind == "heading" and block.level <= chapter_level:
-            current = Chapter(index=len(chapters) + 1, title=block.text)
-            chapters.append(current)
-            block.level = prev_level = 1
-            current.blocks.append(block)
+            parts.append((block.text, [replace(block, level=1)]))
+            prev_level = 1
             continue
-        if current is None:  # text before the first chapter heading, or no headings at all
-            current = Chapter(index=1, title=meta.title)
-            chapters.append(current)
-            current.blocks.append(Block(kind="heading", runs=[Run(meta.title)], level=1))
+        if not parts:  # text before the first chapter heading, or no headings at all
+            parts.append((title, [Block(kind="heading", runs=[Run(title)], level=1)]))
             prev_level = 1
         if block.kind == "heading":  # a section inside the chapter: levels never skip
-            block.level = max(2, min(block.level - chapter_level + 1, prev_level + 1, 6))
+            block = replace(block, level=max(2, min(block.level - chapter_level + 1, prev_level + 1, 6)))
             prev_level = block.level
-        current.blocks.append(block)
+        parts[-1][1].append(block)
 
-    publication = Publication(
+    chapters = [Chapter(index=n, title=name, blocks=body) for n, (name, body) in enumerate(parts, start=1)]
+    if any(b.kind == "note" for b in blocks):
+        chapters = arrange_notes(chapters)
+    return Publication(
         slug=slugify(path.stem),
         source=path,
-        metadata=meta,
-        chapters=chapters,
+        metadata=replace(meta, title=title),
+        chapters=[number_chapter(chapter, meta.language) for chapter in chapters],
         has_title_page=bool(headings),
     )
-    if any(b.kind == "note" for b in blocks):
-        arrange_notes(chapters)
-    for chapter in chapters:
-        number_sentences(chapter.id, chapter.blocks, meta.language)
-    return publication
 
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".svg", ".webp"}
 
 
 def clean_block(block: Block, path: Path, media: Path | None = None) -> Block | None:
+    """`block` as it is kept: its white space tidied, its image found on disk; None when nothing is left."""
     if block.kind == "image":
         return _resolve_image(block, path, media)
-    if block.kind == "figure" and _resolve_image(block, path, media) is None:
-        block.kind, block.src = "paragraph", None  # the caption is still text worth keeping
+    if block.kind == "figure":  # without its image, the caption is still text worth keeping
+        block = _resolve_image(block, path, media) or replace(block, kind="paragraph", src=None)
     if block.kind == "row":
-        for cell in block.cells:
-            cell.runs = clean_runs(cell.runs)
-        block.runs = clean_runs(block.runs)
-        return block if any(c.runs for c in block.cells) else None
+        cells = [replace(cell, runs=clean_runs(cell.runs)) for cell in block.cells]
+        row = replace(block, runs=clean_runs(block.runs), cells=cells)
+        return row if any(c.runs for c in cells) else None
     if block.kind == "code":  # a program keeps its lines and indentation
         text = "".join(r.text for r in block.runs).strip("\n")
-        block.runs = [Run(text, block.runs[0].marks)] if text.strip() else []
-        return block if block.runs else None
-    block.runs = clean_runs(block.runs)
-    return block if block.runs or block.kind in ("table", "figure") else None
+        return replace(block, runs=[Run(text, block.runs[0].marks)]) if text.strip() else None
+    cleaned = replace(block, runs=clean_runs(block.runs))
+    return cleaned if cleaned.runs or block.kind in ("table", "figure") else None
 
 
 #: an image with more pixels than this is left out (a cover: refused): a real book's largest
@@ -393,8 +368,7 @@ def _resolve_image(block: Block, path: Path, media: Path | None = None) -> Block
     removed = svg_warnings(target) if target.suffix.lower() == ".svg" else []
     if removed:
         log.warning("%s: image %r: left out of its copies: %s", path, src, ", ".join(sorted(set(removed))))
-    block.src = str(target)
-    return block
+    return replace(block, src=str(target))
 
 
 def check_lengths(blocks: list[Block], path: Path) -> None:
@@ -405,50 +379,3 @@ def check_lengths(blocks: list[Block], path: Path) -> None:
                 f"the limit is {MAX_BLOCK_CHARS:,} per paragraph",
                 path=path,
             )
-
-
-def place_notes(pub: Publication, mode: str) -> None:
-    """Put notes where `mode` says they are read (see structure.arrange_notes) and renumber sentences."""
-    if mode == "paragraph" or not any(b.kind == "note" for c in pub.chapters for b in c.blocks):
-        return  # readers already place notes after the paragraph citing them
-    arrange_notes(pub.chapters, mode)
-    for chapter in pub.chapters:
-        number_sentences(chapter.id, chapter.blocks, pub.metadata.language)
-
-
-def number_sentences(prefix: str, blocks: list[Block], language: str) -> None:
-    """Cut each block into sentences and give each a stable id `<prefix>-s<n>`.
-
-    Tables are announced (caption and size) and read row by row with their column names; a
-    code block is announced, not spelled out; a note's first sentence says it is a note.
-    """
-    n = 0
-    for index, block in enumerate(blocks):
-        block.sentences = []
-        for start, end, display in _sentence_spans(blocks, index, language):
-            n += 1
-            block.sentences.append(
-                Sentence(id=f"{prefix}-s{n:04d}", text=display, spoken=spoken_text(display), start=start, end=end)
-            )
-
-
-def _sentence_spans(blocks: list[Block], index: int, language: str) -> list[tuple[int, int, str]]:
-    """(start, end, text heard) of each sentence of blocks[index]."""
-    block = blocks[index]
-    text = block.text
-    if block.kind == "table":
-        return [(0, len(text), table_announcement(blocks, index, language))]
-    if block.kind == "row":
-        return [(0, len(text), row_text(blocks, index, language))]
-    if block.kind == "code" and text.strip():
-        return [(0, len(text), code_announcement(block, language))]
-    if block.kind == "image" or not text.strip() or not block.narrated:
-        return []
-    whole = block.kind in ("heading", "byline")
-    spans = [(0, len(text))] if whole else split_sentences(text, language)
-    out = [(start, end, spoken_display(block, start, end, language)) for start, end in spans]
-    previous = blocks[index - 1] if index else None
-    if block.kind == "note" and out and not (previous and previous.kind == "note" and previous.anchor == block.anchor):
-        start, end, said = out[0]
-        out[0] = (start, end, translator(language).gettext("Note {label}: {text}", label=block.label, text=said))
-    return [span for span in out if span[2].strip()]

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from publisher.errors import SourceError
-from publisher.text import xml_safe
+from publisher.text.clean import xml_safe
 
 log = logging.getLogger(__name__)
 

@@ -6,6 +6,7 @@ import logging
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 
@@ -16,7 +17,8 @@ from publisher.readers.markup import Notes, Walker, plain_tree, tag_of, types_of
 from publisher.readers.package import Package, media_folder
 from publisher.readers.parts import assemble_parts
 from publisher.sanitise import plain_text
-from publisher.text import collapse_ws, parse_date
+from publisher.text.clean import collapse_ws
+from publisher.text.dates import parse_date
 from publisher.xmlns import CONTAINER, DC, EPUB, NCX, OPF, XHTML
 
 log = logging.getLogger(__name__)
@@ -81,48 +83,51 @@ def read_metadata(book: Book, defaults: Metadata) -> Metadata:
     identifier, date, publisher, rights, subjects, description, series."""
     opf, path = book.opf, book.package.path
     refines = _refinements(opf)
-    meta = replace(defaults, authors=[], subjects=[], contributors=[], lexicon={}, settings=dict(defaults.settings))
+    changes: dict[str, Any] = {"authors": [], "contributors": [], "lexicon": {}}
     titles = opf.xpath("//opf:metadata/dc:title", namespaces=NS)
     main = next((t for t in titles if refines.get(t.get("id") or "", {}).get("title-type") == "main"), None)
-    meta.title = collapse_ws("".join((main if main is not None else titles[0]).itertext())) if titles else ""
+    changes["title"] = collapse_ws("".join((main if main is not None else titles[0]).itertext())) if titles else ""
     for el in opf.xpath("//opf:metadata/dc:creator | //opf:metadata/dc:contributor", namespaces=NS):
         name = collapse_ws("".join(el.itertext()))
         role = el.get(f"{{{NS['opf']}}}role") or refines.get(el.get("id") or "", {}).get("role", "")
         if not name:
             continue
         if tag_of(el) == "creator" and role in AUTHOR_ROLES:
-            meta.authors.append(name)
+            changes["authors"].append(name)
         else:
-            meta.contributors.append((name, role or "ctb"))
+            changes["contributors"].append((name, role or "ctb"))
     languages = _texts(opf, "//opf:metadata/dc:language")
     if languages:
-        meta.language = check_language(languages[0], path)
+        changes["language"] = check_language(languages[0], path)
     unique = opf.get("unique-identifier") or ""
     ids = opf.xpath("//opf:metadata/dc:identifier", namespaces=NS)
     chosen = next((i for i in ids if i.get("id") == unique), ids[0] if ids else None)
     if chosen is not None and (chosen.text or "").strip():
-        meta.identifier = collapse_ws(chosen.text or "")
+        changes["identifier"] = collapse_ws(chosen.text or "")
     dates = _texts(opf, "//opf:metadata/dc:date")
     if dates:
-        meta.date = parse_date(dates[0][:10]) or meta.date
+        changes["date"] = parse_date(dates[0][:10]) or defaults.date
     for field, xpath in (("publisher", "dc:publisher"), ("rights", "dc:rights"), ("description", "dc:description")):
         values = _texts(opf, f"//opf:metadata/{xpath}")
         if values:
-            setattr(meta, field, plain_text(values[0]) if field == "description" else values[0])
-    meta.subjects = _texts(opf, "//opf:metadata/dc:subject")
-    _series(opf, refines, meta)
-    return meta
+            changes[field] = plain_text(values[0]) if field == "description" else values[0]
+    changes["subjects"] = _texts(opf, "//opf:metadata/dc:subject")
+    changes.update(_series(opf, refines))
+    return replace(defaults, **changes)
 
 
-def _series(opf: etree._Element, refines: dict[str, dict[str, str]], meta: Metadata) -> None:
+def _series(opf: etree._Element, refines: dict[str, dict[str, str]]) -> dict[str, str | None]:
+    """The series the book belongs to and its number in it (EPUB 3 collections, or Calibre's)."""
     for el in opf.xpath("//opf:metadata/opf:meta[@property='belongs-to-collection']", namespaces=NS):
-        meta.series = collapse_ws(el.text or "")
-        meta.series_position = refines.get(el.get("id") or "", {}).get("group-position")
-        return
+        position = refines.get(el.get("id") or "", {}).get("group-position")
+        return {"series": collapse_ws(el.text or ""), "series_position": position}
     calibre = {m.get("name"): m.get("content") for m in opf.xpath("//opf:metadata/opf:meta[@name]", namespaces=NS)}
     if calibre.get("calibre:series"):
-        meta.series = collapse_ws(calibre["calibre:series"] or "")
-        meta.series_position = calibre.get("calibre:series_index")
+        return {
+            "series": collapse_ws(calibre["calibre:series"] or ""),
+            "series_position": calibre.get("calibre:series_index"),
+        }
+    return {}
 
 
 def cover_member(book: Book) -> str | None:
@@ -234,7 +239,7 @@ def read_file(path: Path, defaults: Metadata) -> Publication:
         problem = None if extracted.suffix.lower() == ".svg" else image_problem(extracted)
         if problem is not None:
             log.warning("%s: its cover %r %s; a cover is made instead", path, cover, problem)
-        meta.cover = extracted if problem is None and extracted.suffix.lower() != ".svg" else None
+        meta = replace(meta, cover=extracted if problem is None and extracted.suffix.lower() != ".svg" else None)
     docs = spine(book)
     roots = {doc: plain_tree(book.package.xml(doc)) for doc in docs}
     notes = Notes()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import lxml.html
 from lxml import etree
@@ -14,7 +15,8 @@ from publisher.model.publication import Metadata, Publication
 from publisher.readers.common import assemble, check_language
 from publisher.readers.markup import Notes, Walker, same_doc
 from publisher.sanitise import plain_text
-from publisher.text import collapse_ws, parse_date
+from publisher.text.clean import collapse_ws
+from publisher.text.dates import parse_date
 from publisher.xmlns import XML
 
 _DROP = (
@@ -133,10 +135,10 @@ def read_html(text: str, path: Path, defaults: Metadata, media: Path | None = No
 
 def page_metadata(doc: lxml.html.HtmlElement, path: Path, defaults: Metadata) -> Metadata:
     """Title, authors, date, description, publisher, keywords and language from a page's head."""
-    meta = replace(defaults, authors=list(defaults.authors), subjects=list(defaults.subjects))
+    changes: dict[str, Any] = {}
     title_el = doc.find(".//title")
     first_h1 = doc.find(".//h1")
-    meta.title = (
+    changes["title"] = (
         _meta(doc, "og:title", "twitter:title", "dc.title", "DC.title")
         or (collapse_ws(first_h1.text_content()) if first_h1 is not None else "")
         or (collapse_ws(title_el.text_content()) if title_el is not None else "")
@@ -147,23 +149,23 @@ def page_metadata(doc: lxml.html.HtmlElement, path: Path, defaults: Metadata) ->
         author = collapse_ws(by[0].text_content()) if by else None
     if author:
         others = [collapse_ws(m.get("content") or "") for m in doc.xpath("//meta[@name='author']")[1:]]
-        meta.authors = [collapse_ws(author.removeprefix("By ").removeprefix("by ")), *filter(None, others)]
+        changes["authors"] = [collapse_ws(author.removeprefix("By ").removeprefix("by ")), *filter(None, others)]
     published = _meta(doc, "article:published_time", "date", "dc.date", "DC.date", "pubdate")
     if published is None:
         times = doc.xpath("//time[@datetime]")
         published = times[0].get("datetime") if times else None
     if published:
-        meta.date = parse_date(published[:10]) or meta.date
+        changes["date"] = parse_date(published[:10]) or defaults.date
     description = _meta(doc, "description", "og:description")
-    meta.description = plain_text(description) if description else meta.description  # its text, never markup
-    meta.publisher = _meta(doc, "og:site_name", "publisher") or meta.publisher
+    changes["description"] = plain_text(description) if description else defaults.description  # text, never markup
+    changes["publisher"] = _meta(doc, "og:site_name", "publisher") or defaults.publisher
     keywords = _meta(doc, "keywords")
     if keywords:
-        meta.subjects = [collapse_ws(k) for k in keywords.split(",") if k.strip()]
+        changes["subjects"] = [collapse_ws(k) for k in keywords.split(",") if k.strip()]
     lang = doc.get("lang") or doc.get(f"{{{XML}}}lang")
     if lang:
-        meta.language = check_language(lang, path)
-    return meta
+        changes["language"] = check_language(lang, path)
+    return replace(defaults, **changes)
 
 
 def _inside(el: lxml.html.HtmlElement, root: lxml.html.HtmlElement) -> bool:

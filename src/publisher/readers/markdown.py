@@ -4,6 +4,7 @@ autolinks), definition lists and typographic quotes through markdown-it-py and i
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from mdit_py_plugins.tasklists import tasklists_plugin
 
 from publisher.model.publication import Block, Cell, Metadata, Publication, Run, Style
 from publisher.readers.common import assemble, metadata_from_front_matter, split_front_matter
-from publisher.readers.structure import row_block
+from publisher.structure import row_block
 
 log = logging.getLogger(__name__)
 
@@ -163,32 +164,37 @@ def blocks_from_tokens(tokens: list[Token]) -> list[Block]:
 
 def _table_captions(blocks: list[Block]) -> list[Block]:
     """A paragraph "Table: …" right before or after a table is its caption (pandoc's convention)."""
+    todo = list(blocks)
     out: list[Block] = []
-    for n, block in enumerate(blocks):
+    for n, block in enumerate(todo):
         caption = block.kind == "paragraph" and block.text.startswith(("Table:", ": "))
-        if caption and n + 1 < len(blocks) and blocks[n + 1].kind == "table" and not blocks[n + 1].runs:
-            blocks[n + 1].runs = _strip_label(block.runs)
+        if caption and n + 1 < len(todo) and todo[n + 1].kind == "table" and not todo[n + 1].runs:
+            todo[n + 1] = replace(todo[n + 1], runs=_strip_label(block.runs))
             continue
         if caption and out and out[-1].kind == "row":
-            table = next(b for b in reversed(out) if b.kind == "table")
-            if not table.runs:
-                table.runs = _strip_label(block.runs)
+            at = max(i for i, b in enumerate(out) if b.kind == "table")
+            if not out[at].runs:
+                out[at] = replace(out[at], runs=_strip_label(block.runs))
                 continue
         out.append(block)
     return out
 
 
-def _strip_label(runs: list[Run]) -> list[Run]:
+def _strip_label(runs: Sequence[Run]) -> list[Run]:
     first = runs[0]
     text = first.text.removeprefix("Table:").removeprefix(": ").lstrip()
     return [Run(text, first.marks), *runs[1:]]
 
 
-def read(text: str, path: Path, defaults: Metadata) -> Publication:
-    """Read Markdown with optional YAML front matter into a Publication."""
+def read(
+    text: str, path: Path, defaults: Metadata, typographer: bool = True, typographer_pinned: bool = False
+) -> Publication:
+    """Read Markdown with optional YAML front matter into a Publication. Typewriter punctuation
+    becomes typographic with `typographer`, unless the front matter says otherwise (and the caller
+    did not pin it)."""
     front, body = split_front_matter(text, path)
     meta = metadata_from_front_matter(front, path, replace(defaults, title=""))
-    typographer = meta.settings.get("typographer", defaults.settings.get("typographer", True))
-    md: Any = parser(typographer not in (False, "false", "no", "off", 0))
+    chosen = meta.settings.get("typographer", typographer) if not typographer_pinned else typographer
+    md: Any = parser(chosen not in (False, "false", "no", "off", 0))
     blocks = blocks_from_tokens(md.parse(body))
     return assemble(meta, blocks, path)

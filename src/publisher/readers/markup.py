@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from lxml import etree
 
 from publisher.model.publication import Block, BlockKind, Cell, Run, Style
-from publisher.readers.structure import row_block
-from publisher.text import collapse_ws
+from publisher.structure import row_block
+from publisher.text.clean import collapse_ws
 from publisher.xmlns import EPUB
 
 HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
@@ -156,9 +157,9 @@ class Walker:
         """Add the blocks of `el` (and everything inside it), each noting the element it came from."""
         first = len(self.blocks)
         self._walk(el, quote)
-        for block in self.blocks[first:]:
-            if not block.origin:
-                block.origin = self.where(el)
+        for n in range(first, len(self.blocks)):
+            if not self.blocks[n].origin:
+                self.blocks[n] = replace(self.blocks[n], origin=self.where(el))
 
     def where(self, el: Element) -> str:
         """The element's place in its document: "<doc>#<index of each ancestor among its parent's children>"."""
@@ -237,8 +238,7 @@ class Walker:
                 bool(cells) and all(c.header for c in cells)
             )
             if cells:
-                self.blocks.append(row_block(cells, header=header))
-                self.blocks[-1].origin = self.where(tr)
+                self.blocks.append(replace(row_block(cells, header=header), origin=self.where(tr)))
 
     def _figure(self, el: Element, quote: int) -> None:
         imgs = list(el.iter("img"))
@@ -265,7 +265,8 @@ class Walker:
         first = True
         for block in inner.blocks:
             if first and block.runs:  # what a dropped back-link left: "1. Text" → "Text"
-                block.runs[0] = Run(re.sub(r"^[\s.:)\]]+", "", block.runs[0].text), block.runs[0].marks)
+                lead = Run(re.sub(r"^[\s.:)\]]+", "", block.runs[0].text), block.runs[0].marks)
+                block = replace(block, runs=[lead, *block.runs[1:]])
                 first = False
             if block.kind in ("paragraph", "quote", "list_item", "definition", "term") and block.runs:
                 self.blocks.append(Block(kind="note", runs=block.runs, label=key, origin=block.origin))

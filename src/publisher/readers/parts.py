@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from publisher.errors import SourceError
 from publisher.model.publication import Block, Chapter, Metadata, Publication, Run
-from publisher.readers.common import check_lengths, clean_block, number_sentences
-from publisher.readers.structure import arrange_notes
-from publisher.text import collapse_ws, slugify
+from publisher.readers.common import check_lengths, clean_block
+from publisher.structure import arrange_notes, number_chapter
+from publisher.text.clean import collapse_ws
+from publisher.text.slugs import slugify
 
 
 def assemble_parts(
@@ -29,20 +31,19 @@ def assemble_parts(
             continue
         if not blocks or blocks[0].kind != "heading":
             blocks.insert(0, Block(kind="heading", runs=[Run(title)], level=1))
-        chapter = Chapter(index=len(chapters) + 1, title=collapse_ws(title) or blocks[0].text, blocks=blocks)
         top, prev = blocks[0].level, 1
-        blocks[0].level = 1
+        levelled = [replace(blocks[0], level=1)]
         for block in blocks[1:]:
             if block.kind == "heading":
-                block.level = prev = max(2, min(block.level - top + 1, prev + 1, 6))
-        chapters.append(chapter)
+                prev = max(2, min(block.level - top + 1, prev + 1, 6))
+                block = replace(block, level=prev)
+            levelled.append(block)
+        name = collapse_ws(title) or blocks[0].text
+        chapters.append(Chapter(index=len(chapters) + 1, title=name, blocks=levelled))
     if not chapters:
         raise SourceError("has no text to publish (every document is empty or front/back matter)", path=path)
-    if not meta.title:
-        meta.title = path.stem.replace("-", " ").replace("_", " ").strip().capitalize() or "Untitled"
-    publication = Publication(slug=slugify(path.stem), source=path, metadata=meta, chapters=chapters)
-    chapters[-1].blocks.extend(stray)  # arrange_notes moves each to the chapter citing it
-    arrange_notes(chapters)
-    for chapter in chapters:
-        number_sentences(chapter.id, chapter.blocks, meta.language)
-    return publication
+    title = meta.title or path.stem.replace("-", " ").replace("_", " ").strip().capitalize() or "Untitled"
+    last = chapters[-1]
+    chapters[-1] = replace(last, blocks=[*last.blocks, *stray])  # arrange_notes moves each to the chapter citing it
+    chapters = [number_chapter(chapter, meta.language) for chapter in arrange_notes(chapters)]
+    return Publication(slug=slugify(path.stem), source=path, metadata=replace(meta, title=title), chapters=chapters)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from publisher.model.publication import Block, Metadata, Publication, Run
 from publisher.readers.common import assemble
-from publisher.text import collapse_ws, parse_date
+from publisher.text.clean import collapse_ws
+from publisher.text.dates import parse_date
 
 _NUMBER = r"([0-9]+|[ivxlcdm]+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|[a-z]+teen|twenty|thirty)"
 _CHAPTER_WORD = re.compile(
@@ -55,20 +56,19 @@ def _author_line(paragraph: str) -> list[str] | None:
 def read(text: str, path: Path, defaults: Metadata) -> Publication:
     """Read plain text in the seed's shape (see module docstring) into a Publication."""
     paragraphs = _paragraphs(text)
-    meta = replace(defaults, authors=list(defaults.authors), subjects=list(defaults.subjects))
-    meta.title = paragraphs.pop(0)
+    meta = replace(defaults, title=paragraphs.pop(0))
     # up to two lines after the title: an author line and a date line, in either order
     for _ in range(2):
         if not paragraphs or len(paragraphs[0]) > 120:
             break
         iso = parse_date(paragraphs[0])
         if iso and meta.date is None:
-            meta.date = iso
+            meta = replace(meta, date=iso)
             paragraphs.pop(0)
             continue
         authors = _author_line(paragraphs[0]) if not meta.authors else None
         if authors and len(paragraphs) > 1:
-            meta.authors = authors
+            meta = replace(meta, authors=authors)
             paragraphs.pop(0)
             continue
         break

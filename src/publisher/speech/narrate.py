@@ -18,9 +18,10 @@ from publisher.errors import EngineError
 from publisher.ffmpeg import configure_pydub
 from publisher.model.publication import Block, Publication, Sentence
 from publisher.model.timeline import Cue, Narration, Track
+from publisher.progress import CancelToken, check
 from publisher.settings import Settings
 from publisher.speech.cache import ClipCache
-from publisher.speech.engines import Audio, Engine, EngineOptions, get_engine
+from publisher.speech.engines import Audio, Engine, EngineOptions, EngineSpec, get_engine
 from publisher.wavfile import WavWriter
 
 log = logging.getLogger(__name__)
@@ -125,18 +126,18 @@ def to_timeline(audio: Audio) -> bytes:
     return bytes(segment.set_frame_rate(TIMELINE_RATE).raw_data)
 
 
-_WORKER_ENGINE: Engine | None = None
+_WORKER: tuple[Engine, ClipCache] | None = None  # a synthesis process's engine and the cache it fills
 
 
-def _init_worker(name: str, options: EngineOptions) -> None:
-    global _WORKER_ENGINE
-    _WORKER_ENGINE = get_engine(name, options)
+def _init_worker(name: str, options: EngineOptions, root: Path) -> None:
+    global _WORKER
+    _WORKER = (get_engine(name, options), ClipCache(root))
 
 
-def _work(task: tuple[str, Clip]) -> str:
-    root, clip = task
-    assert _WORKER_ENGINE is not None
-    ClipCache(Path(root)).put(clip.key, speak(_WORKER_ENGINE, clip))
+def _work(clip: Clip) -> str:
+    assert _WORKER is not None
+    engine, cache = _WORKER
+    cache.put(clip.key, speak(engine, clip))
     return clip.key
 
 
@@ -172,13 +173,16 @@ def synthesize_clips(
     engine: Engine,
     cache: ClipCache,
     jobs: int = 1,
-    spec: tuple[str, EngineOptions] | None = None,
+    spec: EngineSpec | None = None,
     progress: Progress | None = None,
+    cancel: CancelToken | None = None,
 ) -> None:
     """Make `clips` into `cache`. With `jobs` > 1 and an engine worth it, they are spread over that
-    many processes (each engine with cores ÷ jobs threads)."""
+    many processes (each engine with cores ÷ jobs threads). A cancelled token stops it between
+    clips (each clip in the cache is whole: the cache only ever gains complete clips)."""
     if not clips:
         return
+    check(cancel)
     prepare = getattr(engine, "prepare", None)
     if prepare is not None:  # one-time model preparation, before workers fork (not once per worker)
         prepare()
@@ -186,56 +190,37 @@ def synthesize_clips(
         name, options = spec
         threads = max(1, (os.cpu_count() or 1) // jobs)
         options = replace(options, threads=threads)
-        tasks = [(str(cache.root), c) for c in clips]
         context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-        with context.Pool(min(jobs, len(tasks)), initializer=_init_worker, initargs=(name, options)) as pool:
+        with context.Pool(
+            min(jobs, len(clips)), initializer=_init_worker, initargs=(name, options, cache.root)
+        ) as pool:
             try:
-                for _ in pool.imap_unordered(_work, tasks, chunksize=1):
+                for _ in pool.imap_unordered(_work, clips, chunksize=1):
                     if progress is not None:
                         progress(1)
+                    check(cancel)
             except BaseException:
                 pool.terminate()
                 raise
     else:
         for clip in clips:
+            check(cancel)
             cache.put(clip.key, speak(engine, clip))
             if progress is not None:
                 progress(1)
 
 
-def synthesize_missing(
-    pub: Publication,
-    engine: Engine,
-    cache: ClipCache,
-    jobs: int = 1,
-    spec: tuple[str, EngineOptions] | None = None,
-    progress: Progress | None = None,
-) -> int:
-    """Make every clip the cache lacks; return how many were made."""
-    clips, cached = missing_clips(pub, engine.cache_key, cache)
-    if progress is not None and cached:
-        progress(cached)
-    synthesize_clips(clips, engine, cache, jobs, spec, progress)
-    return len(clips)
-
-
-def narrate(
-    pub: Publication,
-    engine: Engine,
-    settings: Settings,
-    workdir: Path,
-    cache: ClipCache,
-    jobs: int = 1,
-    spec: tuple[str, EngineOptions] | None = None,
-    progress: Progress | None = None,
-) -> Narration:
-    """Speak `pub` with `engine` into one WAV per chapter under `workdir`.
+def narrate(pub: Publication, engine: Engine, settings: Settings, workdir: Path, cache: ClipCache) -> Narration:
+    """Speak `pub` with `engine` (in this process) into one WAV per chapter under `workdir`: the
+    synthesize and narrate stages at once, for a script or a test (the pipeline runs them apart,
+    synthesis where the executor says).
 
     Clips come from `cache` (made first where missing), so a re-run only synthesizes what changed,
     and an interrupted run loses nothing it had finished.
     """
-    made = synthesize_missing(pub, engine, cache, jobs, spec, progress)
-    return assemble(pub, Voice(engine.name, engine.narrator, engine.cache_key), settings, workdir, cache, made)
+    clips, _ = missing_clips(pub, engine.cache_key, cache)
+    synthesize_clips(clips, engine, cache)
+    return assemble(pub, Voice(engine.name, engine.narrator, engine.cache_key), settings, workdir, cache, len(clips))
 
 
 def assemble(

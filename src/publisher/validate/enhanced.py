@@ -14,8 +14,8 @@ import hashlib
 from collections import Counter
 from pathlib import Path
 
+from publisher.manifest import read_manifest
 from publisher.model import layout
-from publisher.pipeline.manifest import read_manifest
 from publisher.validate.report import Report
 from publisher.validate.tools import ACE_VERSION, run_ace
 
@@ -27,10 +27,10 @@ def is_enhanced(epub: Path) -> bool:
 
 def find_source(epub: Path, sources: list[Path]) -> Path | None:
     """The source EPUB the manifest names, with the same SHA-256, in one of the `sources` folders."""
-    manifest = read_manifest(epub.parent) or {}
-    name, digest = manifest.get("source"), manifest.get("source_sha256")
-    if not isinstance(name, str) or not isinstance(digest, str):
+    manifest = read_manifest(epub.parent)
+    if manifest is None or not manifest.source or manifest.source_sha256 is None:
         return None
+    name, digest = manifest.source, manifest.source_sha256
     for folder in sources:
         candidate = folder / name
         if candidate.is_file() and hashlib.sha256(candidate.read_bytes()).hexdigest() == digest:

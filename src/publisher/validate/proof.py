@@ -8,9 +8,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from publisher.manifest import read_manifest
 from publisher.model import layout
-from publisher.pipeline.manifest import read_manifest
-from publisher.proof.compare import METRICS
+from publisher.model.scores import METRICS
 from publisher.validate.report import Report
 
 CHECK = "proof-listening"
@@ -45,8 +45,8 @@ def check_proof(path: Path, max_wer: float | None = None) -> Report:
         f"{len(flagged)} of {data.get('sentences', 0)} sentences flagged"
     )
     messages = []
-    manifest = read_manifest(path.parent) or {}
-    if data.get("fingerprint") != manifest.get("fingerprint"):
+    manifest = read_manifest(path.parent)
+    if manifest is None or data.get("fingerprint") != manifest.fingerprint:
         messages.append("made from an earlier narration than the one published here; run publisher proof again")
     if max_wer is not None and data["wer"] > max_wer:
         messages.append(f"{scored.name} {data['wer']:.3f} is above --max-wer {max_wer:g}")

@@ -33,7 +33,7 @@ from publisher.errors import RenderError
 from publisher.formats.context import RenderContext
 from publisher.i18n import translator
 from publisher.model import layout
-from publisher.text import text_direction
+from publisher.text.languages import text_direction
 from publisher.zipfiles import write_zip
 
 log = logging.getLogger(__name__)

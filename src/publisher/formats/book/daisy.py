@@ -29,7 +29,7 @@ from publisher.formats.images import ImageCopies
 from publisher.i18n import translator
 from publisher.model import layout
 from publisher.model.publication import Block, Publication, Run, Sentence
-from publisher.text import xml_safe
+from publisher.text.clean import xml_safe
 from publisher.xmlns import EPUB, XHTML, XML
 from publisher.zipfiles import write_folder_zip
 
@@ -211,7 +211,7 @@ def _content_document(pub: Publication, folder: Path, metas: list[tuple[str, str
     return _serialise(html, XHTML_DOCTYPE)
 
 
-def _closing_block(sentences: list[Sentence]) -> Block:
+def _closing_block(sentences: Sequence[Sentence]) -> Block:
     """The closing words (heard at the end of the last chapter) as one paragraph, a span each."""
     placed, pos = [], 0
     for s in sentences:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as _dt
-import uuid
 import zipfile
 from dataclasses import dataclass
 from importlib import resources
@@ -13,6 +11,7 @@ from xml.sax.saxutils import quoteattr
 from ebooklib import epub
 from lxml import etree
 
+from publisher import clock
 from publisher.audio.place import encode_embedded_audio
 from publisher.clock import full_clock
 from publisher.errors import RenderError
@@ -20,11 +19,12 @@ from publisher.formats.book.overlays import clips_for, smil_document
 from publisher.formats.book.xhtml import EPUB_TYPE, E, document, render_blocks, structure_roles
 from publisher.formats.context import RenderContext
 from publisher.formats.images import CopiedImage, ImageCopies
+from publisher.formats.styles import STRUCTURE_CSS, has_structure
 from publisher.i18n import translator
 from publisher.model import layout
-from publisher.model.publication import Block, Cover, Publication
+from publisher.model.publication import Cover, Publication
 from publisher.model.timeline import Timeline
-from publisher.text import text_direction
+from publisher.text.languages import text_direction
 from publisher.xmlns import NCX, XML
 from publisher.zipfiles import StampedZip, zip_time
 
@@ -32,17 +32,6 @@ ACTIVE_CLASS = "-epub-media-overlay-active"
 
 #: the books' style sheet (css/book.css), a package data file
 CSS = resources.files("publisher.formats.book").joinpath("static/book.css").read_bytes().decode("utf-8")
-
-#: added to the style sheet only for books with tables, notes or definition lists (other books'
-#: outputs stay byte for byte as they were)
-STRUCTURE_CSS = resources.files("publisher.formats.book").joinpath("static/structure.css").read_text("utf-8")
-STRUCTURE_KINDS = frozenset({"table", "row", "note", "term", "definition", "figure"})
-
-
-def has_structure(pub: Publication) -> bool:
-    """Whether the text has tables, notes, definitions, figures or struck text (which need their styles)."""
-    structured = any(b.kind in STRUCTURE_KINDS for c in pub.chapters for b in c.blocks)
-    return structured or any(m.kind == "del" for c in pub.chapters for b in c.blocks for r in b.runs for m in r.marks)
 
 
 def style_sheet(pub: Publication) -> str:
@@ -56,30 +45,6 @@ class EpubResult:
 
     path: Path
     identifier: str
-
-
-def publication_uuid(pub: Publication) -> str:
-    """A deterministic UUID for the publication: the same source identity gives the same UUID.
-
-    It is derived from the slug, title and authors (not the text), so fixing a typo keeps the
-    book's identity; set `identifier` in front matter to pin it explicitly.
-    """
-    identity = "\x1f".join([pub.slug, pub.metadata.title.casefold(), *map(str.casefold, pub.metadata.authors)])
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"publisher:{identity}"))
-
-
-def identifier(pub: Publication) -> str:
-    """The dc:identifier: front matter's, or urn:uuid:<deterministic UUID>."""
-    if pub.metadata.identifier:
-        return pub.metadata.identifier
-    return f"urn:uuid:{publication_uuid(pub)}"
-
-
-def modified_time(epoch: int | None) -> _dt.datetime:
-    """dcterms:modified: SOURCE_DATE_EPOCH when set (reproducible), else now; in UTC."""
-    if epoch is not None:
-        return _dt.datetime.fromtimestamp(epoch, tz=_dt.timezone.utc)
-    return _dt.datetime.now(tz=_dt.timezone.utc).replace(microsecond=0)
 
 
 def _section(epub_type: str, role: str | None, *children: etree._Element, cls: str | None = None) -> etree._Element:
@@ -103,7 +68,7 @@ def _xhtml_item(uid: str, file_name: str, content: bytes) -> epub.EpubItem:
 
 def _chapter_body(pub: Publication, index: int, images: ImageCopies) -> etree._Element:
     chapter = pub.chapters[index - 1]
-    blocks: list[Block] = chapter.blocks
+    blocks = chapter.blocks
     children: list[etree._Element] = []
     if index == 1 and not pub.has_title_page:  # an article: the title page is its header
         n_front = len(pub.front)
@@ -159,7 +124,7 @@ def _package(book: epub.EpubBook, dest: Path, epoch: int | None) -> None:
     reproducible zip (`zipfiles.StampedZip`: one timestamp, the book's dcterms:modified), adding what
     ebooklib leaves out: xml:lang on the package document and the NCX, and the NCX's true depth."""
     raw = dest.with_name(f".{dest.name}.ebooklib")
-    modified = modified_time(epoch)
+    modified = clock.modified_time(epoch)
     try:
         epub.write_epub(str(raw), book, {"mtime": modified, "epub3_pages": False, "raise_exceptions": True})
         with zipfile.ZipFile(raw) as source, StampedZip(dest, zip_time(round(modified.timestamp()))) as out:
@@ -334,7 +299,8 @@ def write_epub(
     meta = pub.metadata
     lang = meta.language
     book = epub.EpubBook()
-    book_id = identifier(pub)
+    book_id = meta.identifier
+    assert book_id is not None, "the prepare stage gives every publication its identifier"
     _add_metadata(book, pub, book_id, certifier, read_aloud is not None)
     book.add_item(
         epub.EpubItem(uid="css", file_name="css/book.css", media_type="text/css", content=style_sheet(pub).encode())
@@ -344,10 +310,7 @@ def write_epub(
     images = ImageCopies(prefix="../")
     narrated: list[tuple[epub.EpubItem, list[str], str]] = []  # (document, sentence ids, epub:type)
     if pub.has_title_page:
-        title_section = _section("titlepage", None, *render_blocks(pub.front, images.href), cls="titlepage")
-        title_body = E("body", {}, title_section)
-        title_doc = document(meta.title, lang, title_body, "../css/book.css")
-        title_page = _xhtml_item("titlepage", "text/titlepage.xhtml", title_doc)
+        title_page = _title_page(pub, images)
         book.add_item(title_page)
         spine.append(title_page)
         narrated.append((title_page, [s.id for b in pub.front for s in b.sentences], "titlepage"))
@@ -382,6 +345,17 @@ def write_epub(
     except OSError as exc:
         raise RenderError(f"cannot write the EPUB: {exc.strerror or exc}", path=dest) from exc
     return EpubResult(dest, book_id)
+
+
+def _title_page(pub: Publication, images: ImageCopies) -> epub.EpubItem:
+    """The title page document (title, byline, date, narrator credit)."""
+    section = _section("titlepage", None, *render_blocks(pub.front, images.href), cls="titlepage")
+    body = E("body", {}, section)
+    return _xhtml_item(
+        "titlepage",
+        "text/titlepage.xhtml",
+        document(pub.metadata.title, pub.metadata.language, body, "../css/book.css"),
+    )
 
 
 def _add_overlays(
@@ -430,7 +404,7 @@ def write_read_aloud_epub(ctx: RenderContext) -> dict[str, Path]:
         return {}
     embedded = {a.chapter: a.path for a in ctx.audio}
     if ctx.settings.read_aloud_bitrate:
-        embedded = encode_embedded_audio(ctx.placed, ctx.work / "embedded", ctx.settings)
+        embedded = encode_embedded_audio(ctx.placed, ctx.encoded, ctx.work / "embedded", ctx.settings)
     path = ctx.folder / layout.file_name("read_aloud_epub", ctx.slug)
     write_epub(ctx.pub, ctx.cover, path, ctx.epoch, ctx.settings.publisher, ReadAloud(ctx.timeline, embedded))
     return {"read_aloud_epub": path}

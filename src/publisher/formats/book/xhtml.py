@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from lxml import etree
 
 from publisher.model.publication import Block, Cell, Run, Style
-from publisher.text import text_direction
+from publisher.text.languages import text_direction
 from publisher.xmlns import EPUB, XHTML, XML
 
 EPUB_TYPE = f"{{{EPUB}}}type"

@@ -31,17 +31,19 @@ from PIL import Image
 
 from publisher import __version__
 from publisher.audio.marks import first_words
+from publisher.clock import iso_utc
 from publisher.files import write_atomic
 from publisher.formats.context import CatalogueContext, RenderContext
 from publisher.formats.cover import podcast_artwork
 from publisher.formats.web.catalogue import Page, RenderCache, pages, remove_stale_pages
 from publisher.formats.web.feedtext import chapter_description, episode_description, revised_note, site_description
+from publisher.i18n import join_names
 from publisher.model import layout
 from publisher.model.catalogue import AudioEntry, CatalogueEntry
 from publisher.model.publication import Publication
 from publisher.model.timeline import ChapterMark, Timeline
 from publisher.settings import Settings
-from publisher.text import join_names, xml_safe
+from publisher.text.clean import xml_safe
 from publisher.xmlns import ATOM, CONTENT, ITUNES, PODCAST
 
 NSMAP = {"itunes": ITUNES, "podcast": PODCAST, "atom": ATOM, "content": CONTENT}
@@ -142,7 +144,7 @@ def chapter_date(entry: CatalogueEntry, audio: AudioEntry) -> str:
     """When a chapter episode is dated: the publication's date plus one minute per position, so
     date order is reading order and a re-publish never moves it."""
     when = parse_iso(entry.published) + _dt.timedelta(minutes=max(0, audio.chapter - 1))
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso_utc(when)
 
 
 #: Podcasting 2.0's namespace for podcast:guid (a UUIDv5 of the feed URL without its scheme)

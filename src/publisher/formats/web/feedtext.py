@@ -9,7 +9,7 @@ from __future__ import annotations
 from publisher.i18n import N_, join_names, translator
 from publisher.model.catalogue import CatalogueEntry
 from publisher.sanitise import plain_text
-from publisher.text import display_date
+from publisher.text.dates import display_date
 
 #: OPDS link titles by kind (English message ids; `opds_title` translates them)
 OPDS_TITLES = {

@@ -25,7 +25,8 @@ from publisher.formats.web.downloads import (
 from publisher.formats.web.images import Picture, cover_picture
 from publisher.i18n import join_names, translator
 from publisher.model.catalogue import CatalogueEntry
-from publisher.text import display_date, text_direction
+from publisher.text.dates import display_date
+from publisher.text.languages import text_direction
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,8 @@ from publisher.model.catalogue import CatalogueEntry
 from publisher.model.layout import media_type
 from publisher.sanitise import plain_text
 from publisher.settings import Settings
-from publisher.text import slugify, xml_safe
+from publisher.text.clean import xml_safe
+from publisher.text.slugs import slugify
 from publisher.xmlns import ATOM, DCTERMS, OPDS, OPENSEARCH, THR
 
 NSMAP = {None: ATOM, "dc": DCTERMS, "opds": OPDS, "thr": THR, "opensearch": OPENSEARCH}

@@ -8,7 +8,7 @@ and is serialised by lxml (every piece of user text escaped by the serialiser).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,7 +72,7 @@ def _shift_headings(elements: list[etree._Element], by: int) -> None:
             el.tag = f"h{max(2, min(6, int(el.tag[1]) + by))}"
 
 
-def _html(blocks: list[Block], images: ImageCopies, shift: int | None = None) -> Markup:
+def _html(blocks: Sequence[Block], images: ImageCopies, shift: int | None = None) -> Markup:
     """Blocks as HTML, each block element followed by a line break; headings shifted when asked."""
     elements = _strip_namespaces(render_blocks(blocks, images.href))
     if shift is not None:

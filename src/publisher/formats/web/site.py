@@ -15,8 +15,6 @@ Output is deterministic.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import logging
 import re
@@ -31,16 +29,17 @@ from markupsafe import Markup
 
 from publisher import __version__
 from publisher.clock import human_duration, iso_duration, player_clock
+from publisher.csp import csp_hash
 from publisher.files import write_atomic
-from publisher.formats.book.epub import STRUCTURE_CSS, has_structure
 from publisher.formats.context import CatalogueContext, RenderContext
+from publisher.formats.styles import STRUCTURE_CSS, has_structure
 from publisher.formats.web.catalogue import Page, RenderCache, pages, remove_stale_pages
 from publisher.formats.web.downloads import PAGE_NAME
 from publisher.formats.web.index import index_data
 from publisher.formats.web.readalong import readalong_data
 from publisher.i18n import catalogue_language, translator
 from publisher.model.catalogue import CatalogueEntry
-from publisher.text import text_direction
+from publisher.text.languages import text_direction
 
 log = logging.getLogger(__name__)
 
@@ -169,11 +168,6 @@ INDEX_CSS = BASE_CSS + static_text("index.css")
 # also not on a link, button or the player, which have their own keys). The live region speaks
 # only what a user action did ("Paused at 1:23"), never each sentence.
 READALONG_JS = static_text("readalong.js")
-
-
-def csp_hash(source: str) -> str:
-    """The CSP source expression that allows an inline style or script: `'sha256-…'`."""
-    return "'sha256-" + base64.b64encode(hashlib.sha256(source.encode()).digest()).decode() + "'"
 
 
 def content_security_policy(css: str, script: str | None) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from publisher.errors import EngineError
 
@@ -35,6 +35,13 @@ class EngineOptions:
     voices_dir: Path | None = None  # a folder of Piper voices (<name>.onnx + .onnx.json), chosen by name
 
 
+class EngineSpec(NamedTuple):
+    """How to build an engine again in another process: its registry name and options."""
+
+    name: str
+    options: EngineOptions
+
+
 class Engine(Protocol):
     """A speech engine: turns one sentence into audio. Engines know nothing of chapters."""
 
@@ -54,71 +61,75 @@ class Engine(Protocol):
         ...
 
 
+class EngineModule(Protocol):
+    """What each engine's module provides: the engine, whether it works here, and its voices."""
+
+    def create(self, options: EngineOptions) -> Engine:
+        """Build the engine."""
+        ...
+
+    def probe(self) -> str | None:
+        """None if the engine is usable here, else why not."""
+        ...
+
+    def voices(self, voices_dir: Path | None = None) -> list[str]:
+        """The voices it has here (Piper: also those in `voices_dir`)."""
+        ...
+
+
 @dataclass(frozen=True)
 class EngineInfo:
-    """A registry entry: how to build an engine and how to tell whether it works here."""
+    """A registry entry: what the engine is, and how to load its module (only when it is used:
+    Piper's brings onnxruntime and numpy)."""
 
     name: str
     summary: str
     offline: bool
-    factory: Callable[[EngineOptions], Engine]
-    probe: Callable[[], str | None]  # None if usable here, else why not
-    voices: Callable[[Path | None], list[str]]  # given a Piper voices folder
+    load: Callable[[], EngineModule]
+
+    def factory(self, options: EngineOptions) -> Engine:
+        """Build the engine."""
+        return self.load().create(options)
+
+    def probe(self) -> str | None:
+        """None if usable here, else why not."""
+        return self.load().probe()
+
+    def voices(self, voices_dir: Path | None = None) -> list[str]:
+        """The voices it has here."""
+        return self.load().voices(voices_dir)
 
 
-def _piper(options: EngineOptions) -> Engine:
-    from publisher.speech.engines.piper import PiperEngine
+def _piper() -> EngineModule:
+    from publisher.speech.engines import piper
 
-    return PiperEngine(options)
-
-
-def _espeak(options: EngineOptions) -> Engine:
-    from publisher.speech.engines.espeak import EspeakEngine
-
-    return EspeakEngine(options)
+    return piper
 
 
-def _gtts(options: EngineOptions) -> Engine:
-    from publisher.speech.engines.gtts import GttsEngine
+def _espeak() -> EngineModule:
+    from publisher.speech.engines import espeak
 
-    return GttsEngine(options)
-
-
-def _silent(options: EngineOptions) -> Engine:
-    from publisher.speech.engines.silent import SilentEngine
-
-    return SilentEngine(options)
+    return espeak
 
 
-def _probe(module: str) -> Callable[[], str | None]:
-    def probe() -> str | None:
-        import importlib
+def _gtts() -> EngineModule:
+    from publisher.speech.engines import gtts
 
-        return importlib.import_module(f"publisher.speech.engines.{module}").probe()
-
-    return probe
+    return gtts
 
 
-def _voices(module: str) -> Callable[[Path | None], list[str]]:
-    def voices(voices_dir: Path | None = None) -> list[str]:
-        import importlib
+def _silent() -> EngineModule:
+    from publisher.speech.engines import silent
 
-        listed: list[str] = importlib.import_module(f"publisher.speech.engines.{module}").voices(voices_dir)
-        return listed
-
-    return voices
+    return silent
 
 
 ENGINES: dict[str, EngineInfo] = {
-    "piper": EngineInfo("piper", "Piper neural voices (offline; default)", True, _piper,
-                        _probe("piper"), _voices("piper")),
-    "espeak": EngineInfo("espeak", "eSpeak NG (offline, robotic, 100+ languages, very fast)", True,
-                         _espeak, _probe("espeak"), _voices("espeak")),
-    "gtts": EngineInfo("gtts", "Google Translate text-to-speech (online only)", False, _gtts,
-                       _probe("gtts"), _voices("gtts")),
-    "silent": EngineInfo("silent", "Silence timed like speech (for tests and dry runs)", True,
-                         _silent, _probe("silent"), _voices("silent")),
-}  # fmt: skip
+    "piper": EngineInfo("piper", "Piper neural voices (offline; default)", True, _piper),
+    "espeak": EngineInfo("espeak", "eSpeak NG (offline, robotic, 100+ languages, very fast)", True, _espeak),
+    "gtts": EngineInfo("gtts", "Google Translate text-to-speech (online only)", False, _gtts),
+    "silent": EngineInfo("silent", "Silence timed like speech (for tests and dry runs)", True, _silent),
+}
 
 OFFLINE_ENGINES = ", ".join(n for n, e in ENGINES.items() if e.offline and n != "silent")
 

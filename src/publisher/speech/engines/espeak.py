@@ -192,3 +192,8 @@ def _helper() -> _Helper:
         if _HELPER is None or _HELPER.pid != os.getpid() or _HELPER.process.poll() is not None:
             _HELPER = _Helper()
         return _HELPER
+
+
+def create(options: EngineOptions) -> EspeakEngine:
+    """The engine, as the registry builds it."""
+    return EspeakEngine(options)

@@ -72,3 +72,8 @@ class GttsEngine:
         except RenderError as exc:
             raise EngineError(exc.message) from exc
         return Audio(pcm=pcm, sample_rate=SAMPLE_RATE)
+
+
+def create(options: EngineOptions) -> GttsEngine:
+    """The engine, as the registry builds it."""
+    return GttsEngine(options)

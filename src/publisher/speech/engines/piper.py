@@ -203,3 +203,8 @@ class PiperEngine:
                 pcm += bytes(2 * round(CLAUSE_PAUSE * self.sample_rate))
             pcm += b"".join(chunk.audio_int16_bytes for chunk in chunks)
         return Audio(pcm=bytes(pcm), sample_rate=self.sample_rate)
+
+
+def create(options: EngineOptions) -> PiperEngine:
+    """The engine, as the registry builds it."""
+    return PiperEngine(options)

@@ -42,3 +42,8 @@ class SilentEngine:
         """Silence proportional to the text's length (at least 0.2 s)."""
         seconds = max(0.2, len(text) * SECONDS_PER_CHARACTER / self.speed)
         return Audio(pcm=bytes(2 * round(seconds * SAMPLE_RATE)), sample_rate=SAMPLE_RATE)
+
+
+def create(options: EngineOptions) -> SilentEngine:
+    """The engine, as the registry builds it."""
+    return SilentEngine(options)

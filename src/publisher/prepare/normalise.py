@@ -9,13 +9,14 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
 from num2words import num2words
 
-from publisher.model.publication import Publication
-from publisher.speech.languages import normalise_language
-from publisher.speech.lexicon import Lexicon
-from publisher.text import spoken_text
+from publisher.model.publication import Block, Publication
+from publisher.prepare.languages import normalise_language
+from publisher.prepare.lexicon import Lexicon
+from publisher.text.clean import spoken_text
 
 _MONTHS = [
     "January", "February", "March", "April", "May", "June",
@@ -147,23 +148,33 @@ def normalise(text: str, language: str = "en", heading: bool = False) -> str:
     return " ".join(text.split())
 
 
-def prepare_spoken(pub: Publication, lexicon: Lexicon, phonemes: bool) -> None:
-    """Set every sentence's spoken text: the lexicon first (the author's word wins), then the
+def prepare_spoken(pub: Publication, lexicon: Lexicon, phonemes: bool) -> Publication:
+    """`pub` with every sentence's spoken text: the lexicon first (the author's word wins), then the
     normalisation rules on what is not already phonemes."""
     language = pub.metadata.language
-    blocks = list(pub.front) if pub.has_title_page else []
-    blocks += [b for c in pub.chapters for b in c.blocks]
-    pairs = [(s, b.kind == "heading") for b in blocks for s in b.sentences]
-    pairs += [(s, False) for s in pub.closing]
-    english = language.split("-")[0].lower() == "en"
-    for sentence, heading in pairs:
-        text = lexicon.apply(spoken_text(sentence.text), phonemes)
-        if english:
-            text = heteronyms_en(text, phonemes)
-        parts = re.split(r"(\[\[.*?\]\])", text)
-        sentence.spoken = " ".join(
-            p if p.startswith("[[") else normalise(p, language, heading) for p in parts if p.strip()
-        )
+
+    def said(block: Block) -> Block:
+        heading = block.kind == "heading"
+        spoken = [
+            replace(s, spoken=spoken_sentence(s.text, language, lexicon, phonemes, heading)) for s in block.sentences
+        ]
+        return replace(block, sentences=spoken)
+
+    chapters = [replace(c, blocks=[said(b) for b in c.blocks]) for c in pub.chapters]
+    # an article's title page is its first chapter's first blocks: the same blocks, not copies
+    front = [said(b) for b in pub.front] if pub.has_title_page else chapters[0].blocks[: len(pub.front)]
+    closing = [replace(s, spoken=spoken_sentence(s.text, language, lexicon, phonemes)) for s in pub.closing]
+    return replace(pub, front=front, chapters=chapters, closing=closing)
+
+
+def spoken_sentence(text: str, language: str, lexicon: Lexicon, phonemes: bool, heading: bool = False) -> str:
+    """What the engine is given for one sentence shown as `text`: the lexicon first (the author's
+    word wins), then the language's rules on what is not already phonemes."""
+    said = lexicon.apply(spoken_text(text), phonemes)
+    if language.split("-")[0].lower() == "en":
+        said = heteronyms_en(said, phonemes)
+    parts = re.split(r"(\[\[.*?\]\])", said)
+    return " ".join(p if p.startswith("[[") else normalise(p, language, heading) for p in parts if p.strip())
 
 
 # --- English rules for what the voice stumbles on (each its own function, tested on its own) -------

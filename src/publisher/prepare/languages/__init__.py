@@ -16,8 +16,8 @@ import re
 
 from num2words import num2words
 
-from publisher.speech.languages import chinese, japanese
-from publisher.speech.languages.tables import LANGUAGES, Language, czech_day, polish_day
+from publisher.prepare.languages import chinese, japanese
+from publisher.prepare.languages.tables import LANGUAGES, Language, czech_day, polish_day
 
 #: Arabic-Indic and Persian digits, and the Arabic decimal and thousands marks, as ASCII
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from publisher.i18n import join_names, translator
 from publisher.model.publication import Block, Publication, Run, Sentence
-from publisher.readers.common import number_sentences
-from publisher.text import display_date, spoken_text
+from publisher.structure import number_sentences
+from publisher.text.clean import spoken_text
+from publisher.text.dates import display_date
 
 
 def title_blocks(pub: Publication, narrator: str | None) -> list[Block]:
@@ -37,21 +40,23 @@ def closing_words(pub: Publication) -> str:
     return _("This is the end of {title}.", title=meta.title)
 
 
-def add_front_matter(pub: Publication, narrator: str | None, closing: bool = True) -> None:
-    """Give `pub` its title page (or, for a one-chapter article, a header in that chapter).
+def add_front_matter(pub: Publication, narrator: str | None, closing: bool = True) -> Publication:
+    """`pub` with its title page (or, for a one-chapter article, a header in that chapter) and,
+    with `closing`, its closing line.
 
     A source without headings is one chapter whose heading is the title; its header becomes the
     title block list itself, so the title is shown and heard once.
     """
     blocks = title_blocks(pub, narrator)
+    language = pub.metadata.language
+    chapters = list(pub.chapters)
     if pub.has_title_page:
-        number_sentences("title", blocks, pub.metadata.language)
+        front = number_sentences("title", blocks, language)
     else:
-        chapter = pub.chapters[0]
-        chapter.blocks = blocks + chapter.blocks[1:]
-        number_sentences(chapter.id, chapter.blocks, pub.metadata.language)
-    pub.front = blocks
-    pub.closing = []
-    if closing:
-        words = closing_words(pub)
-        pub.closing = [Sentence(id="closing-s0001", text=words, spoken=spoken_text(words))]
+        first = chapters[0]
+        numbered = number_sentences(first.id, [*blocks, *first.blocks[1:]], language)
+        front = numbered[: len(blocks)]
+        chapters[0] = replace(first, blocks=numbered)
+    words = closing_words(pub) if closing else ""
+    ending = [Sentence(id="closing-s0001", text=words, spoken=spoken_text(words))] if closing else []
+    return replace(pub, chapters=chapters, front=front, closing=ending)

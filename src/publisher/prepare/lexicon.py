@@ -147,19 +147,19 @@ def _load_pls(raw: bytes, path: Path) -> Lexicon:
     return Lexicon(entries)
 
 
-def load_project_lexicon(named: Path | None, cwd: Path | None = None) -> Lexicon:
-    """The lexicon file named in settings, else lexicon.txt / lexicon.pls in the working folder."""
+def project_lexicon_file(named: Path | None, cwd: Path | None = None) -> Path | None:
+    """The lexicon file a publish reads: the one named in settings, else lexicon.txt or lexicon.pls
+    in the working folder (the first there is), else None."""
     if named is not None:
-        return load_lexicon(named)
+        return named
     for name in ("lexicon.txt", "lexicon.pls"):
         candidate = (cwd or Path.cwd()) / name
         if candidate.is_file():
-            return load_lexicon(candidate)
-    return Lexicon()
+            return candidate
+    return None
 
 
-def project_lexicon_files(named: Path | None) -> list[Path]:
-    """The lexicon files a publish reads (for fingerprints)."""
-    if named is not None:
-        return [named] if named.is_file() else []
-    return [p for p in (Path.cwd() / "lexicon.txt", Path.cwd() / "lexicon.pls") if p.is_file()]
+def load_project_lexicon(named: Path | None, cwd: Path | None = None) -> Lexicon:
+    """The project's lexicon (see project_lexicon_file); an empty one when there is none."""
+    found = project_lexicon_file(named, cwd)
+    return load_lexicon(found) if found is not None else Lexicon()

@@ -1,4 +1,5 @@
-"""Structured blocks every reader shares: tables read row by row, notes placed where heard, code announced."""
+"""The structure every stage shares: tables read row by row, notes placed where heard, code announced,
+and each block cut into numbered sentences (what readers make and the prepare stage renumbers)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from dataclasses import replace
 from typing import Literal
 
 from publisher.i18n import translator
-from publisher.model.publication import Block, Cell, Chapter, Run, Style
-from publisher.text import collapse_ws
+from publisher.model.publication import Block, Cell, Chapter, Run, Sentence, Style
+from publisher.text.clean import collapse_ws, spoken_text
+from publisher.text.sentences import split_sentences
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +20,7 @@ NoteMode = Literal["paragraph", "chapter", "none"]
 NOTE_MODES = ("paragraph", "chapter", "none")
 
 
-def row_block(cells: list[Cell], header: bool = False) -> Block:
+def row_block(cells: Sequence[Cell], header: bool = False) -> Block:
     """A table row as a block; its runs are the cells' text (what word counts and captions see)."""
     runs: list[Run] = []
     for n, cell in enumerate(cells):
@@ -130,8 +132,8 @@ def spoken_display(block: Block, start: int, end: int, language: str = "en") -> 
     return collapse_ws(kept)
 
 
-def arrange_notes(chapters: list[Chapter], mode: str = "paragraph") -> None:
-    """Give every note a per-chapter number and anchor and put it where it is read.
+def arrange_notes(chapters: Sequence[Chapter], mode: str = "paragraph") -> list[Chapter]:
+    """The chapters with every note given a per-chapter number and anchor, and put where it is read.
 
     Readers leave notes where they found them (often at the end of the document) with their own
     label, which note references point to. Here each note moves to the chapter that first cites
@@ -140,36 +142,40 @@ def arrange_notes(chapters: list[Chapter], mode: str = "paragraph") -> None:
     """
     notes: dict[str, list[Block]] = {}
     home: dict[str, int] = {}
+    kept: list[list[Block]] = []  # each chapter's blocks without its notes
     for n, chapter in enumerate(chapters):
         for block in chapter.blocks:
             if block.kind == "note":
                 notes.setdefault(block.anchor or block.label, []).append(block)
                 home.setdefault(block.anchor or block.label, n)
-        chapter.blocks = [b for b in chapter.blocks if b.kind != "note"]
+        kept.append([b for b in chapter.blocks if b.kind != "note"])
     placed: set[str] = set()
-    for chapter in chapters:
+    arranged: list[list[Block]] = []
+    for chapter, blocks in zip(chapters, kept, strict=True):
         out: list[Block] = []
         endnotes: list[Block] = []
         numbers: dict[str, str] = {}
-        for block in chapter.blocks:
-            cited = _cite(block, chapter, notes, numbers, placed)
-            out.append(block)
-            for label in cited:
+        for block in blocks:
+            cited, first = _cite(block, chapter, notes, numbers, placed)
+            out.append(cited)
+            for label in first:
                 group = _number_note(notes[label], chapter, numbers[label], mode)
                 (out if mode == "paragraph" else endnotes).extend(group)
-        chapter.blocks = out + endnotes
+        arranged.append(out + endnotes)
     for label, group in notes.items():
         if label not in placed:
             log.info("note %r is never cited; kept with its chapter's endnotes", label)
-            chapter = chapters[home[label]]
-            number = str(len({b.anchor for b in chapter.blocks if b.kind == "note"}) + 1)
-            chapter.blocks.extend(_number_note(group, chapter, number, "chapter" if mode == "paragraph" else mode))
+            index = home[label]
+            number = str(len({b.anchor for b in arranged[index] if b.kind == "note"}) + 1)
+            mode_here = "chapter" if mode == "paragraph" else mode
+            arranged[index].extend(_number_note(group, chapters[index], number, mode_here))
+    return [replace(chapter, blocks=blocks) for chapter, blocks in zip(chapters, arranged, strict=True)]
 
 
 def _cite(
     block: Block, chapter: Chapter, notes: dict[str, list[Block]], numbers: dict[str, str], placed: set[str]
-) -> list[str]:
-    """Rewrite `block`'s note references to this chapter's numbering; the notes first cited here."""
+) -> tuple[Block, list[str]]:
+    """`block` with its note references in this chapter's numbering, and the notes first cited here."""
     first: list[str] = []
     runs: list[Run] = []
     for run in block.runs:
@@ -193,15 +199,62 @@ def _cite(
             for m in run.marks
         )
         runs.append(Run(numbers[label], marks))
-    block.runs = runs
-    for cell in block.cells:  # references inside table cells keep their text only
-        cell.runs = [Run(r.text, tuple(m for m in r.marks if m.kind != "noteref")) for r in cell.runs]
-    return first
+    cells = [  # references inside table cells keep their text only
+        replace(cell, runs=[Run(r.text, tuple(m for m in r.marks if m.kind != "noteref")) for r in cell.runs])
+        for cell in block.cells
+    ]
+    return replace(block, runs=runs, cells=cells), first
 
 
 def _number_note(group: list[Block], chapter: Chapter, number: str, mode: str) -> list[Block]:
     anchor = f"{chapter.id}-note-{number}"
     return [
-        replace(b, anchor=anchor, label=number, narrated=mode != "none", endnote=mode != "paragraph", sentences=[])
+        replace(b, anchor=anchor, label=number, narrated=mode != "none", endnote=mode != "paragraph", sentences=())
         for b in group
     ]
+
+
+def number_sentences(prefix: str, blocks: Sequence[Block], language: str) -> list[Block]:
+    """The blocks cut into sentences, each with a stable id `<prefix>-s<n>`.
+
+    Tables are announced (caption and size) and read row by row with their column names; a
+    code block is announced, not spelled out; a note's first sentence says it is a note.
+    """
+    n = 0
+    numbered: list[Block] = []
+    for index, block in enumerate(blocks):
+        sentences = []
+        for start, end, display in _sentence_spans(blocks, index, language):
+            n += 1
+            sentences.append(
+                Sentence(id=f"{prefix}-s{n:04d}", text=display, spoken=spoken_text(display), start=start, end=end)
+            )
+        numbered.append(replace(block, sentences=sentences))
+    return numbered
+
+
+def number_chapter(chapter: Chapter, language: str) -> Chapter:
+    """`chapter` with its blocks cut into sentences numbered `<chapter id>-s<n>`."""
+    return replace(chapter, blocks=number_sentences(chapter.id, chapter.blocks, language))
+
+
+def _sentence_spans(blocks: Sequence[Block], index: int, language: str) -> list[tuple[int, int, str]]:
+    """(start, end, text heard) of each sentence of blocks[index]."""
+    block = blocks[index]
+    text = block.text
+    if block.kind == "table":
+        return [(0, len(text), table_announcement(blocks, index, language))]
+    if block.kind == "row":
+        return [(0, len(text), row_text(blocks, index, language))]
+    if block.kind == "code" and text.strip():
+        return [(0, len(text), code_announcement(block, language))]
+    if block.kind == "image" or not text.strip() or not block.narrated:
+        return []
+    whole = block.kind in ("heading", "byline")
+    spans = [(0, len(text))] if whole else split_sentences(text, language)
+    out = [(start, end, spoken_display(block, start, end, language)) for start, end in spans]
+    previous = blocks[index - 1] if index else None
+    if block.kind == "note" and out and not (previous and previous.kind == "note" and previous.anchor == block.anchor):
+        start, end, said = out[0]
+        out[0] = (start, end, translator(language).gettext("Note {label}: {text}", label=block.label, text=said))
+    return [span for span in out if span[2].strip()]
