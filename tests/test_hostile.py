@@ -25,10 +25,10 @@ from tests.conftest import SEED
 
 from publisher.formats.book.epub import write_epub
 from publisher.model.publication import Metadata
-from publisher.prepare.credits import add_front_matter
+from publisher.prepare import prepare
 from publisher.prepare.lexicon import Lexicon
-from publisher.prepare.normalise import prepare_spoken
 from publisher.readers import ReadOptions, read_source
+from publisher.settings import Settings
 from publisher.validate.tools import run_epubcheck
 
 SCRIPT = "<script>alert(1)</script>"
@@ -344,8 +344,7 @@ def _epub_from(tmp_path: Path, title: str, body: str) -> Path:
         f"---\ntitle: {json.dumps(title)}\nauthor: {json.dumps(title)}\n---\n\n{body}\n", encoding="utf-8"
     )
     pub = read_source(source, ReadOptions(Metadata(title="", language="en")))
-    pub = add_front_matter(pub, "a test voice", closing=True)
-    pub = prepare_spoken(pub, Lexicon(), False)
+    pub = prepare(pub, Settings(), Lexicon(), narrator="a test voice", phonemes=False)
     from publisher.formats.cover import generate_cover
 
     out = tmp_path / "any.epub"

@@ -385,10 +385,10 @@ def check(outputs: tuple[Path, ...], no_ace: bool, max_wer: float | None, source
       publisher check output/
       publisher check output/putin-today --max-wer 0.05
     """
-    from publisher.validate.run import check_paths
+    from publisher.api import check as check_outputs
 
     sources = list(source_dirs) or [Path("sources")]
-    reports = check_paths(list(outputs) or [Path("output")], ace=not no_ace, max_wer=max_wer, sources=sources)
+    reports = check_outputs(list(outputs) or [Path("output")], ace=not no_ace, max_wer=max_wer, sources=sources)
     if not reports:
         click.echo("nothing to check: no .epub or .mp3 files found", err=True)
         sys.exit(BatchError.exit_code)
