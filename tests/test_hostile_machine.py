@@ -634,3 +634,53 @@ print(json.dumps([{{k: v for k, v in run.items() if k != "args"}} for run in run
     ), catalogue["stderr"]
     assert re.search(r"^FAIL\s+catalogue\s+.*stale", catalogue["check"], re.M)
     assert free["returncode"] == 0, free["stderr"]
+
+
+def _flatten(tags: object, element_id: str) -> list[str]:
+    """The CHAP ids a CTOC lists, in order, through nested CTOCs."""
+    tocs = {t.element_id: t for t in tags.getall("CTOC")}  # type: ignore[attr-defined]
+    out: list[str] = []
+    for child in tocs[element_id].child_element_ids:
+        out += _flatten(tags, child) if child in tocs else [child]
+    return out
+
+
+def test_tables_of_contents_nest_past_255_entries() -> None:
+    from mutagen.id3 import CTOCFlags
+
+    from publisher.audio.tags import tables_of_contents
+
+    for count in (1, 255, 256, 70_000):
+        ids = [f"chp{n}" for n in range(count)]
+        frames = tables_of_contents(ids)
+        assert all(len(f.child_element_ids) <= 255 for f in frames)
+        assert [f.element_id for f in frames if f.flags & CTOCFlags.TOP_LEVEL] == ["toc"]
+        tocs = {f.element_id: f for f in frames}
+
+        def flat(element: str, tocs: dict = tocs) -> list[str]:
+            return [c for child in tocs[element].child_element_ids for c in (flat(child) if child in tocs else [child])]
+
+        assert flat("toc") == ids
+
+
+def test_a_one_chapter_text_of_300_paragraphs_gets_300_chapter_marks(tmp_path: Path) -> None:
+    """Each paragraph of a one-chapter text is a chapter mark of the full-length MP3: past 255, the
+    ID3 table of contents (a one-byte count) ended the publish with "unexpected ValueError: bytes
+    must be in range(0, 256)"; so did any book of more than 255 chapters (War and Peace has 381)."""
+    from mutagen.id3 import ID3
+
+    from publisher.ffmpeg import ffmpeg_exe
+
+    (tmp_path / "sources").mkdir()
+    body = "\n\n".join(f"Paragraph {n} is here." for n in range(1, 301))
+    (tmp_path / "sources" / "long.md").write_text(f"---\ntitle: Long\nauthor: Ann\n---\n\n{body}\n", "utf-8")
+    result = cli(tmp_path, "publish", "--engine", "silent", "--cache-dir", "cache", "--no-daisy", "--no-audiobooks")
+    assert result.returncode == 0, result.stderr
+    mp3 = tmp_path / "output" / "long" / "long.mp3"
+    tags = ID3(mp3)
+    chapters = [c.element_id for c in tags.getall("CHAP")]
+    assert len(chapters) == 301  # the title and credits, then each paragraph
+    assert sorted(_flatten(tags, "toc"), key=lambda c: int(c[3:])) == sorted(chapters, key=lambda c: int(c[3:]))
+    assert _flatten(tags, "toc") == [f"chp{n}" for n in range(301)]
+    listing = subprocess.run([ffmpeg_exe(), "-i", str(mp3), "-f", "ffmetadata", "-"], capture_output=True, text=True)
+    assert listing.stdout.count("[CHAPTER]") == 301
