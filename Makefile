@@ -7,7 +7,7 @@ OUTPUT  ?= output
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help publish test lint format check bench clean distclean java chromium daisyplayer i18n
+.PHONY: help publish test hostile lint format check bench clean distclean java chromium daisyplayer i18n
 ACE_DIR := tools/ace
 ACE     := $(ACE_DIR)/node_modules/.bin/ace-cli
 ACE_VERSION := 1.4.6
@@ -66,6 +66,9 @@ test: $(VENV)/.stamp-dev java $(ACE) $(AXE) daisyplayer ## Set up .venv with tes
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # --- everything else -------------------------------------------------------------------------
+hostile: $(VENV)/.stamp-dev java ## The hostile-input suite (hostile sources, EPUBs, SVGs, images, a shared /tmp, full disks, kills)
+	$(BIN)/python -m pytest tests/test_hostile.py tests/test_hostile_files.py tests/test_hostile_machine.py $(PYTEST_ARGS)
+
 lint: $(VENV)/.stamp-dev ## ruff (lint + format check), mypy, and the layering contracts (import-linter)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks

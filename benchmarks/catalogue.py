@@ -72,6 +72,9 @@ def manifest(index: int, rng: random.Random) -> dict[str, object]:
         stem = str(record["path"])[: -len(".mp3")]
         files |= {f"{stem}.mp3": rng.randint(1_000_000, 9_000_000), f"{stem}.vtt": 4000, f"{stem}.chapters.json": 300}
     return {
+        "fingerprint": f"bench-{index}",  # what the typed manifest (publisher/manifest.py) requires
+        "sentences": 40 * chapters,
+        "chapters": chapters,
         "version": "bench",
         "metadata": {
             "title": f"Title {index} of the library",

@@ -86,7 +86,8 @@ def test_failure_keeps_the_previous_good_output(runner: CliRunner, workdir: Path
     assert "Piper voice file '/nonexistent/voice.onnx' not found" in result.stderr
     assert epub.read_bytes() == before
     assert sorted(p.name for p in (workdir / "output").iterdir()) == [
-        ".publisher-feeds.json", ".publisher-index.json", ".publisher-opds.json", ".publisher.lock", "_opds",
+        ".publisher-catalogue.json", ".publisher-feeds.json", ".publisher-index.json", ".publisher-opds.json",
+        ".publisher.lock", "_opds",
         "feed.xml", "index.html", "opds.json", "opds.xml", "opensearch.xml", "putin-today", "search.json",
     ]  # fmt: skip
 

@@ -341,7 +341,7 @@ def test_unchanged_files_are_neither_rendered_nor_rewritten(library: Path, tmp_p
     assert [
         p for p in write_catalogue(out, settings) if not p.name.startswith("index")
     ] == []  # ...and its bytes compared
-    caches = {".publisher-feeds.json", ".publisher-index.json", ".publisher-opds.json"}
+    caches = {".publisher-feeds.json", ".publisher-index.json", ".publisher-opds.json", ".publisher-catalogue.json"}
     assert {p.name for p in out.glob(".publisher-*.json")} == caches
     (out / "opds-2.json").unlink()  # a file deleted by hand comes back
     (out / "old" / "feed.xml").write_bytes(b"edited by hand")  # the cache trusts the files it wrote...

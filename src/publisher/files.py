@@ -1,31 +1,115 @@
-"""Writing files safely: a file is replaced only once its new content is complete."""
+"""Writing files safely: a file is replaced only once its new content is complete, and a set of files
+(the catalogue) only once every one of them is."""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import errno
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
+#: the prefix of every temporary file: `.<name>.tmp-<random>` beside its file (a killed run's are
+#: removed by pipeline/staging.remove_leftovers)
+TMP_MARK = ".tmp-"
 
-def write_atomic(path: Path, data: bytes) -> bool:
-    """Write `data` to `path` through a temporary file in the same folder, then rename it.
 
-    A file that already holds exactly `data` is left alone (same bytes, same modification time,
-    so HTTP caches and feed readers revalidating by ETag see nothing new). True when written.
+class FileSet:
+    """Files written together: each new content is written in full to a temporary file beside its
+    destination first (a full disk fails here, with nothing replaced), and `commit` then puts them
+    all in place by renames, which need no space, in the order they were written."""
+
+    def __init__(self) -> None:
+        self.staged: list[tuple[Path, Path]] = []  # (temporary file, destination)
+        self.removed: list[Path] = []
+
+    def commit(self) -> None:
+        """Delete what was removed, then move every staged file into place, the last one last."""
+        for path in self.removed:
+            path.unlink(missing_ok=True)
+        for tmp, dest in self.staged:
+            os.replace(tmp, dest)
+        self.staged, self.removed = [], []
+
+    def discard(self) -> None:
+        """Forget the set: delete its temporary files; every destination keeps its old content."""
+        for tmp, _ in self.staged:
+            Path(tmp).unlink(missing_ok=True)
+        self.staged, self.removed = [], []
+
+
+_SET: contextvars.ContextVar[FileSet | None] = contextvars.ContextVar("file_set", default=None)
+
+
+@contextlib.contextmanager
+def file_set() -> Iterator[FileSet]:
+    """Inside the `with` block, `write_atomic` and `remove` of this thread join one FileSet, which
+    the caller commits; left by an exception (a full disk), the set is discarded whole."""
+    files = FileSet()
+    token = _SET.set(files)
+    try:
+        yield files
+    except BaseException:
+        files.discard()
+        raise
+    finally:
+        _SET.reset(token)
+        files.discard()  # what was not committed
+
+
+def write_atomic(path: Path, data: bytes, always: bool = False) -> bool:
+    """Write `data` to `path` through a temporary file in the same folder, then rename it (inside a
+    `file_set`, the rename waits for the set's commit).
+
+    A file that already holds exactly `data` is left alone unless `always` (same bytes, same
+    modification time, so HTTP caches and feed readers revalidating by ETag see nothing new).
+    True when written.
     """
     try:
-        if path.stat().st_size == len(data) and path.read_bytes() == data:
+        if not always and path.stat().st_size == len(data) and path.read_bytes() == data:
             return False
     except OSError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}{TMP_MARK}", dir=path.parent)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc  # the file it was for, not a temporary name
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        files = _SET.get()
+        if files is not None:
+            files.staged.append((Path(tmp), path))
+        else:
+            os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return True
+
+
+def remove(path: Path) -> None:
+    """Delete `path` (inside a `file_set`, when the set is committed)."""
+    files = _SET.get()
+    if files is not None:
+        files.removed.append(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether `exc` (or what caused it) says the disk or the user's quota is full."""
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if "No space left on device" in str(exc) or "Disk quota exceeded" in str(exc):
+            return True
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return False

@@ -96,6 +96,12 @@ class Settings:
     """Synthesis processes; 0 = one per core."""
     force: bool = field(default=False, metadata=RUN)
     """Render even when nothing changed since the last publish."""
+    max_chapters: int = field(default=2000, metadata=RUN)
+    """Refuse a source of more chapters than this, before narrating it (War and Peace has 381)."""
+    max_sentences: int = field(default=200_000, metadata=RUN)
+    """Refuse a source of more sentences than this, before narrating it (War and Peace has 24,893)."""
+    max_characters: int = field(default=10_000_000, metadata=RUN)
+    """Refuse a source of more characters of text to narrate than this (War and Peace: 3.2 million, ~55 h)."""
     cluster: str | None = field(default=None, metadata=RUN)
     """Dask scheduler to run on (tcp://host:8786), or local:N for N local worker processes; default:
     DASK_SCHEDULER_ADDRESS if set, else this machine's processes (--jobs)."""
@@ -192,6 +198,9 @@ class Settings:
             problems.append(f"cluster {self.cluster!r} is not a scheduler address (tcp://host:port) or local:N")
         elif self.cluster and self.cluster.startswith("local:") and not 1 <= int(self.cluster[6:]) <= 256:
             problems.append(f"cluster {self.cluster!r}: a local cluster has 1–256 workers")
+        for name in ("max_chapters", "max_sentences", "max_characters"):
+            if getattr(self, name) < 1:
+                problems.append(f"{name} {getattr(self, name)} is not a positive number")
         if not 24 <= self.m4b_bitrate <= 320:
             problems.append(f"m4b_bitrate {self.m4b_bitrate} is outside 24–320")
         if self.narrator is not None and not self.narrator.strip():

@@ -4,6 +4,7 @@ SOURCE_DATE_EPOCH always give the same bytes."""
 from __future__ import annotations
 
 import datetime as _dt
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -14,6 +15,21 @@ if TYPE_CHECKING:
 
 #: members kept uncompressed: media that is compressed already (Readium packaging §4, LPF)
 STORED_SUFFIXES = (".mp3", ".m4a", ".jpg", ".jpeg", ".png", ".gif", ".webp")
+
+
+def unsafe_member_name(name: str) -> str | None:
+    """Why a zip member's name must never be copied or unpacked (None when it is safe): absolute
+    (`/etc/x`, `\\x`, `C:x`), climbing out of the package (a `..` part, "zip slip"), empty, or
+    holding a NUL or another control character."""
+    if not name or name in (".", "/"):
+        return "is empty"
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        return "holds a control character"
+    if name.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", name):
+        return "is an absolute path"
+    if ".." in re.split(r"[/\\]", name):
+        return "climbs out of the package ('..')"
+    return None
 
 
 def zip_time(epoch: int | None) -> tuple[int, int, int, int, int, int]:

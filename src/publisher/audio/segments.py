@@ -23,7 +23,6 @@ import itertools
 import json
 import os
 import threading
-import wave
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from publisher.errors import RenderError
 from publisher.ffmpeg import ffmpeg_exe, run_ffmpeg_fed
 from publisher.model.timeline import Cue, Measurement, Track
 from publisher.settings import Settings
+from publisher.wavfile import WavError, WavInfo, WavWriter, read_frames, wav_info
 
 SEGMENT_SECONDS = 20.0  # a segment ends at the first pause after this much audio at the latest
 MIN_SECONDS = 4.0  # … and is at least this long
@@ -98,8 +98,7 @@ def plan(track: Track, rate: int) -> list[Piece]:
 
 def _key(wav: Path, piece: Piece, gain: float, settings: Settings) -> str:
     profile = PROFILES[settings.profile]
-    with wave.open(str(wav)) as audio:
-        rate = audio.getframerate()
+    rate = _info(wav).rate
     digest = hashlib.sha256()
     shape = (
         f"{SEGMENT_VERSION}|{Path(ffmpeg_exe()).name}|{level_filter(gain, profile)}|mp3 {settings.bitrate}k "
@@ -111,19 +110,21 @@ def _key(wav: Path, piece: Piece, gain: float, settings: Settings) -> str:
     return digest.hexdigest()
 
 
+def _info(wav: Path) -> WavInfo:
+    """A chapter WAV's format (RIFF, or RF64 past 4 GiB): it must be 16-bit mono."""
+    try:
+        info = wav_info(wav)
+    except (OSError, WavError) as exc:
+        raise RenderError(f"cannot read the narration WAV: {exc}", path=wav) from exc
+    if info.width != 2 or info.channels != 1:
+        raise RenderError("narration WAV is not 16-bit mono", path=wav)
+    return info
+
+
 def _samples(wav: Path, piece: Piece) -> Iterator[bytes]:
     """The piece's 16-bit mono samples, a chunk at a time (memory stays flat for any length)."""
-    with wave.open(str(wav)) as audio:
-        if audio.getsampwidth() != 2 or audio.getnchannels() != 1:
-            raise RenderError("narration WAV is not 16-bit mono", path=wav)
-        audio.setpos(piece.start)
-        left = piece.end - piece.start
-        while left > 0:
-            frames = audio.readframes(min(left, 1 << 16))
-            if not frames:
-                break
-            yield frames
-            left -= len(frames) // 2
+    _info(wav)
+    yield from read_frames(wav, piece.start, piece.end)
 
 
 def _trims(piece: Piece, rate: int, settings: Settings) -> tuple[int, int, int]:
@@ -267,8 +268,7 @@ def _encode_split(job: _Job, settings: Settings) -> Encoded:
     """Level and encode one piece into the cache, the MP3 and the AAC by two ffmpeg processes side
     by side (quicker when only a piece or two are needed: an edit)."""
     job.base.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(job.wav)) as audio:
-        rate = audio.getframerate()
+    rate = _info(job.wav).rate
     streams = _streams(job, rate, settings, "0")
     level = level_filter(job.gain, PROFILES[settings.profile])
 
@@ -297,8 +297,7 @@ def _encode_batch(jobs: Sequence[_Job], settings: Settings) -> list[Encoded]:
     cover is read once, and each piece cut from it gets its own limiter and encoders, so its
     streams are the same bytes in any batch, or split (tested)."""
     wav = jobs[0].wav
-    with wave.open(str(wav)) as audio:
-        rate = audio.getframerate()
+    rate = _info(wav).rate
     low, high = min(j.piece.start for j in jobs), max(j.piece.end for j in jobs)
     graph = [f"[0:a]asplit={len(jobs)}" + "".join(f"[x{n}]" for n in range(len(jobs)))]
     outputs: list[str] = []
@@ -396,9 +395,9 @@ class Placement:
 def gapped_wav(wav: Path, placement: Placement, dest: Path) -> None:
     """`wav` with silence put between its pieces so each starts where it does in the joined MP3
     (for encoding the same chapter again in one go, e.g. smaller for the read-aloud EPUB)."""
-    with wave.open(str(wav)) as src, wave.open(str(dest), "wb") as out:
-        out.setparams(src.getparams())
-        width = src.getsampwidth()
+    source = _info(wav)
+    with WavWriter(dest, source.rate, source.channels, source.width) as out:
+        width = source.width
         written = 0
         for piece, start in zip(placement.pieces, placement.starts, strict=True):
             target = round(start * placement.rate)

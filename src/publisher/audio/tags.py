@@ -97,12 +97,30 @@ def tag_mp3(
                     sub_frames=[TIT2(encoding=3, text=mark.title)],
                 )
             )
-        tags.add(
-            CTOC(
-                element_id="toc",
-                flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
-                child_element_ids=ids,
-                sub_frames=[TIT2(encoding=3, text=t.gettext("Chapters"))],
-            )
-        )
+        for frame in tables_of_contents(ids, t.gettext("Chapters")):
+            tags.add(frame)
     tags.save(path, v2_version=4)
+
+
+#: a CTOC frame counts its children in one byte (ID3v2 Chapter Frame Addendum 1.0, §4)
+CTOC_MAX_CHILDREN = 255
+
+
+def tables_of_contents(ids: Sequence[str], title: str, element_id: str = "toc", top: bool = True) -> list[CTOC]:
+    """CTOC frames (titled `title`) listing the CHAP frames `ids` in order: one, or, past 255 (a one-byte count), a
+    top-level CTOC whose children are ordered CTOCs of at most 255 each, nested as deep as needed
+    (a 381-chapter book failed with "bytes must be in range(0, 256)")."""
+    flags = (CTOCFlags.TOP_LEVEL if top else 0) | CTOCFlags.ORDERED
+    if len(ids) <= CTOC_MAX_CHILDREN:
+        return [CTOC(element_id=element_id, flags=flags, child_element_ids=list(ids),
+                     sub_frames=[TIT2(encoding=3, text=title)])]  # fmt: skip
+    size = CTOC_MAX_CHILDREN
+    while -(-len(ids) // size) > CTOC_MAX_CHILDREN:
+        size *= CTOC_MAX_CHILDREN
+    groups = [ids[at : at + size] for at in range(0, len(ids), size)]
+    children = [f"{element_id}-{n}" for n in range(len(groups))]
+    frames = [CTOC(element_id=element_id, flags=flags, child_element_ids=children,
+                   sub_frames=[TIT2(encoding=3, text=title)])]  # fmt: skip
+    for child, group in zip(children, groups, strict=True):
+        frames += tables_of_contents(group, title, child, top=False)
+    return frames

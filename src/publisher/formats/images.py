@@ -1,4 +1,4 @@
-"""Images of the text copied into an output: each source read once, named in order or by content."""
+"""Images of the text copied into an output: each source read once (an SVG made safe), named in order or by content."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from publisher.errors import RenderError
+from publisher.sanitise import UnsafeSvg, sanitise_svg
 
 IMAGE_DIR = "images"
 
@@ -60,6 +61,11 @@ class ImageCopies:
                 data = path.read_bytes()
             except OSError as exc:
                 raise RenderError(f"cannot read image: {exc.strerror or exc}", path=path) from exc
+            if path.suffix.lower() == ".svg":  # never a script, handler or outside reference in a copy
+                try:
+                    data = sanitise_svg(data).data
+                except UnsafeSvg as exc:
+                    raise RenderError(f"the SVG image cannot be made safe: {exc}", path=path) from exc
             number = len(self._copies) + 1
             name = self.naming(number, path, data)
             media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"

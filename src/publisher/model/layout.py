@@ -13,6 +13,8 @@ from publisher.text.slugs import slugify
 
 # --- output/ ---------------------------------------------------------------------------------
 LOCK = ".publisher.lock"  # one run per output folder at a time
+#: written last of the catalogue files: the manifests (by SHA-256) the catalogue was made from
+CATALOGUE_RECORD = ".publisher-catalogue.json"
 PAGE = "index.html"  # the catalogue page, and each publication's read-along page
 FEED = "feed.xml"  # the site feed, and each publication's serial feed
 OPDS_XML = "opds.xml"

@@ -11,6 +11,7 @@ from publisher import __version__
 from publisher.manifest import Manifest
 from publisher.model.publication import Publication
 from publisher.settings import Settings, source_date_epoch
+from publisher.tempdirs import stable_name
 
 
 def fingerprint(path: Path, pub: Publication, settings: Settings, lexicon_files: list[Path]) -> str:
@@ -28,7 +29,7 @@ def fingerprint(path: Path, pub: Publication, settings: Settings, lexicon_files:
     add("epoch", str(source_date_epoch()).encode())
     images = [Path(b.src) for c in pub.chapters for b in c.blocks if b.kind == "image" and b.src]
     for extra in [*([pub.metadata.cover] if pub.metadata.cover else []), *images, *lexicon_files]:
-        add(str(extra), extra.read_bytes())
+        add(stable_name(extra), extra.read_bytes())  # an EPUB's images: unpacked into a new folder each run
     add("voice", voice_identity(settings).encode())
     return digest.hexdigest()
 

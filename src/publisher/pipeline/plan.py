@@ -14,6 +14,7 @@ from publisher.model.publication import Metadata, Publication
 from publisher.model.timeline import RECORDED, AudioFile
 from publisher.pipeline.engines import EngineCache, other_voices
 from publisher.pipeline.fingerprint import fingerprint, up_to_date
+from publisher.pipeline.limits import check_limits
 from publisher.pipeline.results import SourceResult
 from publisher.pipeline.slugs import check_owner
 from publisher.prepare import prepare
@@ -68,6 +69,7 @@ def plan_source(
     processes that do not share this one's working directory)."""
     started = time.perf_counter()
     pub, settings = read(path, settings)
+    check_limits(pub, settings, path)  # before anything is synthesized
     if absolute:
         settings = replace(settings, output=settings.output.absolute(), cache=settings.cache.absolute())
     if settings.narration:  # a person's recording: found from any working directory, by any worker

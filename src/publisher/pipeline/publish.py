@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from publisher.errors import Cancelled, EngineError, PublisherError, RenderError, SourceError
+from publisher.files import is_disk_full
 from publisher.formats import registry
 from publisher.formats.context import CatalogueContext
 from publisher.manifest import load_entries
@@ -22,11 +23,12 @@ from publisher.pipeline.engines import EngineCache
 from publisher.pipeline.executor import LocalExecutor, Outcome, Work, cluster_address
 from publisher.pipeline.plan import Plan, plan_source
 from publisher.pipeline.results import BatchResult, SourceResult
-from publisher.pipeline.staging import output_lock, remove_leftovers
+from publisher.pipeline.staging import catalogue_set, disk_full_error, output_lock, remove_leftovers
 from publisher.progress import CancelToken, Progress, ProgressCallback, check, emit
 from publisher.readers import is_source
 from publisher.settings import Settings
 from publisher.speech.narrate import Clip, count_sentences, default_jobs, missing_clips
+from publisher.tempdirs import run_scope
 from publisher.text.slugs import slugify
 
 if TYPE_CHECKING:
@@ -56,10 +58,12 @@ def find_sources(paths: list[Path]) -> list[Path]:
 def scratch_folder(output: Path) -> Iterator[Path]:
     """Where the clips of sources published without the cache go: a folder inside `output/` (so
     every worker of a cluster reaches it), made only if used and removed afterwards; a killed
-    run's is cleared by remove_leftovers."""
+    run's is cleared by remove_leftovers. The private temporary folders the run makes (an EPUB's
+    images, tempdirs.py) are removed with it."""
     folder = output.absolute() / f".clips.tmp-{secrets.token_hex(6)}"
     try:
-        yield folder
+        with run_scope():
+            yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -81,14 +85,19 @@ def write_catalogue(output: Path, settings: Settings, progress: ProgressCallback
     )
     written: list[Path] = []
     total = len(registry.CATALOGUE_RENDERERS)
-    for n, renderer in enumerate(registry.CATALOGUE_RENDERERS, start=1):
-        written.extend(renderer.render(cat))
-        emit(progress, Progress("catalogue", None, None, n, total))
+    with catalogue_set(output):  # all of it or none of it (staging.py)
+        for n, renderer in enumerate(registry.CATALOGUE_RENDERERS, start=1):
+            written.extend(renderer.render(cat))
+            emit(progress, Progress("catalogue", None, None, n, total))
     return written
 
 
 def unexpected(exc: Exception, source: Path) -> PublisherError:
     """A bug or an unforeseen input, as one line (the traceback is logged at debug level)."""
+    if is_disk_full(exc):  # outside a publication's folder (staging.staged says those): the cache, say
+        name = getattr(exc, "filename", None)
+        folder = Path(name).parent if name else None
+        return RenderError(f"no space left on the device{f' (writing into {folder})' if folder else ''}", path=source)
     if isinstance(exc, OSError):
         return RenderError(f"{exc.strerror or exc}{f' ({exc.filename})' if exc.filename else ''}", path=source)
     if isinstance(exc, MemoryError):
@@ -157,6 +166,8 @@ def publish_all(
         try:
             catalogue = write_catalogue(output, settings, progress)
         except OSError as exc:
+            if is_disk_full(exc):
+                raise disk_full_error(exc, output, ": the previous catalogue is kept whole") from exc
             raise RenderError(f"cannot write the catalogue: {exc}", path=output) from exc
     return BatchResult(tuple(results), tuple(catalogue), cancelled)
 

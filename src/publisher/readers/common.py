@@ -18,6 +18,7 @@ from publisher.readers.decoding import BOMS as BOMS  # re-exported: readers impo
 from publisher.readers.decoding import MAX_BLOCK_CHARS
 from publisher.readers.decoding import MAX_SOURCE_BYTES as MAX_SOURCE_BYTES
 from publisher.readers.decoding import decode_source as decode_source
+from publisher.sanitise import UnsafeSvg, plain_text, sanitise_svg
 from publisher.structure import arrange_notes, number_chapter
 from publisher.svg import svg_problem
 from publisher.text.clean import collapse_ws, xml_safe
@@ -150,6 +151,8 @@ def metadata_from_front_matter(data: dict[str, Any], path: Path, base: Metadata)
             changes[field] = _cover_path(str(value), path)
         elif field == "language":
             changes[field] = check_language(str(value), path)
+        elif field == "description":  # shown as HTML by podcast and reading apps: its text only
+            changes[field] = plain_text(collapse_ws(str(value)))
         elif field == "lexicon":
             if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
                 raise SourceError("lexicon must map words to pronunciations ('word: respelling')", path=path)
@@ -336,21 +339,56 @@ def clean_block(block: Block, path: Path, media: Path | None = None) -> Block | 
     return cleaned if cleaned.runs or block.kind in ("table", "figure", "pagebreak") else None
 
 
-def is_image(file: Path) -> bool:
-    """Whether `file` decodes as an image (header and structure, without decoding all pixels)."""
+#: an image with more pixels than this is left out (a cover: refused): a real book's largest
+#: illustrations and covers are a few thousand pixels a side; a 20 KB PNG can declare 13,000 × 13,000
+#: (169 million pixels, 1.7 GB once decoded). Pillow's own bomb check warns at 89 million.
+MAX_IMAGE_PIXELS = 50_000_000
+
+
+def image_problem(file: Path) -> str | None:
+    """Why `file` is not an image a publication can use (None when it is): it must decode as an image
+    (header and structure, without decoding every pixel) of at most MAX_IMAGE_PIXELS; an SVG must be
+    well-formed SVG (scripts, event handlers and outside references are removed when it is copied)."""
+    import warnings
+
     from PIL import Image, UnidentifiedImageError
 
-    if file.suffix.lower() == ".svg":  # a plain drawing: no scripts, entities or files fetched (svg.svg_problem)
+    if file.suffix.lower() == ".svg":
         try:
-            return svg_problem(file.read_bytes()) is None
-        except OSError:
-            return False
+            sanitise_svg(file.read_bytes())
+        except OSError as exc:
+            return f"cannot be read ({exc.strerror or exc})"
+        except UnsafeSvg as exc:
+            return f"is not a usable SVG drawing ({exc})"
+        return None
     try:
-        with Image.open(file) as img:
-            img.verify()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # bounded below, by us
+            with Image.open(file) as img:
+                width, height = img.size
+                if width * height > MAX_IMAGE_PIXELS:
+                    return f"is {width:,} × {height:,} pixels; the limit is {MAX_IMAGE_PIXELS // 1_000_000} million"
+                img.verify()
+    except Image.DecompressionBombError as exc:  # over twice Pillow's own limit: said before we can ask
+        size = re.search(r"\((\d+) pixels\)", str(exc))
+        pixels = f"{int(size.group(1)):,} pixels" if size else "too many pixels"
+        return f"has {pixels}; the limit is {MAX_IMAGE_PIXELS // 1_000_000} million"
     except (OSError, UnidentifiedImageError, SyntaxError, ValueError):
-        return False
-    return True
+        return "is not an image"
+    return None
+
+
+def is_image(file: Path) -> bool:
+    """Whether `file` is an image a publication can use (see image_problem)."""
+    return image_problem(file) is None
+
+
+def svg_warnings(file: Path) -> list[str]:
+    """What the copies of an SVG will leave out that could run, load or link something."""
+    try:
+        return sanitise_svg(file.read_bytes()).active
+    except (OSError, UnsafeSvg):
+        return []
 
 
 def _cover_path(value: str, path: Path) -> Path:
@@ -366,8 +404,19 @@ def cover_image(cover: Path, name: str, source: Path) -> Path:
     """`cover` if it is an image a cover can be (the error names `name` and `source` otherwise)."""
     if not cover.is_file():
         raise SourceError(f"cover image {name!r} not found", path=source)
-    if cover.suffix.lower() not in IMAGE_SUFFIXES or not is_image(cover):
-        raise SourceError(f"cover {name!r} is not a JPEG, PNG, GIF, WebP or self-contained SVG image", path=source)
+    kinds = "a JPEG, PNG, GIF, WebP or self-contained SVG image"
+    if cover.suffix.lower() not in IMAGE_SUFFIXES:
+        raise SourceError(f"cover {name!r} is not {kinds}", path=source)
+    if cover.suffix.lower() == ".svg":  # kept as the EPUBs' cover: nothing in it may run or fetch
+        problem = svg_problem(cover.read_bytes())
+        if problem:
+            raise SourceError(f"cover {name!r} {problem}; a cover must be {kinds}", path=source)
+        return cover.resolve()
+    problem = image_problem(cover)
+    if problem == "is not an image":
+        raise SourceError(f"cover {name!r} is not {kinds}", path=source)
+    if problem:
+        raise SourceError(f"cover {name!r} {problem}", path=source)
     return cover.resolve()
 
 
@@ -383,9 +432,16 @@ def _resolve_image(block: Block, path: Path, media: Path | None = None) -> Block
     if not target.is_relative_to(folder):
         log.warning("%s: image %r is outside the source's folder; left out", path, src)
         return None
-    if target.suffix.lower() not in IMAGE_SUFFIXES or not target.is_file() or not is_image(target):
+    if target.suffix.lower() not in IMAGE_SUFFIXES or not target.is_file():
         log.warning("%s: image %r not found or not an image; left out", path, src)
         return None
+    problem = image_problem(target)
+    if problem is not None:
+        log.warning("%s: image %r %s; left out", path, src, problem)
+        return None
+    removed = svg_warnings(target) if target.suffix.lower() == ".svg" else []
+    if removed:
+        log.warning("%s: image %r: left out of its copies: %s", path, src, ", ".join(sorted(set(removed))))
     return replace(block, src=str(target))
 
 

@@ -12,10 +12,12 @@ from lxml import etree
 
 from publisher.errors import SourceError
 from publisher.model.publication import Block, Metadata, Publication
-from publisher.readers.common import IMAGE_SUFFIXES, check_language, is_image
+from publisher.readers.common import IMAGE_SUFFIXES, check_language, image_problem
 from publisher.readers.markup import Notes, Walker, plain_tree, tag_of, types_of
 from publisher.readers.package import Package, media_folder
 from publisher.readers.parts import assemble_parts
+from publisher.sanitise import plain_text
+from publisher.svg import svg_problem
 from publisher.text.clean import collapse_ws
 from publisher.text.dates import parse_date
 from publisher.xmlns import CONTAINER, DC, EPUB, NCX, OPF, XHTML
@@ -121,7 +123,7 @@ def read_metadata(book: Book, defaults: Metadata) -> Metadata:
     for field, xpath in (("publisher", "dc:publisher"), ("rights", "dc:rights"), ("description", "dc:description")):
         values = _texts(opf, f"//opf:metadata/{xpath}")
         if values:
-            changes[field] = _plain(values[0]) if field == "description" else values[0]
+            changes[field] = plain_text(values[0]) if field == "description" else values[0]
     changes["subjects"] = _texts(opf, "//opf:metadata/dc:subject")
     sources = _texts(
         opf, "//opf:metadata/opf:meta[@property='pageBreakSource' or @property='a11y:pageBreakSource'] | //dc:source"
@@ -129,15 +131,6 @@ def read_metadata(book: Book, defaults: Metadata) -> Metadata:
     changes["page_source"] = sources[0] if sources else None
     changes.update(_series(opf, refines))
     return replace(defaults, **changes)
-
-
-def _plain(text: str) -> str:
-    """A description may hold escaped HTML (Calibre writes it so): its text only."""
-    if "<" not in text:
-        return text
-    import lxml.html
-
-    return collapse_ws(lxml.html.fragment_fromstring(text, create_parent="div").text_content())
 
 
 def _series(opf: etree._Element, refines: dict[str, dict[str, str]]) -> dict[str, str | None]:
@@ -260,7 +253,11 @@ def read_file(path: Path, defaults: Metadata) -> Publication:
     cover = cover_member(book)
     if cover and cover in book.package.names:
         extracted = book.package.extract(cover, images.folder)
-        meta = replace(meta, cover=extracted if is_image(extracted) else None)  # an SVG only if self-contained
+        svg = extracted.suffix.lower() == ".svg"
+        problem = svg_problem(extracted.read_bytes()) if svg else image_problem(extracted)
+        if problem is not None:  # an SVG cover only if self-contained (publisher.svg)
+            log.warning("%s: its cover %r %s; a cover is made instead", path, cover, problem)
+        meta = replace(meta, cover=None if problem else extracted)
     docs = spine(book)
     roots = {doc: plain_tree(book.package.xml(doc)) for doc in docs}
     notes = Notes()

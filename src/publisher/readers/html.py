@@ -14,6 +14,7 @@ from publisher.errors import SourceError
 from publisher.model.publication import Metadata, Publication
 from publisher.readers.common import assemble, check_language
 from publisher.readers.markup import Notes, Walker, same_doc
+from publisher.sanitise import plain_text
 from publisher.text.clean import collapse_ws
 from publisher.text.dates import parse_date
 from publisher.xmlns import XML
@@ -89,6 +90,9 @@ def drop_chrome(doc: lxml.html.HtmlElement) -> None:
             el.drop_tree()
 
 
+#: an XML declaration opening the text (XHTML): the text is decoded already, so its encoding is void
+_XML_DECLARATION = re.compile(r"\A\s*<\?xml\s[^>]*\?>")
+
 #: asides that are notes, not page furniture: kept
 NOTE_ROLES = {"footnote", "endnote", "doc-footnote", "doc-endnote", "rearnote", "note"}
 
@@ -102,6 +106,8 @@ def read_html(text: str, path: Path, defaults: Metadata, media: Path | None = No
     """Read HTML into a Publication: the page's main content, or with `whole` all of the body (a
     document converted by pandoc); `media` is the folder its images were unpacked into."""
     parser = lxml.html.HTMLParser(huge_tree=True, no_network=True)
+    # lxml refuses decoded text that declares an encoding (an XHTML file's `<?xml … encoding=…?>`)
+    text = _XML_DECLARATION.sub("", text, count=1)
     try:
         doc = lxml.html.document_fromstring(text, parser=parser)
     except (etree.ParserError, ValueError) as exc:
@@ -150,7 +156,8 @@ def page_metadata(doc: lxml.html.HtmlElement, path: Path, defaults: Metadata) ->
         published = times[0].get("datetime") if times else None
     if published:
         changes["date"] = parse_date(published[:10]) or defaults.date
-    changes["description"] = _meta(doc, "description", "og:description") or defaults.description
+    description = _meta(doc, "description", "og:description")
+    changes["description"] = plain_text(description) if description else defaults.description  # text, never markup
     changes["subtitle"] = _meta(doc, "subtitle") or defaults.subtitle
     changes["publisher"] = _meta(doc, "og:site_name", "publisher") or defaults.publisher
     keywords = _meta(doc, "keywords")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import posixpath
 import tempfile
 import zipfile
@@ -12,7 +13,9 @@ from urllib.parse import unquote
 from lxml import etree
 
 from publisher.errors import SourceError
+from publisher.tempdirs import private_dir
 from publisher.xmlns import XMLENC
+from publisher.zipfiles import unsafe_member_name
 
 #: refuse packages that unpack to more than this (a 1,000-page illustrated book is about 100 MB)
 MAX_UNPACKED_BYTES = 500 * 1024 * 1024
@@ -50,7 +53,15 @@ class Package:
         for info in infos:
             if info.compress_size and info.file_size / info.compress_size > MAX_RATIO and info.file_size > 1_000_000:
                 raise SourceError(f"member {info.filename!r} expands {MAX_RATIO}+ times (a zip bomb?)", path=path)
+            unsafe = unsafe_member_name(info.filename)
+            if unsafe:
+                raise SourceError(
+                    f"member {info.filename[:100]!r} {unsafe}: an unsafe {kind} (refused, nothing is copied)", path=path
+                )
         self.names = {i.filename: i for i in infos}
+        if len(self.names) != len(infos):
+            twice = next(n for n in self.names if sum(i.filename == n for i in infos) > 1)
+            raise SourceError(f"holds two members named {twice[:100]!r}: a damaged or forged {kind}", path=path)
 
     def read(self, name: str) -> bytes:
         """A member's bytes (never more than it declares), or a one-line error."""
@@ -92,14 +103,21 @@ class Package:
                 )
 
     def extract(self, name: str, folder: Path) -> Path:
-        """Copy a member into `folder` (the reader's temporary media folder), keeping its file name safe."""
+        """Copy a member into `folder` (the reader's private media folder) under a safe name: a new
+        file made exclusively (never through a link planted there), then renamed into place."""
         data = self.read(name)
         digest = hashlib.sha256(name.encode()).hexdigest()[:8]
         dest = folder / f"{digest}-{Path(name).name}"
-        if not dest.exists():
-            tmp = dest.with_name(f".{dest.name}.part")
-            tmp.write_bytes(data)
-            tmp.replace(dest)
+        if dest.is_file() and not dest.is_symlink() and dest.read_bytes() == data:
+            return dest  # this run unpacked it already
+        fd, tmp = tempfile.mkstemp(prefix=".part-", dir=folder)  # O_CREAT | O_EXCL: no link followed
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, dest)  # replaces a link itself, never what it points to
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
         return dest
 
 
@@ -130,9 +148,8 @@ def _html_entities(data: bytes, name: str, source: Path) -> etree._Element:
 
 
 def media_folder(source: Path) -> Path:
-    """A temporary folder for the images a package holds, named by the source's content (the same
-    book always unpacks to the same place, so an unchanged book stays unchanged); never next to the source."""
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
-    folder = Path(tempfile.gettempdir()) / "publisher-media" / digest
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    """A new private folder (0700, an unguessable name) for the images a package holds, removed when
+    the run ends (tempdirs.run_scope); never next to the source, never a fixed folder others could
+    have prepared. Fingerprints name its files by their place inside it (tempdirs.stable_name), so
+    an unchanged book stays unchanged."""
+    return private_dir("publisher-media-")

@@ -11,7 +11,6 @@ import math
 import multiprocessing
 import os
 import signal
-import wave
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -24,6 +23,7 @@ from publisher.progress import CancelToken, check
 from publisher.settings import Settings
 from publisher.speech.cache import ClipCache
 from publisher.speech.engines import Audio, Engine, EngineOptions, EngineSpec, get_engine
+from publisher.wavfile import WavWriter
 
 log = logging.getLogger(__name__)
 
@@ -86,16 +86,13 @@ def count_sentences(pub: Publication) -> int:
 
 
 class _TrackWriter:
-    """Streams 16-bit mono PCM into a WAV file and keeps the sample count."""
+    """Streams 16-bit mono PCM into a WAV file (RF64 past 4 GiB, wavfile.py) and keeps the sample count."""
 
     def __init__(self, path: Path, rate: int) -> None:
         self.rate = rate
         self.samples = 0
         self.energy = 0.0  # sum of squared samples
-        self._wav = wave.open(str(path), "wb")  # noqa: SIM115 - closed in close()
-        self._wav.setnchannels(1)
-        self._wav.setsampwidth(2)
-        self._wav.setframerate(rate)
+        self._wav = WavWriter(path, rate)
 
     @property
     def seconds(self) -> float:

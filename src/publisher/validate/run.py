@@ -6,6 +6,7 @@ from pathlib import Path
 
 from publisher.validate.audio import check_mp3_tags
 from publisher.validate.audiobook import check_audiobook
+from publisher.validate.catalogue import check_catalogue, is_output_folder
 from publisher.validate.daisy import check_daisy
 from publisher.validate.enhanced import check_enhanced_ace, is_enhanced
 from publisher.validate.feed_rules import is_feed_page
@@ -65,5 +66,7 @@ def check_paths(
 ) -> list[Report]:
     """Check every EPUB, MP3, DAISY book (daisy/ncc.html), audiobook package (.audiobook, .lpf),
     podcast feed (feed.xml), OPDS feed and proof-listening report (proof.json) in `paths` (files or
-    folders, searched recursively)."""
-    return [report for file in find_outputs(paths) for report in check_file(file, ace, max_wer, sources)]
+    folders, searched recursively); and for an output folder, whether its catalogue was written whole
+    from the publications it holds now."""
+    reports = [report for file in find_outputs(paths) for report in check_file(file, ace, max_wer, sources)]
+    return reports + [check_catalogue(path) for path in paths if is_output_folder(path)]

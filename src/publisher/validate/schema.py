@@ -1,6 +1,7 @@
 """JSON Schema validation against the schemas vendored in `validate/schemas/` (Readium Web
 Publication Manifest; W3C Audiobooks and Publication Manifest modules), offline: they are loaded
-into one `referencing` registry, so no `$ref` is ever fetched. Needs `jsonschema` (the `test` extra)."""
+into one `referencing` registry, so no `$ref` is ever fetched. `jsonschema` and `referencing` are
+runtime dependencies: `publisher check` works after `make publish` alone."""
 
 from __future__ import annotations
 
@@ -71,7 +72,7 @@ def _registry() -> Any:
         from referencing import Registry, Resource
         from referencing.jsonschema import DRAFT7
     except ImportError as exc:
-        raise SchemaUnavailable("jsonschema is not installed (pip install 'publisher[test]')") from exc
+        raise SchemaUnavailable(f"{exc.name or 'jsonschema'} is not installed; reinstall publisher") from exc
     files = sorted(SCHEMAS.rglob("*.schema.json")) if SCHEMAS.is_dir() else []
     if not files:
         raise SchemaUnavailable(f"no vendored schemas in {SCHEMAS}")
@@ -99,9 +100,9 @@ def schema_validator(schema_id: str) -> Any:
 
 def schema_errors(data: Any, schema_id: str) -> list[str]:
     """Every way `data` breaks the schema, as "where: what" lines (raises SchemaUnavailable)."""
+    validator = schema_validator(schema_id)  # SchemaUnavailable first, when jsonschema is missing
     from referencing.exceptions import Unresolvable
 
-    validator = schema_validator(schema_id)
     try:
         errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
     except Unresolvable as exc:

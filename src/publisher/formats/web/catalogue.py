@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from publisher import __version__
-from publisher.files import write_atomic
+from publisher.files import remove, write_atomic
 from publisher.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ def remove_stale_pages(folder: Path, first: str, keep: int) -> None:
     for path in folder.glob(f"{stem}-*.{suffix}"):
         number = path.name[len(stem) + 1 : -len(suffix) - 1]
         if number.isdigit() and int(number) > keep:
-            path.unlink(missing_ok=True)
+            remove(path)
             log.info("removed %s (the catalogue has %d pages now)", path, keep)
 
 

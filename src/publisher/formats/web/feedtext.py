@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from publisher.i18n import N_, join_names, translator
 from publisher.model.catalogue import CatalogueEntry
+from publisher.sanitise import plain_text
 from publisher.text.dates import display_date
 
 #: OPDS link titles by kind (English message ids; `opds_title` translates them)
@@ -27,7 +28,7 @@ OPDS_TITLES = {
 def episode_description(entry: CatalogueEntry) -> str:
     """An episode's description when the source has none: "<title>, by <authors>, narrated by <voice>."."""
     if entry.description:
-        return entry.description
+        return plain_text(entry.description)  # apps render it as HTML: no markup from a source gets there
     _ = translator(entry.language).gettext
     narrator = entry.narrator or _("a synthetic voice")
     if entry.authors:
@@ -56,7 +57,7 @@ def opds_title(kind: str, language: str) -> str:
 def opds_summary(entry: CatalogueEntry) -> str | None:
     """An OPDS entry's summary: the description, else "Narrated by <voice>."."""
     if entry.description:
-        return entry.description
+        return plain_text(entry.description)
     if not entry.narrator:
         return None
     return translator(entry.language).gettext("Narrated by {narrator}.", narrator=entry.narrator)

@@ -24,7 +24,7 @@ from typing import Any
 from lxml import etree
 
 from publisher import __version__
-from publisher.files import write_atomic
+from publisher.files import remove, write_atomic
 from publisher.formats.context import CatalogueContext
 from publisher.formats.web.catalogue import Page, RenderCache, pages, remove_stale_pages
 from publisher.formats.web.feed import THUMBNAIL_NAME, absolute, podcast_guid, sub_element
@@ -32,6 +32,7 @@ from publisher.formats.web.feedtext import opds_summary, opds_title
 from publisher.model import layout
 from publisher.model.catalogue import CatalogueEntry
 from publisher.model.layout import media_type
+from publisher.sanitise import plain_text
 from publisher.settings import Settings
 from publisher.text.clean import xml_safe
 from publisher.text.slugs import slugify
@@ -236,7 +237,7 @@ def _publication(entry: CatalogueEntry, settings: Settings) -> dict[str, Any]:
     if entry.authors:
         metadata["author"] = [{"name": a} for a in entry.authors]
     if entry.description:
-        metadata["description"] = entry.description
+        metadata["description"] = plain_text(entry.description)  # reading apps render it as HTML
     if entry.publisher:
         metadata["publisher"] = entry.publisher
     if entry.subjects:
@@ -393,4 +394,4 @@ def _remove_stale_facets(output: Path, expected: set[Path]) -> None:
         return
     for path in folder.glob("*/*"):
         if path.suffix in (".xml", ".json") and path not in expected:
-            path.unlink(missing_ok=True)
+            remove(path)

@@ -16,6 +16,7 @@ Output is deterministic.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from functools import partial
 from importlib import resources
@@ -39,6 +40,8 @@ from publisher.formats.web.readalong import readalong_data
 from publisher.i18n import catalogue_language, translator
 from publisher.model.catalogue import CatalogueEntry
 from publisher.text.languages import text_direction
+
+log = logging.getLogger(__name__)
 
 # --- formatters (also the templates' filters) ------------------------------------------------
 
@@ -108,6 +111,17 @@ class JoinLines(Extension):
         return re.sub(r"\r?\n[ \t]*", "", source)
 
 
+def _bytecode_cache() -> FileSystemBytecodeCache | None:
+    """Jinja's per-user cache of compiled templates (`<tmp>/_jinja2-cache-<uid>`, which Jinja makes
+    0700 and checks is this user's), or None when that folder is not safe to use: another user made
+    it first. Templates are then compiled on every run; publishing never stops for it."""
+    try:
+        return FileSystemBytecodeCache()
+    except (RuntimeError, OSError) as exc:
+        log.info("compiled templates are not kept between runs: %s", exc)
+        return None
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=PackageLoader("publisher.formats.web", "templates"),
@@ -118,7 +132,7 @@ def _environment() -> Environment:
         auto_reload=False,  # package data: the templates do not change while publisher runs
         # compiled templates kept between runs (Jinja's own per-user cache in the temporary folder,
         # keyed by each template's source): an edit's publish skips 0.08 s of template compiling
-        bytecode_cache=FileSystemBytecodeCache(),
+        bytecode_cache=_bytecode_cache(),
     )
     env.filters.update(
         clock=player_clock,

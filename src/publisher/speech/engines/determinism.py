@@ -13,8 +13,10 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import json
 import logging
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,19 +45,19 @@ def _digest(path: Path, size: int, mtime_ns: int) -> str:
 def model_digest(model: Path, memo: Path | None = None) -> str:
     """SHA-256 of a model file (remembered per path, size and modification time: in this process,
     and in the folder `memo` when given, which saves hashing 63 MB on every run)."""
-    stat = model.stat()
+    info = model.stat()
     resolved = model.resolve()
     if memo is None:
-        return _digest(resolved, stat.st_size, stat.st_mtime_ns)
-    tag = hashlib.sha256(f"{resolved}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:24]
+        return _digest(resolved, info.st_size, info.st_mtime_ns)
+    tag = hashlib.sha256(f"{resolved}|{info.st_size}|{info.st_mtime_ns}".encode()).hexdigest()[:24]
     note = memo / f"{model.stem}.{tag}.sha256"
     try:
-        known = note.read_text(encoding="ascii").strip()
+        known = note.read_text(encoding="ascii").strip() if _own_file(note) else ""
         if len(known) == 64:
             return known
     except OSError:
         pass
-    digest = _digest(resolved, stat.st_size, stat.st_mtime_ns)
+    digest = _digest(resolved, info.st_size, info.st_mtime_ns)
     try:
         memo.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=memo, suffix=".tmp")
@@ -254,27 +256,75 @@ def load_options() -> Any:
     return options
 
 
+def _own_file(path: Path) -> bool:
+    """A regular file (not a link) of this user: the only kind a derived file is reused from."""
+    try:
+        info = path.lstat()
+    except OSError:
+        return False
+    return stat.S_ISREG(info.st_mode) and info.st_uid == os.getuid()
+
+
+@functools.lru_cache(maxsize=16)
+def _file_digest(path: Path, identity: tuple[int, ...]) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _content(path: Path) -> str:
+    """SHA-256 of a file, hashed once per process while it is unchanged (same inode, size, and
+    change time, which no one can set back)."""
+    info = path.stat()
+    return _file_digest(path, (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns))
+
+
+def _verified(target: Path, tensors: Path, record: Path) -> bool:
+    """Whether a prepared model found in the cache is the one this publisher made there: three
+    regular files of this user, the graph and its tensors hashing to what the record says."""
+    if not all(_own_file(p) for p in (target, tensors, record)):
+        return False
+    try:
+        expected = json.loads(record.read_text(encoding="ascii"))
+        return bool(expected == {"graph": _content(target), "data": _content(tensors)})
+    except (OSError, ValueError):
+        return False
+
+
 def prepared_model(model: Path, cache_dir: Path) -> Path:
     """The deterministic model, made once and then kept in `cache_dir/models` (0.2 s for the joe
-    voice here), keyed by the model's content and the patch: a small graph file, and beside it
-    (same name + ".data") its tensors."""
+    voice here), keyed by the model's content and the patch: a small graph file, beside it (same
+    name + ".data") its tensors, and (+ ".sha256") the SHA-256 of both. Found again, it is reused
+    only if its files are this user's regular files with those digests; otherwise it is made again."""
     digest = model_digest(model, cache_dir / "models")
     key = f"{digest}:{PATCH_VERSION}:{NOISE_SEED}:{NOISE_SHAPE}:{EXTERNAL_MIN_BYTES}"
     target = cache_dir / "models" / f"{model.stem}.{hashlib.sha256(key.encode()).hexdigest()[:16]}.onnx"
     tensors = target.with_name(target.name + ".data")
-    if target.is_file() and tensors.is_file():
+    record = target.with_name(target.name + ".sha256")
+    if _verified(target, tensors, record):
         with contextlib.suppress(OSError):  # recently used: `cache prune` keeps it
-            os.utime(target)
-            os.utime(tensors)
+            for path in (target, tensors, record):
+                os.utime(path)
         return target
+    if any(p.exists() or p.is_symlink() for p in (target, tensors)):
+        log.warning("%s does not hold the prepared voice model this publisher made; making it again", target.parent)
     target.parent.mkdir(parents=True, exist_ok=True)
     graph, outside = _patched_parts(model.read_bytes(), tensors.name)
-    for dest, parts in ((tensors, outside), (target, graph)):  # the graph last: it says the pair is whole
-        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.writelines(parts)
-            os.replace(tmp, dest)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+    for dest, parts in ((tensors, outside), (target, graph)):
+        _replace(dest, parts)
+    sums = {"graph": _content(target), "data": _content(tensors)}
+    _replace(record, [json.dumps(sums, sort_keys=True).encode()])  # last: it says the files are whole
     return target
+
+
+def _replace(dest: Path, parts: list[bytes | memoryview]) -> None:
+    """Write `parts` into a new file (made exclusively: no planted link is followed) and rename it to `dest`."""
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.writelines(parts)
+        os.replace(tmp, dest)
+    finally:
+        Path(tmp).unlink(missing_ok=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ from publisher.i18n import translator
 from publisher.speech.engines import Audio, EngineOptions
 from publisher.speech.engines.determinism import NOISE_SEED, PATCH_VERSION, load_options, model_digest, prepared_model
 from publisher.speech.voices import find_piper_voice, piper_voices
+from publisher.tempdirs import private_dir
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +131,7 @@ class PiperEngine:
         self.language = str(code).replace("_", "-").lower()
         self.model = model
         self._options = options
+        self._scratch: Path | None = None
         self._voice: Any = None
         self._label = _voice_label(model, options.language)
         self.length_scale = 1.0 / options.speed
@@ -148,7 +149,13 @@ class PiperEngine:
         self._model_file()
 
     def _cache_dir(self) -> Path:
-        return self._options.cache_dir or Path(tempfile.gettempdir()) / "publisher-cache"
+        """Where the prepared model is kept: the cache, else a private folder of this run (never a
+        fixed folder of the shared temporary directory, which another user could have filled)."""
+        if self._options.cache_dir is not None:
+            return self._options.cache_dir
+        if self._scratch is None:
+            self._scratch = private_dir("publisher-voice-")
+        return self._scratch
 
     def _model_file(self) -> Path:
         try:
