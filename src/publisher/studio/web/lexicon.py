@@ -1,0 +1,201 @@
+"""The studio's pronunciation routes: the lexicon editor, adding and removing entries, hearing a
+sentence with a fix, voice samples and the engines' voices.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from publisher import api
+from publisher.studio import publications as pubs
+from publisher.studio.web.base import (
+    DB,
+    Problem,
+    done,
+    page,
+    publication_summary,
+    read_values,
+    require,
+    state_of,
+    usable_engines,
+    wants_html,
+)
+
+SAMPLE_TEXT = "This is how your publication will sound."
+SAMPLE_LIMIT = 500  # characters a sample or a fixed sentence may have
+speaking = threading.Semaphore(1)  # one sample at a time: they share the machine with the workers
+
+
+# --- pronunciation ---------------------------------------------------------------------------------
+
+
+async def lexicon_page(request: Request) -> Response:
+    user = await require(request, "lexicon")
+    state = state_of(request)
+    slug = request.path_params["slug"]
+    data = await run_in_threadpool(publication_summary, request, slug)
+    query = request.query_params
+    cues = data.get("cues", [])
+    chosen = next((c for c in cues if c["id"] == query.get("sentence")), None)
+    return page(request, "lexicon.html", {
+        "p": data, "cues": cues, "chosen": chosen, "word": query.get("word", ""),
+        "pronunciation": query.get("pronunciation", ""), "scope": query.get("scope", "publication"),
+        "own": pubs.entries(state.db, slug), "catalogue": pubs.entries(state.db, pubs.CATALOGUE_SCOPE),
+        "may_catalogue": user.may("lexicon-catalogue"), "saved": query.get("saved", ""),
+        "suggestions": (data.get("proof") or {}).get("suggestions", []),
+        "flagged": (data.get("proof") or {}).get("flagged", []),
+    })  # fmt: skip
+
+
+async def api_lexicon(request: Request) -> Response:
+    """Add a lexicon entry.
+    ---
+    summary: 'Add or replace a lexicon entry: {"word", "pronunciation", "scope": "publication" or "catalogue"}'
+    requestBody:
+      content:
+        application/json:
+          schema:
+            type: object
+            required: [word, pronunciation]
+            properties:
+              word: {type: string}
+              pronunciation: {type: string, description: '"[[ IPA ]] | respelling", "[[ IPA ]]" or a respelling'}
+              scope: {type: string, enum: [publication, catalogue]}
+    responses:
+      200: {description: '{"word", "pronunciation", "scope", "lexicon": {word: pronunciation}}'}
+      403: {description: the catalogue's lexicon is for admins}
+      422: {description: '{"error": what is wrong with the entry}'}
+    """
+    values, form = await read_values(request)
+    scope_name = values.get("scope") or "publication"
+    if scope_name not in ("publication", "catalogue"):
+        raise Problem(422, "scope must be publication or catalogue")
+    await require(request, "lexicon-catalogue" if scope_name == "catalogue" else "lexicon", form)
+    state = state_of(request)
+    slug = request.path_params["slug"]
+    if pubs.publication_row(state.db, slug) is None:
+        raise Problem(404, f"no publication {slug!r} in the studio")
+    scope = pubs.CATALOGUE_SCOPE if scope_name == "catalogue" else slug
+    try:
+        word, pronunciation = pubs.set_entry(state.db, scope, values.get("word", ""), values.get("pronunciation", ""))
+    except api.ConfigError as exc:
+        if wants_html(request):
+            return RedirectResponse(
+                f"/publications/{slug}/lexicon?"
+                + urlencode(
+                    {"error": str(exc), "word": values.get("word", ""), "sentence": values.get("sentence", "")}
+                ),
+                303,
+            )
+        raise Problem(422, str(exc)) from exc
+    data = {"word": word, "pronunciation": pronunciation, "scope": scope_name,
+            "lexicon": pubs.merged_entries(state.db, slug)}  # fmt: skip
+    then = f"/publications/{slug}/lexicon?" + urlencode({"saved": word, "sentence": values.get("sentence", "")})
+    return done(request, data, 200, then)
+
+
+async def api_lexicon_remove(request: Request) -> Response:
+    """Remove a lexicon entry.
+    ---
+    summary: Remove a lexicon entry of the publication (or, with scope=catalogue, of the catalogue)
+    responses:
+      200: {description: '{"removed": WORD}'}
+      404: {description: no such entry}
+    """
+    values, form = await read_values(request)
+    scope_name = values.get("scope") or request.query_params.get("scope") or "publication"
+    await require(request, "lexicon-catalogue" if scope_name == "catalogue" else "lexicon", form)
+    slug = request.path_params["slug"]
+    word = request.path_params.get("word") or values.get("word", "")
+    scope = pubs.CATALOGUE_SCOPE if scope_name == "catalogue" else slug
+    if not pubs.remove_entry(state_of(request).db, scope, word):
+        raise Problem(404, f"no lexicon entry {word!r}")
+    return done(request, {"removed": word}, 200, f"/publications/{slug}/lexicon")
+
+
+def _wav(data: bytes) -> Response:
+    return Response(data, media_type="audio/wav", headers={"cache-control": "no-store"})
+
+
+def _speak(text: str, settings: api.Settings, language: str | None, lexicon: dict[str, str]) -> bytes:
+    with speaking:
+        return api.speak(text, settings, language=language, lexicon=lexicon)
+
+
+async def api_hear(request: Request) -> Response:
+    """Hear a sentence with a fix.
+    ---
+    summary: 'A sentence as said with a fix: {"sentence": ID or "text", "word", "pronunciation"} → audio/wav'
+    responses:
+      200: {description: audio/wav}
+      422: {description: '{"error": …}'}
+    """
+    values, form = await read_values(request)
+    await require(request, "lexicon", form)
+    state = state_of(request)
+    slug = request.path_params["slug"]
+    data = await run_in_threadpool(publication_summary, request, slug)
+    text = values.get("text", "").strip()
+    if not text and values.get("sentence"):
+        text = next((c["text"] for c in data.get("cues", []) if c["id"] == values["sentence"]), "")
+    if not text:
+        raise Problem(422, "choose a sentence to hear")
+    if len(text) > SAMPLE_LIMIT * 4:
+        raise Problem(422, f"a sentence to hear is at most {SAMPLE_LIMIT * 4} characters")
+    fix: dict[str, str] = {}
+    if values.get("word", "").strip():
+        try:
+            word, pronunciation = pubs.check_entry(values.get("word", ""), values.get("pronunciation", ""))
+        except api.ConfigError as exc:
+            raise Problem(422, str(exc)) from exc
+        fix[word] = pronunciation
+    try:
+        settings = await state.call(pubs.job_settings, state.studio, DB, slug)
+        audio = await run_in_threadpool(_speak, text, settings, data.get("language"), fix)
+    except api.PublisherError as exc:
+        raise Problem(422, str(exc)) from exc
+    return _wav(audio)
+
+
+async def api_speak(request: Request) -> Response:
+    """Hear a voice.
+    ---
+    summary: 'A sample of a voice: {"text", "engine", "voice", "speed", "language"} → audio/wav'
+    responses:
+      200: {description: audio/wav}
+      422: {description: '{"error": …}'}
+    """
+    values, form = await read_values(request)
+    await require(request, "publish", form)
+    text = (values.get("sample") or values.get("text") or SAMPLE_TEXT).strip()[:SAMPLE_LIMIT]
+    chosen, _ = pubs.form_settings(values)
+    voice = {k: v for k, v in chosen.items() if k in ("engine", "voice", "speed", "language")}
+    state = state_of(request)
+    try:
+        settings = await run_in_threadpool(pubs.check_settings, state.studio, voice)
+        audio = await run_in_threadpool(_speak, text, settings, None, {})
+    except api.PublisherError as exc:
+        raise Problem(422, str(exc)) from exc
+    return _wav(audio)
+
+
+async def api_engines(request: Request) -> Response:
+    """Engines and voices.
+    ---
+    summary: 'The speech engines usable here, each with its voices: {"engines": [{"name", "summary", "voices"}]}'
+    responses:
+      200: {description: the engines}
+    """
+    await require(request)
+
+    def listing() -> list[dict[str, Any]]:
+        return [{"name": e.name, "summary": e.summary, "offline": e.offline, "voices": api.voices(e.name)}
+                for e in usable_engines()]  # fmt: skip
+
+    return JSONResponse({"engines": await run_in_threadpool(listing)})
