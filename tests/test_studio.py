@@ -5,6 +5,7 @@ files with byte ranges, lexicon entries, checks, deletion, and the database's mi
 
 from __future__ import annotations
 
+import io
 import sqlite3
 import subprocess
 import time
@@ -16,6 +17,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 from tests.conftest import SEED
+from tests.helpers import Epub
 from tests.studio_helpers import (
     PASSWORD,
     PUBLISHER,
@@ -516,3 +518,32 @@ def test_a_proof_job_flags_a_word_said_wrong_and_the_page_plays_it(studio: Sessi
     assert f'data-start="{start}" data-end="{end}"' in page  # playable from its cue
     report = studio.viewer.get(f"/api/publications/{slug}/files/proof.html")
     assert report.status_code == 200 and report.headers["content-type"].startswith("text/html")
+
+
+def test_the_uploaded_cover_is_the_published_cover(studio: Session, tmp_path: Path) -> None:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (300, 450), (180, 40, 90)).save(buffer, "PNG")
+    png = buffer.getvalue()
+    text = b"Covered\n\nA short book with a cover of its own. It has two sentences.\n"
+    form = {"engine": "silent", "daisy": "off", "audiobooks": "off"}
+    files = [("source", ("covered.txt", text)), ("cover", ("my cover.png", png))]
+    answer = studio.editor.post("/api/publications", data=form, files=files)
+    assert answer.status_code == 202, answer.text
+    slug = answer.json()["slug"]
+    assert wait_job(studio.editor, answer.json()["job"])["state"] == "done"
+    assert studio.viewer.get(f"/api/publications/{slug}").json()["cover_upload"] == "my cover.png"
+    (tmp_path / "book.epub").write_bytes(studio.viewer.get(f"/api/publications/{slug}/files/{slug}.epub").content)
+    epub = Epub(tmp_path / "book.epub")
+    (cover,) = [i for i in epub.manifest().values() if "cover-image" in (i.get("properties") or "")]
+    assert cover.get("media-type") == "image/png"
+    assert epub.zip.read(epub.base + cover.get("href")) == png  # the uploaded image, byte for byte
+    # a file that cannot be a cover is refused at once, with the message `publish --cover` gives
+    (tmp_path / "notes.png").write_bytes(b"these are notes, not an image")
+    expected = cli_error(tmp_path, "covered.txt", text, "--cover", "notes.png")
+    before = set((studio.running.data / "uploads").iterdir())
+    files = [("source", ("covered.txt", text)), ("cover", ("notes.png", b"these are notes, not an image"))]
+    answer = studio.editor.post("/api/publications", data=form, files=files)
+    assert answer.status_code == 422 and answer.json()["error"] == expected, (answer.text, expected)
+    assert set((studio.running.data / "uploads").iterdir()) == before

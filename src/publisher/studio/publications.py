@@ -83,8 +83,12 @@ def new_draft(studio: Studio, source_name: str) -> Draft:
 
 
 def display_error(exc: BaseException, source: Path, source_name: str) -> str:
-    """The CLI's one-line message, naming the file as it was uploaded rather than where it is kept."""
-    return str(exc).replace(str(source), source_name).replace(str(source.parent), "upload")
+    """The CLI's one-line message, naming the files as they were uploaded rather than where they
+    are kept (the source by its name; a recording file or the cover by the name it is kept under)."""
+    folder = str(source.parent)
+    text = str(exc).replace(str(source), source_name)
+    text = text.replace(f"{folder}/narration/", "").replace(f"{folder}/narration", "the recording")
+    return text.replace(f"{folder}/cover/", "").replace(f"{folder}/", "").replace(folder, "upload")
 
 
 def form_settings(values: Mapping[str, str]) -> tuple[dict[str, str], dict[str, bool]]:
@@ -118,7 +122,7 @@ def recordings_supported() -> bool:
 
 def job_settings(studio: Studio, db: sqlite3.Connection, slug: str) -> api.Settings:
     """The settings a job of `slug` runs with: the studio's, the form's, its slug, its merged
-    lexicon file (written now) and its recording, when it has one and this publisher reads them."""
+    lexicon file (written now), its uploaded cover and its recording, when it has them."""
     row = publication_row(db, slug)
     if row is None:
         raise api.ConfigError(f"no publication {slug!r} in the studio")
@@ -128,6 +132,8 @@ def job_settings(studio: Studio, db: sqlite3.Connection, slug: str) -> api.Setti
     recording = json.loads(row["narration"])
     if recording and recordings_supported():
         extra["narration"] = recording
+    if row["cover"]:
+        extra["cover"] = row["cover"]
     return check_settings(studio, chosen).override("studio", slug=slug, lexicon=lexicon, **extra)
 
 
@@ -150,6 +156,8 @@ def create(
     message), give it a slug of its own and record it. Raises PublisherError; the caller removes
     the draft then."""
     settings = check_settings(studio, chosen)
+    if draft.cover is not None:  # refused now, as the CLI refuses --cover, if it cannot be a cover
+        settings = settings.override("studio", cover=draft.cover)
     pub, _ = api.read(draft.source, settings)
     with transaction(db, immediate=True):
         slug = allocate_slug(studio, db, pub.slug)

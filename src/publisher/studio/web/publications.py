@@ -164,7 +164,8 @@ def _store_draft(form: FormData, source: UploadFile, draft: pubs.Draft) -> None:
             draft.narration.append(target)
     cover = form.get("cover")
     if isinstance(cover, UploadFile) and cover.filename:
-        draft.cover = draft.folder / ("cover-" + pubs.safe_name(cover.filename, "cover.jpg"))
+        (draft.folder / "cover").mkdir()
+        draft.cover = draft.folder / "cover" / pubs.safe_name(cover.filename, "cover.jpg")
         _store(cover, draft.cover)
 
 
