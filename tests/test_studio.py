@@ -5,6 +5,7 @@ files with byte ranges, lexicon entries, checks, deletion, and the database's mi
 
 from __future__ import annotations
 
+import html
 import io
 import sqlite3
 import subprocess
@@ -547,3 +548,75 @@ def test_the_uploaded_cover_is_the_published_cover(studio: Session, tmp_path: Pa
     answer = studio.editor.post("/api/publications", data=form, files=files)
     assert answer.status_code == 422 and answer.json()["error"] == expected, (answer.text, expected)
     assert set((studio.running.data / "uploads").iterdir()) == before
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A reading of test_recorded's Lighthouse (a preamble not in the text, then one file per chapter,
+    both named part.mp3 as if from two folders), and a reading of another text."""
+    from tests.recordings import speak
+    from tests.test_recorded import READ
+
+    folder = tmp_path_factory.mktemp("recording")
+    made: dict[str, Path] = {}
+    for n, parts in enumerate(READ, 1):
+        (folder / str(n)).mkdir()
+        made[f"part{n}"] = speak(parts, folder / str(n) / "part.mp3").path
+    other = [("Whereas recognition of the inherent dignity of all members of the human family.", 0.5),
+             ("Everyone has the right to life, liberty and security of person.", 0.5),
+             ("No one shall be held in slavery or servitude, in any of its forms.", 0.5),
+             ("All are equal before the law and are entitled to equal protection.", 0.5)]  # fmt: skip
+    made["other"] = speak(other, folder / "other.mp3").path
+    return made
+
+
+def test_a_recording_is_published_and_its_alignment_shown(studio: Session, recording: dict[str, Path]) -> None:
+    from tests.test_recorded import SOURCE
+
+    files = [("source", ("lighthouse.md", SOURCE.encode())),
+             ("narration", ("take one/part.mp3", recording["part1"].read_bytes())),
+             ("narration", ("take two/part.mp3", recording["part2"].read_bytes()))]  # fmt: skip
+    form = {"narrator": "Ann Reader", "daisy": "off", "audiobooks": "off"}
+    answer = studio.editor.post("/api/publications", data=form, files=files)
+    assert answer.status_code == 202, answer.text
+    slug = answer.json()["slug"]
+    final = wait_job(studio.editor, answer.json()["job"], timeout=400)
+    assert final["state"] == "done", final
+    assert final["result"]["synthesized"] == 0  # nothing narrated by a voice: the recording is the narration
+    data = studio.viewer.get(f"/api/publications/{slug}").json()
+    assert data["narration"] == ["part.mp3", "part-2.mp3"] and data["narrator"] == "Ann Reader"
+    alignment = data["alignment"]
+    assert alignment["files"] == ["part.mp3", "part-2.mp3"]  # the two files, in the order sent
+    assert alignment["aligned"] >= alignment["sentences"] - 1 and alignment["coverage"] >= 0.9, alignment
+    assert alignment["not_heard_count"] == alignment["sentences"] - alignment["aligned"]
+    assert alignment["not_in_text_count"] >= 1  # the preamble
+    assert alignment["not_in_text"][0]["file"] == "part.mp3" and alignment["not_in_text"][0]["at"] < 2
+    page = studio.admin.get(f"/publications/{slug}", headers={"accept": "text/html"}).text
+    assert f"Coverage {100 * alignment['coverage']:.1f} %" in page
+    assert f"{alignment['aligned']} of {alignment['sentences']} sentences found" in page
+    assert 'id="not-in-text"' in page and "part.mp3 at 0:0" in page
+    for missing in alignment["not_heard"]:
+        assert f'data-start="{missing["start"]}" data-end="{missing["end"]}"' in page  # playable near its place
+    report = studio.viewer.get(f"/api/publications/{slug}/files/alignment.html")
+    assert report.status_code == 200 and "alignment.html" in page
+    epub = studio.viewer.get(f"/api/publications/{slug}/files/{slug}-read-aloud.epub")
+    assert epub.status_code == 200
+
+
+def test_a_recording_of_another_text_fails_its_job_with_one_line(studio: Session, recording: dict[str, Path]) -> None:
+    from tests.test_recorded import SOURCE
+
+    files = [
+        ("source", ("lighthouse.md", SOURCE.encode())),
+        ("narration", ("other.mp3", recording["other"].read_bytes())),
+    ]
+    answer = studio.editor.post("/api/publications", data={"daisy": "off", "audiobooks": "off"}, files=files)
+    assert answer.status_code == 202, answer.text
+    final = wait_job(studio.editor, answer.json()["job"], timeout=400)
+    assert final["state"] == "failed", final
+    error = final["error"]
+    assert "\n" not in error and error.startswith("lighthouse.md: other.mp3 does not match lighthouse.md"), error
+    assert "% of its sentences" in error and str(studio.running.data) not in error
+    page = studio.admin.get(f"/jobs/{final['id']}", headers={"accept": "text/html"}).text
+    assert html.escape(error, quote=False) in page
+    assert studio.viewer.get("/api/jobs/1").status_code == 200  # the studio stays up

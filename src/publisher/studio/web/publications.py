@@ -100,7 +100,8 @@ async def create_publication(request: Request) -> Response:
             required: [source]
             properties:
               source: {type: string, format: binary, description: any source the CLI reads}
-              narration: {type: array, items: {type: string, format: binary}, description: recording files}
+              narration: {type: array, items: {type: string, format: binary}, description: recordings in reading order}
+              narrator: {type: string, description: who reads the recording}
               cover: {type: string, format: binary}
               engine: {type: string}
               voice: {type: string}
@@ -158,8 +159,8 @@ def _store_draft(form: FormData, source: UploadFile, draft: pubs.Draft) -> None:
     narration = [f for f in form.getlist("narration") if isinstance(f, UploadFile) and f.filename]
     if narration:
         (draft.folder / "narration").mkdir()
-        for item in narration:
-            target = draft.folder / "narration" / pubs.safe_name(item.filename or "", "recording")
+        for item in narration:  # kept in the order sent: the publish reads them in that order
+            target = pubs.unused_name(draft.folder / "narration", pubs.safe_name(item.filename or "", "recording"))
             _store(item, target)
             draft.narration.append(target)
     cover = form.get("cover")
