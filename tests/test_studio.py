@@ -620,3 +620,30 @@ def test_a_recording_of_another_text_fails_its_job_with_one_line(studio: Session
     page = studio.admin.get(f"/jobs/{final['id']}", headers={"accept": "text/html"}).text
     assert html.escape(error, quote=False) in page
     assert studio.viewer.get("/api/jobs/1").status_code == 200  # the studio stays up
+
+
+def test_the_fixed_sentence_is_proof_listened_again(studio: Session) -> None:
+    text = b"Verdict\n\nThe talks were held in Moscow last week. The dog ran in the park all day.\n"
+    answer = studio.editor.post("/api/publications", data={"engine": "espeak", "daisy": "off", "audiobooks": "off"},
+                                files={"source": ("verdict.txt", text)})  # fmt: skip
+    slug = answer.json()["slug"]
+    assert wait_job(studio.editor, answer.json()["job"])["state"] == "done"
+    cue = next(c for c in studio.viewer.get(f"/api/publications/{slug}").json()["cues"] if "dog" in c["text"])
+    url = f"/api/publications/{slug}/verdict"
+    plain = studio.editor.post(url, json={"sentence": cue["id"]})
+    assert plain.status_code == 200, plain.text
+    verdict = plain.json()
+    assert verdict["sentence"] == cue["id"] and verdict["text"] == cue["text"] and verdict["fix"] == {}
+    assert not verdict["flagged"] and "dog" in verdict["heard"].lower(), verdict
+    assert [w["word"] for w in verdict["words"]][:3] == ["The", "dog", "ran"]
+    wrong = studio.editor.post(url, json={"sentence": cue["id"], "word": "dog", "pronunciation": "cat"}).json()
+    assert wrong["flagged"] and wrong["fix"] == {"dog": "cat"}, wrong  # a "fix" that says another animal
+    assert "cat" in wrong["heard"].lower() and wrong["confidence"] > verdict["confidence"]
+    assert "“dog” heard as “cat”" in wrong["reason"]
+    assert studio.viewer.post(url, json={"sentence": cue["id"]}).status_code == 403
+    assert studio.editor.post(url, json={"sentence": "nope"}).status_code == 422
+    # without JavaScript the form's "Proof-listen to it" button shows the verdict in the editor
+    editor_page = studio.admin.get(f"/publications/{slug}/lexicon", headers={"accept": "text/html"}).text
+    form = {"csrf": csrf_of(editor_page), "sentence": cue["id"], "word": "dog", "pronunciation": "cat"}
+    shown = studio.admin.post(url, data=form, headers={"accept": "text/html"})
+    assert shown.status_code == 200 and "Still flagged" in shown.text and "dog: cat" in shown.text

@@ -43,7 +43,15 @@ from publisher.studio.web.jobs import (
     job_page,
     jobs_page,
 )
-from publisher.studio.web.lexicon import api_engines, api_hear, api_lexicon, api_lexicon_remove, api_speak, lexicon_page
+from publisher.studio.web.lexicon import (
+    api_engines,
+    api_hear,
+    api_lexicon,
+    api_lexicon_remove,
+    api_speak,
+    api_verdict,
+    lexicon_page,
+)
 from publisher.studio.web.publications import (
     api_delete,
     api_file,
@@ -196,6 +204,7 @@ def create_app(studio: Studio) -> Starlette:
         Route("/api/publications/{slug}/lexicon/remove", api_lexicon_remove, methods=["POST"]),
         Route("/api/publications/{slug}/lexicon/{word}", api_lexicon_remove, methods=["DELETE"]),
         Route("/api/publications/{slug}/hear", api_hear, methods=["POST"]),
+        Route("/api/publications/{slug}/verdict", api_verdict, methods=["POST"]),
         Route("/api/publications/{slug}/republish", api_republish, methods=["POST"]),
         Route("/api/publications/{slug}/check", api_check, methods=["POST"]),
         Route("/api/publications/{slug}/proof", api_proof, methods=["POST"]),

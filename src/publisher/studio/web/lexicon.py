@@ -5,6 +5,8 @@ sentence with a fix, voice samples and the engines' voices.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,6 +16,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from publisher import api
 from publisher.studio import publications as pubs
+from publisher.studio.accounts import User
 from publisher.studio.web.base import (
     DB,
     Problem,
@@ -30,6 +33,7 @@ from publisher.studio.web.base import (
 SAMPLE_TEXT = "This is how your publication will sound."
 SAMPLE_LIMIT = 500  # characters a sample or a fixed sentence may have
 speaking = threading.Semaphore(1)  # one sample at a time: they share the machine with the workers
+judging = threading.Semaphore(1)  # one verdict at a time (Whisper, loaded once in this process)
 
 
 # --- pronunciation ---------------------------------------------------------------------------------
@@ -37,20 +41,26 @@ speaking = threading.Semaphore(1)  # one sample at a time: they share the machin
 
 async def lexicon_page(request: Request) -> Response:
     user = await require(request, "lexicon")
+    return await _lexicon(request, user, dict(request.query_params))
+
+
+async def _lexicon(request: Request, user: User, values: Mapping[str, str], verdict: dict[str, Any] | None = None,
+                   status: int = 200) -> Response:  # fmt: skip
+    """The pronunciation editor with the fields of `values` (the query, or a posted form) filled in."""
     state = state_of(request)
     slug = request.path_params["slug"]
     data = await run_in_threadpool(publication_summary, request, slug)
-    query = request.query_params
     cues = data.get("cues", [])
-    chosen = next((c for c in cues if c["id"] == query.get("sentence")), None)
+    chosen = next((c for c in cues if c["id"] == values.get("sentence")), None)
     return page(request, "lexicon.html", {
-        "p": data, "cues": cues, "chosen": chosen, "word": query.get("word", ""),
-        "pronunciation": query.get("pronunciation", ""), "scope": query.get("scope", "publication"),
+        "p": data, "cues": cues, "chosen": chosen, "word": values.get("word", ""),
+        "pronunciation": values.get("pronunciation", ""), "scope": values.get("scope", "publication"),
         "own": pubs.entries(state.db, slug), "catalogue": pubs.entries(state.db, pubs.CATALOGUE_SCOPE),
-        "may_catalogue": user.may("lexicon-catalogue"), "saved": query.get("saved", ""),
+        "may_catalogue": user.may("lexicon-catalogue"), "saved": values.get("saved", ""),
         "suggestions": (data.get("proof") or {}).get("suggestions", []),
-        "flagged": (data.get("proof") or {}).get("flagged", []),
-    })  # fmt: skip
+        "flagged": (data.get("proof") or {}).get("flagged", []), "verdict": verdict,
+        "error": values.get("error", ""),
+    }, status)  # fmt: skip
 
 
 async def api_lexicon(request: Request) -> Response:
@@ -138,12 +148,71 @@ async def api_hear(request: Request) -> Response:
     """
     values, form = await read_values(request)
     await require(request, "lexicon", form)
+    fixed = await _fixed_sentence(request, values)
+    return _wav(await run_in_threadpool(fixed.speak))
+
+
+async def api_verdict(request: Request) -> Response:
+    """Judge a sentence with a fix.
+    ---
+    summary: 'Proof-listening of one sentence as said with a fix (the body of …/hear): {"sentence", "text",
+      "flagged", "confidence", "reason", "heard", "words": [{"word", "heard", "confidence", "reason"}]}'
+    responses:
+      200: {description: the verdict}
+      422: {description: '{"error": …}', e.g. without the proof extra}
+    """
+    values, form = await read_values(request)
+    user = await require(request, "lexicon", form)
+    fixed = await _fixed_sentence(request, values)
+    try:
+        verdict = await run_in_threadpool(fixed.judge)
+    except api.PublisherError as exc:
+        if wants_html(request):
+            return await _lexicon(request, user, {**values, "error": str(exc)}, None, 422)
+        raise Problem(422, str(exc)) from exc
+    if wants_html(request):
+        return await _lexicon(request, user, values, verdict)
+    return JSONResponse(verdict)
+
+
+@dataclass(frozen=True)
+class FixedSentence:
+    """A sentence of a publication and a fix to hear it with (the publication's own settings)."""
+
+    sentence: str | None
+    text: str
+    settings: api.Settings
+    language: str | None
+    fix: dict[str, str]
+
+    def speak(self) -> bytes:
+        """The sentence as said with the fix (WAV; the clip goes into the cache a republish reads)."""
+        try:
+            return _speak(self.text, self.settings, self.language, self.fix)
+        except api.PublisherError as exc:
+            raise Problem(422, str(exc)) from exc
+
+    def judge(self) -> dict[str, Any]:
+        """What proof-listening now hears in the sentence said with the fix (api.score_clip)."""
+        audio = self.speak()
+        with judging:
+            score = api.score_clip(audio, self.text, self.language or "en", self.settings)
+        words = [{"word": w.word, "heard": w.heard, "confidence": round(w.confidence, 3), "reason": w.reason}
+                 for w in score.words]  # fmt: skip
+        return {"sentence": self.sentence, "text": self.text, "fix": self.fix, "flagged": bool(score.flagged),
+                "confidence": round(score.confidence, 3), "reason": score.reason, "heard": score.heard,
+                "words": words}  # fmt: skip
+
+
+async def _fixed_sentence(request: Request, values: Mapping[str, str]) -> FixedSentence:
+    """The sentence (by id, or a text) and the fix a hear or verdict request names (422 when unusable)."""
     state = state_of(request)
     slug = request.path_params["slug"]
     data = await run_in_threadpool(publication_summary, request, slug)
     text = values.get("text", "").strip()
-    if not text and values.get("sentence"):
-        text = next((c["text"] for c in data.get("cues", []) if c["id"] == values["sentence"]), "")
+    sentence = values.get("sentence") or None
+    if not text and sentence:
+        text = next((c["text"] for c in data.get("cues", []) if c["id"] == sentence), "")
     if not text:
         raise Problem(422, "choose a sentence to hear")
     if len(text) > SAMPLE_LIMIT * 4:
@@ -157,10 +226,9 @@ async def api_hear(request: Request) -> Response:
         fix[word] = pronunciation
     try:
         settings = await state.call(pubs.job_settings, state.studio, DB, slug)
-        audio = await run_in_threadpool(_speak, text, settings, data.get("language"), fix)
     except api.PublisherError as exc:
         raise Problem(422, str(exc)) from exc
-    return _wav(audio)
+    return FixedSentence(sentence, text, settings, data.get("language"), fix)
 
 
 async def api_speak(request: Request) -> Response:
