@@ -647,3 +647,35 @@ def test_the_fixed_sentence_is_proof_listened_again(studio: Session) -> None:
     form = {"csrf": csrf_of(editor_page), "sentence": cue["id"], "word": "dog", "pronunciation": "cat"}
     shown = studio.admin.post(url, data=form, headers={"accept": "text/html"})
     assert shown.status_code == 200 and "Still flagged" in shown.text and "dog: cat" in shown.text
+
+
+def test_a_studio_job_runs_on_a_dask_cluster(tmp_path: Path) -> None:
+    """`publisher studio --cluster ADDRESS`: a real `dask scheduler` and `dask worker` (as
+    tests/test_cluster.py starts them) make the clips and render; with the scheduler gone a job
+    fails with the CLI's one line naming it, and the studio stays up."""
+    from tests.test_cluster import DaskCluster
+
+    dask = DaskCluster(tmp_path)
+    try:
+        dask.add_worker()
+        with studio_process(tmp_path / "data", "--cluster", dask.address) as running:
+            editor = running.client(authorization=f"Bearer {add_user(running.data, 'ed', 'editor')}", **JSON)
+            form = {"engine": "espeak", "daisy": "off", "audiobooks": "off"}
+            answer = editor.post("/api/publications", data=form, files={"source": ("dask.txt", long_source(4))})
+            final = wait_job(editor, answer.json()["job"])
+            assert final["state"] == "done", final
+            assert final["result"]["synthesized"] == final["result"]["sentences"] > 4
+            with dask.client() as client:  # type: ignore[attr-defined]
+                ran = client.run_on_scheduler(lambda dask_scheduler: sorted(dask_scheduler.task_prefixes))
+            slug = answer.json()["slug"]
+            assert ran == ["clips", f"render-{slug}"], ran  # the clips and the render were the cluster's tasks
+            data = editor.get(f"/api/publications/{slug}").json()
+            assert data["sentences"] == final["result"]["sentences"] and data["duration"] > 1
+            dask.close()
+            answer = editor.post("/api/publications", data=form, files={"source": ("gone.txt", long_source(2))})
+            final = wait_job(editor, answer.json()["job"])
+            assert final["state"] == "failed", final
+            assert final["error"].startswith(f"cannot reach the Dask scheduler at {dask.address}"), final["error"]
+            assert "\n" not in final["error"] and editor.get("/api/publications").status_code == 200
+    finally:
+        dask.close()
