@@ -597,6 +597,9 @@ def test_a_recording_is_published_and_its_alignment_shown(studio: Session, recor
     assert 'id="not-in-text"' in page and "part.mp3 at 0:0" in page
     for missing in alignment["not_heard"]:
         assert f'data-start="{missing["start"]}" data-end="{missing["end"]}"' in page  # playable near its place
+    assert 'class="fix"' not in page and "/lexicon" not in page  # a person's reading: no lexicon fixes
+    hear = studio.editor.post(f"/api/publications/{slug}/hear", json={"sentence": data["cues"][3]["id"]})
+    assert hear.status_code == 409 and "read from a recording" in hear.json()["error"]
     report = studio.viewer.get(f"/api/publications/{slug}/files/alignment.html")
     assert report.status_code == 200 and "alignment.html" in page
     epub = studio.viewer.get(f"/api/publications/{slug}/files/{slug}-read-aloud.epub")

@@ -31,6 +31,7 @@ from publisher.studio.web.base import (
 )
 
 SAMPLE_TEXT = "This is how your publication will sound."
+RECORDED = "this publication is read from a recording: a lexicon entry changes nothing in it"
 SAMPLE_LIMIT = 500  # characters a sample or a fixed sentence may have
 speaking = threading.Semaphore(1)  # one sample at a time: they share the machine with the workers
 judging = threading.Semaphore(1)  # one verdict at a time (Whisper, loaded once in this process)
@@ -59,6 +60,7 @@ async def _lexicon(request: Request, user: User, values: Mapping[str, str], verd
         "may_catalogue": user.may("lexicon-catalogue"), "saved": values.get("saved", ""),
         "suggestions": (data.get("proof") or {}).get("suggestions", []),
         "flagged": (data.get("proof") or {}).get("flagged", []), "verdict": verdict,
+        "recorded": RECORDED if data.get("narration") else "",
         "error": values.get("error", ""),
     }, status)  # fmt: skip
 
@@ -209,6 +211,8 @@ async def _fixed_sentence(request: Request, values: Mapping[str, str]) -> FixedS
     state = state_of(request)
     slug = request.path_params["slug"]
     data = await run_in_threadpool(publication_summary, request, slug)
+    if data.get("narration"):
+        raise Problem(409, RECORDED)
     text = values.get("text", "").strip()
     sentence = values.get("sentence") or None
     if not text and sentence:

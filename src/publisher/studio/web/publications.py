@@ -199,9 +199,10 @@ async def publication_page(request: Request) -> Response:
     data = await run_in_threadpool(publication_summary, request, slug)
     history = jobs.for_slug(state.db, slug)
     running = [j for j in history if not j.final]
+    fixable = user.may("lexicon") and not data.get("narration")  # a person's reading takes no lexicon fix
     return page(request, "publication.html", {"p": data, "jobs": history, "running": running,
                                               "may_publish": user.may("publish"), "may_delete": user.may("delete"),
-                                              "may_lexicon": user.may("lexicon")})  # fmt: skip
+                                              "may_lexicon": fixable})  # fmt: skip
 
 
 def _file(studio: Studio, relative: str) -> Path:
