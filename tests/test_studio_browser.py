@@ -2,8 +2,8 @@
 admin with the one-time link, sign in, upload the seed with eSpeak (dropped on the form), hear a
 sample, watch the job reach done (live region), play the read-along, fix a pronunciation, hear it
 and see proof-listening's verdict on it, republish (only the sentences holding the word are
-synthesized), download the EPUB and validate it with EPUBCheck; axe-core on every page (signed out, signed in, with a publication, during a job);
-every action by keyboard where it matters.
+synthesized), download the EPUB and validate it with EPUBCheck; axe-core on every page (signed
+out, signed in, with a publication, during a job); every action by keyboard where it matters.
 
 With PUBLISHER_STUDIO_SCREENSHOTS=DIR set, a PNG of each page is written into DIR (the README's
 screenshots under docs/studio/ are made this way).
