@@ -251,11 +251,19 @@ def test_the_library_api_takes_the_recording_in_its_settings(published: dict[str
         narration=[str(published["recording"])], narrator="Ann Reader", output=str(tmp_path / "out"),
         cache=str(published["root"] / "cache"),
     )  # fmt: skip
-    batch = api.publish([published["source"]], settings)
+    events: list[api.Progress] = []
+    batch = api.publish([published["source"]], settings, progress=events.append)
     (result,) = batch.results
     assert result.ok and result.synthesized == 0, result.error
     assert result.folder is not None and (result.folder / "alignment.json").is_file()
     assert Epub(result.epub).dc("contributor") == ["Ann Reader"]
+    # the alignment is a stage of its own, counted in seconds of the recording heard, before rendering
+    heard = [(e.done, e.total) for e in events if e.stage == "align"]
+    length = sum(made.duration for made in published["made"])
+    assert heard[0][0] == 0 and heard[-1][0] == heard[-1][1] and abs(heard[-1][1] - length) <= 1, (heard, length)
+    stages = [e.stage for e in events if e.source is not None]
+    assert stages.index("align") < stages.index("render")
+    assert "Aligning the recording of lighthouse" in published["stderr"]
 
 
 def test_on_a_cluster_the_pieces_are_heard_as_tasks(published: dict[str, Any], tmp_path: Path) -> None:

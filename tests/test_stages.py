@@ -181,7 +181,7 @@ def test_render_runs_every_renderer_in_order_and_stops_when_cancelled(tmp_path: 
             folder=staging, work=scratch, epoch=1700000000, modified="2023-11-14T22:13:20Z",
         )  # fmt: skip
         steps: list[tuple[int, int]] = []
-        written = render(ctx, lambda done, total: steps.append((done, total)))
+        written = render(ctx, lambda done, total, stage: steps.append((done, total)) if stage == "render" else None)
         assert steps == [(n, len(registry.RENDERERS)) for n in range(1, len(registry.RENDERERS) + 1)]
         declared = {kind for r in registry.RENDERERS for kind in r.kinds}
         assert set(written) <= declared and {"epub", "read_aloud_epub", "mp3", "m4b", "page"} <= set(written)

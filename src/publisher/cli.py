@@ -95,8 +95,8 @@ def _size(path: Path) -> str:
 
 class _ProgressBars:
     """The terminal's view of a run's progress events: a bar per source while it is narrated (one
-    bar for the whole run on a cluster, where sources are narrated together), and the executor's
-    notices."""
+    bar for the whole run on a cluster, where sources are narrated together) or while a person's
+    recording of it is aligned (seconds heard), and the executor's notices."""
 
     def __init__(self, whole_run: bool) -> None:
         self.whole_run = whole_run
@@ -106,14 +106,15 @@ class _ProgressBars:
     def __call__(self, event: Progress) -> None:
         if event.message:
             click.echo(event.message, err=True)
-        if event.stage != "synthesize" or (event.source is None) != self.whole_run:
+        if event.stage not in ("synthesize", "align") or (event.source is None) != self.whole_run:
             return
-        key = event.source or "run"
+        key = (event.stage, event.source or "run")
         if key != self.key:
             self.close()
             label = f"{event.sources} sources" if event.source is None else event.slug
+            doing = "Narrating" if event.stage == "synthesize" else "Aligning the recording of"
             self.bar = click.progressbar(
-                length=event.total, label=f"Narrating {label}", file=sys.stderr, show_eta=True, show_pos=True
+                length=event.total, label=f"{doing} {label}", file=sys.stderr, show_eta=True, show_pos=True
             )
             self.bar.__enter__()
             self.key = key

@@ -18,17 +18,18 @@ from typing import Literal
 from publisher.errors import Cancelled
 
 #: the stages a publication goes through, in order; "catalogue" is once per run
-Stage = Literal["read", "synthesize", "render", "catalogue"]
-STAGES: tuple[Stage, ...] = ("read", "synthesize", "render", "catalogue")
+Stage = Literal["read", "synthesize", "align", "render", "catalogue"]
+STAGES: tuple[Stage, ...] = ("read", "synthesize", "align", "render", "catalogue")
 
 
 @dataclass(frozen=True)
 class Progress:
     """One step of a run: `done` of `total` units of `stage` for `source` (None for the catalogue).
 
-    Units are sources for "read", sentences for "synthesize" (clips found in the cache count as
-    done at once), renderers for "render" (0 then 1 when the rendering runs on a cluster worker),
-    and catalogue files for "catalogue".
+    Units are sources for "read"; sentences for "synthesize" (clips found in the cache count as
+    done at once); seconds of a person's recording heard for "align" (recorded narration, whose
+    transcription is the long part; a cached transcript is heard at once); renderers for "render"
+    (0 then 1 when the rendering runs on a cluster worker); catalogue files for "catalogue".
     """
 
     stage: Stage

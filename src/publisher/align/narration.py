@@ -14,6 +14,7 @@ import itertools
 import logging
 import math
 import wave
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from publisher.align.recording import Recording, audio_files, file_hash, open_re
 from publisher.align.result import Alignment, Written
 from publisher.align.run import file_infos, written_sentences
 from publisher.align.timing import time_sentences
-from publisher.align.transcribe import Hearer, Progress, transcribe
+from publisher.align.transcribe import Hearer, transcribe
 from publisher.clock import human_duration
 from publisher.errors import AlignmentError
 from publisher.i18n import translator
@@ -163,15 +164,20 @@ def recorded_narration(
     cache: Path,
     workdir: Path,
     hearer: Hearer | None = None,
-    progress: Progress | None = None,
+    heard: Callable[[float, float], None] | None = None,
 ) -> RecordedNarration:
     """Align the recording `paths` name with `pub` and make it `pub`'s narration (one WAV per
-    chapter in `workdir`); an unsuitable recording is an AlignmentError, a broken one a SourceError."""
+    chapter in `workdir`); an unsuitable recording is an AlignmentError, a broken one a SourceError.
+    `heard(seconds, length)` is told how much of the recording has been transcribed."""
     require_extra()
     written = written_sentences(pub)
     recording = open_recording(paths)
     check_length(written, recording, source)
     language = pub.metadata.language
+    length = sum(f.duration for f in recording.files)
+    progress = None if heard is None else (lambda seconds: heard(min(seconds, length), length))
+    if heard is not None:
+        heard(0.0, length)
     transcript = transcribe(recording, language, cache, hearer=hearer, progress=progress)
     alignment = time_sentences(written, transcript, file_infos(recording, transcript), language)
     check_coverage(alignment, recording, source)

@@ -24,7 +24,7 @@ from publisher.errors import Cancelled, EngineError
 from publisher.pipeline.executor import Outcome, Work
 from publisher.pipeline.results import SourceResult
 from publisher.pipeline.workers import render_task, synthesize_batch, worker_report
-from publisher.progress import CancelToken, Progress, ProgressCallback, check, emit
+from publisher.progress import CancelToken, Progress, ProgressCallback, Stage, check, emit
 from publisher.speech.cache import ClipCache
 from publisher.speech.engines import EngineSpec
 from publisher.speech.narrate import Clip
@@ -350,8 +350,8 @@ class DaskExecutor:
                 yield Outcome(work, failure, _timings(work, started))
                 continue
 
-            def step(done: int, total: int, work: Work = work) -> None:
-                emit(progress, Progress("render", work.source, work.slug, done, total))
+            def step(done: int, total: int, stage: Stage = "render", work: Work = work) -> None:
+                emit(progress, Progress(stage, work.source, work.slug, done, total))
 
             try:
                 outcome: SourceResult | BaseException = work.render(step, cancel)

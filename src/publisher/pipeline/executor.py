@@ -16,13 +16,14 @@ from typing import NamedTuple, Protocol
 
 from publisher.errors import Cancelled, EngineError
 from publisher.pipeline.results import SourceResult
-from publisher.progress import CancelToken, Progress, ProgressCallback, check, emit
+from publisher.progress import CancelToken, Progress, ProgressCallback, Stage, check, emit
 from publisher.speech.cache import ClipCache
 from publisher.speech.engines import Engine, EngineSpec
 from publisher.speech.narrate import Clip, synthesize_clips
 
 #: told each step of a rendering: (renderers done, renderers in all)
-RenderStep = Callable[[int, int], None]
+#: a render's progress: (done, total, stage) — renderers for "render", seconds heard for "align"
+RenderStep = Callable[[int, int, Stage], None]
 #: one source's rendering (everything after synthesis), a function of plain data: locally it is
 #: told each step and stops at a cancelled token; on a cluster worker it gets neither
 Render = Callable[[RenderStep | None, CancelToken | None], SourceResult]
@@ -114,8 +115,8 @@ class LocalExecutor:
                 synthesize_clips(list(work.clips), engine, cache, self.jobs, work.spec, tick, cancel)
                 timings["synthesize"] = time.perf_counter() - started
 
-                def step(done: int, total: int, work: Work = work) -> None:
-                    emit(progress, Progress("render", work.source, work.slug, done, total))
+                def step(done: int, total: int, stage: Stage = "render", work: Work = work) -> None:
+                    emit(progress, Progress(stage, work.source, work.slug, done, total))
 
                 rendering = time.perf_counter()
                 result: SourceResult | Exception = work.render(step, cancel)

@@ -57,8 +57,14 @@ def render_plan(
     with staged(settings.output, pub.slug) as (staging, work):
         recorded = None
         if settings.narration:  # a person's recording, aligned with the text (align/)
+
+            def heard(seconds: float, length: float) -> None:
+                check(cancel)  # a long recording's transcription stops between its pieces
+                if step:
+                    step(round(seconds), round(length), "align")
+
             recorded = recorded_narration(
-                pub, list(settings.narration), plan.voice.narrator, plan.path, plan.clips.root, work
+                pub, list(settings.narration), plan.voice.narrator, plan.path, plan.clips.root, work, heard=heard
             )
             narration = recorded.narration
         else:
@@ -68,7 +74,7 @@ def render_plan(
         masters = make_masters(narration, settings, gains)
         placed, encoded = place_audio(pub, narration, masters, staging, settings, plan.clips.segments)
         if step:
-            step(1, steps)
+            step(1, steps, "render")
         modified = iso_utc(modified_time(plan.epoch))
         ctx = RenderContext(
             pub=pub, placed=placed, encoded=encoded, settings=settings, cover=load_cover(pub.metadata),
@@ -109,7 +115,7 @@ def render(
             )
         written.update(made)
         if step:
-            step(n, total)
+            step(n, total, "render")
     return written
 
 

@@ -103,7 +103,7 @@
       var bar = $("job-progress");
       bar.max = job.total || 1;
       bar.value = job.total ? job.done : (job.state === "done" ? 1 : 0);
-      $("job-count").textContent = job.total ? job.done + " of " + job.total + (job.stage === "synthesize" ? " sentences" : "") : "";
+      $("job-count").textContent = job.total ? job.done + " of " + job.total + (job.stage === "synthesize" ? " sentences" : job.stage === "align" ? " seconds of the recording heard" : "") : "";
       $("job-left").textContent = job.seconds_left ? "about " + Math.ceil(job.seconds_left) + " s left" : "";
       $("job-message").textContent = job.message || "";
       if (job.error) { $("job-error").textContent = job.error; $("job-error").hidden = false; }
@@ -121,6 +121,8 @@
         say("Stage: " + job.stage + ".");
       } else if (job.stage === "synthesize" && quarter !== lastQuarter && quarter > 0) {
         say(job.done + " of " + job.total + " sentences narrated.");
+      } else if (job.stage === "align" && quarter !== lastQuarter && quarter > 0) {
+        say(job.done + " of " + job.total + " seconds of the recording heard.");
       }
       lastStage = job.stage; lastQuarter = quarter;
     });
