@@ -256,9 +256,33 @@ def time_sentences(
         groups.extend([n] * len(words))
     pairs = pair_words(text, [h.word for h in heard])
     grouped = by_group(pairs, groups)
-    spans: list[_Span] = []
-    for sentence in written:
-        spans.append(_Span(sentence, language, 0, []))
+    spans = _spans(written, language, groups, grouped, heard)
+    _rescue(spans, heard)
+    total = sum(f.duration for f in files)
+    _time_found(spans, levels, total)
+    _fill_gaps(spans, total)
+    sentences = tuple(
+        SentenceTime(
+            s.written.sentence_id, s.written.chapter, s.written.text, round(s.start, 3), round(s.end, 3),
+            round(s.confidence, 3), s.found, " ".join(heard[p[1]].word for p in s.pairs) if s.found else "",
+        )
+        for s in spans
+    )  # fmt: skip
+    stretches = _stretches(pairs, heard, levels, spans)
+    model = transcript.decoding.model
+    paired_words = sum(len(s.pairs) for s in spans if s.found)
+    return Alignment(language, model, tuple(files), sentences, tuple(stretches), len(text), paired_words)
+
+
+def _spans(
+    written: Sequence[Written],
+    language: str,
+    groups: list[int],
+    grouped: dict[int, list[Pair]],
+    heard: list[HeardToken],
+) -> list[_Span]:
+    """One span per written sentence, placed where its paired words were heard (found or not)."""
+    spans = [_Span(sentence, language, 0, []) for sentence in written]
     for n in groups:
         spans[n].count += 1
     for n, span in enumerate(spans):
@@ -271,13 +295,17 @@ def time_sentences(
         span.found = span.confidence >= FOUND
         span.first = heard[mine[0][1]].start
         span.last = max(heard[mine[-1][1]].end, span.first + SHORTEST)
-    _rescue(spans, heard)
+    return spans
+
+
+def _time_found(spans: list[_Span], levels: Levels, total: float) -> None:
+    """Start and end times of the found spans: at the pause between found neighbours, else at the
+    nearest pause within the sentence's file and its neighbours' times."""
     found = [s for s in spans if s.found]
     places = [n for n, s in enumerate(spans) if s.found]
     for (i, a), (j, b) in itertools.pairwise(zip(places, found, strict=True)):
         if j - i == 1:
             _boundary(levels, a, b)
-    total = sum(f.duration for f in files)
     for k, span in enumerate(found):  # the edges no neighbour's pause gave
         if math.isnan(span.start):
             before = found[k - 1] if k else None
@@ -292,18 +320,6 @@ def time_sentences(
             _end_at_pause(levels, span, latest)
     for span in found:
         span.end = max(span.end, span.start + SHORTEST)
-    _fill_gaps(spans, total)
-    sentences = tuple(
-        SentenceTime(
-            s.written.sentence_id, s.written.chapter, s.written.text, round(s.start, 3), round(s.end, 3),
-            round(s.confidence, 3), s.found, " ".join(heard[p[1]].word for p in s.pairs) if s.found else "",
-        )
-        for s in spans
-    )  # fmt: skip
-    stretches = _stretches(pairs, heard, levels, spans)
-    model = transcript.decoding.model
-    paired_words = sum(len(s.pairs) for s in spans if s.found)
-    return Alignment(language, model, tuple(files), sentences, tuple(stretches), len(text), paired_words)
 
 
 def _rescue(spans: list[_Span], heard: list[HeardToken]) -> None:
