@@ -134,8 +134,9 @@ class CatalogueMemo:
 
     def remember(self, written: list[Path]) -> None:
         """Note what the catalogue just written was made from (best effort: a read-only cache
-        only means the next run writes it again)."""
-        if self.note is None:
+        only means the next run writes it again). A run that put nothing in the cache (every
+        source refused) does not make the cache folder for this."""
+        if self.note is None or not self.settings.cache.is_dir():
             return
         state = _state(written)
         if state is not None:
