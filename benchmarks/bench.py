@@ -1,7 +1,7 @@
 """Benchmarks of the publisher against raw Piper's own command line, measured in the same run in
 interleaved pairs (these machines are shared and noisy: read the ratios, pair by pair).
 
-    make bench                          # seed (5 rounds) + a 2,467-word story (3 pairs) + WER, ~10 min
+    make bench                          # seed (5 rounds) + a 2,500-word story (3 pairs) + WER, ~10 min quiet
     python benchmarks/bench.py --rounds 3 --book-pairs 1 --no-wer   # a quicker look
     python benchmarks/bench.py --espeak-book                         # also the whole corpus book with eSpeak NG
 
@@ -44,7 +44,7 @@ CORPUS = next(
 )
 BOOK = CORPUS / "devils-dictionary.md"  # benchmarks/cluster.py's book
 STORY = CORPUS / "jekyll-and-hyde.epub"
-STORY_CHAPTERS = (3, 4)  # "Dr. Jekyll Was Quite at Ease" and "The Carew Murder Case": 2,467 words
+STORY_CHAPTERS = (3, 4)  # "Dr. Jekyll Was Quite at Ease" and "The Carew Murder Case": about 2,500 words
 PUBLISHER = str(ROOT / ".venv" / "bin" / "publisher")
 #: one sentence of the seed, and a new wording per round (each edit synthesizes exactly one clip)
 EDITED = "another level"
@@ -276,7 +276,7 @@ def story_part(dest: Path, chapters: tuple[int, ...] = STORY_CHAPTERS) -> Path:
 
 
 def bench_book(rows: list[tuple[str, str]], pairs: int) -> None:
-    """Pairs of raw Piper and a cold publish (every format) of a 2,467-word story."""
+    """Pairs of raw Piper and a cold publish (every format) of an about 2,500-word story."""
     if not STORY.is_file():
         rows.append(("book", f"NOT MEASURED: {STORY} is not here (the corpus lives in ../shared)"))
         return
