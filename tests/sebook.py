@@ -73,6 +73,14 @@ CASES: dict[str, tuple[str, str]] = {
         '<div class="epigraph"><p>Text in a division.</p>Loose text after it. <p>And a last paragraph.</p></div>'
         "</section>",
     ),
+    # a chapter's ordinal and title in one hgroup, as two headings (Alice's Adventures in Wonderland,
+    # 2021): HTML has allowed one heading per hgroup since 2022, and EPUBCheck 5 says so
+    "chapter-2": (
+        "II: The Pool of Tears",
+        '<section id="chapter-2" epub:type="chapter"><hgroup><h2 epub:type="ordinal z3998:roman">II</h2>'
+        '<h3 epub:type="title">The Pool of Tears</h3></hgroup>'
+        "<p>Curiouser and curiouser, cried Alice. She was so much surprised.</p></section>",
+    ),
 }
 #: the endnotes document: list items holding one or several paragraphs, the back-link in the last
 ENDNOTES = (

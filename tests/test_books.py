@@ -155,6 +155,9 @@ def test_every_content_model_case_gives_valid_editions(tmp_path: Path) -> None:
     assert highlighted["letter-1.xhtml"][-1] == "R. Walton"
     assert highlighted["the-poem.xhtml"][1].startswith("I celebrate myself") and len(highlighted["the-poem.xhtml"]) == 4
     assert "Loose text after it." in highlighted["chapter-1.xhtml"]
+    assert highlighted["chapter-2.xhtml"][:2] == ["II", "The Pool of Tears"]
+    (group,) = enhanced.xml("text/chapter-2.xhtml").xpath("//*[local-name()='hgroup']")
+    assert [(etree.QName(el).localname, el.text) for el in group] == [("h2", "II"), ("p", "The Pool of Tears")]
     original = zipfile.ZipFile(source)
     for name in original.namelist():  # the book's own files are kept; only the narrated documents change
         if not name.endswith((".opf", ".xhtml")):

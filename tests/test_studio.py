@@ -5,6 +5,8 @@ files with byte ranges, lexicon entries, checks, deletion, and the database's mi
 
 from __future__ import annotations
 
+import html
+import io
 import sqlite3
 import subprocess
 import time
@@ -16,6 +18,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 from tests.conftest import SEED
+from tests.helpers import Epub
 from tests.studio_helpers import (
     PASSWORD,
     PUBLISHER,
@@ -516,3 +519,166 @@ def test_a_proof_job_flags_a_word_said_wrong_and_the_page_plays_it(studio: Sessi
     assert f'data-start="{start}" data-end="{end}"' in page  # playable from its cue
     report = studio.viewer.get(f"/api/publications/{slug}/files/proof.html")
     assert report.status_code == 200 and report.headers["content-type"].startswith("text/html")
+
+
+def test_the_uploaded_cover_is_the_published_cover(studio: Session, tmp_path: Path) -> None:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (300, 450), (180, 40, 90)).save(buffer, "PNG")
+    png = buffer.getvalue()
+    text = b"Covered\n\nA short book with a cover of its own. It has two sentences.\n"
+    form = {"engine": "silent", "daisy": "off", "audiobooks": "off"}
+    files = [("source", ("covered.txt", text)), ("cover", ("my cover.png", png))]
+    answer = studio.editor.post("/api/publications", data=form, files=files)
+    assert answer.status_code == 202, answer.text
+    slug = answer.json()["slug"]
+    assert wait_job(studio.editor, answer.json()["job"])["state"] == "done"
+    assert studio.viewer.get(f"/api/publications/{slug}").json()["cover_upload"] == "my cover.png"
+    (tmp_path / "book.epub").write_bytes(studio.viewer.get(f"/api/publications/{slug}/files/{slug}.epub").content)
+    epub = Epub(tmp_path / "book.epub")
+    (cover,) = [i for i in epub.manifest().values() if "cover-image" in (i.get("properties") or "")]
+    assert cover.get("media-type") == "image/png"
+    assert epub.zip.read(epub.base + cover.get("href")) == png  # the uploaded image, byte for byte
+    # a file that cannot be a cover is refused at once, with the message `publish --cover` gives
+    (tmp_path / "notes.png").write_bytes(b"these are notes, not an image")
+    expected = cli_error(tmp_path, "covered.txt", text, "--cover", "notes.png")
+    before = set((studio.running.data / "uploads").iterdir())
+    files = [("source", ("covered.txt", text)), ("cover", ("notes.png", b"these are notes, not an image"))]
+    answer = studio.editor.post("/api/publications", data=form, files=files)
+    assert answer.status_code == 422 and answer.json()["error"] == expected, (answer.text, expected)
+    assert set((studio.running.data / "uploads").iterdir()) == before
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A reading of test_recorded's Lighthouse (a preamble not in the text, then one file per chapter,
+    both named part.mp3 as if from two folders), and a reading of another text."""
+    from tests.recordings import speak
+    from tests.test_recorded import READ
+
+    folder = tmp_path_factory.mktemp("recording")
+    made: dict[str, Path] = {}
+    for n, parts in enumerate(READ, 1):
+        (folder / str(n)).mkdir()
+        made[f"part{n}"] = speak(parts, folder / str(n) / "part.mp3").path
+    other = [("Whereas recognition of the inherent dignity of all members of the human family.", 0.5),
+             ("Everyone has the right to life, liberty and security of person.", 0.5),
+             ("No one shall be held in slavery or servitude, in any of its forms.", 0.5),
+             ("All are equal before the law and are entitled to equal protection.", 0.5)]  # fmt: skip
+    made["other"] = speak(other, folder / "other.mp3").path
+    return made
+
+
+def test_a_recording_is_published_and_its_alignment_shown(studio: Session, recording: dict[str, Path]) -> None:
+    from tests.test_recorded import SOURCE
+
+    files = [("source", ("lighthouse.md", SOURCE.encode())),
+             ("narration", ("take one/part.mp3", recording["part1"].read_bytes())),
+             ("narration", ("take two/part.mp3", recording["part2"].read_bytes()))]  # fmt: skip
+    form = {"narrator": "Ann Reader", "daisy": "off", "audiobooks": "off"}
+    answer = studio.editor.post("/api/publications", data=form, files=files)
+    assert answer.status_code == 202, answer.text
+    slug = answer.json()["slug"]
+    final = wait_job(studio.editor, answer.json()["job"], timeout=400)
+    assert final["state"] == "done", final
+    assert final["result"]["synthesized"] == 0  # nothing narrated by a voice: the recording is the narration
+    data = studio.viewer.get(f"/api/publications/{slug}").json()
+    assert data["narration"] == ["part.mp3", "part-2.mp3"] and data["narrator"] == "Ann Reader"
+    alignment = data["alignment"]
+    assert alignment["files"] == ["part.mp3", "part-2.mp3"]  # the two files, in the order sent
+    assert alignment["aligned"] >= alignment["sentences"] - 1 and alignment["coverage"] >= 0.9, alignment
+    assert alignment["not_heard_count"] == alignment["sentences"] - alignment["aligned"]
+    assert alignment["not_in_text_count"] >= 1  # the preamble
+    assert alignment["not_in_text"][0]["file"] == "part.mp3" and alignment["not_in_text"][0]["at"] < 2
+    page = studio.admin.get(f"/publications/{slug}", headers={"accept": "text/html"}).text
+    assert f"Coverage {100 * alignment['coverage']:.1f} %" in page
+    assert f"{alignment['aligned']} of {alignment['sentences']} sentences found" in page
+    assert 'id="not-in-text"' in page and "part.mp3 at 0:0" in page
+    for missing in alignment["not_heard"]:
+        assert f'data-start="{missing["start"]}" data-end="{missing["end"]}"' in page  # playable near its place
+    assert 'class="fix"' not in page and "/lexicon" not in page  # a person's reading: no lexicon fixes
+    hear = studio.editor.post(f"/api/publications/{slug}/hear", json={"sentence": data["cues"][3]["id"]})
+    assert hear.status_code == 409 and "read from a recording" in hear.json()["error"]
+    report = studio.viewer.get(f"/api/publications/{slug}/files/alignment.html")
+    assert report.status_code == 200 and "alignment.html" in page
+    epub = studio.viewer.get(f"/api/publications/{slug}/files/{slug}-read-aloud.epub")
+    assert epub.status_code == 200
+
+
+def test_a_recording_of_another_text_fails_its_job_with_one_line(studio: Session, recording: dict[str, Path]) -> None:
+    from tests.test_recorded import SOURCE
+
+    files = [
+        ("source", ("lighthouse.md", SOURCE.encode())),
+        ("narration", ("other.mp3", recording["other"].read_bytes())),
+    ]
+    answer = studio.editor.post("/api/publications", data={"daisy": "off", "audiobooks": "off"}, files=files)
+    assert answer.status_code == 202, answer.text
+    final = wait_job(studio.editor, answer.json()["job"], timeout=400)
+    assert final["state"] == "failed", final
+    error = final["error"]
+    assert "\n" not in error and error.startswith("lighthouse.md: other.mp3 does not match lighthouse.md"), error
+    assert "% of its sentences" in error and str(studio.running.data) not in error
+    page = studio.admin.get(f"/jobs/{final['id']}", headers={"accept": "text/html"}).text
+    assert html.escape(error, quote=False) in page
+    assert studio.viewer.get("/api/jobs/1").status_code == 200  # the studio stays up
+
+
+def test_the_fixed_sentence_is_proof_listened_again(studio: Session) -> None:
+    text = b"Verdict\n\nThe talks were held in Moscow last week. The dog ran in the park all day.\n"
+    answer = studio.editor.post("/api/publications", data={"engine": "espeak", "daisy": "off", "audiobooks": "off"},
+                                files={"source": ("verdict.txt", text)})  # fmt: skip
+    slug = answer.json()["slug"]
+    assert wait_job(studio.editor, answer.json()["job"])["state"] == "done"
+    cue = next(c for c in studio.viewer.get(f"/api/publications/{slug}").json()["cues"] if "dog" in c["text"])
+    url = f"/api/publications/{slug}/verdict"
+    plain = studio.editor.post(url, json={"sentence": cue["id"]})
+    assert plain.status_code == 200, plain.text
+    verdict = plain.json()
+    assert verdict["sentence"] == cue["id"] and verdict["text"] == cue["text"] and verdict["fix"] == {}
+    assert not verdict["flagged"] and "dog" in verdict["heard"].lower(), verdict
+    assert [w["word"] for w in verdict["words"]][:3] == ["The", "dog", "ran"]
+    wrong = studio.editor.post(url, json={"sentence": cue["id"], "word": "dog", "pronunciation": "cat"}).json()
+    assert wrong["flagged"] and wrong["fix"] == {"dog": "cat"}, wrong  # a "fix" that says another animal
+    assert "cat" in wrong["heard"].lower() and wrong["confidence"] > verdict["confidence"]
+    assert "“dog” heard as “cat”" in wrong["reason"]
+    assert studio.viewer.post(url, json={"sentence": cue["id"]}).status_code == 403
+    assert studio.editor.post(url, json={"sentence": "nope"}).status_code == 422
+    # without JavaScript the form's "Proof-listen to it" button shows the verdict in the editor
+    editor_page = studio.admin.get(f"/publications/{slug}/lexicon", headers={"accept": "text/html"}).text
+    form = {"csrf": csrf_of(editor_page), "sentence": cue["id"], "word": "dog", "pronunciation": "cat"}
+    shown = studio.admin.post(url, data=form, headers={"accept": "text/html"})
+    assert shown.status_code == 200 and "Still flagged" in shown.text and "dog: cat" in shown.text
+
+
+def test_a_studio_job_runs_on_a_dask_cluster(tmp_path: Path) -> None:
+    """`publisher studio --cluster ADDRESS`: a real `dask scheduler` and `dask worker` (as
+    tests/test_cluster.py starts them) make the clips and render; with the scheduler gone a job
+    fails with the CLI's one line naming it, and the studio stays up."""
+    from tests.test_cluster import DaskCluster
+
+    dask = DaskCluster(tmp_path)
+    try:
+        dask.add_worker()
+        with studio_process(tmp_path / "data", "--cluster", dask.address) as running:
+            editor = running.client(authorization=f"Bearer {add_user(running.data, 'ed', 'editor')}", **JSON)
+            form = {"engine": "espeak", "daisy": "off", "audiobooks": "off"}
+            answer = editor.post("/api/publications", data=form, files={"source": ("dask.txt", long_source(4))})
+            final = wait_job(editor, answer.json()["job"])
+            assert final["state"] == "done", final
+            assert final["result"]["synthesized"] == final["result"]["sentences"] > 4
+            with dask.client() as client:  # type: ignore[attr-defined]
+                ran = client.run_on_scheduler(lambda dask_scheduler: sorted(dask_scheduler.task_prefixes))
+            slug = answer.json()["slug"]
+            assert ran == ["clips", f"render-{slug}"], ran  # the clips and the render were the cluster's tasks
+            data = editor.get(f"/api/publications/{slug}").json()
+            assert data["sentences"] == final["result"]["sentences"] and data["duration"] > 1
+            dask.close()
+            answer = editor.post("/api/publications", data=form, files={"source": ("gone.txt", long_source(2))})
+            final = wait_job(editor, answer.json()["job"])
+            assert final["state"] == "failed", final
+            assert final["error"].startswith(f"cannot reach the Dask scheduler at {dask.address}"), final["error"]
+            assert "\n" not in final["error"] and editor.get("/api/publications").status_code == 200
+    finally:
+        dask.close()

@@ -1,9 +1,9 @@
 """A whole studio session in Chromium against a real `publisher studio` process: create the first
 admin with the one-time link, sign in, upload the seed with eSpeak (dropped on the form), hear a
-sample, watch the job reach done (live region), play the read-along, fix a pronunciation, hear it,
-republish (only the sentences holding the word are synthesized), download the EPUB and validate it
-with EPUBCheck; axe-core on every page (signed out, signed in, with a publication, during a job);
-every action by keyboard where it matters.
+sample, watch the job reach done (live region), play the read-along, fix a pronunciation, hear it
+and see proof-listening's verdict on it, republish (only the sentences holding the word are
+synthesized), download the EPUB and validate it with EPUBCheck; axe-core on every page (signed
+out, signed in, with a publication, during a job); every action by keyboard where it matters.
 
 With PUBLISHER_STUDIO_SCREENSHOTS=DIR set, a PNG of each page is written into DIR (the README's
 screenshots under docs/studio/ are made this way).
@@ -156,6 +156,12 @@ def test_a_whole_session(running: Running, browser: Any, tmp_path: Path) -> None
     page.wait_for_function(
         "() => { const a = document.getElementById('hear-player'); return !a.hidden && a.duration > 0.5; }"
     )
+    page.wait_for_selector("#verdict-line", timeout=120_000)  # then proof-listened alone (api.score_clip)
+    verdict = page.inner_text("#verdict-line")
+    assert re.fullmatch(r"(Still|Not) flagged \(confidence \d\.\d\d\)\. Proof-listening heard: “.+”.*", verdict), (
+        verdict
+    )
+    check_page(page, "lexicon", watch.problems)  # with the verdict in its live region
     page.click("#save")
     page.wait_for_url(re.compile(r".*/lexicon\?saved=Putin.*"))
     assert "Saved the entry for “Putin”" in page.inner_text("main")

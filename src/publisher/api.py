@@ -271,6 +271,8 @@ def score_clip(audio: Path | bytes, text: str, language: str = "en", settings: S
     proof-listening judges it: `.flagged`, `.confidence` (0–1), `.reason`, `.heard`, `.words`
     (the `proof` extra; the Whisper model loads once per process, from `settings.cache`)."""
     from publisher.proof import score_clip as score
+    from publisher.proof.asr import require_extra
 
+    require_extra()  # without the extra: ProofUnavailable (exit code 6) with the install command, not an ImportError
     cache = (settings or Settings()).cache
     return score(audio, text, language, cache)

@@ -37,6 +37,7 @@ BOOLEAN_SETTINGS = ("read_aloud", "daisy", "audiobooks", "announce")
 NAME_LIMIT = 120
 WORD_LIMIT = 100
 PRONUNCIATION_LIMIT = 300
+ALIGNMENT_ROWS = 100  # sentences not heard, and stretches not in the text, a publication page lists
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,17 @@ def safe_name(name: str, default: str = "source") -> str:
     return name[:NAME_LIMIT]
 
 
+def unused_name(folder: Path, name: str) -> Path:
+    """`folder/name`, or `folder/stem-2.suffix`, `-3`… when a file of that name is already there
+    (two recording files of one name, from two folders, are both kept)."""
+    path, n = folder / name, 1
+    while path.exists():
+        n += 1
+        stem, dot, suffix = name.rpartition(".")
+        path = folder / (f"{stem}-{n}.{suffix}" if dot and stem else f"{name}-{n}")
+    return path
+
+
 def new_draft(studio: Studio, source_name: str) -> Draft:
     """A fresh upload folder (outside the served output tree) for one publication's files."""
     studio.uploads.mkdir(parents=True, exist_ok=True)
@@ -83,8 +95,12 @@ def new_draft(studio: Studio, source_name: str) -> Draft:
 
 
 def display_error(exc: BaseException, source: Path, source_name: str) -> str:
-    """The CLI's one-line message, naming the file as it was uploaded rather than where it is kept."""
-    return str(exc).replace(str(source), source_name).replace(str(source.parent), "upload")
+    """The CLI's one-line message, naming the files as they were uploaded rather than where they
+    are kept (the source by its name; a recording file or the cover by the name it is kept under)."""
+    folder = str(source.parent)
+    text = str(exc).replace(str(source), source_name)
+    text = text.replace(f"{folder}/narration/", "").replace(f"{folder}/narration", "the recording")
+    return text.replace(f"{folder}/cover/", "").replace(f"{folder}/", "").replace(folder, "upload")
 
 
 def form_settings(values: Mapping[str, str]) -> tuple[dict[str, str], dict[str, bool]]:
@@ -118,7 +134,7 @@ def recordings_supported() -> bool:
 
 def job_settings(studio: Studio, db: sqlite3.Connection, slug: str) -> api.Settings:
     """The settings a job of `slug` runs with: the studio's, the form's, its slug, its merged
-    lexicon file (written now) and its recording, when it has one and this publisher reads them."""
+    lexicon file (written now), its uploaded cover and its recording, when it has them."""
     row = publication_row(db, slug)
     if row is None:
         raise api.ConfigError(f"no publication {slug!r} in the studio")
@@ -128,6 +144,8 @@ def job_settings(studio: Studio, db: sqlite3.Connection, slug: str) -> api.Setti
     recording = json.loads(row["narration"])
     if recording and recordings_supported():
         extra["narration"] = recording
+    if row["cover"]:
+        extra["cover"] = row["cover"]
     return check_settings(studio, chosen).override("studio", slug=slug, lexicon=lexicon, **extra)
 
 
@@ -150,6 +168,8 @@ def create(
     message), give it a slug of its own and record it. Raises PublisherError; the caller removes
     the draft then."""
     settings = check_settings(studio, chosen)
+    if draft.cover is not None:  # refused now, as the CLI refuses --cover, if it cannot be a cover
+        settings = settings.override("studio", cover=draft.cover)
     pub, _ = api.read(draft.source, settings)
     with transaction(db, immediate=True):
         slug = allocate_slug(studio, db, pub.slug)
@@ -287,6 +307,7 @@ def summary(studio: Studio, db: sqlite3.Connection, slug: str) -> dict[str, Any]
         )  # fmt: skip
     data["check"] = check_summary(row)
     data["proof"] = proof_summary(studio.output / slug, manifest.fingerprint if manifest else None)
+    data["alignment"] = alignment_summary(studio.output / slug) if manifest is not None else None
     return data
 
 
@@ -319,6 +340,28 @@ def proof_summary(folder: Path, fingerprint: str | None) -> dict[str, Any] | Non
         "suggestions": [s for s in report.get("lexicon", []) if isinstance(s, dict)],
         "model": report.get("model"),
     }
+
+
+def alignment_summary(folder: Path, top: int = ALIGNMENT_ROWS) -> dict[str, Any] | None:
+    """What alignment.json says of a publication published from a recording (None without one):
+    coverage, the sentences not heard (their times interpolated) and the stretches of audio that
+    are not in the text, each with the recording file and time it is at (the first `top` of each)."""
+    try:
+        report = json.loads((folder / "alignment.json").read_text(encoding="utf-8"))
+        missing = [s for s in report["timeline"] if s.get("status") != "aligned"]
+        stretches = list(report["not_in_text"])
+        return {
+            "coverage": float(report["coverage"]), "sentences": int(report["sentences"]),
+            "aligned": int(report["sentences_aligned"]), "duration": float(report["duration"]),
+            "model": report.get("model"), "files": [f["name"] for f in report["files"]],
+            "not_heard_count": len(missing), "not_in_text_count": len(stretches),
+            "not_heard": [{"id": s["id"], "text": s["text"], "start": s["start"], "end": s["end"],
+                           "file": s["recording"]["file"], "at": s["recording"]["at"]} for s in missing[:top]],
+            "not_in_text": [{"start": x["start"], "end": x["end"], "heard": x.get("heard") or "",
+                             "file": x["recording"]["file"], "at": x["recording"]["at"]} for x in stretches[:top]],
+        }  # fmt: skip
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def listing(

@@ -16,7 +16,13 @@ from publisher.clock import full_clock
 from publisher.errors import RenderError
 from publisher.formats.book.overlays import OverlayClip, smil_document
 from publisher.formats.book.phrasing import mark_sentences, unwrap_misplaced
-from publisher.formats.book.upgrade import html5_doctype, upgrade_package, xhtml_members
+from publisher.formats.book.upgrade import (
+    html5_doctype,
+    modern_hgroups,
+    modernise_document,
+    upgrade_package,
+    xhtml_members,
+)
 from publisher.formats.context import RenderContext
 from publisher.model import layout
 from publisher.model.publication import Block, Sentence
@@ -60,6 +66,8 @@ def write_enhanced(ctx: RenderContext) -> dict[str, Path]:
         upgraded = upgrade_package(opf, opf_name, zin, ctx.modified) if version.startswith("2") else {}
         html5 = xhtml_members(opf, opf_name) if upgraded else set()
         docs = _place_sentences(zin, ctx)
+        for doc in docs.values():
+            modern_hgroups(doc.root.getroot())
         dest = ctx.folder / layout.file_name("enhanced_epub", ctx.slug)
         added = _added_files(ctx, docs, opf_name)
         _update_package(opf, opf_name, docs, added, ctx)
@@ -246,6 +254,8 @@ def _write(
                     data = etree.tostring(opf, xml_declaration=True, encoding="utf-8")
                 elif name in docs:
                     data = _with_css(docs[name], css_href[name])
+                elif name.lower().endswith((".xhtml", ".html", ".htm")):
+                    data = modernise_document(zin.read(name))
                 else:
                     data = zin.read(name)
                 if name in html5:

@@ -1,4 +1,5 @@
-"""EPUB 2 → EPUB 3 in place: package version and metadata, a nav document made from the NCX (kept), HTML5 doctypes."""
+"""EPUB 2 → EPUB 3 in place: package version and metadata, a nav document made from the NCX (kept), HTML5 doctypes;
+and markup today's HTML no longer allows (an `hgroup` of several headings) brought up to date."""
 
 from __future__ import annotations
 
@@ -149,3 +150,41 @@ def xhtml_members(opf: etree._Element, opf_name: str) -> set[str]:
         for i in opf.iter(f"{{{OPF}}}item")
         if i.get("media-type") in XHTML_TYPES
     }
+
+
+_HEADINGS = tuple(f"{{{XHTML}}}h{n}" for n in range(1, 7))
+
+
+def modern_hgroups(root: etree._Element) -> int:
+    """Make every `hgroup` hold one heading, as HTML has required since 2022 (and EPUBCheck 5 checks:
+    "element h3 not allowed here"): its highest-ranked heading stays, the others become `p` elements
+    with their attributes (ids, epub:type) and content kept — how Standard Ebooks' own books now mark
+    a chapter's ordinal and title. Returns how many headings changed."""
+    changed = 0
+    for group in root.iter(f"{{{XHTML}}}hgroup"):
+        headings = [el for el in group if el.tag in _HEADINGS]
+        if len(headings) < 2:
+            continue
+        kept = min(headings, key=lambda el: _HEADINGS.index(el.tag))
+        for el in headings:
+            if el is not kept:
+                el.tag = f"{{{XHTML}}}p"
+                changed += 1
+    return changed
+
+
+def modernise_document(data: bytes) -> bytes:
+    """`data` (an XHTML content document) with modern_hgroups applied; the same bytes when nothing
+    needed it or it does not parse."""
+    if b"hgroup" not in data:
+        return data
+    try:
+        root = etree.fromstring(data, _PARSER)
+    except etree.XMLSyntaxError:
+        return data
+    if not modern_hgroups(root):
+        return data
+    tree = root.getroottree()
+    doctype = tree.docinfo.doctype
+    head = b'<?xml version="1.0" encoding="utf-8"?>\n' + (doctype.encode() + b"\n" if doctype else b"")
+    return head + etree.tostring(root, encoding="utf-8")

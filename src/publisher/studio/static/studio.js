@@ -26,18 +26,49 @@
   }
 
   // --- hear a voice sample, or a sentence with a fix, without leaving the page ---
-  function hear(button, player, status, fields) {
+  function bodyOf(form, fields) {
+    var body = new URLSearchParams();
+    fields.forEach(function (name) {
+      var field = form.elements[name];
+      if (!field) return;
+      if (field.type === "checkbox") { if (field.checked) body.append(name, field.value); }
+      else if (field.length !== undefined && field.tagName !== "SELECT") {  // radio group
+        for (var i = 0; i < field.length; i++) if (field[i].checked) body.append(name, field[i].value);
+      } else body.append(name, field.value);
+    });
+    return body;
+  }
+
+  // --- the fixed sentence proof-listened (api.score_clip): the new verdict, in a live region ---
+  function judge(form, body) {
+    var box = $("verdict");
+    if (!box) return;
+    box.textContent = "Proof-listening to the sentence with the fix…";
+    fetch(box.getAttribute("data-url"), {
+      method: "POST", body: body, credentials: "same-origin",
+      headers: {"X-CSRF-Token": csrfOf(form), "Accept": "application/json"}
+    }).then(function (r) {
+      return r.json().then(function (j) { if (!r.ok) throw new Error(j.error || ("HTTP " + r.status)); return j; });
+    }).then(function (v) {
+      var line = document.createElement("p"), verdict = document.createElement("strong");
+      line.id = "verdict-line";
+      verdict.textContent = v.flagged ? "Still flagged" : "Not flagged";
+      line.appendChild(verdict);
+      line.appendChild(document.createTextNode(" (confidence " + v.confidence.toFixed(2) + "). Proof-listening heard: “" +
+        v.heard + "”" + (v.reason ? " (" + v.reason + ")" : "")));
+      box.textContent = "";
+      box.appendChild(line);
+    }).catch(function (err) { box.textContent = "Could not proof-listen to it: " + err.message; });
+  }
+  if ($("judge")) $("judge").addEventListener("click", function (e) {
+    e.preventDefault();
+    judge($("judge").form, bodyOf($("judge").form, ["sentence", "word", "pronunciation"]));
+  });
+
+  function hear(button, player, status, fields, then) {
     button.addEventListener("click", function (e) {
       e.preventDefault();
-      var form = button.form, body = new URLSearchParams();
-      fields.forEach(function (name) {
-        var field = form.elements[name];
-        if (!field) return;
-        if (field.type === "checkbox") { if (field.checked) body.append(name, field.value); }
-        else if (field.length !== undefined && field.tagName !== "SELECT") {  // radio group
-          for (var i = 0; i < field.length; i++) if (field[i].checked) body.append(name, field[i].value);
-        } else body.append(name, field.value);
-      });
+      var form = button.form, body = bodyOf(form, fields);
       status.textContent = "Speaking…";
       fetch(button.getAttribute("formaction"), {
         method: "POST", body: body, credentials: "same-origin",
@@ -50,12 +81,13 @@
         player.src = URL.createObjectURL(blob);
         player.hidden = false;
         status.textContent = "Playing the sample.";
+        if (then) then(form, body);
         return player.play();
       }).catch(function (err) { status.textContent = "Could not speak it: " + err.message; });
     });
   }
   if ($("hear-sample")) hear($("hear-sample"), $("sample-player"), $("sample-status"), ["engine", "voice", "speed", "language", "sample"]);
-  if ($("hear")) hear($("hear"), $("hear-player"), $("hear-status"), ["sentence", "word", "pronunciation", "scope"]);
+  if ($("hear")) hear($("hear"), $("hear-player"), $("hear-status"), ["sentence", "word", "pronunciation", "scope"], judge);
 
   // --- a job's live progress ---
   var box = $("job");
