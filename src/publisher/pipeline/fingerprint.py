@@ -27,11 +27,16 @@ def fingerprint(path: Path, pub: Publication, settings: Settings, lexicon_files:
     add("source", path.read_bytes())
     add("settings", json.dumps(settings.publication_values(), default=str, sort_keys=True).encode())
     add("epoch", str(source_date_epoch()).encode())
-    images = [Path(b.src) for c in pub.chapters for b in c.blocks if b.kind == "image" and b.src]
-    for extra in [*([pub.metadata.cover] if pub.metadata.cover else []), *images, *lexicon_files]:
+    for extra in extra_files(pub, lexicon_files):
         add(stable_name(extra), extra.read_bytes())  # an EPUB's images: unpacked into a new folder each run
     add("voice", voice_identity(settings).encode())
     return digest.hexdigest()
+
+
+def extra_files(pub: Publication, lexicon_files: list[Path]) -> list[Path]:
+    """The files besides the source a fingerprint hashes: the cover, the images, the lexicon."""
+    images = [Path(b.src) for c in pub.chapters for b in c.blocks if b.kind == "image" and b.src]
+    return [*([pub.metadata.cover] if pub.metadata.cover else []), *images, *lexicon_files]
 
 
 def voice_identity(settings: Settings) -> str:

@@ -13,8 +13,9 @@ from publisher.model import layout
 from publisher.model.publication import Metadata, Publication
 from publisher.model.timeline import RECORDED, AudioFile
 from publisher.pipeline.engines import EngineCache, other_voices
-from publisher.pipeline.fingerprint import fingerprint, up_to_date
+from publisher.pipeline.fingerprint import extra_files, fingerprint, up_to_date
 from publisher.pipeline.limits import check_limits
+from publisher.pipeline.memo import SourceMemo
 from publisher.pipeline.results import SourceResult
 from publisher.pipeline.slugs import check_owner
 from publisher.prepare import prepare
@@ -24,6 +25,7 @@ from publisher.readers.common import cover_image
 from publisher.settings import Settings, source_date_epoch
 from publisher.speech.cache import ClipCache
 from publisher.speech.narrate import Voice, speak_other_languages
+from publisher.tempdirs import stable_name
 from publisher.text.slugs import slugify
 
 log = logging.getLogger(__name__)
@@ -68,6 +70,11 @@ def plan_source(
     holds the clips of a run without the cache; `absolute` makes every folder absolute (for
     processes that do not share this one's working directory)."""
     started = time.perf_counter()
+    memo = SourceMemo(path, settings, absolute)
+    known = memo.unchanged()  # the same file, settings, images, lexicon and voice as its last publish
+    if known is not None:
+        log.info("%s: unchanged since the last publish; left as it is", path)
+        return unchanged(path, known[0], known[1], time.perf_counter() - started)
     pub, settings = read(path, settings)
     check_limits(pub, settings, path)  # before anything is synthesized
     if absolute:
@@ -76,7 +83,9 @@ def plan_source(
         settings = replace(settings, narration=tuple(p.absolute() for p in settings.narration))
     dest = settings.output / pub.slug
     lexicon_file = project_lexicon_file(settings.lexicon)
-    print_ = fingerprint(path, pub, settings, [lexicon_file] if lexicon_file and lexicon_file.is_file() else [])
+    lexicon_files = [lexicon_file] if lexicon_file and lexicon_file.is_file() else []
+    print_ = fingerprint(path, pub, settings, lexicon_files)
+    memo.remember(print_, dest, settings, [(stable_name(f), f) for f in extra_files(pub, lexicon_files)])
     if settings.narration:
         from publisher.align.narration import recording_fingerprint  # only for a recorded source
 

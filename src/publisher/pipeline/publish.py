@@ -21,6 +21,7 @@ from publisher.formats.context import CatalogueContext
 from publisher.manifest import load_entries
 from publisher.pipeline.engines import EngineCache
 from publisher.pipeline.executor import LocalExecutor, Outcome, Work, cluster_address
+from publisher.pipeline.memo import CatalogueMemo
 from publisher.pipeline.plan import Plan, plan_source
 from publisher.pipeline.results import BatchResult, SourceResult
 from publisher.pipeline.staging import catalogue_set, disk_full_error, output_lock, remove_leftovers
@@ -78,17 +79,28 @@ def make_executor(cluster: str | None, jobs: int) -> LocalExecutor | DaskExecuto
     return DaskExecutor(address)
 
 
-def write_catalogue(output: Path, settings: Settings, progress: ProgressCallback | None = None) -> list[Path]:
-    """Feeds, OPDS catalogue and index page for everything published in `output/`."""
+def write_catalogue(
+    output: Path, settings: Settings, progress: ProgressCallback | None = None, memo: bool = False
+) -> list[Path]:
+    """Feeds, OPDS catalogue and index page for everything published in `output/`. With `memo`
+    (a publish run, whose cache it is), left as it is, its renderers not even loaded, when it was
+    made from the same manifests, settings and code and its files are as it left them (memo.py)."""
+    total = len(registry.CATALOGUE_RENDERERS)
+    note = CatalogueMemo(output, settings) if memo else None
+    kept = note.unchanged() if note is not None else None
+    if kept is not None:
+        emit(progress, Progress("catalogue", None, None, total, total))
+        return kept
     cat = CatalogueContext(
         tuple(load_entries(output)), output, settings, registry.catalogue_files(), registry.catalogue_kinds()
     )
     written: list[Path] = []
-    total = len(registry.CATALOGUE_RENDERERS)
     with catalogue_set(output):  # all of it or none of it (staging.py)
         for n, renderer in enumerate(registry.CATALOGUE_RENDERERS, start=1):
             written.extend(renderer.render(cat))
             emit(progress, Progress("catalogue", None, None, n, total))
+    if note is not None:
+        note.remember(written)
     return written
 
 
@@ -164,7 +176,7 @@ def publish_all(
                     finished(SourceResult(source=source, slug=slugify(source.stem), state="cancelled"))
         remove_leftovers(output)  # staging folders of workers killed mid-run
         try:
-            catalogue = write_catalogue(output, settings, progress)
+            catalogue = write_catalogue(output, settings, progress, memo=True)
         except OSError as exc:
             if is_disk_full(exc):
                 raise disk_full_error(exc, output, ": the previous catalogue is kept whole") from exc

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from publisher.model.publication import Publication
-from publisher.prepare.credits import add_front_matter
-from publisher.prepare.lexicon import Lexicon
-from publisher.prepare.normalise import prepare_spoken
-from publisher.prepare.notes import place_notes
-from publisher.settings import Settings
+
+if TYPE_CHECKING:
+    from publisher.prepare.lexicon import Lexicon
+    from publisher.settings import Settings
 
 
 def prepare(
@@ -23,6 +23,12 @@ def prepare(
     the title page (with `narrator` credited, when the credits are announced), the closing line
     (when announced), and each sentence's spoken text for a voice that does (not) read inline
     phonemes."""
+    # imported here: the normaliser's tables and num2words are for a source that changed, not for
+    # every module that reaches publisher.prepare.lexicon (a no-change rerun never prepares)
+    from publisher.prepare.credits import add_front_matter
+    from publisher.prepare.normalise import prepare_spoken
+    from publisher.prepare.notes import place_notes
+
     pub = place_notes(pub, settings.notes)
     if not pub.metadata.identifier:
         pub = replace(pub, metadata=replace(pub.metadata, identifier=f"urn:uuid:{publication_uuid(pub)}"))

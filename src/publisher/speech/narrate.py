@@ -115,7 +115,10 @@ class _TrackWriter:
 
         self._wav.writeframes(pcm)
         self.samples += len(pcm) // 2
-        samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+        # summed as integers: exact, so the same float as the float64 dot product it replaces (every
+        # partial sum of a clip is below 2**53), without going through BLAS, whose threads cost
+        # 0.3-0.5 s per narration on a busy 2-core machine (measured: 25 clips, 0.34 s vs 0.007 s)
+        samples = np.frombuffer(pcm, dtype="<i2").astype(np.int64)
         self.energy += float(np.dot(samples, samples))
 
     def close(self) -> None:

@@ -18,6 +18,7 @@ import logging
 import os
 import stat
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -281,32 +282,61 @@ def _content(path: Path) -> str:
     return _file_digest(path, (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns))
 
 
+def _identity(path: Path) -> list[int]:
+    """What changes whenever a file's content does (ctime cannot be set back): device, inode, size,
+    modification and change times."""
+    info = path.lstat()
+    return [info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns]
+
+
 def _verified(target: Path, tensors: Path, record: Path) -> bool:
     """Whether a prepared model found in the cache is the one this publisher made there: three
-    regular files of this user, the graph and its tensors hashing to what the record says."""
+    regular files of this user, the graph and its tensors hashing to what the record says, or
+    still the very files (`_identity`) the record says were hashed and found whole before (which
+    saves hashing 63 MB, 0.1-0.2 s, on every run that loads the voice)."""
     if not all(_own_file(p) for p in (target, tensors, record)):
         return False
     try:
         expected = json.loads(record.read_text(encoding="ascii"))
-        return bool(expected == {"graph": _content(target), "data": _content(tensors)})
+        if not isinstance(expected, dict):
+            return False
+        if expected.get("seen") == [_identity(target), _identity(tensors)]:
+            return True
+        sums = {"graph": expected.get("graph"), "data": expected.get("data")}
+        return bool(sums == {"graph": _content(target), "data": _content(tensors)})
     except (OSError, ValueError):
         return False
+
+
+def _reused(target: Path, tensors: Path, record: Path) -> None:
+    """A verified prepared model is used: its files' times are brought forward (`cache prune`
+    keeps what was used) when more than an hour old, and the record notes the files it vouches
+    for, so the next run need not hash them again."""
+    with contextlib.suppress(OSError, ValueError):
+        hour_ago = time.time() - 3600
+        if any(p.stat().st_mtime < hour_ago for p in (target, tensors, record)):
+            for path in (target, tensors, record):
+                os.utime(path)
+        expected = json.loads(record.read_text(encoding="ascii"))
+        seen = [_identity(target), _identity(tensors)]
+        if expected.get("seen") != seen:
+            sums = {"graph": expected["graph"], "data": expected["data"]}
+            _replace(record, [json.dumps({**sums, "seen": seen}, sort_keys=True).encode()])
 
 
 def prepared_model(model: Path, cache_dir: Path) -> Path:
     """The deterministic model, made once and then kept in `cache_dir/models` (0.2 s for the joe
     voice here), keyed by the model's content and the patch: a small graph file, beside it (same
     name + ".data") its tensors, and (+ ".sha256") the SHA-256 of both. Found again, it is reused
-    only if its files are this user's regular files with those digests; otherwise it is made again."""
+    only if its files are this user's regular files with those digests (or the very files found
+    with them before: `_verified`); otherwise it is made again."""
     digest = model_digest(model, cache_dir / "models")
     key = f"{digest}:{PATCH_VERSION}:{NOISE_SEED}:{NOISE_SHAPE}:{EXTERNAL_MIN_BYTES}"
     target = cache_dir / "models" / f"{model.stem}.{hashlib.sha256(key.encode()).hexdigest()[:16]}.onnx"
     tensors = target.with_name(target.name + ".data")
     record = target.with_name(target.name + ".sha256")
     if _verified(target, tensors, record):
-        with contextlib.suppress(OSError):  # recently used: `cache prune` keeps it
-            for path in (target, tensors, record):
-                os.utime(path)
+        _reused(target, tensors, record)
         return target
     if any(p.exists() or p.is_symlink() for p in (target, tensors)):
         log.warning("%s does not hold the prepared voice model this publisher made; making it again", target.parent)
