@@ -7,6 +7,7 @@ import contextlib
 import contextvars
 import errno
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -113,3 +114,27 @@ def is_disk_full(exc: BaseException) -> bool:
             return True
         exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
     return False
+
+
+def own_file(path: Path) -> bool:
+    """Whether `path` is a regular file (not a link) of this user: the only kind a note or a derived
+    file found in a cache is trusted from."""
+    try:
+        info = path.lstat()
+    except OSError:
+        return False
+    return stat.S_ISREG(info.st_mode) and info.st_uid == os.getuid()
+
+
+def write_note(path: Path, data: bytes) -> None:
+    """Write a cache's note whole (a private temporary file renamed into place), or not at all: a
+    read-only or full cache only means the work is done again next time."""
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, path)
+        finally:
+            Path(tmp).unlink(missing_ok=True)

@@ -10,13 +10,11 @@ import functools
 import hashlib
 import json
 import logging
-import os
-import stat
-import tempfile
 from pathlib import Path
 
 from publisher import __version__
 from publisher.errors import PublisherError
+from publisher.files import own_file, write_note
 from publisher.manifest import Manifest, read_manifest
 from publisher.model import layout
 from publisher.pipeline.fingerprint import up_to_date, voice_identity
@@ -54,27 +52,9 @@ def _values(settings: Settings) -> dict[str, object]:
     return {f.name: plain(getattr(settings, f.name)) for f in dataclasses.fields(settings)}
 
 
-def _own(path: Path) -> bool:
-    """A regular file of this user (the only kind a note is read from)."""
-    try:
-        info = path.lstat()
-    except OSError:
-        return False
-    return stat.S_ISREG(info.st_mode) and info.st_uid == os.getuid()
-
-
 def _write(note: Path, data: dict[str, object]) -> None:
-    """Write a note whole (renamed into place), or not at all: a read-only cache only means the
-    next run does the work again."""
-    with contextlib.suppress(OSError):
-        note.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=note.parent, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(json.dumps(data, default=str).encode())
-            os.replace(tmp, note)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+    """Write a note whole, or not at all (files.write_note)."""
+    write_note(note, json.dumps(data, default=str).encode())
 
 
 def _inputs(output: Path, settings: Settings) -> str:
@@ -120,7 +100,7 @@ class CatalogueMemo:
         wrote still there as it was left. None otherwise (it is written as usual)."""
         if self.note is None or self.settings.force:
             return None
-        if not _own(self.note):
+        if not own_file(self.note):
             return None
         try:
             note = json.loads(self.note.read_text(encoding="utf-8"))
@@ -178,7 +158,7 @@ class SourceMemo:
         """The output folder and manifest of the source's last complete publish, when nothing it
         was made from has changed since (then its fingerprint is the one noted, and that is the
         manifest's); None whenever anything is not known to be the same."""
-        if self.note is None or not _own(self.note):
+        if self.note is None or not own_file(self.note):
             return None
         try:
             note = json.loads(self.note.read_text(encoding="utf-8"))

@@ -16,12 +16,13 @@ import hashlib
 import json
 import logging
 import os
-import stat
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from publisher.files import own_file, write_note
 
 log = logging.getLogger(__name__)
 
@@ -53,20 +54,13 @@ def model_digest(model: Path, memo: Path | None = None) -> str:
     tag = hashlib.sha256(f"{resolved}|{info.st_size}|{info.st_mtime_ns}".encode()).hexdigest()[:24]
     note = memo / f"{model.stem}.{tag}.sha256"
     try:
-        known = note.read_text(encoding="ascii").strip() if _own_file(note) else ""
+        known = note.read_text(encoding="ascii").strip() if own_file(note) else ""
         if len(known) == 64:
             return known
     except OSError:
         pass
     digest = _digest(resolved, info.st_size, info.st_mtime_ns)
-    try:
-        memo.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=memo, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(digest)
-        os.replace(tmp, note)
-    except OSError:
-        pass  # a read-only cache: hash again next time
+    write_note(note, digest.encode("ascii"))  # a read-only cache: hash again next time
     return digest
 
 
@@ -257,15 +251,6 @@ def load_options() -> Any:
     return options
 
 
-def _own_file(path: Path) -> bool:
-    """A regular file (not a link) of this user: the only kind a derived file is reused from."""
-    try:
-        info = path.lstat()
-    except OSError:
-        return False
-    return stat.S_ISREG(info.st_mode) and info.st_uid == os.getuid()
-
-
 @functools.lru_cache(maxsize=16)
 def _file_digest(path: Path, identity: tuple[int, ...]) -> str:
     digest = hashlib.sha256()
@@ -294,7 +279,7 @@ def _verified(target: Path, tensors: Path, record: Path) -> bool:
     regular files of this user, the graph and its tensors hashing to what the record says, or
     still the very files (`_identity`) the record says were hashed and found whole before (which
     saves hashing 63 MB, 0.1-0.2 s, on every run that loads the voice)."""
-    if not all(_own_file(p) for p in (target, tensors, record)):
+    if not all(own_file(p) for p in (target, tensors, record)):
         return False
     try:
         expected = json.loads(record.read_text(encoding="ascii"))
