@@ -14,6 +14,7 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from publisher.model.scores import METRICS, Metric
 
@@ -99,16 +100,20 @@ def align(reference: list[str], heard: list[str]) -> Alignment:
     for i, chunk in enumerate(chunks):
         if chunk.type not in ("substitute", "delete"):
             continue
-        # what was heard instead: this chunk's words and any insertions right next to it
-        first, last = chunk.hyp_start_idx, chunk.hyp_end_idx
-        if i > 0 and chunks[i - 1].type == "insert":
-            first = chunks[i - 1].hyp_start_idx
-        if i + 1 < len(chunks) and chunks[i + 1].type == "insert":
-            last = chunks[i + 1].hyp_end_idx
-        instead = " ".join(heard[first:last])
+        instead = _heard_instead(chunks, i, heard)
         missed.extend((word, instead) for word in reference[chunk.ref_start_idx : chunk.ref_end_idx])
     return Alignment(reference, heard, out.substitutions, out.deletions, out.insertions, missed)
 
+
+def _heard_instead(chunks: list[Any], i: int, heard: list[str]) -> str:
+    """What was heard in place of chunk `i` (a substitution or deletion of jiwer's alignment): its own
+    heard words and any insertions right next to it."""
+    first, last = chunks[i].hyp_start_idx, chunks[i].hyp_end_idx
+    if i > 0 and chunks[i - 1].type == "insert":
+        first = chunks[i - 1].hyp_start_idx
+    if i + 1 < len(chunks) and chunks[i + 1].type == "insert":
+        last = chunks[i + 1].hyp_end_idx
+    return " ".join(heard[first:last])
 
 def word_ops(reference: list[str], heard: list[str]) -> list[tuple[str, str]]:
     """For each reference word: "equal", "substitute" or "delete", and the heard words in its place
@@ -127,12 +132,7 @@ def word_ops(reference: list[str], heard: list[str]) -> list[tuple[str, str]]:
         if chunk.type == "equal":
             ops += [("equal", w) for w in heard[chunk.hyp_start_idx : chunk.hyp_end_idx]]
             continue
-        first, last = chunk.hyp_start_idx, chunk.hyp_end_idx
-        if i > 0 and chunks[i - 1].type == "insert":
-            first = chunks[i - 1].hyp_start_idx
-        if i + 1 < len(chunks) and chunks[i + 1].type == "insert":
-            last = chunks[i + 1].hyp_end_idx
-        instead = " ".join(heard[first:last])
+        instead = _heard_instead(chunks, i, heard)
         ops += [(chunk.type, instead)] * (chunk.ref_end_idx - chunk.ref_start_idx)
     return ops
 
