@@ -7,7 +7,7 @@ from __future__ import annotations
 import itertools
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from publisher.align.match import Pair, by_group, pair_words
@@ -322,12 +322,9 @@ def _time_found(spans: list[_Span], levels: Levels, total: float) -> None:
         span.end = max(span.end, span.start + SHORTEST)
 
 
-def _rescue(spans: list[_Span], heard: list[HeardToken]) -> None:
-    """Find sentences the word pairing missed by their letters among the heard words between their
-    found neighbours: words heard joined or split differently ("forholdmelegnationerne" for
-    "forhold mellem nationerne") pair no word, yet spell nearly the same."""
-    from rapidfuzz import fuzz
-
+def _unfound_runs(spans: list[_Span]) -> Iterator[tuple[int, int]]:
+    """Each run of sentences not found, as (first, end) indexes: spans[first:end], between found
+    ones. A run is measured when it is reached, after the caller handled the run before it."""
     n = 0
     while n < len(spans):
         if spans[n].found:
@@ -336,6 +333,16 @@ def _rescue(spans: list[_Span], heard: list[HeardToken]) -> None:
         m = n
         while m < len(spans) and not spans[m].found:
             m += 1
+        yield n, m
+        n = m
+
+def _rescue(spans: list[_Span], heard: list[HeardToken]) -> None:
+    """Find sentences the word pairing missed by their letters among the heard words between their
+    found neighbours: words heard joined or split differently ("forholdmelegnationerne" for
+    "forhold mellem nationerne") pair no word, yet spell nearly the same."""
+    from rapidfuzz import fuzz
+
+    for n, m in _unfound_runs(spans):
         lo = max(p[1] for p in spans[n - 1].pairs) + 1 if n > 0 else 0
         hi = min(p[1] for p in spans[m].pairs) if m < len(spans) else len(heard)
         for span in spans[n:m]:
@@ -361,20 +368,12 @@ def _rescue(spans: list[_Span], heard: list[HeardToken]) -> None:
                 lo = last + 1
             else:
                 span.pairs = []
-        n = m
 
 
 def _fill_gaps(spans: list[_Span], total: float) -> None:
     """Interpolate every run of sentences not found between the found ones around it; keep every
     sentence after the one before it."""
-    n = 0
-    while n < len(spans):
-        if spans[n].found:
-            n += 1
-            continue
-        m = n
-        while m < len(spans) and not spans[m].found:
-            m += 1
+    for n, m in _unfound_runs(spans):
         lo = spans[n - 1].end if n > 0 else 0.0
         hi = spans[m].start if m < len(spans) else total
         if hi - lo < SHORTEST * (m - n):  # no room: borrow from the found neighbours
@@ -386,7 +385,6 @@ def _fill_gaps(spans: list[_Span], total: float) -> None:
                 spans[m].start = min(spans[m].end - SHORTEST, spans[m].start + need / 2)
                 hi = spans[m].start
         _interpolate(spans[n:m], lo, hi)
-        n = m
     for a, b in itertools.pairwise(spans):
         if b.start < a.end:
             b.start = a.end
