@@ -336,6 +336,7 @@ def _unfound_runs(spans: list[_Span]) -> Iterator[tuple[int, int]]:
         yield n, m
         n = m
 
+
 def _rescue(spans: list[_Span], heard: list[HeardToken]) -> None:
     """Find sentences the word pairing missed by their letters among the heard words between their
     found neighbours: words heard joined or split differently ("forholdmelegnationerne" for

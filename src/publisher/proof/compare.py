@@ -115,6 +115,7 @@ def _heard_instead(chunks: list[Any], i: int, heard: list[str]) -> str:
         last = chunks[i + 1].hyp_end_idx
     return " ".join(heard[first:last])
 
+
 def word_ops(reference: list[str], heard: list[str]) -> list[tuple[str, str]]:
     """For each reference word: "equal", "substitute" or "delete", and the heard words in its place
     (a substitution also takes the insertions right next to it; "" for a deletion)."""
