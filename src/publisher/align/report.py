@@ -8,8 +8,6 @@ folder, plays from the full-length MP3 (`#t=start,end`).
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 from collections.abc import Mapping
 from importlib import resources
@@ -22,6 +20,7 @@ from publisher.align.result import Alignment, SentenceTime, Stretch
 from publisher.clock import tenths_clock as clock
 from publisher.files import write_atomic
 from publisher.model import layout
+from publisher.proof.page import element, page_head, report_assets
 
 ALIGNMENT_JSON = layout.ALIGNMENT_JSON
 ALIGNMENT_HTML = layout.ALIGNMENT_HTML
@@ -31,16 +30,6 @@ Cues = Mapping[str, tuple[float, float]]  # sentence id → (start, end) in the 
 
 def _static(name: str) -> str:
     return (resources.files("publisher.align") / "static" / name).read_text(encoding="utf-8")
-
-
-def _hash(source: str) -> str:
-    return "'sha256-" + base64.b64encode(hashlib.sha256(source.encode("utf-8")).digest()).decode() + "'"
-
-
-def _el(parent: etree._Element, tag: str, text: str | None = None, **attrib: str) -> etree._Element:
-    el = etree.SubElement(parent, tag, {k.rstrip("_").replace("_", "-"): v for k, v in attrib.items()})
-    el.text = text
-    return el
 
 
 def where(alignment: Alignment, seconds: float) -> str:
@@ -56,7 +45,7 @@ def _play(parent: etree._Element, sentence: SentenceTime, audio: str | None, cue
     if audio is None or cue is None:
         return
     start, end = f"{cue[0]:.3f}", f"{cue[1]:.3f}"
-    link = _el(parent, "a", f"▶ {clock(cue[0])}", class_="play", href=f"{audio}#t={start},{end}")
+    link = element(parent, "a", f"▶ {clock(cue[0])}", class_="play", href=f"{audio}#t={start},{end}")
     link.set("data-start", start)
     link.set("data-end", end)
     link.set("aria-label", f"Play the sentence at {clock(cue[0])} of the published audio")
@@ -66,98 +55,94 @@ def _play(parent: etree._Element, sentence: SentenceTime, audio: str | None, cue
 def _sentences(
     body: etree._Element, alignment: Alignment, title: str, chosen: list[SentenceTime], audio: str | None, cues: Cues
 ) -> None:
-    _el(body, "h2", f"{title} ({len(chosen)})")
+    element(body, "h2", f"{title} ({len(chosen)})")
     if not chosen:
-        _el(body, "p", "None.")
+        element(body, "p", "None.")
         return
-    items = _el(body, "ol", class_="sentences")
+    items = element(body, "ol", class_="sentences")
     for sentence in chosen:
-        item = _el(items, "li", id=f"s-{sentence.sentence_id}")
-        line = _el(item, "p", class_="where")
+        item = element(items, "li", id=f"s-{sentence.sentence_id}")
+        line = element(item, "p", class_="where")
         _play(line, sentence, audio, cues)
-        span = _el(line, "span", f"{where(alignment, sentence.start)} – {clock(sentence.end)}")
+        span = element(line, "span", f"{where(alignment, sentence.start)} – {clock(sentence.end)}")
         span.tail = f" · confidence {sentence.confidence:.2f} · chapter {sentence.chapter}"
-        _el(item, "p", sentence.text)
+        element(item, "p", sentence.text)
         if sentence.heard:
-            heard = _el(item, "p", "Heard: ", class_="heard")
-            _el(heard, "q", sentence.heard)
+            heard = element(item, "p", "Heard: ", class_="heard")
+            element(heard, "q", sentence.heard)
 
 
 def _stretches(body: etree._Element, alignment: Alignment, stretches: tuple[Stretch, ...]) -> None:
-    _el(body, "h2", f"Audio not in the text ({len(stretches)})")
+    element(body, "h2", f"Audio not in the text ({len(stretches)})")
     if not stretches:
-        _el(body, "p", "None: every stretch of speech was matched to the text.")
+        element(body, "p", "None: every stretch of speech was matched to the text.")
         return
-    items = _el(body, "ol", class_="stretches")
+    items = element(body, "ol", class_="stretches")
     for stretch in stretches:
-        item = _el(items, "li")
+        item = element(items, "li")
         seconds = stretch.end - stretch.start
-        _el(item, "p", f"{where(alignment, stretch.start)} – {clock(stretch.end)} ({seconds:.1f} s)", class_="where")
-        heard = _el(item, "p", "Heard: " if stretch.heard else "No words heard (music, noise or another language).",
-                    class_="heard")  # fmt: skip
+        span = f"{where(alignment, stretch.start)} – {clock(stretch.end)} ({seconds:.1f} s)"
+        element(item, "p", span, class_="where")
+        said = "Heard: " if stretch.heard else "No words heard (music, noise or another language)."
+        heard = element(item, "p", said, class_="heard")
         if stretch.heard:
-            _el(heard, "q", stretch.heard)
+            element(heard, "q", stretch.heard)
 
 
 def render_page(alignment: Alignment, title: str, audio: str | None = None, cues: Cues | None = None) -> str:
     """alignment.html (an HTML5 document, the same for the same alignment); `audio` is the
     full-length MP3 beside it and `cues` where each sentence is in it, when published."""
-    css, js = _static("align.css"), _static("align.js")
+    css, js = report_assets()  # proof.html's style and player, and this page's own rules
+    css += _static("align.css")
     cues = cues or {}
     html = etree.Element("html", lang=alignment.language)
-    head = _el(html, "head")
-    _el(head, "meta", charset="utf-8")
-    _el(head, "meta", name="viewport", content="width=device-width, initial-scale=1")
-    policy = f"default-src 'self'; style-src {_hash(css)}; script-src {_hash(js)}; media-src 'self'"
-    _el(head, "meta", http_equiv="Content-Security-Policy", content=policy)
-    _el(head, "title", f"Alignment: {title}")
-    _el(head, "style", css)
-    body = _el(html, "body")
-    main = _el(body, "main")
-    _el(main, "h1", f"Alignment: {title}")
-    _el(main, "p", headline(alignment.to_json()))
+    page_head(html, f"Alignment: {title}", css, js)
+    body = element(html, "body")
+    main = element(body, "main")
+    element(main, "h1", f"Alignment: {title}")
+    element(main, "p", headline(alignment.to_json()))
     if audio is not None:
-        _el(main, "audio", None, id="narration", controls="controls", preload="metadata", src=audio)
-    table = _el(main, "table")
-    _el(table, "caption", "The recording")
-    row = _el(_el(table, "thead"), "tr")
+        element(main, "audio", None, id="narration", controls="controls", preload="metadata", src=audio)
+    table = element(main, "table")
+    element(table, "caption", "The recording")
+    row = element(element(table, "thead"), "tr")
     for heading in ("File", "Starts", "Length"):
-        _el(row, "th", heading, scope="col")
-    tbody = _el(table, "tbody")
+        element(row, "th", heading, scope="col")
+    tbody = element(table, "tbody")
     for f in alignment.files:
-        row = _el(tbody, "tr")
-        _el(row, "th", f.name, scope="row")
-        _el(row, "td", clock(f.start), class_="num")
-        _el(row, "td", clock(f.duration), class_="num")
+        row = element(tbody, "tr")
+        element(row, "th", f.name, scope="row")
+        element(row, "td", clock(f.start), class_="num")
+        element(row, "td", clock(f.duration), class_="num")
     _chapters(main, alignment)
     missing = [s for s in alignment.sentences if not s.aligned]
     _sentences(main, alignment, "Sentences not heard (times interpolated)", missing, audio, cues)
     low = sorted((s for s in alignment.sentences if s.aligned and s.confidence < LOW), key=lambda s: s.confidence)
     _sentences(main, alignment, f"Sentences found with confidence below {LOW:.2f}", low, audio, cues)
     _stretches(main, alignment, alignment.stretches)
-    _el(body, "script", js)
+    element(body, "script", js)
     data = etree.tostring(html, method="html", encoding="unicode", doctype="<!DOCTYPE html>")
     return str(data) + "\n"
 
 
 def _chapters(main: etree._Element, alignment: Alignment) -> None:
-    table = _el(main, "table")
-    _el(table, "caption", "Sentences found per chapter")
-    row = _el(_el(table, "thead"), "tr")
+    table = element(main, "table")
+    element(table, "caption", "Sentences found per chapter")
+    row = element(element(table, "thead"), "tr")
     for heading in ("Chapter", "Starts", "Sentences", "Found", "Coverage"):
-        _el(row, "th", heading, scope="col")
-    tbody = _el(table, "tbody")
+        element(row, "th", heading, scope="col")
+    tbody = element(table, "tbody")
     chapters: dict[int, list[SentenceTime]] = {}
     for s in alignment.sentences:
         chapters.setdefault(s.chapter, []).append(s)
     for number, sentences in chapters.items():
         found = sum(1 for s in sentences if s.aligned)
-        row = _el(tbody, "tr")
-        _el(row, "th", str(number), scope="row")
-        _el(row, "td", where(alignment, sentences[0].start), class_="num")
-        _el(row, "td", str(len(sentences)), class_="num")
-        _el(row, "td", str(found), class_="num")
-        _el(row, "td", f"{100 * found / len(sentences):.0f} %", class_="num")
+        row = element(tbody, "tr")
+        element(row, "th", str(number), scope="row")
+        element(row, "td", where(alignment, sentences[0].start), class_="num")
+        element(row, "td", str(len(sentences)), class_="num")
+        element(row, "td", str(found), class_="num")
+        element(row, "td", f"{100 * found / len(sentences):.0f} %", class_="num")
 
 
 def headline(data: Mapping[str, Any]) -> str:

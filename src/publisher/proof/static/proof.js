@@ -1,4 +1,4 @@
-// proof.html: each flagged sentence's link plays the full-length MP3 from its cue to its end.
+// proof.html and alignment.html: each listed sentence's link plays the full-length MP3 from its cue to its end.
 (function () {
   "use strict";
   var audio = document.getElementById("narration");
