@@ -95,6 +95,19 @@ def raw_piper(text: str, out: Path) -> tuple[Run, float]:
     return done, audio
 
 
+def pair(i: int, text: str, args: list[str], folder: Path) -> tuple[Run, float, Run]:
+    """Raw Piper on `text` and `publisher args` in `folder`, the first of the two alternating with `i`
+    (so neither side always runs on a machine the other has just warmed): raw Piper's run, the
+    seconds of audio it made, and the publisher's run."""
+    if i % 2 == 0:
+        raw, audio = raw_piper(text, folder / "raw.wav")
+        ours = publisher(args, folder)
+    else:
+        ours = publisher(args, folder)
+        raw, audio = raw_piper(text, folder / "raw.wav")
+    return raw, audio, ours
+
+
 def summary(values: list[float], unit: str = "s", digits: int = 2) -> str:
     """Median and spread of `values`: "8.10 s (7.90-8.60, n=5)"."""
     med = statistics.median(values)
@@ -149,12 +162,7 @@ def bench_seed(rows: list[tuple[str, str]], rounds: int, wer: bool) -> None:
             shutil.copy(SEED, folder / "sources")
             shutil.copy(ROOT / "lexicon.txt", folder)
             cold_args = ["publish", "sources", "-o", "out", "--cache-dir", "cache"]
-            if i % 2 == 0:
-                raw, audio = raw_piper(text, folder / "raw.wav")
-                cold = publisher(cold_args, folder)
-            else:
-                cold = publisher(cold_args, folder)
-                raw, audio = raw_piper(text, folder / "raw.wav")
+            raw, audio, cold = pair(i, text, cold_args, folder)
             raws.append(raw)
             colds.append(cold)
             reruns.append(publisher(cold_args, folder))
@@ -293,12 +301,7 @@ def bench_book(rows: list[tuple[str, str]], pairs: int) -> None:
             (folder / "sources").mkdir(parents=True)
             shutil.copy(source, folder / "sources" / "story.md")
             args = ["publish", "sources", "-o", "out", "--cache-dir", "cache"]
-            if i % 2 == 0:
-                raw, audio = raw_piper(text, folder / "raw.wav")
-                mine = publisher(args, folder)
-            else:
-                mine = publisher(args, folder)
-                raw, audio = raw_piper(text, folder / "raw.wav")
+            raw, audio, mine = pair(i, text, args, folder)
             raws.append(raw)
             ours.append(mine)
             print(f"book pair {i + 1}/{pairs}: raw {raw.seconds:.1f} s, publish {mine.seconds:.1f} s, load {_load()}",
