@@ -104,7 +104,9 @@ def test_a_whole_session(running: Running, browser: Any, tmp_path: Path) -> None
         "() => { const a = document.getElementById('sample-player'); return !a.hidden && a.duration > 0.5; }"
     )
     assert page.inner_text("#sample-status") == "Playing the sample."
-    page.click("button.primary")
+    # Enter in a field publishes (the form's default button is Publish, not "Hear a sample")
+    page.focus("#voice")
+    page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r".*/jobs/\d+$"))
     job_url = page.url
     check_page(page, "job", watch.problems)  # during the job (or just after it: eSpeak is quick)
