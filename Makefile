@@ -7,7 +7,7 @@ OUTPUT  ?= output
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help publish test hostile lint format check bench clean distclean java chromium daisyplayer i18n
+.PHONY: help publish test hostile lint format check bench clean distclean java chromium daisyplayer i18n bytecode
 ACE_DIR := tools/ace
 ACE     := $(ACE_DIR)/node_modules/.bin/ace-cli
 ACE_VERSION := 1.4.6
@@ -35,6 +35,13 @@ $(VENV)/.stamp-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test,lint,cluster,proof,studio]'
 	@touch $@ $(VENV)/.stamp-run
 
+# The package is installed editable, so pip compiles none of its modules, and where Python may not
+# write bytecode (PYTHONDONTWRITEBYTECODE, as in many containers and on this project's machines)
+# every command compiled all ~170 of them again: 0.15-0.2 s of each run (measured on an edit).
+# Compiled here, only those changed since (a stat per file when none has).
+bytecode: | $(BIN)/python
+	@$(BIN)/python -m compileall -q src/publisher
+
 java: ## Make sure a Java runtime (for EPUBCheck) is installed
 	@command -v java >/dev/null 2>&1 || { echo "Installing Debian default-jre-headless for EPUBCheck"; \
 	  $(SUDO) apt-get update -qq && $(APT_INSTALL) default-jre-headless; }
@@ -59,14 +66,14 @@ $(AXE):
 	npm install --silent --no-audit --no-fund --prefix $(AXE_DIR) axe-core@$(AXE_VERSION)
 
 # --- the two commands from the README ------------------------------------------------------
-publish: $(VENV)/.stamp-run ## Set up .venv if needed, then publish every file in sources/ into output/
+publish: $(VENV)/.stamp-run bytecode ## Set up .venv if needed, then publish every file in sources/ into output/
 	$(BIN)/publisher publish $(SOURCES) --output $(OUTPUT)
 
-test: $(VENV)/.stamp-dev java $(ACE) $(AXE) daisyplayer ## Set up .venv with test tools if needed, then run the whole test suite
+test: $(VENV)/.stamp-dev bytecode java $(ACE) $(AXE) daisyplayer ## Set up .venv with test tools if needed, then run the whole test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # --- everything else -------------------------------------------------------------------------
-hostile: $(VENV)/.stamp-dev java ## The hostile-input suite (hostile sources, EPUBs, SVGs, images, a shared /tmp, full disks, kills)
+hostile: $(VENV)/.stamp-dev bytecode java ## The hostile-input suite (hostile sources, EPUBs, SVGs, images, a shared /tmp, full disks, kills)
 	$(BIN)/python -m pytest tests/test_hostile.py tests/test_hostile_files.py tests/test_hostile_machine.py $(PYTEST_ARGS)
 
 lint: $(VENV)/.stamp-dev ## ruff (lint + format check), mypy, and the layering contracts (import-linter)
@@ -82,7 +89,7 @@ format: $(VENV)/.stamp-dev ## Apply ruff's formatting and safe fixes
 check: $(VENV)/.stamp-dev java $(ACE) ## EPUBCheck + DAISY Ace + overlay/tag checks on everything in output/
 	$(BIN)/publisher check $(OUTPUT)
 
-bench: $(VENV)/.stamp-dev ## Benchmarks: publish vs raw Piper in one run, intelligibility, Dask cluster vs --jobs
+bench: $(VENV)/.stamp-dev bytecode ## Benchmarks: publish vs raw Piper in one run, intelligibility, Dask cluster vs --jobs
 	$(BIN)/python benchmarks/bench.py
 	$(BIN)/python benchmarks/cluster.py
 
