@@ -5,16 +5,26 @@ from __future__ import annotations
 import functools
 import subprocess
 import tempfile
+import threading
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 from publisher.errors import RenderError
 
+_FOUND = threading.Lock()
+
+
+def ffmpeg_exe() -> str:
+    """Path of the ffmpeg binary shipped by imageio-ffmpeg (no system install needed). Found once
+    per process, also when several threads ask at once (imageio-ffmpeg runs `ffmpeg -version` to
+    check it: 20-40 ms, which two encoders starting together each paid)."""
+    with _FOUND:
+        return _ffmpeg_exe()
+
 
 @functools.lru_cache(maxsize=1)
-def ffmpeg_exe() -> str:
-    """Path of the ffmpeg binary shipped by imageio-ffmpeg (no system install needed)."""
+def _ffmpeg_exe() -> str:
     import imageio_ffmpeg
 
     return str(imageio_ffmpeg.get_ffmpeg_exe())
