@@ -270,3 +270,58 @@ def test_a_new_voice_patch_makes_publications_render_again(monkeypatch) -> None:
     monkeypatch.setattr(determinism, "PATCH_VERSION", "next")
     assert voice_identity(Settings(engine="piper")) != before
     assert voice_identity(Settings(engine="espeak")) == "espeak:None"  # other engines: name and voice
+
+
+#: publish `sources/` of the project named on the command line with the real voice, once per text
+#: given after it (each written to sources/story.txt first); say of each publish what was synthesized,
+#: whether this process loaded the voice ("here": no process loads it ahead) and how many processes
+#: were started ahead so far
+_PUBLISH_AND_TELL = """
+import json, sys
+from pathlib import Path
+from publisher import api
+from publisher.pipeline.engines import EngineCache
+from publisher.speech import ahead
+project, where, texts = Path(sys.argv[1]), sys.argv[2], sys.argv[3:]
+if where == "here":
+    EngineCache.start_ahead = lambda *args: None
+started = []
+init = ahead.Speaker.__init__
+ahead.Speaker.__init__ = lambda self, *args: started.append(1) or init(self, *args)
+settings = api.Settings(engine="piper", output=project / "output", cache=project / "cache")
+for text in texts:
+    (project / "sources" / "story.txt").write_text(text, encoding="utf-8")
+    result = api.publish([project / "sources"], settings).results[0]
+    print(json.dumps({"state": result.state, "synthesized": result.synthesized, "voice_here": "piper" in sys.modules,
+                      "started": len(started)}))
+"""
+
+
+def _publish_and_tell(project: Path, *texts: str, where: str = "ahead") -> list[dict[str, object]]:
+    env = dict(os.environ, SOURCE_DATE_EPOCH="1719532800")
+    (project / "sources").mkdir(parents=True, exist_ok=True)
+    script = [sys.executable, "-c", _PUBLISH_AND_TELL, str(project), where, *texts]
+    proc = subprocess.run(script, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return [json.loads(line) for line in proc.stdout.strip().splitlines()]
+
+
+def test_an_edit_is_spoken_by_the_voice_loaded_ahead_with_the_same_bytes(tmp_path: Path) -> None:
+    """After an edit, the voice loads in a process started while the source is read and prepared
+    (speech/ahead.py), and speaks the edited sentence there: the publishing process never loads
+    Piper, and every file is byte for byte what the same edit makes with the voice loaded here.
+    A process that publishes again keeps that process, its voice loaded, for its next edit."""
+    text = "A Short Story\nAn Author\n\nThe first sentence stays as it is. The second one is edited.\n"
+    edits = text.replace("is edited", "was changed"), text.replace("is edited", "changed again")
+    projects = tmp_path / "ahead", tmp_path / "here"
+    [first] = _publish_and_tell(projects[0], text)
+    assert first["state"] == "published" and first["synthesized"] >= 4  # credits and both sentences
+    assert first["started"] == 0  # a first publish: no edit to expect
+    shutil.copytree(projects[0], projects[1])
+    ahead = _publish_and_tell(projects[0], *edits)
+    assert ahead == [{"state": "published", "synthesized": 1, "voice_here": False, "started": 1}] * 2
+    here = _publish_and_tell(projects[1], *edits, where="here")
+    assert [(r["synthesized"], r["voice_here"], r["started"]) for r in here] == [(1, True, 0)] * 2
+    outputs, clips = ([digests(p / folder) for p in projects] for folder in ("output", "cache/clips"))
+    assert outputs[0] == outputs[1] and len(outputs[0]) > 20
+    assert clips[0] == clips[1]

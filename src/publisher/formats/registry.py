@@ -153,6 +153,29 @@ CATALOGUE_RENDERERS: tuple[CatalogueRenderer, ...] = (
 )
 
 
+#: the modules the renderers above import when they first render
+RENDERER_MODULES = (
+    "publisher.audio.place",
+    "publisher.formats.captions",
+    "publisher.formats.book.epub",
+    "publisher.formats.book.enhance",
+    "publisher.formats.web.feed",
+    "publisher.formats.book.daisy",
+    "publisher.formats.book.audiobook",
+    "publisher.formats.web.site",
+    "publisher.formats.web.opds",
+)
+
+
+def load_renderers() -> None:
+    """Import every renderer's module now (while this process would otherwise wait, e.g. for a
+    sentence spoken in another process), not when each first renders."""
+    import importlib
+
+    for module in RENDERER_MODULES:
+        importlib.import_module(module)
+
+
 def catalogue_kinds() -> frozenset[str]:
     """Kinds of output the catalogue stage adds to each publication's folder."""
     return frozenset(kind for renderer in CATALOGUE_RENDERERS for kind in renderer.kinds)

@@ -4,23 +4,63 @@ source's language replaced by eSpeak NG in that language."""
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from dataclasses import replace
 
 from publisher.errors import EngineError
 from publisher.model.publication import Publication
 from publisher.settings import Settings
+from publisher.speech.ahead import Speaker
 from publisher.speech.engines import Engine, EngineOptions, EngineSpec, get_engine
 from publisher.speech.voices import find_piper_voice
 
 log = logging.getLogger(__name__)
 
 
-class EngineCache:
-    """Engines are expensive to load (Piper: ~0.5 s): build each configuration once per run."""
+#: the processes this one started ahead, each holding a voice loaded, kept for its later runs (a
+#: studio worker, a script publishing again and again): at most KEPT, the least recently used ended
+_SPEAKERS: OrderedDict[EngineSpec, Speaker] = OrderedDict()
+KEPT = 2
 
-    def __init__(self) -> None:
+
+class EngineCache:
+    """Engines are expensive to load (Piper: ~0.5 s): build each configuration once per run.
+
+    With `ahead` (synthesis on this machine), a voice can also be loaded ahead of its sentences in
+    a process of its own (speech/ahead.py), which this process keeps for its later runs.
+    """
+
+    def __init__(self, ahead: bool = False) -> None:
         self._engines: dict[tuple[str, str | None, str, float], Engine] = {}
         self._specs: dict[int, EngineSpec] = {}
+        self.ahead = ahead
+
+    def start_ahead(self, engine: Engine) -> None:
+        """Have `engine`'s voice loaded in a process of its own, unless one has it already, this
+        process has it loaded, or it is quick to load (only engines with a `load` step are worth
+        it: Piper)."""
+        spec = self.spec(engine)
+        if not self.ahead or spec is None or not engine.parallel or getattr(engine, "loaded", True):
+            return
+        if self.speaker(engine) is not None:
+            return
+        old = _SPEAKERS.pop(spec, None)
+        if old is not None:  # ended, or its voice's files have changed since
+            old.close()
+        _SPEAKERS[spec] = Speaker(spec, engine.cache_key)
+        while len(_SPEAKERS) > KEPT:
+            _SPEAKERS.popitem(last=False)[1].close()
+
+    def speaker(self, engine: Engine) -> Speaker | None:
+        """The process holding `engine`'s voice, if one does (alive, the same voice)."""
+        spec = self.spec(engine)
+        if spec is None or not self.ahead:
+            return None
+        found = _SPEAKERS.get(spec)
+        if found is None or not found.alive or found.cache_key != engine.cache_key:
+            return None
+        _SPEAKERS.move_to_end(spec)
+        return found
 
     def spec(self, engine: Engine) -> EngineSpec | None:
         """How to build `engine` again in another process (for parallel synthesis)."""

@@ -17,10 +17,13 @@ from typing import NamedTuple, Protocol
 from publisher.errors import Cancelled, EngineError
 from publisher.pipeline.results import SourceResult
 from publisher.progress import CancelToken, Progress, ProgressCallback, Stage, check, emit
+from publisher.speech.ahead import Speaker
 from publisher.speech.cache import ClipCache
 from publisher.speech.engines import Engine, EngineSpec
 from publisher.speech.narrate import Clip, synthesize_clips
 
+#: at most this many clips go to a voice loaded ahead; more are spread over `jobs` processes
+AHEAD_CLIPS = 4
 #: told each step of a rendering: (renderers done, renderers in all)
 #: a render's progress: (done, total, stage) — renderers for "render", seconds heard for "align"
 RenderStep = Callable[[int, int, Stage], None]
@@ -50,6 +53,7 @@ class Work:
     needs: tuple[Path, ...] = ()
     read_seconds: float = 0.0  # how long reading and preparing it took
     engine: Engine | None = field(default=None, compare=False, repr=False)  # this process's engine
+    speaker: Speaker | None = field(default=None, compare=False, repr=False)  # its voice, loaded ahead (local)
 
     @property
     def sentences(self) -> int:
@@ -112,7 +116,8 @@ class LocalExecutor:
                     emit(progress, Progress("synthesize", work.source, work.slug, done, work.sentences))
 
                 engine, cache = work.engine, ClipCache(work.cache)
-                synthesize_clips(list(work.clips), engine, cache, self.jobs, work.spec, tick, cancel)
+                clips = self._ahead(work, tick, cancel)
+                synthesize_clips(clips, engine, cache, self.jobs, work.spec, tick, cancel)
                 timings["synthesize"] = time.perf_counter() - started
 
                 def step(done: int, total: int, stage: Stage = "render", work: Work = work) -> None:
@@ -127,6 +132,25 @@ class LocalExecutor:
                 result = exc
             timings["total"] = work.read_seconds + time.perf_counter() - started
             yield Outcome(work, result, timings)
+
+    def _ahead(self, work: Work, tick: Callable[[int], None], cancel: CancelToken | None) -> list[Clip]:
+        """Speak `work`'s clips in the process that loaded its voice ahead, when there is one and
+        they are few (else over `jobs` processes, as usual), rendering what needs no audio
+        meanwhile; returns the clips still to make here."""
+        clips, speaker = list(work.clips), work.speaker
+        if speaker is None or not clips or (self.jobs > 1 and len(clips) > AHEAD_CLIPS):
+            return clips
+        if not speaker.busy.acquire(blocking=False):  # another thread's run is using it
+            return clips
+        try:
+            speaker.send(clips, work.cache)
+            meanwhile = getattr(work.render, "ahead", None)
+            if meanwhile is not None:
+                meanwhile()
+            left = set(speaker.receive(tick, cancel))
+        finally:
+            speaker.busy.release()
+        return [c for c in clips if c.key in left]
 
 
 def cluster_address(setting: str | None) -> str | None:

@@ -105,6 +105,8 @@ def plan_source(
             epoch=source_date_epoch(),
         )  # fmt: skip
     engine = engines.get(settings, pub.metadata.language)
+    if previous is not None:  # published before: likely a few sentences to speak (an edit)
+        engines.start_ahead(engine)  # the voice loads while the source is prepared
     narrator = engine.narrator if settings.announce else None
     pub = prepare(pub, settings, lexicon, narrator=narrator, phonemes=engine.phonemes)
     others = other_voices(pub, engine, engines, settings)  # English credits read by an English voice

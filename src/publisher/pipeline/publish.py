@@ -149,7 +149,7 @@ def publish_all(
     sources = find_sources(paths)
     output = settings.output
     results: list[SourceResult] = []
-    engines = EngineCache()
+    engines = EngineCache(ahead=cluster_address(settings.cluster) is None)  # voices loaded ahead on this machine
 
     def finished(result: SourceResult) -> None:
         results.append(result)
@@ -221,6 +221,7 @@ def work_for(plan: Plan, engines: EngineCache, read_seconds: float = 0.0) -> Wor
         needs=tuple([plan.path, *([meta.cover] if meta.cover else []), *images, *plan.settings.narration]),
         read_seconds=read_seconds,
         engine=engine,
+        speaker=engines.speaker(engine),
     )
 
 

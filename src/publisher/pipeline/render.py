@@ -10,8 +10,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from publisher import __version__
-from publisher.align.narration import recorded_narration
-from publisher.align.report import write_report
 from publisher.audio.master import make_masters
 from publisher.audio.place import EncodedAudio, place_audio
 from publisher.clock import iso_utc, modified_time
@@ -46,6 +44,20 @@ class Renderer:
         folder goes, the previous publication stays)."""
         return render_plan(self.plan, self.synthesized, step, cancel)
 
+    def ahead(self) -> None:
+        """What rendering needs that no audio changes, done while its clips are spoken elsewhere:
+        the renderers' modules imported (and numpy, which laying the narration out needs), a
+        generated cover drawn and its thumbnail made (both kept for the render, in this process)."""
+        import numpy  # noqa: F401
+
+        from publisher.ffmpeg import ffmpeg_exe
+        from publisher.formats.web.feed import thumbnail
+
+        registry.load_renderers()
+        ffmpeg_exe()
+        if self.plan.pub.metadata.cover is None and not self.plan.settings.narration:
+            thumbnail(load_cover(self.plan.pub.metadata).data)
+
 
 def render_plan(
     plan: Plan, synthesized: int = 0, step: RenderStep | None = None, cancel: CancelToken | None = None
@@ -56,7 +68,8 @@ def render_plan(
     steps = len(registry.RENDERERS) + 1  # the audio stage, then each renderer
     with staged(settings.output, pub.slug) as (staging, work):
         recorded = None
-        if settings.narration:  # a person's recording, aligned with the text (align/)
+        if settings.narration:  # a person's recording, aligned with the text (align/, loaded only for it)
+            from publisher.align.narration import recorded_narration
 
             def heard(seconds: float, length: float) -> None:
                 check(cancel)  # a long recording's transcription stops between its pieces
@@ -83,6 +96,8 @@ def render_plan(
         formats = render(ctx, step, cancel, first=1, steps=steps)
         check(cancel)
         if recorded is not None:  # the alignment report beside the outputs, each sentence playable
+            from publisher.align.report import write_report
+
             cues = {c.sentence_id: (c.start, c.end) for c in placed.timeline.full_cues()}
             write_report(recorded.alignment, staging, pub.metadata.title, placed.full.path.name, cues)
         manifest = _manifest(plan, ctx, placed, encoded, formats)

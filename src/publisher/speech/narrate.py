@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import math
-import multiprocessing
 import os
 import signal
 from collections.abc import Callable, Iterator
@@ -223,6 +222,8 @@ def synthesize_clips(
         name, options = spec
         threads = max(1, (os.cpu_count() or 1) // jobs)
         options = replace(options, threads=threads)
+        import multiprocessing  # only for a pool (7 ms of a run that synthesizes in this process)
+
         context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
         with context.Pool(
             min(jobs, len(clips)), initializer=_init_worker, initargs=(name, options, cache.root)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 from pathlib import Path
@@ -39,6 +40,14 @@ def split_long(text: str, limit: int = MAX_CHUNK) -> list[str]:
             if head and tail:
                 return split_long(head, limit) + split_long(tail, limit)
     return [text]
+
+
+def _installed(module: str) -> bool:
+    """Whether `module` can be imported here (found, not imported)."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # ValueError: a module blocked in sys.modules
+        return False
 
 
 def default_voice() -> Path:
@@ -102,7 +111,9 @@ class PiperEngine:
 
     The model is patched to draw fixed noise (see determinism.py): the same text always gives the
     same samples, which the narration cache and reproducible builds rely on. It is loaded on the
-    first sentence, so a run whose sentences are all cached never pays for it.
+    first sentence (or by `load`, in a process started ahead of its sentences), so a run whose
+    sentences are all cached never pays for it; Piper itself (with onnxruntime and numpy, 0.1 s)
+    is imported only then too.
     """
 
     name = "piper"
@@ -110,10 +121,8 @@ class PiperEngine:
     parallel = True
 
     def __init__(self, options: EngineOptions) -> None:
-        try:
-            import piper  # noqa: F401
-        except ImportError as exc:
-            raise EngineError(f"piper-tts is not installed; {INSTALL_HINT}") from exc
+        if not _installed("piper"):
+            raise EngineError(f"piper-tts is not installed; {INSTALL_HINT}")
         model = resolve_voice(options.voice, options.voices_dir)
         if model.suffix != ".onnx":
             raise EngineError(f"Piper voice {str(model)!r} is not an .onnx model file")
@@ -144,9 +153,19 @@ class PiperEngine:
         return self._label
 
     def prepare(self) -> None:
-        """Build the deterministic model if this cache lacks it (before workers fork,
-        so they do not each build it)."""
+        """Build the deterministic model if this cache lacks it, and import Piper, before workers
+        fork (so they do not each build it, nor each import it)."""
         self._model_file()
+        import piper  # noqa: F401
+
+    def load(self) -> None:
+        """Load the voice now, before its first sentence (a process started ahead of them)."""
+        self._load()
+
+    @property
+    def loaded(self) -> bool:
+        """Whether this process has the voice loaded already."""
+        return self._voice is not None
 
     def _cache_dir(self) -> Path:
         """Where the prepared model is kept: the cache, else a private folder of this run (never a
