@@ -488,6 +488,9 @@ def main() -> None:
         if isinstance(exc.code, str):
             print(exc.code, file=sys.stderr)
         code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
+    engines = sys.modules.get("publisher.pipeline.engines")  # loaded only by a command that publishes
+    if engines is not None:
+        engines.end_speakers()  # no voice process outlives the command; their CPU time is its own
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe (publisher … | head) or stream

@@ -48,7 +48,8 @@ class Speaker:
         self.cache_key = cache_key
         self.busy = threading.Lock()
         self._conn, child = context.Pipe()
-        self._process = context.Process(target=_serve, args=(spec, child), name="publisher-speaker", daemon=True)
+        process = context.Process(target=_serve, args=(spec, child, self._conn), name="publisher-speaker", daemon=True)
+        self._process = process
         self._process.start()
         child.close()
         self._pending: list[str] = []
@@ -99,9 +100,12 @@ class Speaker:
         self._process.join(timeout=5)
 
 
-def _serve(spec: EngineSpec, conn: Connection) -> None:
+def _serve(spec: EngineSpec, conn: Connection, parents: Connection) -> None:
     """The process: load the voice, then speak every clip sent, telling each one done; on any
-    failure, say so and end (the parent speaks what is left, and reports the failure itself)."""
+    failure, say so and end (the parent speaks what is left, and reports the failure itself). It
+    ends when the parent closes its end of the pipe (or ends), so the parent's end, which the fork
+    copied here, is closed first."""
+    parents.close()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a front end's own handler must not keep it alive
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle (it ends this)
     try:
