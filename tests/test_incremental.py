@@ -325,3 +325,9 @@ def test_an_edit_is_spoken_by_the_voice_loaded_ahead_with_the_same_bytes(tmp_pat
     outputs, clips = ([digests(p / folder) for p in projects] for folder in ("output", "cache/clips"))
     assert outputs[0] == outputs[1] and len(outputs[0]) > 20
     assert clips[0] == clips[1]
+    # the command line ends its voice process before it exits: none holds its output open after it
+    (projects[0] / "sources" / "story.txt").write_text(text.replace("is edited", "is edited at last"), encoding="utf-8")
+    command = [sys.executable, "-m", "publisher", "-v", "publish", "sources", "-o", "output", "--cache-dir", "cache"]
+    cli = subprocess.run(command, cwd=projects[0], capture_output=True, text=True, timeout=120)
+    assert cli.returncode == 0, cli.stderr[-2000:]
+    assert "1 of 1 sentences spoken by the voice loaded ahead" in cli.stderr

@@ -364,3 +364,29 @@ except Cancelled:
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.startswith("cancelled after 3"), proc.stdout
+
+
+def test_xml_lang_is_quoted_as_xml_sax_quotes_it() -> None:
+    """The EPUB's package language, quoted without importing xml.sax (and urllib, http, ssl with it)."""
+    from xml.sax.saxutils import quoteattr
+
+    from publisher.formats.book.epub import _quoteattr
+
+    for value in ("en", "pt-BR", 'a"b', "a'b", "a\"'b<&>\n\r\t", ""):
+        assert _quoteattr(value) == quoteattr(value)
+
+
+def test_a_text_publish_loads_only_what_it_needs(tmp_path: Path) -> None:
+    """A plain-text source without front matter, published with the silent voice, never loads YAML,
+    xml.sax (with urllib, http and ssl), Piper, or anything of recorded narration."""
+    (tmp_path / "story.txt").write_text("A Story\nAn Author\n\nIt was short. It ended.\n", encoding="utf-8")
+    command = ["publish", "story.txt", "--engine", "silent", "-o", "out", "--cache-dir", "cache"]
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "publisher", *command], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (tmp_path / "out" / "story" / "story.epub").is_file()
+    modules = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
+    assert "publisher.formats.book.epub" in modules
+    unneeded = ("yaml", "xml.sax", "urllib.request", "ssl", "piper", "onnxruntime", "publisher.align", "faster_whisper")
+    assert not [m for m in modules if m.startswith(unneeded)]

@@ -237,6 +237,7 @@ class DaskExecutor:
             if futures:
                 with contextlib.suppress(Exception):
                     self._client.cancel(list(futures.values()), force=True)
+                _let_running_renders_finish(state)
             raise
         finally:
             watcher.stop()
@@ -365,6 +366,22 @@ class DaskExecutor:
 def _timings(work: Work, started: float) -> dict[str, float]:
     """A cluster run's stages overlap: only reading and the whole are told apart."""
     return {"read": work.read_seconds, "total": work.read_seconds + time.perf_counter() - started}
+
+
+#: seconds a cancelled run waits for the renders workers had already started
+RENDER_GRACE = 120.0
+
+
+def _let_running_renders_finish(state: _Run) -> None:
+    """After a cancel: a render task a worker had already started runs to its end (Dask cannot stop
+    a running thread) and moves its folder into place whole. Wait for it (its staging folder in the
+    shared output gone, or RENDER_GRACE), so that what the run does next sees the folder it leaves:
+    clearing leftovers would take its staging folder from under it, and a catalogue written before
+    it lands would leave the new folder without its feed."""
+    staging = [(w.output, f".{w.slug}.tmp-*") for i, w in enumerate(state.works) if state.remote[i]]
+    deadline = time.monotonic() + RENDER_GRACE
+    while time.monotonic() < deadline and any(any(out.glob(pattern)) for out, pattern in staging):
+        time.sleep(0.1)
 
 
 class _Watcher:

@@ -7,6 +7,7 @@ Dask is imported only when a cluster is asked for: the plain path never loads it
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -21,6 +22,8 @@ from publisher.speech.ahead import Speaker
 from publisher.speech.cache import ClipCache
 from publisher.speech.engines import Engine, EngineSpec
 from publisher.speech.narrate import Clip, synthesize_clips
+
+log = logging.getLogger(__name__)
 
 #: at most this many clips go to a voice loaded ahead; more are spread over `jobs` processes
 AHEAD_CLIPS = 4
@@ -150,6 +153,9 @@ class LocalExecutor:
             left = set(speaker.receive(tick, cancel))
         finally:
             speaker.busy.release()
+        log.info(
+            "%s: %d of %d sentences spoken by the voice loaded ahead", work.source, len(clips) - len(left), len(clips)
+        )
         return [c for c in clips if c.key in left]
 
 
