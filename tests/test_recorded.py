@@ -94,7 +94,9 @@ def test_every_output_a_synthetic_publish_makes(published: dict[str, Any]) -> No
                  "audio/01-the-keeper.mp3", "audio/02-the-winter.mp3", "daisy/ncc.html",
                  "alignment.json", "alignment.html"):  # fmt: skip
         assert (folder / name).is_file(), name
-    assert "lighthouse/alignment.html: 10 of 11 sentences found" in published["stdout"]
+    # the text's 8 sentences, all heard; of the title page the publisher adds, the reader said the title and author
+    assert "lighthouse/alignment.html: 8 of 8 sentences found" in published["stdout"]
+    assert "The title page the publisher adds was not read in it (1 of its 3 sentences" in published["stdout"]
     assert "not in the text" in published["stdout"] and "recording" in published["stdout"]
 
 
@@ -214,7 +216,7 @@ def test_front_matter_names_the_recording_beside_the_source(published: dict[str,
     done = runner.invoke(cli, args, catch_exceptions=False)
     assert done.exit_code == 0, done.stderr
     data = json.loads((tmp_path / "out" / "lighthouse" / "alignment.json").read_text(encoding="utf-8"))
-    assert data["files"][0]["name"] == "1 - part.mp3" and data["sentences_aligned"] == 10
+    assert data["files"][0]["name"] == "1 - part.mp3" and data["sentences_aligned"] == 8
     assert Epub(tmp_path / "out" / "lighthouse" / "lighthouse.epub").dc("contributor") == ["Ann Reader"]
     again = runner.invoke(cli, args, catch_exceptions=False)  # nothing changed: left as it is
     assert again.exit_code == 0 and "lighthouse: unchanged since the last publish" in again.stdout
@@ -283,3 +285,31 @@ def test_on_a_cluster_the_pieces_are_heard_as_tasks(published: dict[str, Any], t
         assert abs(a["start"] - b["start"]) < 0.05
     heard = [json.loads(p.read_text(encoding="utf-8")) for p in (tmp_path / "cache" / "align").rglob("*.json")]
     assert [h["heard"] for h in heard] == ["cluster", "cluster"]  # both files, piece by piece, as tasks
+
+
+def test_a_short_text_read_without_the_title_page_is_published_whole(tmp_path: Path) -> None:
+    """A one-sentence note read by a person who did not read the title page the publisher adds
+    (title, author, "Narrated by …"): those words are not the reader's, so they do not count
+    against the recording (it was refused at 1 of 3 sentences, 33 %); the report lists them apart."""
+    (tmp_path / "note.txt").write_text(
+        "A Short Note\nAnna Writer\n\nThe river rose in the night, and by morning the road was gone.\n",
+        encoding="utf-8",
+    )
+    speak([("The river rose in the night, and by morning the road was gone.", 0.6)], tmp_path / "note.mp3")
+    runner = CliRunner(mix_stderr=False)
+    args = ["publish", str(tmp_path / "note.txt"), "--narration", str(tmp_path / "note.mp3"),
+            "-o", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache")]  # fmt: skip
+    done = runner.invoke(cli, args, catch_exceptions=False)
+    assert done.exit_code == 0, done.stderr
+    folder = tmp_path / "out" / "note"
+    report = json.loads((folder / "alignment.json").read_text(encoding="utf-8"))
+    assert (report["coverage"], report["sentences_aligned"], report["sentences"]) == (1.0, 1, 1)
+    assert report["title_page"] == {"sentences": 2, "sentences_aligned": 0}
+    assert [s["text"] for s in report["timeline"] if s.get("title_page")] == [
+        "A Short Note Anna Writer", "Narrated by a human narrator"
+    ]  # fmt: skip
+    assert "1 of 1 sentences found" in done.stdout + done.stderr
+    assert "The title page the publisher adds was not read in it (2 of its 2 sentences" in done.stdout + done.stderr
+    page = (folder / "alignment.html").read_text(encoding="utf-8")
+    assert "The title page the publisher adds, not read (times interpolated) (2)" in page
+    assert "Sentences not heard (times interpolated) (0)" in page

@@ -15,7 +15,7 @@ import logging
 import math
 import wave
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +81,7 @@ def check_coverage(alignment: Alignment, recording: Recording, source: Path) -> 
     if alignment.coverage < MIN_COVERAGE:
         raise AlignmentError(
             f"{recording.name} does not match {source.name}: only {100 * alignment.coverage:.0f} % of its "
-            f"sentences were heard in it ({alignment.aligned} of {len(alignment.sentences)}; at least "
+            f"sentences were heard in it ({alignment.aligned} of {len(alignment.text)}; at least "
             f"{100 * MIN_COVERAGE:.0f} % needed); is it the recording of this text?"
         )
 
@@ -180,6 +180,8 @@ def recorded_narration(
         heard(0.0, length)
     transcript = transcribe(recording, language, cache, hearer=hearer, progress=progress)
     alignment = time_sentences(written, transcript, file_infos(recording, transcript), language)
+    title_page = frozenset(s.id for block in pub.front for s in block.sentences)
+    alignment = replace(alignment, title_page=title_page)  # the words we add: not the reader's to read
     check_coverage(alignment, recording, source)
     hints = [offset + mark.start for file, offset in zip(recording.files, recording.offsets, strict=True)
              for mark in file.marks if mark.start > 0]  # fmt: skip

@@ -115,10 +115,15 @@ def render_page(alignment: Alignment, title: str, audio: str | None = None, cues
         element(row, "td", clock(f.start), class_="num")
         element(row, "td", clock(f.duration), class_="num")
     _chapters(main, alignment)
-    missing = [s for s in alignment.sentences if not s.aligned]
+    missing = [s for s in alignment.text if not s.aligned]
     _sentences(main, alignment, "Sentences not heard (times interpolated)", missing, audio, cues)
-    low = sorted((s for s in alignment.sentences if s.aligned and s.confidence < LOW), key=lambda s: s.confidence)
+    low = sorted((s for s in alignment.text if s.aligned and s.confidence < LOW), key=lambda s: s.confidence)
     _sentences(main, alignment, f"Sentences found with confidence below {LOW:.2f}", low, audio, cues)
+    unread = [s for s in alignment.sentences if s.sentence_id in alignment.title_page and not s.aligned]
+    if unread:  # the publisher's words, which a reading need not have: listed, not counted
+        _sentences(
+            main, alignment, "The title page the publisher adds, not read (times interpolated)", unread, audio, cues
+        )
     _stretches(main, alignment, alignment.stretches)
     element(body, "script", js)
     data = etree.tostring(html, method="html", encoding="unicode", doctype="<!DOCTYPE html>")
@@ -133,7 +138,7 @@ def _chapters(main: etree._Element, alignment: Alignment) -> None:
         element(row, "th", heading, scope="col")
     tbody = element(table, "tbody")
     chapters: dict[int, list[SentenceTime]] = {}
-    for s in alignment.sentences:
+    for s in alignment.text:
         chapters.setdefault(s.chapter, []).append(s)
     for number, sentences in chapters.items():
         found = sum(1 for s in sentences if s.aligned)
@@ -148,11 +153,19 @@ def _chapters(main: etree._Element, alignment: Alignment) -> None:
 def headline(data: Mapping[str, Any]) -> str:
     """One sentence saying how well the recording matched the text (from alignment.json's data)."""
     total, found = int(data["sentences"]), int(data["sentences_aligned"])
-    return (
+    line = (
         f"{found} of {total} sentences found in {clock(float(data['duration']))} of recording "
         f"(coverage {100 * float(data['coverage']):.1f} %, Whisper {data['model']}); {total - found} not heard, "
         f"their times interpolated; {len(data['not_in_text'])} stretches of audio not in the text."
     )
+    page = data.get("title_page") or {}
+    unread = int(page.get("sentences", 0)) - int(page.get("sentences_aligned", 0))
+    if unread:  # the publisher's own words: a reading need not have them, and they do not count
+        line += (
+            f" The title page the publisher adds was not read in it ({unread} of its {page['sentences']} sentences:"
+            " times interpolated, not counted above)."
+        )
+    return line
 
 
 def _place(entry: Mapping[str, Any], single: bool) -> str:
@@ -177,7 +190,7 @@ def summary(data: Mapping[str, Any], name: str, top: int = 5) -> list[str]:
     """alignment.json's data as lines for the terminal: coverage, sentences not heard, audio not in the text."""
     single = len(data["files"]) == 1
     lines = [f"{name}: {headline(data)}"]
-    missing = [s for s in data["timeline"] if s["status"] != "aligned"]
+    missing = [s for s in data["timeline"] if s["status"] != "aligned" and not s.get("title_page")]
     for s in missing[:top]:
         lines.append(f"  not heard, near {_place(s, single)}: {s['text'][:90]}")
     if len(missing) > top:

@@ -70,6 +70,14 @@ class Alignment:
     words: int = 0  # written words
     words_heard: int = 0  # written words paired with a heard one
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    #: the sentences of the title page the publisher adds (title, author, "Narrated by …"): a reading
+    #: need not have them, so they do not count in `aligned` and `coverage`
+    title_page: frozenset[str] = frozenset()
+
+    @property
+    def text(self) -> tuple[SentenceTime, ...]:
+        """The sentences of the text itself (the title page left out)."""
+        return tuple(s for s in self.sentences if s.sentence_id not in self.title_page)
 
     @property
     def duration(self) -> float:
@@ -78,13 +86,14 @@ class Alignment:
 
     @property
     def aligned(self) -> int:
-        """Sentences found in the recording."""
-        return sum(1 for s in self.sentences if s.aligned)
+        """Sentences of the text found in the recording."""
+        return sum(1 for s in self.text if s.aligned)
 
     @property
     def coverage(self) -> float:
-        """Share of the sentences found in the recording (0–1)."""
-        return self.aligned / len(self.sentences) if self.sentences else 0.0
+        """Share of the text's sentences found in the recording (0–1)."""
+        text = self.text
+        return self.aligned / len(text) if text else 0.0
 
     @property
     def in_order(self) -> bool:
@@ -113,7 +122,11 @@ class Alignment:
             "duration": round(self.duration, 3),
             "coverage": round(self.coverage, 4),
             "sentences_aligned": self.aligned,
-            "sentences": len(self.sentences),
+            "sentences": len(self.text),
+            "title_page": {
+                "sentences": len(self.title_page),
+                "sentences_aligned": sum(1 for s in self.sentences if s.sentence_id in self.title_page and s.aligned),
+            },
             "words": self.words,
             "words_heard": self.words_heard,
             "files": [
@@ -131,6 +144,7 @@ class Alignment:
                     "confidence": round(s.confidence, 3),
                     "text": s.text,
                     "heard": s.heard,
+                    **({"title_page": True} if s.sentence_id in self.title_page else {}),
                 }
                 for s in self.sentences
             ],

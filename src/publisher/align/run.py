@@ -54,6 +54,6 @@ def align_recording(
     alignment = time_sentences(written, transcript, file_infos(recording, transcript), language)
     log.info(
         "%s: %d of %d sentences found (%.0f %%)",
-        recording.name, alignment.aligned, len(alignment.sentences), 100 * alignment.coverage,
+        recording.name, alignment.aligned, len(alignment.text), 100 * alignment.coverage,
     )  # fmt: skip
     return alignment, recording, transcript

@@ -348,7 +348,7 @@ def alignment_summary(folder: Path, top: int = ALIGNMENT_ROWS) -> dict[str, Any]
     are not in the text, each with the recording file and time it is at (the first `top` of each)."""
     try:
         report = json.loads((folder / "alignment.json").read_text(encoding="utf-8"))
-        missing = [s for s in report["timeline"] if s.get("status") != "aligned"]
+        missing = [s for s in report["timeline"] if s.get("status") != "aligned" and not s.get("title_page")]
         stretches = list(report["not_in_text"])
         return {
             "coverage": float(report["coverage"]), "sentences": int(report["sentences"]),
