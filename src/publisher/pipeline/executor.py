@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 #: at most this many clips go to a voice loaded ahead; more are spread over `jobs` processes. Measured
 #: on the seed (a new process each, median of 3, 2 cores): 2 clips 1.43 s ahead / 1.64 s in the pool,
-#: 4 clips 2.30 / 2.28, 6 clips 3.06 / 3.08, 8 clips 3.97 / 3.79 (BENCHMARKS.md, "the edit path")
+#: 4 clips 2.30 / 2.28, 6 clips 3.06 / 3.08, 8 clips 3.97 / 3.79 (benchmarks/ahead.py; BENCHMARKS.md, "the edit path")
 AHEAD_CLIPS = 4
 #: told each step of a rendering: (renderers done, renderers in all)
 #: a render's progress: (done, total, stage) — renderers for "render", seconds heard for "align"
