@@ -183,13 +183,10 @@ def bench_warm(rows: list[tuple[str, str]], folder: Path, text: str, rounds: int
     job after job), each edit paired with a raw Piper run; the first edit, which starts the
     process, is left out, as a worker's earlier jobs would have done it."""
     python = str(ROOT / ".venv" / "bin" / "python")
-    proc = subprocess.Popen(
-        [python, "-c", WARM, str(folder), EDITS[0]],
-        cwd=folder,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    body = (folder / "sources" / SEED.name).read_text(encoding="utf-8")
+    wording = next(w for w in (*EDITS, EDITED) if w in body)  # as the rounds (and the WER's publish) left it
+    command = [python, "-c", WARM, str(folder), wording]
+    proc = subprocess.Popen(command, cwd=folder, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert proc.stdin is not None and proc.stdout is not None
     raws: list[Run] = []
     edits: list[Run] = []
