@@ -119,7 +119,7 @@ def render_page(alignment: Alignment, title: str, audio: str | None = None, cues
     _sentences(main, alignment, "Sentences not heard (times interpolated)", missing, audio, cues)
     low = sorted((s for s in alignment.text if s.aligned and s.confidence < LOW), key=lambda s: s.confidence)
     _sentences(main, alignment, f"Sentences found with confidence below {LOW:.2f}", low, audio, cues)
-    unread = [s for s in alignment.sentences if s.sentence_id in alignment.title_page and not s.aligned]
+    unread = [s for s in alignment.on_title_page if not s.aligned]
     if unread:  # the publisher's words, which a reading need not have: listed, not counted
         _sentences(
             main, alignment, "The title page the publisher adds, not read (times interpolated)", unread, audio, cues

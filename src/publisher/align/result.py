@@ -80,6 +80,11 @@ class Alignment:
         return tuple(s for s in self.sentences if s.sentence_id not in self.title_page)
 
     @property
+    def on_title_page(self) -> tuple[SentenceTime, ...]:
+        """The sentences of the title page the publisher adds."""
+        return tuple(s for s in self.sentences if s.sentence_id in self.title_page)
+
+    @property
     def duration(self) -> float:
         """Seconds of the recording."""
         return sum(f.duration for f in self.files)
@@ -125,7 +130,7 @@ class Alignment:
             "sentences": len(self.text),
             "title_page": {
                 "sentences": len(self.title_page),
-                "sentences_aligned": sum(1 for s in self.sentences if s.sentence_id in self.title_page and s.aligned),
+                "sentences_aligned": sum(1 for s in self.on_title_page if s.aligned),
             },
             "words": self.words,
             "words_heard": self.words_heard,

@@ -23,6 +23,7 @@ from publisher import __version__
 from publisher.errors import Cancelled, EngineError
 from publisher.pipeline.executor import Outcome, Work
 from publisher.pipeline.results import SourceResult
+from publisher.pipeline.staging import staging_prefix
 from publisher.pipeline.workers import render_task, synthesize_batch, worker_report
 from publisher.progress import CancelToken, Progress, ProgressCallback, Stage, check, emit
 from publisher.speech.cache import ClipCache
@@ -378,7 +379,7 @@ def _let_running_renders_finish(state: _Run) -> None:
     shared output gone, or RENDER_GRACE), so that what the run does next sees the folder it leaves:
     clearing leftovers would take its staging folder from under it, and a catalogue written before
     it lands would leave the new folder without its feed."""
-    staging = [(w.output, f".{w.slug}.tmp-*") for i, w in enumerate(state.works) if state.remote[i]]
+    staging = [(w.output, f"{staging_prefix(w.slug)}*") for i, w in enumerate(state.works) if state.remote[i]]
     deadline = time.monotonic() + RENDER_GRACE
     while time.monotonic() < deadline and any(any(out.glob(pattern)) for out, pattern in staging):
         time.sleep(0.1)

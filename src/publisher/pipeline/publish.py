@@ -149,7 +149,6 @@ def publish_all(
     sources = find_sources(paths)
     output = settings.output
     results: list[SourceResult] = []
-    engines = EngineCache(ahead=cluster_address(settings.cluster) is None)  # voices loaded ahead on this machine
 
     def finished(result: SourceResult) -> None:
         results.append(result)
@@ -165,6 +164,7 @@ def publish_all(
                     emit(progress, Progress("read", None, None, 0, len(sources), len(sources), executor.description))
                 with scratch_folder(output) as scratch:
                     remote = not isinstance(executor, LocalExecutor)
+                    engines = EngineCache(ahead=not remote)  # voices loaded ahead only on this machine
                     works = _plan_each(sources, settings, engines, scratch, remote, finished, progress, cancel)
                     for outcome in executor.run(works, progress, cancel):
                         finished(_result(outcome))

@@ -44,7 +44,7 @@ def remove_leftovers(output: Path) -> None:
 
     Called with the output lock held, so no other run can be using them.
     """
-    for leftover in sorted(output.glob(".*.tmp-*")):
+    for leftover in sorted(output.glob(f"{staging_prefix('*')}*")):
         if not leftover.is_dir():
             continue
         for old in leftover.glob(".old-*"):
@@ -124,6 +124,11 @@ def replace_folder(staging: Path, dest: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def staging_prefix(slug: str) -> str:
+    """How the staging folders of `output/<slug>/` begin (`staged` makes them, a killed run leaves them)."""
+    return f".{slug}.tmp-"
+
+
 @contextlib.contextmanager
 def staged(output: Path, slug: str) -> Iterator[tuple[Path, Path]]:
     """A staging folder for `output/<slug>/` and a scratch folder beside it, removed afterwards
@@ -131,7 +136,7 @@ def staged(output: Path, slug: str) -> Iterator[tuple[Path, Path]]:
     output.mkdir(parents=True, exist_ok=True)
     staging: Path | None = None
     try:
-        with tempfile.TemporaryDirectory(prefix=f".{slug}.tmp-", dir=output) as tmp:
+        with tempfile.TemporaryDirectory(prefix=staging_prefix(slug), dir=output) as tmp:
             work = Path(tmp) / "work"
             staging = Path(tmp) / slug
             work.mkdir()

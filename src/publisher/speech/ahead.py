@@ -5,9 +5,9 @@ numpy, then the model's session), and an edit of one sentence then waits for it.
 forked as soon as the run knows which voice a source needs, and loads it while the source is still
 being prepared; its sentences are then spoken there, exactly as this process would (the same
 engine, options and threads: Piper's samples depend on its thread count, so the clips are the
-bytes this process would have made), into the same cache. A process that publishes again (a studio worker, a
-script) finds it still there, its voice loaded (pipeline/engines.py keeps it); it ends with that
-process, which it notices by the end of its pipe.
+bytes this process would have made), into the same cache. A process that publishes again (a
+studio worker, a script) finds it still there, its voice loaded (pipeline/engines.py keeps it);
+it ends with that process, which it notices by the end of its pipe.
 
 It is an optimisation and nothing more: a Speaker that cannot load its voice, or ends, hands its
 sentences back, and the caller speaks them itself (raising whatever error the engine raises there).
@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING
 
 from publisher.progress import CancelToken, check
 from publisher.speech.cache import ClipCache
-from publisher.speech.engines import EngineSpec, get_engine
-from publisher.speech.narrate import Clip, speak
+from publisher.speech.engines import EngineSpec
+from publisher.speech.narrate import Clip, forked_engine, speak
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -37,14 +37,13 @@ POLL = 0.1  # seconds between looks at the cancellation token while a sentence i
 
 
 class Speaker:
-    """One forked process holding one voice (`spec`, whose engine has `cache_key`), speaking the
+    """One forked process holding one voice (built from `spec`; its engine has `cache_key`), speaking the
     clips it is sent into the cache they are sent with; one caller at a time (`busy`)."""
 
     def __init__(self, spec: EngineSpec, cache_key: str) -> None:
         import multiprocessing
 
         context = multiprocessing.get_context("fork")
-        self.spec = spec
         self.cache_key = cache_key
         self.busy = threading.Lock()
         self._conn, child = context.Pipe()
@@ -106,11 +105,9 @@ def _serve(spec: EngineSpec, conn: Connection, parents: Connection) -> None:
     ends when the parent closes its end of the pipe (or ends), so the parent's end, which the fork
     copied here, is closed first."""
     parents.close()
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a front end's own handler must not keep it alive
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle (it ends this)
     try:
-        name, options = spec
-        engine = get_engine(name, options)
+        engine = forked_engine(*spec)
         load = getattr(engine, "load", None)
         if load is not None:
             load()

@@ -138,12 +138,17 @@ def to_timeline(audio: Audio) -> bytes:
 _WORKER: tuple[Engine, ClipCache] | None = None  # a synthesis process's engine and the cache it fills
 
 
+def forked_engine(name: str, options: EngineOptions) -> Engine:
+    """The engine of a forked synthesis process (a pool's worker, a voice loaded ahead). Such a
+    process keeps its parent's signal handlers: a front end's own SIGTERM handler (the studio's)
+    would stop its parent from ending it, so it gets the default back."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    return get_engine(name, options)
+
+
 def _init_worker(name: str, options: EngineOptions, root: Path) -> None:
     global _WORKER
-    # a forked synthesis process keeps its parent's signal handlers: a front end's own SIGTERM
-    # handler (the studio's) would stop Pool.terminate() from ending it
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _WORKER = (get_engine(name, options), ClipCache(root))
+    _WORKER = (forked_engine(name, options), ClipCache(root))
 
 
 def _work(clip: Clip) -> str:
