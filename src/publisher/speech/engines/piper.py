@@ -198,6 +198,12 @@ class PiperEngine:
                 if self._options.threads:
                     session_options.intra_op_num_threads = self._options.threads
                     session_options.inter_op_num_threads = 1
+                # several intra-op threads wait for work by sleeping, not spinning: a spinning thread
+                # takes a core from whatever runs beside it (the run's renderers while a voice loaded
+                # ahead speaks an edit, a Dask worker's other tasks, other people's work) and the
+                # samples are the same. A one-sentence edit: 1.02 -> 0.93 s, 1.63 -> 1.46 CPU-s (20
+                # pairs); alone, two threads take 4 % longer and 5 % less CPU (BENCHMARKS.md)
+                session_options.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 session = onnxruntime.InferenceSession(
                     str(model_file), sess_options=session_options, providers=["CPUExecutionProvider"]
                 )
