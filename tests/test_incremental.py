@@ -275,25 +275,29 @@ def test_a_new_voice_patch_makes_publications_render_again(monkeypatch) -> None:
 #: publish `sources/` of the project named on the command line with the real voice, once per text
 #: given after it (each written to sources/story.txt first); say of each publish what was synthesized,
 #: whether this process loaded the voice ("here": no process loads it ahead) and how many processes
-#: were started ahead so far
+#: were started ahead so far (a spare, started before the source is read, is then given the voice)
 _PUBLISH_AND_TELL = """
 import json, sys
 from pathlib import Path
 from publisher import api
-from publisher.pipeline.engines import EngineCache
+from publisher.pipeline import engines
 from publisher.speech import ahead
 project, where, texts = Path(sys.argv[1]), sys.argv[2], sys.argv[3:]
 if where == "here":
-    EngineCache.start_ahead = lambda *args: None
+    engines.EngineCache.start_ahead = lambda *args: None
+    engines.start_spare = lambda *args: None
 started = []
 init = ahead.Speaker.__init__
-ahead.Speaker.__init__ = lambda self, *args: started.append(1) or init(self, *args)
+def counted(self, *args):
+    started.append("spare" if isinstance(args[0], str) else "voice")  # a spare is given only the engine's name
+    init(self, *args)
+ahead.Speaker.__init__ = counted
 settings = api.Settings(engine="piper", output=project / "output", cache=project / "cache")
 for text in texts:
     (project / "sources" / "story.txt").write_text(text, encoding="utf-8")
     result = api.publish([project / "sources"], settings).results[0]
     print(json.dumps({"state": result.state, "synthesized": result.synthesized, "voice_here": "piper" in sys.modules,
-                      "started": len(started)}))
+                      "started": started}))
 """
 
 
@@ -316,12 +320,13 @@ def test_an_edit_is_spoken_by_the_voice_loaded_ahead_with_the_same_bytes(tmp_pat
     projects = tmp_path / "ahead", tmp_path / "here"
     [first] = _publish_and_tell(projects[0], text)
     assert first["state"] == "published" and first["synthesized"] >= 4  # credits and both sentences
-    assert first["started"] == 0  # a first publish: no edit to expect
+    assert first["started"] == []  # a first publish: no edit to expect
     shutil.copytree(projects[0], projects[1])
     ahead = _publish_and_tell(projects[0], *edits)
-    assert ahead == [{"state": "published", "synthesized": 1, "voice_here": False, "started": 1}] * 2
+    # the first edit's process was started before the source was read (a spare), and is kept
+    assert ahead == [{"state": "published", "synthesized": 1, "voice_here": False, "started": ["spare"]}] * 2
     here = _publish_and_tell(projects[1], *edits, where="here")
-    assert [(r["synthesized"], r["voice_here"], r["started"]) for r in here] == [(1, True, 0)] * 2
+    assert [(r["synthesized"], r["voice_here"], r["started"]) for r in here] == [(1, True, [])] * 2
     outputs, clips = ([digests(p / folder) for p in projects] for folder in ("output", "cache/clips"))
     assert outputs[0] == outputs[1] and len(outputs[0]) > 20
     assert clips[0] == clips[1]

@@ -99,9 +99,16 @@ def publish(
     this thread); `cancel` stops the run at the next task (`BatchResult.cancelled`): what was
     finished is kept, nothing half-made is. `on_result` hears of each source as it finishes.
     """
-    from publisher.pipeline.publish import publish_all
+    from publisher.pipeline.engines import drop_spare, start_spare
 
-    return publish_all([Path(s) for s in sources], settings or Settings(), progress, cancel, on_result)
+    paths, settings = [Path(s) for s in sources], settings or Settings()
+    start_spare(paths, settings)  # an edit's voice starts loading while the pipeline is imported
+    try:
+        from publisher.pipeline.publish import publish_all
+
+        return publish_all(paths, settings, progress, cancel, on_result)
+    finally:
+        drop_spare()
 
 
 @dataclass(frozen=True)

@@ -123,6 +123,25 @@ class CatalogueMemo:
             _write(self.note, {"inputs": _inputs(self.output, self.settings), "files": state})
 
 
+def source_note(path: Path, settings: Settings) -> Path | None:
+    """Where the note of `path`'s last publish into `settings.output` is kept (None: no note is
+    kept for this run: no cache, forced, or a person's recording)."""
+    if not settings.use_cache or settings.force or settings.narration:
+        return None
+    where = f"{path.resolve()}|{settings.output.resolve()}"
+    return settings.cache / "sources" / f"{hashlib.sha256(where.encode()).hexdigest()[:24]}.json"
+
+
+def edited_since_published(path: Path, settings: Settings) -> bool:
+    """Whether `path` looks changed since its last publish here: its note is there, and older than
+    the file (a guess from two stats, for starting work early; SourceMemo.unchanged decides)."""
+    note = source_note(path, settings)
+    try:
+        return note is not None and note.stat().st_mtime_ns < path.stat().st_mtime_ns
+    except OSError:
+        return False
+
+
 class SourceMemo:
     """What the last publish of one source file into one output folder found: its fingerprint,
     and what that fingerprint was made from besides the file and the caller's settings (the
@@ -133,10 +152,7 @@ class SourceMemo:
         self.path = path
         self.settings = settings
         self.absolute = absolute
-        usable = settings.use_cache and not settings.force and not settings.narration
-        where = f"{path.resolve()}|{settings.output.resolve()}"
-        key = hashlib.sha256(where.encode()).hexdigest()[:24]
-        self.note = settings.cache / "sources" / f"{key}.json" if usable else None
+        self.note = source_note(path, settings)
 
     def _key(self) -> str:
         """The source's bytes and everything else its reading depends on, hashed."""

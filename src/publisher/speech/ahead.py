@@ -7,7 +7,10 @@ being prepared; its sentences are then spoken there, exactly as this process wou
 engine, options and threads: Piper's samples depend on its thread count, so the clips are the
 bytes this process would have made), into the same cache. A process that publishes again (a
 studio worker, a script) finds it still there, its voice loaded (pipeline/engines.py keeps it);
-it ends with that process, which it notices by the end of its pipe.
+it ends with that process, which it notices by the end of its pipe. When a run looks like an edit
+before it has read anything, a spare is forked even earlier, given only the engine's name: it
+imports the engine's libraries while the run imports its pipeline and reads, and is then told the
+voice (`assign`).
 
 It is an optimisation and nothing more: a Speaker that cannot load its voice, or ends, hands its
 sentences back, and the caller speaks them itself (raising whatever error the engine raises there).
@@ -25,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from publisher.progress import CancelToken, check
 from publisher.speech.cache import ClipCache
-from publisher.speech.engines import EngineSpec
+from publisher.speech.engines import ENGINES, EngineSpec
 from publisher.speech.narrate import Clip, forked_engine, speak
 
 if TYPE_CHECKING:
@@ -40,7 +43,9 @@ class Speaker:
     """One forked process holding one voice (built from `spec`; its engine has `cache_key`), speaking the
     clips it is sent into the cache they are sent with; one caller at a time (`busy`)."""
 
-    def __init__(self, spec: EngineSpec, cache_key: str) -> None:
+    def __init__(self, spec: EngineSpec | str, cache_key: str = "") -> None:
+        """Fork the process and have it load `spec`'s voice; given only an engine's name, a spare:
+        it imports that engine's libraries and waits for `assign` to say which voice."""
         import multiprocessing
 
         context = multiprocessing.get_context("fork")
@@ -53,6 +58,15 @@ class Speaker:
         child.close()
         self._pending: list[str] = []
         self._closed = False
+        self.spare = isinstance(spec, str)
+
+    def assign(self, spec: EngineSpec, cache_key: str) -> None:
+        """Have a spare load `spec`'s voice (whose engine has `cache_key`): it is then a Speaker like any."""
+        assert self.spare, "only a spare is told its voice"
+        self.spare = False
+        self.cache_key = cache_key
+        with contextlib.suppress(OSError):  # it has ended: receive hands the clips back
+            self._conn.send(spec)
 
     @property
     def alive(self) -> bool:
@@ -99,14 +113,21 @@ class Speaker:
         self._process.join(timeout=5)
 
 
-def _serve(spec: EngineSpec, conn: Connection, parents: Connection) -> None:
+def _serve(spec: EngineSpec | str, conn: Connection, parents: Connection) -> None:
     """The process: load the voice, then speak every clip sent, telling each one done; on any
     failure, say so and end (the parent speaks what is left, and reports the failure itself). It
     ends when the parent closes its end of the pipe (or ends), so the parent's end, which the fork
-    copied here, is closed first."""
+    copied here, is closed first. A spare (`spec` an engine's name) imports that engine's libraries
+    first, then is sent its voice's spec."""
     parents.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle (it ends this)
     try:
+        if isinstance(spec, str):
+            ENGINES[spec].warm()
+            try:
+                spec = conn.recv()
+            except EOFError:  # not needed after all
+                return
         engine = forked_engine(*spec)
         load = getattr(engine, "load", None)
         if load is not None:

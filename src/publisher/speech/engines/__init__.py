@@ -86,6 +86,7 @@ class EngineInfo:
     summary: str
     offline: bool
     load: Callable[[], EngineModule]
+    ahead: bool = False  # its voice is slow to load: worth loading in a process of its own ahead of need
 
     def factory(self, options: EngineOptions) -> Engine:
         """Build the engine."""
@@ -98,6 +99,13 @@ class EngineInfo:
     def voices(self, voices_dir: Path | None = None) -> list[str]:
         """The voices it has here."""
         return self.load().voices(voices_dir)
+
+    def warm(self) -> None:
+        """Import what building the engine will need (a process started before it knows which
+        voice: speech/ahead.py), when its module says what that is."""
+        warm = getattr(self.load(), "warm", None)
+        if warm is not None:
+            warm()
 
 
 def _piper() -> EngineModule:
@@ -125,7 +133,7 @@ def _silent() -> EngineModule:
 
 
 ENGINES: dict[str, EngineInfo] = {
-    "piper": EngineInfo("piper", "Piper neural voices (offline; default)", True, _piper),
+    "piper": EngineInfo("piper", "Piper neural voices (offline; default)", True, _piper, ahead=True),
     "espeak": EngineInfo("espeak", "eSpeak NG (offline, robotic, 100+ languages, very fast)", True, _espeak),
     "gtts": EngineInfo("gtts", "Google Translate text-to-speech (online only)", False, _gtts),
     "silent": EngineInfo("silent", "Silence timed like speech (for tests and dry runs)", True, _silent),

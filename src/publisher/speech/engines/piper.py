@@ -230,6 +230,13 @@ class PiperEngine:
         return Audio(pcm=bytes(pcm), sample_rate=self.sample_rate)
 
 
+def warm() -> None:
+    """Import what loading a voice needs (onnxruntime, numpy, Piper: 0.1 s), for a process started
+    before it is told which voice (speech/ahead.py)."""
+    import onnxruntime  # noqa: F401
+    import piper.config  # noqa: F401
+
+
 def create(options: EngineOptions) -> PiperEngine:
     """The engine, as the registry builds it."""
     return PiperEngine(options)
