@@ -266,6 +266,7 @@ def test_the_library_api_takes_the_recording_in_its_settings(published: dict[str
     stages = [e.stage for e in events if e.source is not None]
     assert stages.index("align") < stages.index("render")
     assert "Aligning the recording of lighthouse" in published["stderr"]
+    assert "Narrating" not in published["stderr"], "no voice speaks a recorded source: no narration bar"
 
 
 def test_on_a_cluster_the_pieces_are_heard_as_tasks(published: dict[str, Any], tmp_path: Path) -> None:

@@ -94,9 +94,8 @@ def _size(path: Path) -> str:
 
 
 class _ProgressBars:
-    """The terminal's view of a run's progress events: a bar per source while it is narrated (one
-    bar for the whole run on a cluster, where sources are narrated together) or while a person's
-    recording of it is aligned (seconds heard), and the executor's notices."""
+    """The terminal's view of a run's progress: a bar per source while its sentences are spoken (one
+    for the whole run on a cluster) or its recording aligned (seconds heard); the executor's notices."""
 
     def __init__(self, whole_run: bool) -> None:
         self.whole_run = whole_run
@@ -111,6 +110,8 @@ class _ProgressBars:
         key = (event.stage, event.source or "run")
         if key != self.key:
             self.close()
+            if event.done >= event.total:  # nothing to wait for (a recording: no voice speaks it)
+                return
             label = f"{event.sources} sources" if event.source is None else event.slug
             doing = "Narrating" if event.stage == "synthesize" else "Aligning the recording of"
             self.bar = click.progressbar(
