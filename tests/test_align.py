@@ -258,3 +258,25 @@ def test_report_files_and_summary(aligned: tuple[Any, Path], tmp_path: Path) -> 
     lines = summary(alignment.to_json(), "lighthouse")
     assert lines[0].startswith("lighthouse: 5 of 6 sentences found")
     assert any("not heard" in line and "harbour" not in line for line in lines[1:])
+
+
+def test_a_transcript_read_from_the_cache_is_marked_used(tmp_path: Path) -> None:
+    """What was heard in a recording file is kept in the cache; reading it again touches it, so
+    `cache prune` keeps the transcripts of recordings still being published."""
+    import os
+    import time
+
+    from publisher.align.transcribe import _load
+    from publisher.speech.cache import ClipCache
+
+    path = tmp_path / "cache" / "align" / "ab" / "abcdef.json"
+    path.parent.mkdir(parents=True)
+    np.save(path.with_suffix(".npy"), np.zeros(4, dtype=np.float16))
+    path.write_text(json.dumps({"words": [[0.0, 0.4, "hello", 0.9]], "duration": 1.0}), encoding="utf-8")
+    old = time.time() - 40 * 86400
+    for used in (path, path.with_suffix(".npy")):
+        os.utime(used, (old, old))
+    heard = _load(path)
+    assert heard is not None and [w.text for w in heard.words] == ["hello"]
+    assert ClipCache(tmp_path / "cache").prune(older_than_days=30) == (0, 0)
+    assert ClipCache(tmp_path / "cache").clear()[0] == 2

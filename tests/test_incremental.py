@@ -14,10 +14,12 @@ import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from tests.helpers import ctrl_c_works, publish_one
 
+from publisher.cli import cli
 from publisher.settings import Settings
-from publisher.speech.cache import ClipCache
+from publisher.speech.cache import CacheInfo, ClipCache
 
 
 def digests(folder: Path) -> dict[str, str]:
@@ -66,10 +68,39 @@ def test_cache_prune_and_clear_cover_clips_and_encoded_segments(project: Path) -
     os.utime(stale, (time.time() - 40 * 86400,) * 2)
     assert cache.prune(older_than_days=30) == (1, len(b"old model"))  # the rest was used just now
     removed, _ = cache.prune(older_than_days=0)
-    assert removed == 25 + info.segments
+    assert removed == 25 + info.segments + info.other  # the notes of this publish too
     assert cache.info().clips == cache.info().segments == 0
     forced = run(project, force=True)  # everything is made again, and the outputs are whole
     assert forced.synthesized == 25 and forced.full.path.stat().st_size > 0
+
+
+def test_cache_info_prune_and_clear_cover_everything_the_publisher_keeps_there(project: Path) -> None:
+    """Transcripts of recordings, the joined recogniser model and the notes of earlier publishes
+    are in the cache too: `cache info` counts them, `prune` drops those unused for a while and
+    `clear` all of them, but nothing of the user's own in that folder."""
+    run(project)
+    root = project / "cache"
+    notes = [p for name in ("sources", "catalogue") for p in (root / name).rglob("*") if p.is_file()]
+    assert len(notes) >= 2, "a publish leaves a note of its source and of its catalogue"
+    transcript = root / "align" / "ab" / "abcdef.json"
+    model = root / "whisper" / "base-0123456789abcdef" / "model.bin"
+    for path, data in ((transcript, b"{}"), (model, b"model" * 1000)):
+        path.parent.mkdir(parents=True)
+        path.write_bytes(data)
+    os.utime(model, (time.time() - 40 * 86400,) * 2)
+    mine = root / "my-notes.txt"
+    mine.write_text("the user's own", encoding="utf-8")
+    cache = ClipCache(root)
+    info = cache.info()
+    assert info.other == len(notes) + 2 and info.other_bytes >= 5000
+    runner = CliRunner()
+    shown = runner.invoke(cli, ["cache", "info", "--cache-dir", str(root)])
+    assert f"transcripts, recogniser model and notes: {info.other} files" in shown.output, shown.output
+    assert cache.prune(older_than_days=30) == (1, 5000)  # the recogniser model nobody used for 40 days
+    cleared = runner.invoke(cli, ["cache", "clear", "--cache-dir", str(root)])
+    assert cleared.exit_code == 0, cleared.output
+    assert [p for p in root.rglob("*") if p.is_file()] == [mine]
+    assert cache.info() == CacheInfo(root, 0, 0, 0, 0)
 
 
 def test_one_edited_sentence_is_the_only_one_synthesized(project: Path) -> None:

@@ -4,7 +4,9 @@ files, and the missing-extra message. One end-to-end run transcribes real eSpeak
 from __future__ import annotations
 
 import json
+import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -280,3 +282,24 @@ def test_check_fails_a_report_of_other_audio_or_unreadable(proofed: tuple[Path, 
     result = runner.invoke(cli, ["check", str(copy / "proof.json")])
     assert result.exit_code == 8 and "FAIL  proof-listening" in result.stdout
     assert "not a readable proof-listening report" in result.stdout
+
+
+def test_the_joined_recogniser_model_is_made_once_and_marked_used_each_time(tmp_path: Path) -> None:
+    """The multilingual model is joined from its two packages into the cache once; each later use
+    touches it, so `cache prune` keeps it while it is used."""
+    from publisher.proof.asr import join_parts
+    from publisher.speech.cache import ClipCache
+
+    parts = [tmp_path / "model.bin.part1", tmp_path / "model.bin.part2"]
+    parts[0].write_bytes(b"first half ")
+    parts[1].write_bytes(b"second half")
+    companion = tmp_path / "config.json"
+    companion.write_text("{}", encoding="utf-8")
+    target = join_parts(parts, [companion], tmp_path / "cache")
+    assert (target / "model.bin").read_bytes() == b"first half second half" and (target / "config.json").is_file()
+    old = time.time() - 40 * 86400
+    for path in target.iterdir():
+        os.utime(path, (old, old))
+    assert join_parts(parts, [companion], tmp_path / "cache") == target
+    assert all(p.stat().st_mtime > old + 86400 for p in target.iterdir())
+    assert ClipCache(tmp_path / "cache").prune(older_than_days=30) == (0, 0)

@@ -50,6 +50,7 @@ def cache_info(ctx: click.Context, folder: Path | None) -> None:
     click.echo(f"sentence clips: {info.clips} ({info.bytes / 1e6:.1f} MB)")
     click.echo(f"encoded audio segments: {info.segments} files ({info.segment_bytes / 1e6:.1f} MB)")
     click.echo(f"voice models: {info.models} ({info.model_bytes / 1e6:.1f} MB)")
+    click.echo(f"transcripts, recogniser model and notes: {info.other} files ({info.other_bytes / 1e6:.1f} MB)")
 
 
 @cache.command("prune")
@@ -57,14 +58,16 @@ def cache_info(ctx: click.Context, folder: Path | None) -> None:
 @click.option("--days", type=float, default=30.0, show_default=True, help="Keep what was used within this many days.")
 @click.pass_context
 def cache_prune(ctx: click.Context, folder: Path | None, days: float) -> None:
-    """Delete sentence clips, encoded segments and voice models no publish has used for a while.
+    """Delete clips, encoded segments, voice models, transcripts and notes no run has used for a while.
 
     \b
     Example:
       publisher cache prune --days 7
     """
     removed, freed = _cache_root(ctx, folder).prune(days)
-    click.echo(f"removed {removed} files of clips, segments and voice models ({freed / 1e6:.1f} MB)")
+    click.echo(
+        f"removed {removed} files of clips, segments, voice models, transcripts and notes ({freed / 1e6:.1f} MB)"
+    )
 
 
 @cache.command("clear")

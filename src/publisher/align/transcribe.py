@@ -12,9 +12,11 @@ French reading (tiny.en: no measurable difference) (BENCHMARKS.md, recorded narr
 from __future__ import annotations
 
 import collections
+import contextlib
 import hashlib
 import json
 import logging
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +81,9 @@ def _load(path: Path) -> FileTranscript | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         levels = np.load(path.with_suffix(".npy")).astype(np.float32)
+        with contextlib.suppress(OSError):  # a cache this user may only read: it is still used
+            for used in (path, path.with_suffix(".npy")):
+                os.utime(used)  # recently used: `cache prune` keeps it
         words = tuple(HeardWord(str(w[2]), float(w[0]), float(w[1]), float(w[3])) for w in data["words"])
         return FileTranscript(words, levels, float(data["duration"]))
     except (OSError, ValueError, KeyError, IndexError, TypeError):

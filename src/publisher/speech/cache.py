@@ -30,6 +30,18 @@ class CacheInfo:
     model_bytes: int
     segments: int = 0  # encoded audio segments (render/segments.py), files
     segment_bytes: int = 0
+    other: int = 0  # files in OTHER_FOLDERS: transcripts, the joined recogniser model, notes
+    other_bytes: int = 0
+
+
+#: what else the publisher keeps in a cache folder, by the module that writes it: `info`, `prune`
+#: and `clear` cover these too (and nothing else a user may have put in the folder)
+OTHER_FOLDERS = (
+    "align",  # align/transcribe.py: what was heard in each recording file
+    "whisper",  # proof/asr.py: the multilingual recogniser, joined once from its two packages
+    "sources",  # pipeline/memo.py: each source's last publish (its fingerprint and what made it)
+    "catalogue",  # pipeline/memo.py: what each output folder's catalogue was made from
+)
 
 
 class ClipCache:
@@ -83,6 +95,7 @@ class ClipCache:
         clips = list(self._files(self.clips))
         models = list(self._files(self.root / "models"))
         segments = list(self._files(self.segments))
+        others = list(self._others())
         return CacheInfo(
             self.root,
             len(clips),
@@ -91,15 +104,22 @@ class ClipCache:
             sum(p.stat().st_size for p in models),
             len(segments),
             sum(p.stat().st_size for p in segments),
+            len(others),
+            sum(p.stat().st_size for p in others),
         )
 
+    def _others(self) -> Iterator[Path]:
+        for name in OTHER_FOLDERS:
+            yield from self._files(self.root / name)
+
     def prune(self, older_than_days: float) -> tuple[int, int]:
-        """Delete clips, encoded segments and derived voice models not used for `older_than_days`
-        (a model left by an older patch or a voice no longer used); return (files, bytes) removed."""
+        """Delete clips, encoded segments, derived voice models, transcripts, the joined recogniser
+        model and notes not used for `older_than_days` (a model left by an older patch or a voice no
+        longer used; each is made again when needed); return (files, bytes) removed."""
         limit = time.time() - older_than_days * 86400
         removed = freed = 0
         models = [p for p in self._files(self.root / "models") if p.suffix in (".onnx", ".data")]
-        for path in [*self._files(self.clips), *self._files(self.segments), *models]:
+        for path in [*self._files(self.clips), *self._files(self.segments), *models, *self._others()]:
             stat = path.stat()
             if stat.st_mtime < limit or path.name.startswith(".tmp-") or ".tmp." in path.name:
                 freed += stat.st_size
@@ -108,9 +128,10 @@ class ClipCache:
         return removed, freed
 
     def clear(self) -> tuple[int, int]:
-        """Delete every clip, encoded segment and derived model; return (files, bytes) removed."""
+        """Delete every clip, encoded segment, derived model, transcript, joined recogniser model
+        and note; return (files, bytes) removed."""
         removed = freed = 0
-        for folder in (self.clips, self.segments, self.root / "models"):
+        for folder in (self.clips, self.segments, self.root / "models", *(self.root / n for n in OTHER_FOLDERS)):
             for path in list(self._files(folder)):
                 freed += path.stat().st_size
                 path.unlink(missing_ok=True)
