@@ -51,7 +51,7 @@ def start_spare(sources: list[Path], settings: Settings) -> None:
         return
     with contextlib.suppress(OSError):  # a folder it cannot list: the run reports that itself
         for path in sources:
-            files = sorted(path.iterdir()) if path.is_dir() else [path]
+            files = path.iterdir() if path.is_dir() else [path]
             if any(f.is_file() and edited_since_published(f, settings) for f in files):
                 _SPARE.append(Speaker(settings.engine))
                 return
