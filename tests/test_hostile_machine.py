@@ -132,13 +132,20 @@ def test_a_prepared_voice_model_is_reused_only_when_its_content_checks_out(tmp_p
     cache = tmp_path / "cache"
     target = prepared_model(_piper_model(), cache)
     files = sorted(target.parent.glob(target.name + "*"))
-    good = {p.name: p.read_bytes() for p in files}
+
+    def contents() -> dict[str, object]:  # the record's sums, not the file identities it saw
+        def sums(record: Path) -> dict[str, str]:
+            return {k: v for k, v in json.loads(record.read_text()).items() if k != "seen"}
+
+        return {p.name: sums(p) if p.suffix == ".sha256" else p.read_bytes() for p in files}
+
+    good = contents()
     assert {p.name for p in files} == {target.name, target.name + ".data", target.name + ".sha256"}
 
     data = target.with_name(target.name + ".data")  # damaged or replaced, same size and name
     data.write_bytes(bytes(data.stat().st_size))
     assert prepared_model(_piper_model(), cache) == target
-    assert {p.name: p.read_bytes() for p in files} == good
+    assert contents() == good
 
     victim = tmp_path / "victim"  # a link planted in its place is replaced, never written through
     victim.write_bytes(b"precious")
@@ -146,7 +153,25 @@ def test_a_prepared_voice_model_is_reused_only_when_its_content_checks_out(tmp_p
     target.symlink_to(victim)
     assert prepared_model(_piper_model(), cache) == target
     assert victim.read_bytes() == b"precious" and not target.is_symlink()
-    assert {p.name: p.read_bytes() for p in files} == good
+    assert contents() == good
+
+
+def test_a_prepared_voice_model_records_the_sums_of_what_it_wrote_and_is_not_hashed_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from publisher.speech.engines import determinism
+
+    target = determinism.prepared_model(_piper_model(), tmp_path)
+    data = target.with_name(target.name + ".data")
+    record = json.loads(target.with_name(target.name + ".sha256").read_text())
+    assert record["graph"] == hashlib.sha256(target.read_bytes()).hexdigest()  # hashed as written, rightly
+    assert record["data"] == hashlib.sha256(data.read_bytes()).hexdigest()
+
+    def hashing(*args: object) -> str:
+        raise AssertionError("the files it made were hashed again")
+
+    monkeypatch.setattr(determinism, "_file_digest", hashing)
+    assert determinism.prepared_model(_piper_model(), tmp_path) == target  # the very files it wrote
 
 
 def test_piper_without_a_cache_folder_prepares_its_model_in_a_private_one(
