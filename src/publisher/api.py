@@ -21,7 +21,7 @@ import functools
 import io
 import shutil
 import wave
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,6 +80,7 @@ __all__ = [
     "score_clip",
     "speak",
     "voices",
+    "watch",
 ]
 
 
@@ -109,6 +110,38 @@ def publish(
         return publish_all(paths, settings, progress, cancel, on_result)
     finally:
         drop_spare()
+
+
+def watch(
+    sources: Iterable[str | Path],
+    settings: Settings | None = None,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    on_result: Callable[[SourceResult], None] | None = None,
+    on_change: Callable[[list[Path]], None] | None = None,
+    poll: float = 0.1,
+) -> Iterator[BatchResult | PublisherError]:
+    """Publish `sources` as `publish` does, then again each time one of their files changes (a
+    source saved, added to or taken out of a named folder, or removed; the lexicon; the cover and
+    recordings the settings name), until `cancel` is set: a generator of each round's BatchResult,
+    or of the error that stopped a round (a named source gone): the watch goes on after either.
+
+    Files are looked at every `poll` seconds; `on_change` hears which changed before the round. The
+    voice stays loaded in its process between rounds (an edit costs the sentence and the render),
+    and ends with the watch. Settings are those given: a changed `publisher.toml` needs a new watch.
+    """
+    from publisher.pipeline.engines import end_speakers
+    from publisher.pipeline.watch import watch as watching
+
+    paths, settings = [Path(s) for s in sources], settings or Settings()
+    try:
+        yield from watching(
+            paths, settings, lambda: publish(paths, settings, progress=progress, cancel=cancel, on_result=on_result),
+            cancel, on_change, poll,
+        )  # fmt: skip
+    finally:
+        end_speakers()
 
 
 @dataclass(frozen=True)

@@ -13,15 +13,13 @@ import click
 
 from publisher import __version__
 from publisher.cli_cache import cache
+from publisher.cli_progress import Report
 from publisher.cli_studio import studio, user
-from publisher.clock import player_clock
 from publisher.errors import BatchError, PublisherError, ValidationError
-from publisher.model import layout
 from publisher.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    from publisher.pipeline.results import SourceResult
-    from publisher.progress import Progress
+    pass
 
 log = logging.getLogger("publisher")
 
@@ -86,61 +84,6 @@ def cli(ctx: click.Context, debug: bool, verbose: int, quiet: bool, config: Path
     _setup_logging(2 if debug else verbose, quiet)
     ctx.ensure_object(dict)
     ctx.obj.update(debug=debug, quiet=quiet, config=config)
-
-
-def _size(path: Path) -> str:
-    size = path.stat().st_size
-    return f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:.0f} KB"
-
-
-class _ProgressBars:
-    """The terminal's view of a run's progress: a bar per source while its sentences are spoken (one
-    for the whole run on a cluster) or its recording aligned (seconds heard); the executor's notices."""
-
-    def __init__(self, whole_run: bool) -> None:
-        self.whole_run = whole_run
-        self.bar: Any = None
-        self.key: object = None
-
-    def __call__(self, event: Progress) -> None:
-        if event.message:
-            click.echo(event.message, err=True)
-        if event.stage not in ("synthesize", "align") or (event.source is None) != self.whole_run:
-            return
-        key = (event.stage, event.source or "run")
-        if key != self.key:
-            self.close()
-            if event.done >= event.total:  # nothing to wait for (a recording: no voice speaks it)
-                return
-            label = f"{event.sources} sources" if event.source is None else event.slug
-            doing = "Narrating" if event.stage == "synthesize" else "Aligning the recording of"
-            self.bar = click.progressbar(
-                length=event.total, label=f"{doing} {label}", file=sys.stderr, show_eta=True, show_pos=True
-            )
-            self.bar.__enter__()
-            self.key = key
-        self.bar.update(event.done - self.bar.pos)
-        if event.done >= event.total:
-            self.close()
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
-            self.bar, self.key = None, None
-
-
-def _published_line(result: SourceResult) -> str:
-    """What one source became, in a line."""
-    if result.skipped:
-        return f"{result.slug}: unchanged since the last publish → {result.folder}"
-    mp3s = len(result.audio)
-    size = _size(result.epub) if result.epub else "?"
-    return (
-        f"{result.slug}: {result.chapters} chapter{'s' * (result.chapters != 1)}, "
-        f"{player_clock(round(result.duration))} narrated, EPUB {size}, "
-        f"{mp3s} MP3{'s' * (mp3s != 1)}, {result.synthesized} of {result.sentences} sentences synthesized "
-        f"in {result.seconds:.1f} s → {result.folder}"
-    )
 
 
 @cli.command()
@@ -208,6 +151,10 @@ def _published_line(result: SourceResult) -> str:
 @click.option("--slug", help="Output name for the source (one source at a time) instead of its file name.")
 @click.option("--base-url", help="Public URL of the output folder, for feeds and OPDS [http://localhost:8000/].")
 @click.option("--proof", "run_proof", is_flag=True, help="Then proof-listen what was published (publisher proof).")
+@click.option(
+    "--watch", "watch", is_flag=True,
+    help="Then publish again whenever a source (or the lexicon) changes, the voice kept loaded; Ctrl-C stops.",
+)  # fmt: skip
 @click.pass_context
 def publish(ctx: click.Context, paths: tuple[Path, ...], **flags: Any) -> None:
     """Publish sources (files or folders; default: sources/) into OUTPUT/<slug>/.
@@ -223,11 +170,14 @@ def publish(ctx: click.Context, paths: tuple[Path, ...], **flags: Any) -> None:
       publisher publish essay.md -o site/ --engine espeak --voice en-gb
       publisher publish library/ --cluster tcp://scheduler:8786 -o /shared/output
       publisher publish book.md --narration recording/ --narrator "Kara Shallenberg"
+      publisher publish essay.md --watch      # again on every save, until Ctrl-C
     """
     from publisher.api import publish as publish_sources
     from publisher.pipeline.executor import cluster_address
 
-    run_proof = flags.pop("run_proof")  # an action after publishing, not a setting
+    run_proof, watch = flags.pop("run_proof"), flags.pop("watch")  # actions, not settings
+    if run_proof and watch:
+        raise click.UsageError("--proof and --watch do not go together: proof-listen with `publisher proof`")
     flags["narration"] = flags["narration"] or None  # none given: the source's own (front matter), if any
     settings = load_settings(ctx.obj.get("config")).override("command line", **flags)
     quiet = ctx.obj.get("quiet", False)
@@ -236,35 +186,22 @@ def publish(ctx: click.Context, paths: tuple[Path, ...], **flags: Any) -> None:
 
         require_extra()  # before any work: say how to install it, not after an hour of narration
 
-    def finished(result: SourceResult) -> None:
-        if result.state == "failed":
-            click.echo(f"error: {result.error}", err=True)
-        elif result.ok and not quiet:
-            bars.close()
-            click.echo(_published_line(result))
-            if result.folder and (result.folder / layout.ALIGNMENT_JSON).is_file():  # published from a recording
-                from publisher.align.report import folder_summary
+    report = Report(whole_run=cluster_address(settings.cluster) is not None, quiet=quiet)
+    if watch:
+        from publisher.cli_watch import watch_sources
 
-                for line in folder_summary(result.folder):
-                    click.echo(f"  {line}")
-
-    bars = _ProgressBars(whole_run=cluster_address(settings.cluster) is not None)
+        return watch_sources(list(paths) or [Path("sources")], settings, report)
     try:
-        batch = publish_sources(list(paths) or [Path("sources")], settings, progress=None if quiet else bars,
-                                on_result=finished)  # fmt: skip
+        batch = publish_sources(list(paths) or [Path("sources")], settings, progress=report.progress,
+                                on_result=report.finished)  # fmt: skip
     finally:
-        bars.close()
+        report.close()
     if run_proof and batch.published:
         folders = [r.folder for r in batch.published if r.folder]
         _proof_folders(ctx, folders, settings.cache, settings.lexicon, None, 10, None)
-    if not batch.results:
-        click.echo("nothing to publish: no sources found (.txt, .md, .html, .epub, .docx, .odt…)", err=True)
-        ctx.exit(BatchError.exit_code)
-    failed = batch.failed
-    if failed:
-        n = len(failed)
-        click.echo(f"{n} of {len(batch.results)} sources failed; their earlier outputs were kept", err=True)
-        ctx.exit(failed[0].error.exit_code if n == 1 and failed[0].error else BatchError.exit_code)
+    if report.problems(batch):
+        failed = batch.failed
+        ctx.exit(failed[0].error.exit_code if len(failed) == 1 and failed[0].error else BatchError.exit_code)
 
 
 def _proof_folders(
