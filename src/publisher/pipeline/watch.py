@@ -41,7 +41,10 @@ def watched(paths: list[Path], settings: Settings) -> dict[Path, Look]:
     lexicons = [settings.lexicon] if settings.lexicon else [Path("lexicon.txt"), Path("lexicon.pls")]
     extra = [*lexicons, *([settings.cover] if settings.cover else [])]
     for recording in settings.narration or ():
-        extra += sorted(recording.iterdir()) if recording.is_dir() else [recording]
+        try:
+            extra += sorted(recording.iterdir()) if recording.is_dir() else [recording]
+        except OSError:  # gone, or not readable: looked at as missing
+            extra.append(recording)
     return {path: _look(path) for path in [*files, *extra]}
 
 
