@@ -74,6 +74,10 @@ def test_a_named_source_that_is_removed_is_reported_and_watched_for(tmp_path: Pa
     gone = next(rounds)
     assert isinstance(gone, api.SourceError) and "no such file" in str(gone)
     assert watched([source], settings)[source] is None
+    more = tmp_path / "more"  # another named folder is still watched meanwhile
+    more.mkdir()
+    (more / "note.txt").write_text("A note\n", encoding="utf-8")
+    assert more / "note.txt" in watched([source, more], settings)
     source.write_text("# Essay\n\nIt is back, with two sentences.\n", encoding="utf-8")
     back = next(rounds)
     assert isinstance(back, BatchResult) and back.published

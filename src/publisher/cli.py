@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
@@ -17,9 +17,6 @@ from publisher.cli_progress import Report
 from publisher.cli_studio import studio, user
 from publisher.errors import BatchError, PublisherError, ValidationError
 from publisher.settings import Settings, load_settings
-
-if TYPE_CHECKING:
-    pass
 
 log = logging.getLogger("publisher")
 

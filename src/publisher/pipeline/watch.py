@@ -33,11 +33,12 @@ Result = TypeVar("Result")
 def watched(paths: list[Path], settings: Settings) -> dict[Path, Look]:
     """Every file a publish of `paths` reads besides its own outputs, as it looks now. A named path
     that is missing is kept as missing (the publish reports it)."""
-    try:
-        files = find_sources(paths)
-    except PublisherError:
-        files = [p for p in paths if p.is_file()]
-        files += [p for p in paths if not p.exists()]  # looked at as missing, until it is back
+    files: list[Path] = []
+    for path in paths:
+        try:
+            files += find_sources([path])
+        except PublisherError:  # gone: looked at as missing, until it is back
+            files.append(path)
     lexicons = [settings.lexicon] if settings.lexicon else [Path("lexicon.txt"), Path("lexicon.pls")]
     extra = [*lexicons, *([settings.cover] if settings.cover else [])]
     for recording in settings.narration or ():
