@@ -105,9 +105,9 @@ def _wait_for(predicate: object, what: str, timeout: float = 120) -> None:
 
 
 def test_the_command_keeps_the_real_voice_loaded_between_edits_and_ctrl_c_ends_it(tmp_path: Path) -> None:
-    """`publisher publish --watch` as a person runs it, with the default Piper voice: each edit is
-    spoken by the voice process kept from the one before, and Ctrl-C while it waits ends the
-    command (exit 0) and that process with it."""
+    """`publisher publish --watch` as a person runs it, with the default Piper voice: after the first
+    publish a voice process waits (its libraries imported), and both edits are spoken by it, its
+    voice kept loaded; Ctrl-C while it waits ends the command (exit 0) and that process with it."""
     (tmp_path / "sources").mkdir()
     source = tmp_path / "sources" / "note.txt"
     source.write_text(HEAD + "The weather is mild today. Nothing else happened.\n", encoding="utf-8")
@@ -122,6 +122,8 @@ def test_the_command_keeps_the_real_voice_loaded_between_edits_and_ctrl_c_ends_i
     try:
         text = lambda: log.read_text(encoding="utf-8")  # noqa: E731
         _wait_for(lambda: "watching sources" in text(), "the first publish")
+        _wait_for(lambda: _children(proc.pid), "a spare process, waiting for the first edit", 10)
+        spare = _children(proc.pid)
         voices: list[set[int]] = []
         for n, wording in enumerate(("Nothing much happened.", "Nothing at all happened.")):
             source.write_text(HEAD + f"The weather is mild today. {wording}\n", encoding="utf-8")
@@ -129,7 +131,7 @@ def test_the_command_keeps_the_real_voice_loaded_between_edits_and_ctrl_c_ends_i
             assert wording in _vtt(tmp_path / "out", "note")
             voices.append(_children(proc.pid))
         assert text().count("1 of 1 sentences spoken by the voice loaded ahead") == 2
-        assert voices[0] and voices[0] == voices[1], "the same voice process spoke both edits"
+        assert voices[0] == voices[1] == spare, "the spare started after the first publish spoke both edits"
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 0, text()
         assert "stopped watching" in text() and "interrupted" not in text()

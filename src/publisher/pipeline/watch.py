@@ -6,8 +6,9 @@ name (a file added to a named folder, or taken out of it, counts), the pronuncia
 cover given in the settings and the recordings of a recorded narration. A change is published once
 the files have stayed the same for one more look (an editor saving in several writes, or a folder
 being copied in, is taken whole). The process publishing keeps its voice loaded between rounds
-(pipeline/engines.py), so a one-sentence edit costs what it costs a studio worker: the sentence
-and the render: about half a second for the seed, 0.66–0.87 s from the save to the new outputs.
+(pipeline/engines.py; before the first edit, a spare process has its libraries imported), so a
+one-sentence edit costs what it costs a studio worker: the sentence and the render, about half a
+second for the seed, 0.55–0.76 s from the save to the new outputs (`make bench`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from publisher.errors import PublisherError
+from publisher.pipeline.engines import ready_spare
 from publisher.pipeline.publish import find_sources
 from publisher.progress import CancelToken
 from publisher.settings import Settings
@@ -112,12 +114,14 @@ def watch(
     yield _round(publish_once)
     if cancel is not None and cancel.cancelled:
         return
+    ready_spare(settings)  # the first edit's voice: its libraries imported while the user edits
     for changed in looks:
         if on_change is not None:
             on_change(changed)
         yield _round(publish_once)
         if cancel is not None and cancel.cancelled:
             return
+        ready_spare(settings)
 
 
 def _round(publish_once: Callable[[], Result]) -> Result | PublisherError:
