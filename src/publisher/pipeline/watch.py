@@ -21,6 +21,7 @@ from typing import TypeVar
 from publisher.errors import PublisherError
 from publisher.pipeline.engines import ready_spare
 from publisher.pipeline.publish import find_sources
+from publisher.prepare.lexicon import LEXICON_NAMES
 from publisher.progress import CancelToken
 from publisher.settings import Settings
 
@@ -41,7 +42,7 @@ def watched(paths: list[Path], settings: Settings) -> dict[Path, Look]:
             files += find_sources([path])
         except PublisherError:  # gone: looked at as missing, until it is back
             files.append(path)
-    lexicons = [settings.lexicon] if settings.lexicon else [Path("lexicon.txt"), Path("lexicon.pls")]
+    lexicons = [settings.lexicon] if settings.lexicon else [Path(name) for name in LEXICON_NAMES]
     extra = [*lexicons, *([settings.cover] if settings.cover else [])]
     for recording in settings.narration or ():
         try:

@@ -147,12 +147,16 @@ def _load_pls(raw: bytes, path: Path) -> Lexicon:
     return Lexicon(entries)
 
 
+#: the lexicon files a publish looks for in the working folder when settings name none, in order
+LEXICON_NAMES = ("lexicon.txt", "lexicon.pls")
+
+
 def project_lexicon_file(named: Path | None, cwd: Path | None = None) -> Path | None:
     """The lexicon file a publish reads: the one named in settings, else lexicon.txt or lexicon.pls
     in the working folder (the first there is), else None."""
     if named is not None:
         return named
-    for name in ("lexicon.txt", "lexicon.pls"):
+    for name in LEXICON_NAMES:
         candidate = (cwd or Path.cwd()) / name
         if candidate.is_file():
             return candidate
