@@ -44,10 +44,7 @@ def start_spare(sources: list[Path], settings: Settings) -> None:
     the run is likely an edit: its engine is worth loading ahead, it synthesizes on this machine,
     no voice is kept loaded already, and some source's file is newer than its last publish's note.
     `start_ahead` gives it its voice; unused, `drop_spare` ends it."""
-    from publisher.pipeline.executor import cluster_address
-
-    info = ENGINES.get(settings.engine)
-    if info is None or not info.ahead or _SPEAKERS or _SPARE or cluster_address(settings.cluster) is not None:
+    if not _spare_wanted(settings):
         return
     with contextlib.suppress(OSError):  # a folder it cannot list: the run reports that itself
         for path in sources:
@@ -60,14 +57,18 @@ def start_spare(sources: list[Path], settings: Settings) -> None:
 def ready_spare(settings: Settings) -> None:
     """Start a spare now, for a run expected later (a watch between its rounds), unless a voice is
     kept loaded already or a spare waits: the next edit then finds the engine's libraries imported
-    (about 0.15 s of the first edit after a watch's first publish)."""
+    (about 0.15 s of the first edit after a watch's first publish). A recorded narration needs none."""
+    if not settings.narration and _spare_wanted(settings):
+        _SPARE.append(Speaker(settings.engine))
+
+
+def _spare_wanted(settings: Settings) -> bool:
+    """Whether a spare is worth starting for `settings`: its engine is worth loading ahead (Piper),
+    it synthesizes on this machine, and no voice is kept loaded already nor a spare waiting."""
     from publisher.pipeline.executor import cluster_address
 
     info = ENGINES.get(settings.engine)
-    if info is None or not info.ahead or settings.narration or _SPEAKERS or _SPARE:
-        return
-    if cluster_address(settings.cluster) is None:
-        _SPARE.append(Speaker(settings.engine))
+    return bool(info and info.ahead and not _SPEAKERS and not _SPARE and cluster_address(settings.cluster) is None)
 
 
 def drop_spare() -> None:
