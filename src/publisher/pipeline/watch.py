@@ -13,6 +13,7 @@ second for the seed, 0.55–0.76 s from the save to the new outputs (`make bench
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -112,17 +113,13 @@ def watch(
     """Publish (`publish_once`), then again after each change, yielding each round's result or the
     error that stopped it (a round's error does not end the watch); until `cancel` is set."""
     looks = changes(paths, settings, watched(paths, settings), cancel, poll)  # before: a save meanwhile counts
-    yield _round(publish_once)
-    if cancel is not None and cancel.cancelled:
-        return
-    ready_spare(settings)  # the first edit's voice: its libraries imported while the user edits
-    for changed in looks:
-        if on_change is not None:
+    for changed in itertools.chain([None], looks):  # the first round at once, then one per change
+        if changed is not None and on_change is not None:
             on_change(changed)
         yield _round(publish_once)
         if cancel is not None and cancel.cancelled:
             return
-        ready_spare(settings)
+        ready_spare(settings)  # the next edit's voice: its libraries imported while the user edits
 
 
 def _round(publish_once: Callable[[], Result]) -> Result | PublisherError:
