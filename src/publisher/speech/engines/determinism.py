@@ -307,10 +307,15 @@ def _reused(target: Path, tensors: Path, record: Path) -> None:
             for path in (target, tensors, record):
                 os.utime(path)
         expected = json.loads(record.read_text(encoding="ascii"))
-        seen = [_identity(target), _identity(tensors)]
-        if expected.get("seen") != seen:
-            sums = {"graph": expected["graph"], "data": expected["data"]}
-            _replace(record, [json.dumps({**sums, "seen": seen}, sort_keys=True).encode()])
+        if expected.get("seen") != [_identity(target), _identity(tensors)]:
+            _write_record(record, expected["graph"], expected["data"], target, tensors)
+
+
+def _write_record(record: Path, graph: str, data: str, target: Path, tensors: Path) -> None:
+    """The record of a prepared model: the SHA-256 of its graph and tensors files, and those files'
+    identities as they are now (seen whole: `_verified` trusts them until they change)."""
+    seen = [_identity(target), _identity(tensors)]
+    _replace(record, [json.dumps({"graph": graph, "data": data, "seen": seen}, sort_keys=True).encode()])
 
 
 def prepared_model(model: Path, cache_dir: Path) -> Path:
@@ -333,10 +338,8 @@ def prepared_model(model: Path, cache_dir: Path) -> Path:
     graph, outside = _patched_parts(model.read_bytes(), tensors.name)
     for dest, parts in ((tensors, outside), (target, graph)):
         _replace(dest, parts)
-    # hashed as written, not read back, and the files noted as seen whole (`_verified`)
-    sums = {"graph": _parts_digest(graph), "data": _parts_digest(outside)}
-    seen = [_identity(target), _identity(tensors)]
-    _replace(record, [json.dumps({**sums, "seen": seen}, sort_keys=True).encode()])  # last: the files are whole
+    # hashed as written, not read back; the record last: it says the files are whole
+    _write_record(record, _parts_digest(graph), _parts_digest(outside), target, tensors)
     return target
 
 
